@@ -1,0 +1,185 @@
+//! Typed, validated gateway configuration.
+//!
+//! The operator declares products in `wrangler.toml` under
+//! `[vars.KEYGATE_CONFIG]`. [`Config::from_json`] parses and validates that
+//! table once per isolate. Invariant: a [`Config`] value is always valid —
+//! prefixes and routes are unique, patterns parse, URLs are absolute — so
+//! the request path never re-checks it. An invalid table yields a
+//! [`ConfigError`] naming the product and field, and the edge answers
+//! `500 misconfigured` until it is fixed.
+
+mod error;
+mod raw;
+mod validate;
+
+pub use error::ConfigError;
+
+use crate::pattern::PathPattern;
+
+/// Name of the `[vars]` entry holding the configuration.
+pub const CONFIG_VAR: &str = "KEYGATE_CONFIG";
+/// Name of the Worker secret used to sign identity headers.
+pub const ORIGIN_SECRET_VAR: &str = "KEYGATE_ORIGIN_SECRET";
+/// Name of the KV namespace binding holding the key hash index.
+pub const KEYS_BINDING: &str = "KEYS";
+
+/// Default seconds a key record stays in an isolate's memory.
+pub const DEFAULT_CACHE_TTL_SECONDS: u32 = 10;
+/// Longest isolate cache allowed, in seconds.
+pub const MAX_CACHE_TTL_SECONDS: u32 = 60;
+/// Default (and the smallest Workers KV accepts) `cacheTtl`, in seconds.
+pub const DEFAULT_KV_CACHE_TTL_SECONDS: u32 = 30;
+/// Longest KV `cacheTtl` allowed, in seconds.
+pub const MAX_KV_CACHE_TTL_SECONDS: u32 = 300;
+
+/// The whole gateway configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Products, in declaration order.
+    pub products: Vec<Product>,
+    /// Seconds a record may be served from isolate memory.
+    pub cache_ttl_seconds: u32,
+    /// `cacheTtl` passed to KV reads.
+    pub kv_cache_ttl_seconds: u32,
+}
+
+/// One product: an API sold with its own keys.
+#[derive(Debug, Clone)]
+pub struct Product {
+    /// Stable id, e.g. `salesforge`; stored in key records.
+    pub id: String,
+    /// Display name, e.g. `Salesforge`; used in messages.
+    pub name: String,
+    /// Key prefix, e.g. `sf`; unique across products.
+    pub prefix: String,
+    /// Where the key is read.
+    pub credential: Credential,
+    /// Which requests belong to this product.
+    pub route: Route,
+    /// Origin base URL, without a trailing slash.
+    pub upstream: String,
+    /// Permission rules, first match wins.
+    pub permissions: Vec<PermissionRule>,
+    /// Paths forwarded without a key.
+    pub public_paths: Vec<PathPattern>,
+    /// Every permission name this product knows: `read`, `write` and those
+    /// named by its rules.
+    pub known_permissions: Vec<String>,
+    /// Scopes a new key gets when none are asked for.
+    pub default_scopes: Vec<String>,
+}
+
+/// Where a product's key is read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credential {
+    /// Header name as configured, e.g. `X-Salesforge-Key`.
+    pub header: String,
+    /// Authorization scheme, e.g. `Bearer`, when the header carries one.
+    pub scheme: Option<String>,
+}
+
+impl Credential {
+    /// How a client must send the key, for messages:
+    /// `X-Salesforge-Key` or `Authorization: Bearer <key>`.
+    pub fn describe(&self) -> String {
+        match &self.scheme {
+            Some(scheme) => format!("{}: {scheme} <key>", self.header),
+            None => format!("the {} header", self.header),
+        }
+    }
+
+    /// Whether `name` is this credential's header (case-insensitive).
+    pub fn is_header(&self, name: &str) -> bool {
+        self.header.eq_ignore_ascii_case(name)
+    }
+
+    /// The `WWW-Authenticate` challenge for a refusal on this product.
+    /// `presented` says whether a key was sent (RFC 6750 adds
+    /// `error="invalid_token"` then).
+    pub fn challenge(&self, product_name: &str, presented: bool) -> String {
+        let realm = product_name.replace(['"', '\\'], "");
+        match &self.scheme {
+            Some(scheme) if presented => {
+                format!("{scheme} realm=\"{realm}\", error=\"invalid_token\"")
+            }
+            Some(scheme) => format!("{scheme} realm=\"{realm}\""),
+            None => format!("ApiKey realm=\"{realm}\", header=\"{}\"", self.header),
+        }
+    }
+}
+
+/// Which requests belong to a product.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    /// Lowercase host to match, without port; any host when `None`.
+    pub host: Option<String>,
+    /// Path prefix, `/` or a path without trailing slash.
+    pub path_prefix: String,
+    /// Whether to remove `path_prefix` before forwarding.
+    pub strip_prefix: bool,
+}
+
+/// Which HTTP methods a rule covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Methods {
+    /// Every method (`"*"`).
+    Any,
+    /// These methods, uppercase.
+    Only(Vec<String>),
+}
+
+impl Methods {
+    /// Whether `method` is covered.
+    pub fn contains(&self, method: &str) -> bool {
+        match self {
+            Methods::Any => true,
+            Methods::Only(list) => list.iter().any(|m| m.eq_ignore_ascii_case(method)),
+        }
+    }
+}
+
+/// `method + path pattern -> permission`.
+#[derive(Debug, Clone)]
+pub struct PermissionRule {
+    /// Methods covered.
+    pub methods: Methods,
+    /// Paths covered, as the origin sees them.
+    pub path: PathPattern,
+    /// Permission required.
+    pub permission: String,
+}
+
+impl Config {
+    /// Parses and validates the JSON form of `[vars.KEYGATE_CONFIG]`.
+    pub fn from_json(json: &str) -> Result<Config, ConfigError> {
+        validate::from_json(json)
+    }
+
+    /// The product whose key prefix is `prefix`.
+    pub fn product_by_prefix(&self, prefix: &str) -> Option<&Product> {
+        self.products.iter().find(|p| p.prefix == prefix)
+    }
+
+    /// The product with id `id`.
+    pub fn product(&self, id: &str) -> Option<&Product> {
+        self.products.iter().find(|p| p.id == id)
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests;
+
+pub use validate::is_permission_name;
+
+/// The permission a request needs when no rule matches: `read` for GET,
+/// HEAD and OPTIONS, `write` otherwise.
+pub fn default_permission(method: &str) -> &'static str {
+    if ["GET", "HEAD", "OPTIONS"]
+        .iter()
+        .any(|m| m.eq_ignore_ascii_case(method))
+    {
+        validate::READ
+    } else {
+        validate::WRITE
+    }
+}

@@ -1,0 +1,61 @@
+//! The configuration exactly as written, before validation.
+//!
+//! Unknown fields are refused so that a typo never silently changes
+//! behaviour.
+
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawConfig {
+    pub products: Vec<RawProduct>,
+    pub cache_ttl_seconds: Option<u32>,
+    pub kv_cache_ttl_seconds: Option<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawProduct {
+    pub id: String,
+    pub name: String,
+    pub prefix: String,
+    pub key: RawCredential,
+    pub route: RawRoute,
+    pub upstream: String,
+    #[serde(default)]
+    pub permissions: Vec<RawPermission>,
+    #[serde(default)]
+    pub public_paths: Vec<String>,
+    pub default_scopes: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawCredential {
+    pub header: String,
+    pub scheme: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRoute {
+    pub host: Option<String>,
+    pub path_prefix: Option<String>,
+    #[serde(default)]
+    pub strip_prefix: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+pub(super) enum RawMethods {
+    One(String),
+    Many(Vec<String>),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawPermission {
+    pub method: RawMethods,
+    pub path: String,
+    pub permission: String,
+}

@@ -1,0 +1,258 @@
+use super::*;
+
+/// A configuration exercising every feature; shared by the core's tests.
+pub(crate) const DEMO_JSON: &str = r#"{
+  "cache_ttl_seconds": 5,
+  "products": [
+    { "id": "salesforge", "name": "Salesforge", "prefix": "sf",
+      "key": { "header": "X-Salesforge-Key" },
+      "route": { "path_prefix": "/salesforge/", "strip_prefix": true },
+      "upstream": "http://127.0.0.1:8788/",
+      "public_paths": ["/health"] },
+    { "id": "mailforge", "name": "Mailforge", "prefix": "mf",
+      "key": { "header": "X-Mailforge-Key" },
+      "route": { "path_prefix": "/mailforge", "strip_prefix": true },
+      "upstream": "http://127.0.0.1:8788/mail" },
+    { "id": "forgeai", "name": "ForgeAI", "prefix": "fai",
+      "key": { "header": "Authorization", "scheme": "Bearer" },
+      "route": { "path_prefix": "/forgeai", "strip_prefix": true },
+      "upstream": "https://origin.forge.ai",
+      "public_paths": ["/api/account", "/status/**"],
+      "permissions": [
+        { "method": "POST", "path": "/api/v1/prediction/*", "permission": "execute_flows" },
+        { "method": ["GET", "HEAD"], "path": "/api/v1/logs/**", "permission": "view_logs" },
+        { "method": "*", "path": "/api/v1/deployments/**", "permission": "manage_deployments" }
+      ],
+      "default_scopes": ["read", "execute_flows"] },
+    { "id": "forgeai-host", "name": "ForgeAI Direct", "prefix": "fh",
+      "key": { "header": "Authorization", "scheme": "Bearer" },
+      "route": { "host": "api.forge.ai" },
+      "upstream": "https://origin.forge.ai" }
+  ]
+}"#;
+
+pub(crate) fn demo_config() -> Config {
+    Config::from_json(DEMO_JSON).unwrap()
+}
+
+#[test]
+fn demo_config_is_valid_and_normalised() {
+    let config = demo_config();
+    assert_eq!(config.cache_ttl_seconds, 5);
+    assert_eq!(config.kv_cache_ttl_seconds, DEFAULT_KV_CACHE_TTL_SECONDS);
+    let sf = config.product("salesforge").unwrap();
+    assert_eq!(sf.route.path_prefix, "/salesforge");
+    assert_eq!(sf.upstream, "http://127.0.0.1:8788");
+    assert_eq!(sf.default_scopes, vec!["read", "write"]);
+    let fai = config.product_by_prefix("fai").unwrap();
+    assert_eq!(
+        fai.known_permissions,
+        vec![
+            "execute_flows",
+            "manage_deployments",
+            "read",
+            "view_logs",
+            "write"
+        ]
+    );
+    assert_eq!(fai.credential.describe(), "Authorization: Bearer <key>");
+    assert_eq!(sf.credential.describe(), "the X-Salesforge-Key header");
+    assert_eq!(
+        config
+            .product("forgeai-host")
+            .unwrap()
+            .route
+            .host
+            .as_deref(),
+        Some("api.forge.ai")
+    );
+}
+
+/// Replaces `from` by `to` in the demo config and returns the error.
+fn error_after(from: &str, to: &str) -> ConfigError {
+    assert!(DEMO_JSON.contains(from), "fixture lacks {from}");
+    Config::from_json(&DEMO_JSON.replacen(from, to, 1)).unwrap_err()
+}
+
+#[test]
+fn errors_name_the_product_and_field() {
+    let cases = [
+        (
+            r#""prefix": "mf""#,
+            r#""prefix": "sf""#,
+            "products[mailforge].prefix",
+            "already used by salesforge",
+        ),
+        (
+            r#""prefix": "mf""#,
+            r#""prefix": "M""#,
+            "products[mailforge].prefix",
+            "2-8",
+        ),
+        (
+            r#""id": "mailforge""#,
+            r#""id": "salesforge""#,
+            "products[salesforge].id",
+            "twice",
+        ),
+        (
+            r#""id": "mailforge""#,
+            r#""id": "Mail Forge""#,
+            "products[1].id",
+            "1-32",
+        ),
+        (
+            r#""name": "Mailforge""#,
+            r#""name": " ""#,
+            "products[mailforge].name",
+            "1-64",
+        ),
+        (
+            r#""path_prefix": "/mailforge""#,
+            r#""path_prefix": "/salesforge""#,
+            "products[mailforge].route",
+            "same host",
+        ),
+        (
+            r#""path_prefix": "/mailforge""#,
+            r#""path_prefix": "mailforge""#,
+            "products[mailforge].route.path_prefix",
+            "starting with '/'",
+        ),
+        (
+            r#""host": "api.forge.ai""#,
+            r#""host": "https://api.forge.ai""#,
+            "products[forgeai-host].route.host",
+            "not a host",
+        ),
+        (
+            r#""upstream": "http://127.0.0.1:8788/mail""#,
+            r#""upstream": "ftp://x""#,
+            "products[mailforge].upstream",
+            "http or https",
+        ),
+        (
+            r#""upstream": "http://127.0.0.1:8788/mail""#,
+            r#""upstream": "/mail""#,
+            "products[mailforge].upstream",
+            "absolute",
+        ),
+        (
+            r#""upstream": "http://127.0.0.1:8788/mail""#,
+            r#""upstream": "http://x/?a=1""#,
+            "products[mailforge].upstream",
+            "query",
+        ),
+        (
+            r#""header": "X-Mailforge-Key""#,
+            r#""header": "X Mailforge""#,
+            "products[mailforge].key",
+            "header name",
+        ),
+        (
+            r#""header": "X-Mailforge-Key""#,
+            r#""header": "Keygate-Key""#,
+            "products[mailforge].key",
+            "cannot carry",
+        ),
+        (
+            r#""header": "X-Mailforge-Key""#,
+            r#""header": "authorization""#,
+            "products[mailforge].key",
+            "needs a scheme",
+        ),
+        (
+            r#""path": "/api/v1/prediction/*""#,
+            r#""path": "/api/**/x""#,
+            "products[forgeai].permissions[0].path",
+            "'**'",
+        ),
+        (
+            r#""permission": "execute_flows""#,
+            r#""permission": "Execute Flows""#,
+            "products[forgeai].permissions[0].permission",
+            "1-64",
+        ),
+        (
+            r#""method": "POST""#,
+            r#""method": "post""#,
+            "products[forgeai].permissions[0].method",
+            "uppercase",
+        ),
+        (
+            r#""method": "POST""#,
+            r#""method": []"#,
+            "products[forgeai].permissions[0].method",
+            "at least one",
+        ),
+        (
+            r#""/status/**""#,
+            r#""status""#,
+            "products[forgeai].public_paths[1]",
+            "must start with '/'",
+        ),
+        (
+            r#""default_scopes": ["read", "execute_flows"]"#,
+            r#""default_scopes": ["admin"]"#,
+            "products[forgeai].default_scopes",
+            "not a permission",
+        ),
+        (
+            r#""cache_ttl_seconds": 5"#,
+            r#""cache_ttl_seconds": 61"#,
+            "cache_ttl_seconds",
+            "0 to 60",
+        ),
+        (
+            r#""cache_ttl_seconds": 5"#,
+            r#""kv_cache_ttl_seconds": 10"#,
+            "kv_cache_ttl_seconds",
+            "minimum",
+        ),
+        (
+            r#""cache_ttl_seconds": 5"#,
+            r#""cache_ttl_seconds": "5""#,
+            "cache_ttl_seconds",
+            "invalid type",
+        ),
+        (
+            r#""strip_prefix": true }"#,
+            r#""strip_prefix": true, "strip": 1 }"#,
+            "products[salesforge].route.strip",
+            "unknown field `strip`",
+        ),
+        (
+            r#""upstream": "http://127.0.0.1:8788/mail""#,
+            r#""upstrem": "x""#,
+            "products[mailforge].upstrem",
+            "unknown field",
+        ),
+    ];
+    for (from, to, field, message) in cases {
+        let err = error_after(from, to);
+        assert_eq!(err.field, field, "{to}: {err}");
+        assert!(err.message.contains(message), "{to}: {err}");
+        assert!(err.to_string().starts_with("KEYGATE_CONFIG."), "{err}");
+    }
+}
+
+#[test]
+fn whole_document_errors() {
+    let err = Config::from_json(r#"{"products": []}"#).unwrap_err();
+    assert_eq!(err.field, "products");
+    assert!(Config::from_json("not json").is_err());
+    assert!(Config::from_json("{}")
+        .unwrap_err()
+        .message
+        .contains("products"));
+}
+
+#[test]
+fn default_permission_by_method() {
+    for m in ["GET", "HEAD", "OPTIONS", "get"] {
+        assert_eq!(default_permission(m), "read");
+    }
+    for m in ["POST", "PUT", "PATCH", "DELETE", "PROPFIND"] {
+        assert_eq!(default_permission(m), "write");
+    }
+}

@@ -1,0 +1,324 @@
+//! Turning the raw table into a [`Config`], checking every field.
+
+use std::collections::BTreeSet;
+
+use super::raw::{RawConfig, RawCredential, RawMethods, RawPermission, RawProduct, RawRoute};
+use super::{
+    Config, ConfigError, Credential, Methods, PermissionRule, Product, Route,
+    DEFAULT_CACHE_TTL_SECONDS, DEFAULT_KV_CACHE_TTL_SECONDS, MAX_CACHE_TTL_SECONDS,
+    MAX_KV_CACHE_TTL_SECONDS,
+};
+use crate::key::is_valid_prefix;
+use crate::pattern::PathPattern;
+
+/// Permissions every product has: the defaults for reads and writes.
+pub(crate) const READ: &str = "read";
+pub(crate) const WRITE: &str = "write";
+
+pub(super) fn from_json(json: &str) -> Result<Config, ConfigError> {
+    let deserializer = &mut serde_json::Deserializer::from_str(json);
+    let raw: RawConfig = serde_path_to_error::deserialize(deserializer).map_err(|err| {
+        let path = err.path().to_string();
+        // The JSON's line and column mean nothing to someone editing TOML.
+        let mut message = err.inner().to_string();
+        if let Some(at) = message.rfind(" at line ") {
+            message.truncate(at);
+        }
+        ConfigError::new(name_products(json, &path), message)
+    })?;
+    validate(raw)
+}
+
+/// Rewrites `products[1].x` as `products[1] (salesforge).x` when the id can
+/// be read, so a serde error still names the product.
+fn name_products(json: &str, path: &str) -> String {
+    let Some(rest) = path.strip_prefix("products[") else {
+        return path.to_owned();
+    };
+    let Some((index, tail)) = rest.split_once(']') else {
+        return path.to_owned();
+    };
+    let id = index.parse::<usize>().ok().and_then(|i| {
+        let value: serde_json::Value = serde_json::from_str(json).ok()?;
+        value
+            .get("products")?
+            .get(i)?
+            .get("id")?
+            .as_str()
+            .map(str::to_owned)
+    });
+    match id {
+        Some(id) => format!("products[{id}]{tail}"),
+        None => path.to_owned(),
+    }
+}
+
+fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
+    if raw.products.is_empty() {
+        return Err(ConfigError::new(
+            "products",
+            "declare at least one product ([[vars.KEYGATE_CONFIG.products]])",
+        ));
+    }
+    let cache_ttl_seconds = raw.cache_ttl_seconds.unwrap_or(DEFAULT_CACHE_TTL_SECONDS);
+    if cache_ttl_seconds > MAX_CACHE_TTL_SECONDS {
+        return Err(ConfigError::new(
+            "cache_ttl_seconds",
+            format!("must be 0 to {MAX_CACHE_TTL_SECONDS}"),
+        ));
+    }
+    let kv_cache_ttl_seconds = raw
+        .kv_cache_ttl_seconds
+        .unwrap_or(DEFAULT_KV_CACHE_TTL_SECONDS);
+    if !(DEFAULT_KV_CACHE_TTL_SECONDS..=MAX_KV_CACHE_TTL_SECONDS).contains(&kv_cache_ttl_seconds) {
+        return Err(ConfigError::new(
+            "kv_cache_ttl_seconds",
+            format!(
+                "must be {DEFAULT_KV_CACHE_TTL_SECONDS} (the Workers KV minimum) to \
+                 {MAX_KV_CACHE_TTL_SECONDS}"
+            ),
+        ));
+    }
+
+    let mut products: Vec<Product> = Vec::with_capacity(raw.products.len());
+    for (index, raw_product) in raw.products.into_iter().enumerate() {
+        let product = product(index, raw_product)?;
+        let at = |field: &str| format!("products[{}].{field}", product.id);
+        if let Some(other) = products.iter().find(|p| p.id == product.id) {
+            return Err(ConfigError::new(
+                at("id"),
+                format!("id {:?} is used twice", other.id),
+            ));
+        }
+        if let Some(other) = products.iter().find(|p| p.prefix == product.prefix) {
+            return Err(ConfigError::new(
+                at("prefix"),
+                format!(
+                    "prefix {:?} is already used by {}",
+                    product.prefix, other.id
+                ),
+            ));
+        }
+        if let Some(other) = products.iter().find(|p| p.route == product.route) {
+            return Err(ConfigError::new(
+                at("route"),
+                format!("the same host and path_prefix as {}", other.id),
+            ));
+        }
+        products.push(product);
+    }
+    Ok(Config {
+        products,
+        cache_ttl_seconds,
+        kv_cache_ttl_seconds,
+    })
+}
+
+fn product(index: usize, raw: RawProduct) -> Result<Product, ConfigError> {
+    if !is_valid_id(&raw.id) {
+        return Err(ConfigError::new(
+            format!("products[{index}].id"),
+            "must be 1-32 characters of a-z, 0-9 and '-', starting with a letter",
+        ));
+    }
+    let at = |field: &str| format!("products[{}].{field}", raw.id);
+    let name = raw.name.trim();
+    if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
+        return Err(ConfigError::new(
+            at("name"),
+            "must be 1-64 printable characters",
+        ));
+    }
+    if !is_valid_prefix(&raw.prefix) {
+        return Err(ConfigError::new(
+            at("prefix"),
+            "must be 2-8 characters of a-z and 0-9, starting with a letter",
+        ));
+    }
+    let credential = credential(raw.key).map_err(|m| ConfigError::new(at("key"), m))?;
+    let route = route(raw.route).map_err(|(f, m)| ConfigError::new(at(f), m))?;
+    let upstream = upstream(&raw.upstream).map_err(|m| ConfigError::new(at("upstream"), m))?;
+
+    let mut permissions = Vec::with_capacity(raw.permissions.len());
+    for (i, rule) in raw.permissions.into_iter().enumerate() {
+        permissions.push(
+            permission(rule)
+                .map_err(|(f, m)| ConfigError::new(at(&format!("permissions[{i}].{f}")), m))?,
+        );
+    }
+    let public_paths = raw
+        .public_paths
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            PathPattern::parse(p)
+                .map_err(|m| ConfigError::new(at(&format!("public_paths[{i}]")), m))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+
+    let mut known: BTreeSet<String> = [READ, WRITE].iter().map(|s| (*s).to_owned()).collect();
+    known.extend(permissions.iter().map(|r| r.permission.clone()));
+    let known_permissions: Vec<String> = known.into_iter().collect();
+    let default_scopes = match raw.default_scopes {
+        None => known_permissions.clone(),
+        Some(scopes) => {
+            if let Some(unknown) = scopes.iter().find(|s| !known_permissions.contains(s)) {
+                return Err(ConfigError::new(
+                    at("default_scopes"),
+                    format!(
+                        "{unknown:?} is not a permission of this product (known: {})",
+                        known_permissions.join(", ")
+                    ),
+                ));
+            }
+            scopes
+        }
+    };
+
+    Ok(Product {
+        id: raw.id,
+        name: name.to_owned(),
+        prefix: raw.prefix,
+        credential,
+        route,
+        upstream,
+        permissions,
+        public_paths,
+        known_permissions,
+        default_scopes,
+    })
+}
+
+fn is_valid_id(id: &str) -> bool {
+    let mut bytes = id.bytes();
+    (1..=32).contains(&id.len())
+        && bytes.next().is_some_and(|b| b.is_ascii_lowercase())
+        && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// Whether `name` is a permission name: `[a-z][a-z0-9_:.-]{0,63}`.
+pub fn is_permission_name(name: &str) -> bool {
+    let mut bytes = name.bytes();
+    (1..=64).contains(&name.len())
+        && bytes.next().is_some_and(|b| b.is_ascii_lowercase())
+        && bytes.all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b':' | b'.' | b'-')
+        })
+}
+
+fn is_token(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+fn credential(raw: RawCredential) -> Result<Credential, String> {
+    let header = raw.header.trim().to_owned();
+    if !is_token(&header) {
+        return Err(format!("header {header:?} is not a valid HTTP header name"));
+    }
+    let lower = header.to_ascii_lowercase();
+    if lower.starts_with("keygate-")
+        || matches!(lower.as_str(), "host" | "content-length" | "cookie")
+    {
+        return Err(format!("header {header:?} cannot carry keys"));
+    }
+    let scheme = match raw.scheme.map(|s| s.trim().to_owned()) {
+        Some(s) if !is_token(&s) => return Err(format!("scheme {s:?} is not a valid auth scheme")),
+        other => other,
+    };
+    if scheme.is_none() && lower == "authorization" {
+        return Err("the Authorization header needs a scheme, e.g. scheme = \"Bearer\"".to_owned());
+    }
+    Ok(Credential { header, scheme })
+}
+
+fn route(raw: RawRoute) -> Result<Route, (&'static str, String)> {
+    let host = match raw.host.map(|h| h.trim().to_ascii_lowercase()) {
+        Some(h)
+            if h.is_empty()
+                || !h
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-')) =>
+        {
+            return Err((
+                "route.host",
+                format!("{h:?} is not a host name (no scheme, port or path)"),
+            ))
+        }
+        other => other,
+    };
+    let prefix = raw.path_prefix.unwrap_or_else(|| "/".to_owned());
+    if !prefix.starts_with('/') || prefix.contains(['?', '#', '*', ' ']) || prefix.contains("//") {
+        return Err((
+            "route.path_prefix",
+            format!("{prefix:?} must be a plain path starting with '/'"),
+        ));
+    }
+    let path_prefix = match prefix.trim_end_matches('/') {
+        "" => "/".to_owned(),
+        p => p.to_owned(),
+    };
+    if host.is_none() && path_prefix == "/" && raw.strip_prefix {
+        return Err((
+            "route.strip_prefix",
+            "there is no prefix to strip".to_owned(),
+        ));
+    }
+    Ok(Route {
+        host,
+        path_prefix,
+        strip_prefix: raw.strip_prefix,
+    })
+}
+
+fn upstream(raw: &str) -> Result<String, String> {
+    let url =
+        url::Url::parse(raw.trim()).map_err(|e| format!("{raw:?} is not an absolute URL ({e})"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!("{raw:?} must be an http or https URL"));
+    }
+    if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+        return Err(format!(
+            "{raw:?} must not have a query, fragment or credentials"
+        ));
+    }
+    if url.host_str().is_none() {
+        return Err(format!("{raw:?} has no host"));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+fn permission(raw: RawPermission) -> Result<PermissionRule, (&'static str, String)> {
+    let methods = match raw.method {
+        RawMethods::One(m) if m.trim() == "*" => Methods::Any,
+        RawMethods::One(m) => Methods::Only(vec![m]),
+        RawMethods::Many(list) => Methods::Only(list),
+    };
+    if let Methods::Only(list) = &methods {
+        if list.is_empty() {
+            return Err(("method", "list at least one method, or \"*\"".to_owned()));
+        }
+        if let Some(bad) = list
+            .iter()
+            .find(|m| !is_token(m) || m.bytes().any(|b| b.is_ascii_lowercase()))
+        {
+            return Err(("method", format!("{bad:?} is not an uppercase HTTP method")));
+        }
+    }
+    let path = PathPattern::parse(&raw.path).map_err(|m| ("path", m))?;
+    if !is_permission_name(&raw.permission) {
+        return Err((
+            "permission",
+            format!(
+                "{:?} must be 1-64 characters of a-z, 0-9, '_', ':', '.', '-', starting with a letter",
+                raw.permission
+            ),
+        ));
+    }
+    Ok(PermissionRule {
+        methods,
+        path,
+        permission: raw.permission,
+    })
+}

@@ -1,0 +1,96 @@
+//! Reading the presented key from the product's configured place.
+//!
+//! Pure, and free of storage reads by construction: it returns either a
+//! [`WellFormedKey`] of the routed product or the refusal (`missing_key`,
+//! `wrong_product`, `malformed_key`). A key of another product, or a key in
+//! another product's header, is refused here, before any lookup.
+
+use crate::config::{Config, Credential, Product};
+use crate::key::{parse, prefix_of, WellFormedKey};
+use crate::secret::ApiKey;
+use crate::Error;
+
+/// Case-insensitive read access to request headers.
+pub trait HeaderLookup {
+    /// The value of header `name`, if present.
+    fn header(&self, name: &str) -> Option<String>;
+}
+
+impl HeaderLookup for [(&str, &str)] {
+    fn header(&self, name: &str) -> Option<String> {
+        self.iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| (*v).to_owned())
+    }
+}
+
+/// Reads the key where `credential` says, or `None` if it is absent, empty
+/// or under another scheme.
+pub fn read_key(credential: &Credential, headers: &(impl HeaderLookup + ?Sized)) -> Option<ApiKey> {
+    let value = headers.header(&credential.header)?;
+    let value = value.trim();
+    let token = match &credential.scheme {
+        None => value,
+        Some(scheme) => {
+            let (given, token) = value.split_once(|c: char| c.is_ascii_whitespace())?;
+            if !given.eq_ignore_ascii_case(scheme) {
+                return None;
+            }
+            token
+        }
+    };
+    let key = ApiKey::new(token);
+    (!key.is_empty()).then_some(key)
+}
+
+/// Finds the routed product's key and checks that it is a well-formed key
+/// of that product.
+pub fn present(
+    config: &Config,
+    product: &Product,
+    headers: &(impl HeaderLookup + ?Sized),
+) -> Result<WellFormedKey, Error> {
+    let wrong = |key_product: Option<&Product>, sent_in: Option<&str>| Error::WrongProduct {
+        product: product.name.clone(),
+        expected: product.credential.describe(),
+        key_product: key_product.map(|p| p.name.clone()),
+        sent_in: sent_in.map(str::to_owned),
+    };
+    let owner_of = |key: &ApiKey| prefix_of(key.expose()).and_then(|p| config.product_by_prefix(p));
+
+    let Some(key) = read_key(&product.credential, headers) else {
+        let elsewhere = config.products.iter().find_map(|other| {
+            if other.id == product.id || other.credential.is_header(&product.credential.header) {
+                return None;
+            }
+            read_key(&other.credential, headers).map(|key| (other, key))
+        });
+        return Err(match elsewhere {
+            Some((other, key)) => {
+                let owner = owner_of(&key).filter(|o| o.id != product.id);
+                wrong(owner, Some(&other.credential.header))
+            }
+            None => Error::MissingKey {
+                product: product.name.clone(),
+                expected: product.credential.describe(),
+            },
+        });
+    };
+
+    if let Some(owner) = owner_of(&key).filter(|o| o.id != product.id) {
+        return Err(wrong(Some(owner), None));
+    }
+    let malformed = |reason| Error::MalformedKey {
+        product: product.name.clone(),
+        reason,
+    };
+    let parsed = parse(&key).map_err(malformed)?;
+    if parsed.prefix() != product.prefix {
+        return Err(malformed("its prefix is not this product's"));
+    }
+    Ok(parsed)
+}
+
+#[cfg(test)]
+#[path = "credential_tests.rs"]
+mod tests;

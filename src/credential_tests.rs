@@ -1,0 +1,139 @@
+use super::*;
+use crate::config::tests::demo_config;
+use crate::config::Config;
+
+const SF: &str = "sf_live_00000000000000000000000000000000000000000001U0Xa1";
+const FAI: &str = "fai_live_003aUlTJC7tjlCTQj2uNU3MFagCXG9LRKRcwGkBIDlf1Be3k9";
+const MF: &str = "mf_test_yhjskwdA6OZ1AL1YmHWZWm8LLG7HjnuCA2j5rOw8Xp13WPFYo";
+
+fn run(config: &Config, product: &str, headers: &[(&str, &str)]) -> Result<String, Error> {
+    let product = config.product(product).unwrap();
+    present(config, product, headers).map(|k| k.display_prefix().to_owned())
+}
+
+fn code(result: Result<String, Error>) -> &'static str {
+    match result {
+        Ok(_) => "ok",
+        Err(e) => e.code(),
+    }
+}
+
+/// Product, request headers, expected code.
+type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a str);
+
+#[test]
+fn credential_table() {
+    let config = demo_config();
+    let sf_bad_sum = SF.replace("Xa1", "Xa2");
+    let bearer_fai = format!("Bearer {FAI}");
+    let bearer_sf = format!("Bearer {SF}");
+    let lower_bearer = format!("bearer   {FAI} ");
+    let padded = format!("  {SF}\t");
+    let table: Vec<Case> = vec![
+        ("salesforge", vec![("X-Salesforge-Key", SF)], "ok"),
+        ("salesforge", vec![("x-salesforge-key", &padded)], "ok"),
+        ("salesforge", vec![], "missing_key"),
+        (
+            "salesforge",
+            vec![("X-Salesforge-Key", "   ")],
+            "missing_key",
+        ),
+        ("salesforge", vec![("X-Mailforge-Key", MF)], "wrong_product"),
+        ("salesforge", vec![("X-Mailforge-Key", SF)], "wrong_product"),
+        (
+            "salesforge",
+            vec![("X-Salesforge-Key", MF)],
+            "wrong_product",
+        ),
+        (
+            "salesforge",
+            vec![("Authorization", &bearer_fai)],
+            "wrong_product",
+        ),
+        (
+            "salesforge",
+            vec![("Authorization", "Basic dXNlcjpwYXNz")],
+            "missing_key",
+        ),
+        (
+            "salesforge",
+            vec![("X-Salesforge-Key", "hunter2")],
+            "malformed_key",
+        ),
+        (
+            "salesforge",
+            vec![("X-Salesforge-Key", &sf_bad_sum)],
+            "malformed_key",
+        ),
+        (
+            "salesforge",
+            vec![("X-Salesforge-Key", "zz_live_x")],
+            "malformed_key",
+        ),
+        ("forgeai", vec![("Authorization", &bearer_fai)], "ok"),
+        ("forgeai", vec![("Authorization", &lower_bearer)], "ok"),
+        ("forgeai", vec![("Authorization", FAI)], "missing_key"),
+        ("forgeai", vec![("Authorization", "Bearer ")], "missing_key"),
+        (
+            "forgeai",
+            vec![("Authorization", &bearer_sf)],
+            "wrong_product",
+        ),
+        ("forgeai", vec![("X-Salesforge-Key", SF)], "wrong_product"),
+        // Same header for both: only the prefix can tell, and it does.
+        (
+            "forgeai-host",
+            vec![("Authorization", &bearer_fai)],
+            "wrong_product",
+        ),
+    ];
+    for (product, headers, expected) in table {
+        assert_eq!(
+            code(run(&config, product, &headers)),
+            expected,
+            "{product} {headers:?}"
+        );
+    }
+}
+
+#[test]
+fn wrong_product_message_names_both_products_and_the_header() {
+    let config = demo_config();
+    let err = run(&config, "salesforge", &[("X-Mailforge-Key", MF)]).unwrap_err();
+    assert_eq!(
+        err.detail(),
+        "This is a Mailforge key, sent in X-Mailforge-Key; the Salesforge API expects a \
+         Salesforge key in the X-Salesforge-Key header."
+    );
+    let err = run(&config, "salesforge", &[("X-Salesforge-Key", MF)]).unwrap_err();
+    assert!(err
+        .detail()
+        .starts_with("This is a Mailforge key; the Salesforge API"));
+    let err = run(
+        &config,
+        "forgeai",
+        &[("Authorization", &format!("Bearer {SF}"))],
+    )
+    .unwrap_err();
+    assert!(err
+        .detail()
+        .contains("expects a ForgeAI key in Authorization: Bearer <key>"));
+}
+
+#[test]
+fn refusals_never_echo_the_key() {
+    let config = demo_config();
+    let bad = SF.replace("Xa1", "Xa2");
+    for headers in [
+        vec![("X-Salesforge-Key", bad.as_str())],
+        vec![("X-Salesforge-Key", MF)],
+        vec![("X-Mailforge-Key", MF)],
+    ] {
+        let err = run(&config, "salesforge", &headers).unwrap_err();
+        let body = err.to_problem(None).body;
+        assert!(
+            !body.contains(&bad[8..]) && !body.contains(&MF[8..]),
+            "{body}"
+        );
+    }
+}

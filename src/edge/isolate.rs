@@ -1,0 +1,89 @@
+//! Per-isolate state: the validated configuration and origin secret (loaded
+//! once), the key-record cache and the usage throttle.
+//!
+//! Invariant: the configuration is validated at most once per isolate; a
+//! failure is kept, and every request is refused with `misconfigured` until
+//! a fixed configuration is deployed (which starts new isolates).
+
+use std::cell::{OnceCell, RefCell};
+use std::rc::Rc;
+
+use worker::{console_error, js_sys, wasm_bindgen::JsValue, Env};
+
+use crate::cache::{TtlCache, UsageThrottle};
+use crate::config::{Config, CONFIG_VAR, ORIGIN_SECRET_VAR};
+use crate::record::KeyRecord;
+use crate::secret::OriginSecret;
+use crate::Error;
+
+/// What a request needs from configuration.
+pub(super) struct Gateway {
+    pub config: Config,
+    pub secret: OriginSecret,
+}
+
+thread_local! {
+    static GATEWAY: OnceCell<Result<Rc<Gateway>, String>> = const { OnceCell::new() };
+    static RECORDS: RefCell<Option<TtlCache<KeyRecord>>> = const { RefCell::new(None) };
+    static USAGE: RefCell<UsageThrottle> = RefCell::new(UsageThrottle::default());
+}
+
+/// The validated gateway configuration, or `misconfigured`.
+pub(super) fn gateway(env: &Env) -> Result<Rc<Gateway>, Error> {
+    GATEWAY
+        .with(|cell| cell.get_or_init(|| load(env).map(Rc::new)).clone())
+        .map_err(|what| {
+            console_error!("keygate refuses traffic: {what}");
+            Error::Misconfigured { what }
+        })
+}
+
+fn load(env: &Env) -> Result<Gateway, String> {
+    let raw = js_sys::Reflect::get(env, &JsValue::from_str(CONFIG_VAR))
+        .map_err(|_| format!("{CONFIG_VAR} cannot be read"))?;
+    if raw.is_undefined() || raw.is_null() {
+        return Err(format!(
+            "{CONFIG_VAR} is not set; declare it as [vars.{CONFIG_VAR}] in wrangler.toml"
+        ));
+    }
+    if raw.is_string() {
+        return Err(format!(
+            "{CONFIG_VAR} must be a TOML table ([vars.{CONFIG_VAR}]), not a string"
+        ));
+    }
+    let json = js_sys::JSON::stringify(&raw)
+        .ok()
+        .and_then(|s| s.as_string())
+        .ok_or_else(|| format!("{CONFIG_VAR} is not a JSON-compatible table"))?;
+    let config = Config::from_json(&json).map_err(|e| e.to_string())?;
+    let secret = env
+        .secret(ORIGIN_SECRET_VAR)
+        .map_err(|_| {
+            format!(
+                "the Worker secret {ORIGIN_SECRET_VAR} is not set (wrangler secret put \
+                 {ORIGIN_SECRET_VAR}; .dev.vars locally)"
+            )
+        })?
+        .to_string();
+    let secret = OriginSecret::new(&secret).map_err(str::to_owned)?;
+    Ok(Gateway { config, secret })
+}
+
+/// A cached record for `hash_hex`, if fresh.
+pub(super) fn cached_record(hash_hex: &str, now_ms: f64) -> Option<KeyRecord> {
+    RECORDS.with(|cell| cell.borrow().as_ref()?.get(hash_hex, now_ms))
+}
+
+/// Caches a record read from KV.
+pub(super) fn cache_record(config: &Config, hash_hex: String, record: KeyRecord, now_ms: f64) {
+    RECORDS.with(|cell| {
+        cell.borrow_mut()
+            .get_or_insert_with(|| TtlCache::new(config.cache_ttl_seconds))
+            .put(hash_hex, record, now_ms);
+    });
+}
+
+/// Whether to report `key_id`'s use now (at most once a minute per key).
+pub(super) fn should_report_usage(key_id: &str, now: i64) -> bool {
+    USAGE.with(|cell| cell.borrow_mut().should_report(key_id, now))
+}

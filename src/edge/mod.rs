@@ -1,0 +1,112 @@
+//! The Workers adapter: the only code that touches the runtime.
+//!
+//! It reads the request, the environment, KV and the clock, hands them to
+//! the pure core, and carries out the core's decision. Invariants: every
+//! outcome is a response built here (the handler never returns `Err`, so the
+//! runtime's plain-text 500 is never used); a request is forwarded only with
+//! an [`Authorized`] from the policy; any storage or configuration fault
+//! refuses the request.
+
+mod isolate;
+mod kv;
+mod respond;
+mod upstream;
+
+use worker::{console_log, event, js_sys, web_sys, Context, Env};
+
+use crate::credential::{self, HeaderLookup};
+use crate::policy::{self, Authorized, RequestFacts};
+use crate::{forward, route, Error};
+
+/// What the request log line records. Never the key.
+#[derive(Default)]
+struct Outcome {
+    product: Option<String>,
+    key_id: Option<String>,
+    challenge: Option<(crate::config::Credential, String)>,
+}
+
+/// Read access to the incoming request's headers for the core.
+struct RequestHeaders<'a>(&'a web_sys::Headers);
+
+impl HeaderLookup for RequestHeaders<'_> {
+    fn header(&self, name: &str) -> Option<String> {
+        self.0.get(name).ok().flatten()
+    }
+}
+
+#[event(fetch)]
+async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<web_sys::Response> {
+    let started = js_sys::Date::now();
+    let method = req.method();
+    let mut outcome = Outcome::default();
+    let result = gateway(req, &method, &env, &ctx, &mut outcome).await;
+    let (response, code) = match result {
+        Ok(response) => (Ok(response), "forwarded"),
+        Err(error) => {
+            let challenge = outcome.challenge.as_ref().map(|(credential, name)| {
+                let presented = !matches!(error, Error::MissingKey { .. });
+                credential.challenge(name, presented)
+            });
+            (respond::problem(&error, challenge), error.code())
+        }
+    };
+    let status = response.as_ref().map_or(500, web_sys::Response::status);
+    console_log!(
+        "{}",
+        serde_json::json!({
+            "product": outcome.product,
+            "key_id": outcome.key_id,
+            "method": method,
+            "outcome": code,
+            "status": status,
+            "latency_ms": js_sys::Date::now() - started,
+        })
+    );
+    response
+}
+
+/// The request flow: route, credential, lookup, policy, forward.
+async fn gateway(
+    req: web_sys::Request,
+    method: &str,
+    env: &Env,
+    ctx: &Context,
+    outcome: &mut Outcome,
+) -> Result<web_sys::Response, Error> {
+    let gateway = isolate::gateway(env)?;
+    let config = &gateway.config;
+    let url = url::Url::parse(&req.url()).map_err(|_| Error::NoRoute)?;
+    let host = match (url.host_str(), url.port()) {
+        (Some(host), Some(port)) => format!("{host}:{port}"),
+        (Some(host), None) => host.to_owned(),
+        (None, _) => String::new(),
+    };
+    let routed = route::select(config, &host, url.path())?;
+    let product = routed.product;
+    outcome.product = Some(product.id.clone());
+    outcome.challenge = Some((product.credential.clone(), product.name.clone()));
+    let facts = RequestFacts {
+        method,
+        path: &routed.product_path,
+    };
+    let now_ms = js_sys::Date::now();
+    let now = (now_ms / 1000.0).floor() as i64;
+
+    let authorized: Authorized<'_> = match policy::admit_public(product, facts) {
+        Some(public) => public,
+        None => {
+            let key = credential::present(config, product, &RequestHeaders(&req.headers()))?;
+            let record = kv::lookup(env, config, &key.hash(), now_ms)
+                .await?
+                .ok_or(Error::InvalidKey)?;
+            outcome.key_id = Some(record.id.clone());
+            let authorized = policy::authorize(product, &key, &record, facts, now)?;
+            kv::note_usage(env, ctx, &record.id, now);
+            authorized
+        }
+    };
+
+    let plan = forward::plan(&authorized, url.query(), now, &gateway.secret);
+    upstream::send(&req, &authorized, &plan).await
+}

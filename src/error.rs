@@ -1,0 +1,253 @@
+//! The one error type of the request path and its wire form.
+//!
+//! Every refusal keygate makes is an [`Error`] variant. [`Error::to_problem`]
+//! maps it to an HTTP status and an RFC 9457 `application/problem+json` body
+//! with a stable `code`; nothing else decides what a client sees. Invariant:
+//! no variant carries the presented key, so no response can echo it.
+
+use serde::Serialize;
+
+use crate::record::format_rfc3339;
+
+/// Why a request was refused.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Error {
+    /// No configured product serves this host and path. (404 `no_route`)
+    NoRoute,
+    /// The product's credential header is absent or empty. (401 `missing_key`)
+    MissingKey {
+        /// Display name of the product the route picked.
+        product: String,
+        /// How the product expects the key, e.g. `X-Salesforge-Key` or
+        /// `Authorization: Bearer <key>`.
+        expected: String,
+    },
+    /// The key presented belongs to another product, or sits in another
+    /// product's header. Found without any storage read. (401 `wrong_product`)
+    WrongProduct {
+        /// Display name of the product the route picked.
+        product: String,
+        /// How that product expects its key.
+        expected: String,
+        /// Display name of the product the key's prefix belongs to, if known.
+        key_product: Option<String>,
+        /// The other product's header the key was sent in, if it was.
+        sent_in: Option<String>,
+    },
+    /// The key does not have the keygate shape or its checksum fails.
+    /// Found without any storage read. (401 `malformed_key`)
+    MalformedKey {
+        /// Display name of the product the route picked.
+        product: String,
+        /// What is wrong with the shape, never the key itself.
+        reason: &'static str,
+    },
+    /// Well formed, but no such key is stored. (401 `invalid_key`)
+    InvalidKey,
+    /// The key was revoked. (401 `revoked_key`)
+    RevokedKey,
+    /// The key's expiry has passed. (401 `expired_key`)
+    ExpiredKey {
+        /// When the key expired, in Unix seconds.
+        expired_at: i64,
+    },
+    /// The key lacks the permission this method and path require.
+    /// (403 `insufficient_scope`)
+    InsufficientScope {
+        /// The permission that was required.
+        permission: String,
+    },
+    /// The key store could not be read, or held an unreadable record; the
+    /// request is not forwarded. (503 `storage_unavailable`)
+    StorageUnavailable,
+    /// The origin could not be reached. (502 `upstream_unavailable`)
+    UpstreamUnavailable {
+        /// Display name of the product whose origin failed.
+        product: String,
+    },
+    /// The configuration or a required secret is invalid; keygate refuses
+    /// all traffic until it is fixed. (500 `misconfigured`)
+    Misconfigured {
+        /// What is wrong, naming the product and field.
+        what: String,
+    },
+}
+
+/// The wire form of an [`Error`]: status, headers and problem+json body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// HTTP status code.
+    pub status: u16,
+    /// Value for `WWW-Authenticate`, present on every 401.
+    pub www_authenticate: Option<String>,
+    /// Value for `Retry-After`, present where retrying can help.
+    pub retry_after: Option<u32>,
+    /// The `application/problem+json` body.
+    pub body: String,
+}
+
+/// Content type of every refusal.
+pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
+
+#[derive(Serialize)]
+struct ProblemBody<'a> {
+    #[serde(rename = "type")]
+    type_uri: String,
+    title: &'a str,
+    status: u16,
+    code: &'a str,
+    detail: String,
+}
+
+impl Error {
+    /// The HTTP status this error is answered with.
+    pub fn status(&self) -> u16 {
+        match self {
+            Error::NoRoute => 404,
+            Error::MissingKey { .. }
+            | Error::WrongProduct { .. }
+            | Error::MalformedKey { .. }
+            | Error::InvalidKey
+            | Error::RevokedKey
+            | Error::ExpiredKey { .. } => 401,
+            Error::InsufficientScope { .. } => 403,
+            Error::Misconfigured { .. } => 500,
+            Error::UpstreamUnavailable { .. } => 502,
+            Error::StorageUnavailable => 503,
+        }
+    }
+
+    /// The stable, machine-readable code. Never changes once published.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::NoRoute => "no_route",
+            Error::MissingKey { .. } => "missing_key",
+            Error::WrongProduct { .. } => "wrong_product",
+            Error::MalformedKey { .. } => "malformed_key",
+            Error::InvalidKey => "invalid_key",
+            Error::RevokedKey => "revoked_key",
+            Error::ExpiredKey { .. } => "expired_key",
+            Error::InsufficientScope { .. } => "insufficient_scope",
+            Error::StorageUnavailable => "storage_unavailable",
+            Error::UpstreamUnavailable { .. } => "upstream_unavailable",
+            Error::Misconfigured { .. } => "misconfigured",
+        }
+    }
+
+    /// A short, human-readable summary of the code.
+    pub fn title(&self) -> &'static str {
+        match self {
+            Error::NoRoute => "No API at this address",
+            Error::MissingKey { .. } => "API key missing",
+            Error::WrongProduct { .. } => "Key for another product",
+            Error::MalformedKey { .. } => "Malformed API key",
+            Error::InvalidKey => "Unknown API key",
+            Error::RevokedKey => "API key revoked",
+            Error::ExpiredKey { .. } => "API key expired",
+            Error::InsufficientScope { .. } => "Permission missing",
+            Error::StorageUnavailable => "Key store unavailable",
+            Error::UpstreamUnavailable { .. } => "Origin unavailable",
+            Error::Misconfigured { .. } => "Gateway misconfigured",
+        }
+    }
+
+    /// What happened and how the caller can fix the request.
+    pub fn detail(&self) -> String {
+        match self {
+            Error::NoRoute => "No API is served at this host and path. Check the URL against \
+                 the API's documentation."
+                .to_owned(),
+            Error::MissingKey { product, expected } => {
+                format!("This {product} endpoint needs an API key. Send it as {expected}.")
+            }
+            Error::WrongProduct {
+                product,
+                expected,
+                key_product,
+                sent_in,
+            } => {
+                let found = match (key_product, sent_in) {
+                    (Some(owner), Some(header)) => {
+                        format!("This is a {owner} key, sent in {header}")
+                    }
+                    (Some(owner), None) => format!("This is a {owner} key"),
+                    (None, Some(header)) => {
+                        format!("The key was sent in {header}, another product's header")
+                    }
+                    (None, None) => "This key belongs to another product".to_owned(),
+                };
+                format!("{found}; the {product} API expects a {product} key in {expected}.")
+            }
+            Error::MalformedKey { product, reason } => format!(
+                "The key sent is not a well-formed {product} key ({reason}). Copy the whole \
+                 key again from where it was issued."
+            ),
+            Error::InvalidKey => "No such API key exists. Check that the whole key was \
+                 copied, or create a new key."
+                .to_owned(),
+            Error::RevokedKey => {
+                "This API key was revoked. Use a current key or create a new one.".to_owned()
+            }
+            Error::ExpiredKey { expired_at } => format!(
+                "This API key expired at {}. Create a new key.",
+                format_rfc3339(*expired_at)
+            ),
+            Error::InsufficientScope { permission } => format!(
+                "This API key lacks the `{permission}` permission this request needs. Grant \
+                 `{permission}` to the key, or use a key that has it."
+            ),
+            Error::StorageUnavailable => "The key store could not be read, so the request \
+                 was not forwarded. Retry shortly with backoff."
+                .to_owned(),
+            Error::UpstreamUnavailable { product } => {
+                format!("The {product} origin could not be reached. Retry shortly with backoff.")
+            }
+            Error::Misconfigured { what } => format!(
+                "keygate refuses all traffic until its operator fixes the configuration: {what}"
+            ),
+        }
+    }
+
+    /// The full wire form. `challenge` is the route's `WWW-Authenticate`
+    /// value, used on 401s (see [`crate::config::Credential::challenge`]).
+    pub fn to_problem(&self, challenge: Option<String>) -> Problem {
+        let status = self.status();
+        let code = self.code();
+        let body = ProblemBody {
+            type_uri: format!("urn:keygate:error:{code}"),
+            title: self.title(),
+            status,
+            code,
+            detail: self.detail(),
+        };
+        let body = serde_json::to_string(&body).unwrap_or_else(|_| {
+            format!(r#"{{"type":"urn:keygate:error:{code}","status":{status},"code":"{code}"}}"#)
+        });
+        let www_authenticate = (status == 401)
+            .then(|| challenge.unwrap_or_else(|| "ApiKey realm=\"keygate\"".to_owned()));
+        let retry_after = matches!(
+            self,
+            Error::StorageUnavailable | Error::UpstreamUnavailable { .. }
+        )
+        .then_some(1);
+        Problem {
+            status,
+            www_authenticate,
+            retry_after,
+            body,
+        }
+    }
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code(), self.detail())
+    }
+}
+
+impl std::error::Error for Error {}
+
+#[cfg(test)]
+#[path = "error_tests.rs"]
+mod tests;

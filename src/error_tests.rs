@@ -1,0 +1,89 @@
+use super::*;
+
+fn all() -> Vec<Error> {
+    vec![
+        Error::NoRoute,
+        Error::MissingKey {
+            product: "Salesforge".into(),
+            expected: "the X-Salesforge-Key header".into(),
+        },
+        Error::WrongProduct {
+            product: "Salesforge".into(),
+            expected: "the X-Salesforge-Key header".into(),
+            key_product: Some("Mailforge".into()),
+            sent_in: None,
+        },
+        Error::MalformedKey {
+            product: "Salesforge".into(),
+            reason: "its checksum does not match; it may be mistyped",
+        },
+        Error::InvalidKey,
+        Error::RevokedKey,
+        Error::ExpiredKey {
+            expired_at: 1_795_416_000,
+        },
+        Error::InsufficientScope {
+            permission: "execute_flows".into(),
+        },
+        Error::StorageUnavailable,
+        Error::UpstreamUnavailable {
+            product: "Salesforge".into(),
+        },
+        Error::Misconfigured {
+            what: "KEYGATE_CONFIG.products: missing".into(),
+        },
+    ]
+}
+
+#[test]
+fn wire_table() {
+    let expected = [
+        (404, "no_route"),
+        (401, "missing_key"),
+        (401, "wrong_product"),
+        (401, "malformed_key"),
+        (401, "invalid_key"),
+        (401, "revoked_key"),
+        (401, "expired_key"),
+        (403, "insufficient_scope"),
+        (503, "storage_unavailable"),
+        (502, "upstream_unavailable"),
+        (500, "misconfigured"),
+    ];
+    for (error, (status, code)) in all().iter().zip(expected) {
+        let problem = error.to_problem(Some("ApiKey realm=\"Salesforge\"".into()));
+        assert_eq!(problem.status, status, "{code}");
+        let body: serde_json::Value = serde_json::from_str(&problem.body).unwrap();
+        assert_eq!(body["code"], code);
+        assert_eq!(body["status"], status);
+        assert_eq!(body["type"], format!("urn:keygate:error:{code}"));
+        assert!(body["title"].as_str().is_some_and(|t| !t.is_empty()));
+        assert!(body["detail"].as_str().is_some_and(|d| d.len() > 20));
+        assert_eq!(problem.www_authenticate.is_some(), status == 401, "{code}");
+        assert_eq!(
+            problem.retry_after.is_some(),
+            status == 502 || status == 503
+        );
+    }
+}
+
+#[test]
+fn details_tell_the_caller_what_to_do() {
+    let wrong = &all()[2];
+    assert_eq!(
+        wrong.detail(),
+        "This is a Mailforge key; the Salesforge API expects a Salesforge key in the \
+         X-Salesforge-Key header."
+    );
+    assert!(all()[6].detail().contains("2026-11-23T06:40:00Z"));
+    assert!(all()[7].detail().contains("`execute_flows`"));
+}
+
+#[test]
+fn a_401_without_a_route_still_challenges() {
+    let problem = Error::InvalidKey.to_problem(None);
+    assert_eq!(
+        problem.www_authenticate.as_deref(),
+        Some("ApiKey realm=\"keygate\"")
+    );
+}

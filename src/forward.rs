@@ -1,0 +1,114 @@
+//! What to send the origin for an admitted request.
+//!
+//! Pure. [`plan`] takes an [`Authorized`], so only admitted requests can be
+//! planned, and it forwards exactly the method and path the policy checked.
+//! [`is_stripped`] names the headers that never reach the origin: the
+//! product's credential header and every client-sent `Keygate-*` header.
+
+use crate::policy::Authorized;
+use crate::secret::OriginSecret;
+use crate::signature::Signed;
+
+/// Identity header names set by keygate.
+pub mod headers {
+    /// Verified key id.
+    pub const KEY_ID: &str = "Keygate-Key-Id";
+    /// Owning account.
+    pub const ACCOUNT: &str = "Keygate-Account";
+    /// Product id.
+    pub const PRODUCT: &str = "Keygate-Product";
+    /// `live` or `test`.
+    pub const ENVIRONMENT: &str = "Keygate-Environment";
+    /// Space-separated granted permissions.
+    pub const SCOPES: &str = "Keygate-Scopes";
+    /// `t=<unix>,v1=<hex HMAC-SHA256>`; see [`crate::signature`].
+    pub const SIGNATURE: &str = "Keygate-Signature";
+    /// Prefix reserved for keygate; client-sent headers with it are removed.
+    pub const RESERVED_PREFIX: &str = "keygate-";
+}
+
+/// The request to send upstream, apart from the streamed body and the
+/// client's other headers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForwardPlan {
+    /// Absolute origin URL with path and query.
+    pub url: String,
+    /// Method to use.
+    pub method: String,
+    /// Headers to set, after removing those [`is_stripped`] names.
+    pub set_headers: Vec<(&'static str, String)>,
+}
+
+/// Whether a client header must be removed before forwarding.
+pub fn is_stripped(authorized: &Authorized<'_>, name: &str) -> bool {
+    authorized.product().credential.is_header(name)
+        || name
+            .get(..headers::RESERVED_PREFIX.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(headers::RESERVED_PREFIX))
+}
+
+/// Whether a header belongs to one connection and is never forwarded:
+/// `Host` (the origin URL sets it) and the hop-by-hop headers of RFC 9110.
+pub fn is_hop_by_hop(name: &str) -> bool {
+    const HOP: [&str; 9] = [
+        "host",
+        "connection",
+        "keep-alive",
+        "proxy-connection",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "upgrade",
+    ];
+    HOP.iter().any(|h| h.eq_ignore_ascii_case(name))
+}
+
+/// Plans the upstream request. `query` is the raw query string without `?`;
+/// `now` is Unix seconds, used as the signature timestamp.
+pub fn plan(
+    authorized: &Authorized<'_>,
+    query: Option<&str>,
+    now: i64,
+    secret: &OriginSecret,
+) -> ForwardPlan {
+    let product = authorized.product();
+    let path_and_query = match query {
+        Some(q) if !q.is_empty() => format!("{}?{q}", authorized.path()),
+        _ => authorized.path().to_owned(),
+    };
+    let identity = authorized.identity();
+    let scopes = identity.map(|i| i.scopes.join(" ")).unwrap_or_default();
+    let signed = Signed {
+        timestamp: now,
+        method: authorized.method(),
+        path_and_query: &path_and_query,
+        key_id: identity.map_or("", |i| i.key_id.as_str()),
+        account: identity.map_or("", |i| i.account.as_str()),
+        product: &product.id,
+        environment: identity.map_or("", |i| i.environment.as_str()),
+        scopes: &scopes,
+    };
+    let mut set_headers = vec![(headers::PRODUCT, product.id.clone())];
+    if let Some(identity) = identity {
+        set_headers.extend([
+            (headers::KEY_ID, identity.key_id.clone()),
+            (headers::ACCOUNT, identity.account.clone()),
+            (
+                headers::ENVIRONMENT,
+                identity.environment.as_str().to_owned(),
+            ),
+            (headers::SCOPES, scopes.clone()),
+        ]);
+    }
+    set_headers.push((headers::SIGNATURE, signed.sign(secret)));
+    ForwardPlan {
+        url: format!("{}{path_and_query}", product.upstream),
+        method: authorized.method().to_owned(),
+        set_headers,
+    }
+}
+
+#[cfg(test)]
+#[path = "forward_tests.rs"]
+mod tests;

@@ -1,0 +1,90 @@
+//! Fixed-width base62 over the alphabet `0-9A-Za-z` (ASCII order).
+//!
+//! Pure and total: every function returns a value for every input.
+
+/// The base62 digit for `value` (taken modulo 62).
+fn digit(value: u8) -> char {
+    let value = value % 62;
+    let byte = match value {
+        0..=9 => b'0' + value,
+        10..=35 => b'A' + (value - 10),
+        _ => b'a' + (value - 36),
+    };
+    char::from(byte)
+}
+
+/// The value of a base62 digit, or `None` outside the alphabet.
+pub(crate) fn value(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'A'..=b'Z' => Some(c - b'A' + 10),
+        b'a'..=b'z' => Some(c - b'a' + 36),
+        _ => None,
+    }
+}
+
+/// Whether every byte of `s` is a base62 digit.
+pub(crate) fn is_base62(s: &str) -> bool {
+    s.bytes().all(|c| value(c).is_some())
+}
+
+/// Writes the big-endian number `bytes` in base62, left-padded with `0` to
+/// `width` digits. A number needing more digits than `width` keeps them all.
+pub(crate) fn encode_fixed(bytes: &[u8], width: usize) -> String {
+    let mut number = bytes.to_vec();
+    let mut digits = Vec::with_capacity(width);
+    while number.iter().any(|&b| b != 0) {
+        let mut remainder: u32 = 0;
+        for byte in number.iter_mut() {
+            let acc = (remainder << 8) | u32::from(*byte);
+            // acc < 62 * 256, so acc / 62 < 256.
+            *byte = u8::try_from(acc / 62).unwrap_or(u8::MAX);
+            remainder = acc % 62;
+        }
+        digits.push(digit(u8::try_from(remainder).unwrap_or(0)));
+    }
+    while digits.len() < width {
+        digits.push('0');
+    }
+    digits.iter().rev().collect()
+}
+
+/// Reads a base62 number of at most 10 digits (fits in a `u64`).
+#[cfg(test)]
+pub(crate) fn decode_u64(s: &str) -> Option<u64> {
+    if s.len() > 10 {
+        return None;
+    }
+    s.bytes()
+        .try_fold(0u64, |acc, c| value(c).map(|v| acc * 62 + u64::from(v)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_answers() {
+        assert_eq!(encode_fixed(&[0], 3), "000");
+        assert_eq!(encode_fixed(&[61], 1), "z");
+        assert_eq!(encode_fixed(&[62], 1), "10");
+        assert_eq!(encode_fixed(&[0xff, 0xff, 0xff, 0xff], 6), "4gfFC3");
+        assert_eq!(encode_fixed(&[0xff; 32], 43).len(), 43);
+    }
+
+    #[test]
+    fn round_trips_u32() {
+        for n in [0u32, 1, 61, 62, 3_844, 0xcbf4_3926, u32::MAX] {
+            let s = encode_fixed(&n.to_be_bytes(), 6);
+            assert_eq!(s.len(), 6);
+            assert_eq!(decode_u64(&s), Some(u64::from(n)));
+        }
+    }
+
+    #[test]
+    fn rejects_outside_alphabet() {
+        assert_eq!(decode_u64("ab-c"), None);
+        assert!(!is_base62("abc_"));
+        assert!(is_base62("09AZaz"));
+    }
+}

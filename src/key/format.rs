@@ -1,0 +1,169 @@
+//! Parsing a presented key into a [`WellFormedKey`].
+//!
+//! Pure: no I/O. A [`WellFormedKey`] exists only if the prefix, environment,
+//! length, alphabet and checksum are all right.
+
+use std::fmt;
+
+use super::{base62, checksum::checksum, hash::KeyHash};
+use crate::secret::ApiKey;
+
+/// Random bytes in a key body.
+pub const RANDOM_BYTES: usize = 32;
+/// Base62 characters encoding [`RANDOM_BYTES`].
+pub const RANDOM_CHARS: usize = 43;
+/// Base62 characters of the CRC32 checksum.
+pub const CHECKSUM_CHARS: usize = 6;
+/// Characters after `<prefix>_<env>_`.
+pub const BODY_CHARS: usize = RANDOM_CHARS + CHECKSUM_CHARS;
+
+/// Whether a key is for production traffic or for testing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    /// `live` keys.
+    Live,
+    /// `test` keys.
+    Test,
+}
+
+impl Environment {
+    /// The environment as written in a key.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Environment::Live => "live",
+            Environment::Test => "test",
+        }
+    }
+
+    fn from_key_part(s: &str) -> Option<Self> {
+        match s {
+            "live" => Some(Environment::Live),
+            "test" => Some(Environment::Test),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Environment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Whether `prefix` is a valid product key prefix: 2 to 8 characters,
+/// a lowercase ASCII letter then lowercase letters or digits.
+pub fn is_valid_prefix(prefix: &str) -> bool {
+    let mut bytes = prefix.bytes();
+    (2..=8).contains(&prefix.len())
+        && bytes.next().is_some_and(|b| b.is_ascii_lowercase())
+        && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+}
+
+/// The product prefix of a presented key, if it starts with a valid one
+/// followed by `_`. Used to spot another product's key before parsing.
+pub fn prefix_of(raw: &str) -> Option<&str> {
+    let (prefix, _) = raw.split_once('_')?;
+    is_valid_prefix(prefix).then_some(prefix)
+}
+
+/// A regular expression that matches keys, for secret scanners. With
+/// `Some(prefix)` it matches only that product's keys.
+pub fn scan_regex(prefix: Option<&str>) -> String {
+    let prefix = prefix.unwrap_or("[a-z][a-z0-9]{1,7}");
+    format!(r"\b{prefix}_(?:live|test)_[0-9A-Za-z]{{{BODY_CHARS}}}\b")
+}
+
+/// A key whose shape and checksum are right. It may still be unknown.
+#[derive(Clone, PartialEq, Eq)]
+pub struct WellFormedKey {
+    key: ApiKey,
+    prefix_len: usize,
+    environment: Environment,
+}
+
+impl fmt::Debug for WellFormedKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WellFormedKey")
+            .field("display_prefix", &self.display_prefix())
+            .finish_non_exhaustive()
+    }
+}
+
+impl WellFormedKey {
+    /// The product prefix, e.g. `fai`.
+    pub fn prefix(&self) -> &str {
+        self.key.expose().get(..self.prefix_len).unwrap_or_default()
+    }
+
+    /// The key's environment.
+    pub fn environment(&self) -> Environment {
+        self.environment
+    }
+
+    /// The part that is safe to show: prefix, environment and the first four
+    /// body characters, e.g. `fai_live_Ab12`.
+    pub fn display_prefix(&self) -> &str {
+        let end = self.prefix_len + 1 + self.environment.as_str().len() + 1 + 4;
+        self.key.expose().get(..end).unwrap_or_default()
+    }
+
+    /// The last four characters, also safe to show.
+    pub fn last4(&self) -> &str {
+        let raw = self.key.expose();
+        raw.get(raw.len().saturating_sub(4)..).unwrap_or_default()
+    }
+
+    /// The SHA-256 of the whole key: its index in storage.
+    pub fn hash(&self) -> KeyHash {
+        KeyHash::of(&self.key)
+    }
+
+    /// The key itself.
+    pub fn key(&self) -> &ApiKey {
+        &self.key
+    }
+}
+
+/// Checks shape and checksum. The error says what is wrong, never echoing
+/// the key.
+pub fn parse(key: &ApiKey) -> Result<WellFormedKey, &'static str> {
+    let raw = key.expose();
+    if !raw.is_ascii() {
+        return Err("it contains characters outside ASCII");
+    }
+    let (prefix, rest) = raw
+        .split_once('_')
+        .ok_or("it lacks the `<prefix>_<live|test>_` start")?;
+    if !is_valid_prefix(prefix) {
+        return Err("its prefix is not a key prefix");
+    }
+    let (environment, body) = rest
+        .split_once('_')
+        .ok_or("it lacks the `<prefix>_<live|test>_` start")?;
+    let environment =
+        Environment::from_key_part(environment).ok_or("its environment is not live or test")?;
+    if body.len() != BODY_CHARS {
+        return Err("it has the wrong length; it may be truncated");
+    }
+    if !base62::is_base62(body) {
+        return Err("it contains characters that keys never contain");
+    }
+    let split = raw.len() - CHECKSUM_CHARS;
+    let (checked, sum) = (
+        raw.get(..split).unwrap_or_default(),
+        raw.get(split..).unwrap_or_default(),
+    );
+    if checksum(checked) != sum {
+        return Err("its checksum does not match; it may be mistyped");
+    }
+    Ok(WellFormedKey {
+        key: key.clone(),
+        prefix_len: prefix.len(),
+        environment,
+    })
+}
+
+#[cfg(test)]
+#[path = "format_tests.rs"]
+mod tests;

@@ -1,0 +1,54 @@
+//! keygate: an edge verifier for API keys, built for Cloudflare Workers.
+//!
+//! API clients call keygate exactly as they would call the API. For every
+//! request keygate
+//!
+//! 1. picks the [product](config::Product) by host and path ([`route`]);
+//! 2. reads the key from that product's header ([`credential`]), refusing a
+//!    key that belongs to another product;
+//! 3. checks the key's shape and checksum ([`key`]) — garbage never costs a
+//!    storage read;
+//! 4. looks the SHA-256 of the key up in a Workers KV hash index
+//!    ([`record`], [`cache`]);
+//! 5. enforces product, revocation, expiry and permissions ([`policy`]),
+//!    which is the only way to obtain an [`policy::Authorized`] value;
+//! 6. forwards the request, with signed identity headers ([`forward`],
+//!    [`signature`]), to the product's origin.
+//!
+//! # Pure core, thin edge
+//!
+//! Everything above is plain Rust that performs no I/O and reads no clock:
+//! time and storage results come in as arguments, so every decision is
+//! tested natively with `cargo test`. Only [`edge`] (compiled for `wasm32`
+//! alone) touches the Workers runtime: KV, `fetch`, the environment and the
+//! clock.
+//!
+//! # Threat model
+//!
+//! * Clients are untrusted: any header, path or key they send may be hostile.
+//!   Client-sent `Keygate-*` headers and the credential header are removed
+//!   before forwarding, and refusals never echo the key.
+//! * The origin trusts only requests whose `Keygate-Signature` verifies with
+//!   the shared origin secret, so traffic that bypasses keygate is rejected.
+//! * Storage or configuration faults fail closed: keygate refuses and never
+//!   forwards.
+
+#![forbid(unsafe_code)]
+
+pub mod cache;
+pub mod config;
+pub mod credential;
+pub mod error;
+pub mod forward;
+pub mod key;
+pub mod pattern;
+pub mod policy;
+pub mod record;
+pub mod route;
+pub mod secret;
+pub mod signature;
+
+#[cfg(target_arch = "wasm32")]
+mod edge;
+
+pub use error::Error;

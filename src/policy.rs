@@ -1,0 +1,146 @@
+//! The access decision, and the proof that it was made.
+//!
+//! Pure: the clock comes in as `now`. [`authorize`] and [`admit_public`] are
+//! the only ways to construct an [`Authorized`], and forwarding
+//! ([`crate::forward::plan`]) requires one, so no code path can forward a
+//! request that the policy did not admit.
+
+use crate::config::{default_permission, Product};
+use crate::key::{Environment, WellFormedKey};
+use crate::record::KeyRecord;
+use crate::Error;
+
+/// The parts of a request the policy looks at.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestFacts<'a> {
+    /// HTTP method, e.g. `GET`.
+    pub method: &'a str,
+    /// The path as the origin sees it ([`crate::route::Routed::product_path`]).
+    pub path: &'a str,
+}
+
+/// Who a verified key speaks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    /// Key id.
+    pub key_id: String,
+    /// Owning account.
+    pub account: String,
+    /// `live` or `test`.
+    pub environment: Environment,
+    /// Granted permissions.
+    pub scopes: Vec<String>,
+}
+
+/// Proof that the policy admitted one request: this method on this path of
+/// this product, for this identity. Only this module creates it, and it
+/// carries what was checked, so forwarding cannot send anything else.
+#[derive(Debug, Clone)]
+pub struct Authorized<'a> {
+    product: &'a Product,
+    method: String,
+    path: String,
+    identity: Option<Identity>,
+    permission: Option<String>,
+}
+
+impl<'a> Authorized<'a> {
+    /// The product admitted to.
+    pub fn product(&self) -> &'a Product {
+        self.product
+    }
+
+    /// The method admitted.
+    pub fn method(&self) -> &str {
+        &self.method
+    }
+
+    /// The path admitted, as the origin sees it.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The verified identity; `None` on a public path.
+    pub fn identity(&self) -> Option<&Identity> {
+        self.identity.as_ref()
+    }
+
+    /// The permission that was checked; `None` on a public path.
+    pub fn permission(&self) -> Option<&str> {
+        self.permission.as_deref()
+    }
+}
+
+/// The permission `method` on `path` requires: the first matching rule's,
+/// else `read` for GET, HEAD and OPTIONS and `write` for the rest.
+pub fn required_permission<'p>(product: &'p Product, method: &str, path: &str) -> &'p str {
+    product
+        .permissions
+        .iter()
+        .find(|rule| rule.methods.contains(method) && rule.path.matches(path))
+        .map_or_else(
+            || default_permission(method),
+            |rule| rule.permission.as_str(),
+        )
+}
+
+/// Admits a request to a public path without a key, or returns `None`.
+pub fn admit_public<'a>(product: &'a Product, request: RequestFacts<'_>) -> Option<Authorized<'a>> {
+    product
+        .public_paths
+        .iter()
+        .any(|p| p.matches(request.path))
+        .then(|| Authorized {
+            product,
+            method: request.method.to_owned(),
+            path: request.path.to_owned(),
+            identity: None,
+            permission: None,
+        })
+}
+
+/// Decides whether the key behind `record` may make this request at `now`
+/// (Unix seconds). Checks, in order: product and environment match
+/// (defence in depth), revocation, expiry (valid while `now < expires_at`),
+/// permission.
+pub fn authorize<'a>(
+    product: &'a Product,
+    key: &WellFormedKey,
+    record: &KeyRecord,
+    request: RequestFacts<'_>,
+    now: i64,
+) -> Result<Authorized<'a>, Error> {
+    if record.product != product.id || record.environment != key.environment() {
+        return Err(Error::InvalidKey);
+    }
+    if record.revoked_at.is_some_and(|at| now >= at) {
+        return Err(Error::RevokedKey);
+    }
+    if let Some(expires_at) = record.expires_at.filter(|at| now >= *at) {
+        return Err(Error::ExpiredKey {
+            expired_at: expires_at,
+        });
+    }
+    let permission = required_permission(product, request.method, request.path);
+    if !record.scopes.iter().any(|s| s == permission) {
+        return Err(Error::InsufficientScope {
+            permission: permission.to_owned(),
+        });
+    }
+    Ok(Authorized {
+        product,
+        method: request.method.to_owned(),
+        path: request.path.to_owned(),
+        identity: Some(Identity {
+            key_id: record.id.clone(),
+            account: record.account.clone(),
+            environment: record.environment,
+            scopes: record.scopes.clone(),
+        }),
+        permission: Some(permission.to_owned()),
+    })
+}
+
+#[cfg(test)]
+#[path = "policy_tests.rs"]
+mod tests;

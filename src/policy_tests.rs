@@ -1,0 +1,250 @@
+use super::*;
+use crate::config::tests::demo_config;
+use crate::key::{mint, Environment};
+
+const NOW: i64 = 1_795_416_000;
+
+fn record(product: &str, scopes: &[&str]) -> KeyRecord {
+    KeyRecord {
+        v: 1,
+        id: "key_1".into(),
+        account: "acct_1".into(),
+        product: product.into(),
+        environment: Environment::Live,
+        name: "ci".into(),
+        scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+        created_at: NOW - 1_000,
+        expires_at: None,
+        revoked_at: None,
+        prefix: "x".into(),
+        last4: "y".into(),
+    }
+}
+
+fn decide(
+    product: &str,
+    prefix: &str,
+    rec: &KeyRecord,
+    method: &str,
+    path: &str,
+) -> Result<Option<String>, Error> {
+    let config = demo_config();
+    let product = config.product(product).unwrap();
+    let key = mint(prefix, Environment::Live, &[7; 32]).unwrap().key;
+    authorize(product, &key, rec, RequestFacts { method, path }, NOW)
+        .map(|a| a.permission().map(str::to_owned))
+}
+
+/// Name, record, method, path, expected permission or error code.
+type Case = (
+    &'static str,
+    KeyRecord,
+    &'static str,
+    &'static str,
+    Result<&'static str, &'static str>,
+);
+
+#[test]
+fn decision_table() {
+    let base = record("forgeai", &["read", "execute_flows"]);
+    let with = |f: &dyn Fn(&mut KeyRecord)| {
+        let mut r = base.clone();
+        f(&mut r);
+        r
+    };
+    let cases: Vec<Case> = vec![
+        (
+            "plain read",
+            base.clone(),
+            "GET",
+            "/api/v1/chatflows",
+            Ok("read"),
+        ),
+        ("HEAD is a read", base.clone(), "HEAD", "/x", Ok("read")),
+        (
+            "rule permission held",
+            base.clone(),
+            "POST",
+            "/api/v1/prediction/abc",
+            Ok("execute_flows"),
+        ),
+        (
+            "default write missing",
+            base.clone(),
+            "POST",
+            "/api/v1/chatflows",
+            Err("insufficient_scope"),
+        ),
+        (
+            "rule permission missing",
+            base.clone(),
+            "GET",
+            "/api/v1/logs/today",
+            Err("insufficient_scope"),
+        ),
+        (
+            "any-method rule",
+            base.clone(),
+            "DELETE",
+            "/api/v1/deployments/9",
+            Err("insufficient_scope"),
+        ),
+        (
+            "expires in 1 s",
+            with(&|r| r.expires_at = Some(NOW + 1)),
+            "GET",
+            "/",
+            Ok("read"),
+        ),
+        (
+            "expires now",
+            with(&|r| r.expires_at = Some(NOW)),
+            "GET",
+            "/",
+            Err("expired_key"),
+        ),
+        (
+            "expired",
+            with(&|r| r.expires_at = Some(NOW - 1)),
+            "GET",
+            "/",
+            Err("expired_key"),
+        ),
+        (
+            "revocation scheduled later",
+            with(&|r| r.revoked_at = Some(NOW + 1)),
+            "GET",
+            "/",
+            Ok("read"),
+        ),
+        (
+            "revoked now",
+            with(&|r| r.revoked_at = Some(NOW)),
+            "GET",
+            "/",
+            Err("revoked_key"),
+        ),
+        (
+            "revoked and expired says revoked",
+            with(&|r| {
+                r.revoked_at = Some(NOW - 5);
+                r.expires_at = Some(NOW - 5)
+            }),
+            "GET",
+            "/",
+            Err("revoked_key"),
+        ),
+        (
+            "expired before scope",
+            with(&|r| {
+                r.expires_at = Some(NOW);
+                r.scopes.clear()
+            }),
+            "GET",
+            "/",
+            Err("expired_key"),
+        ),
+        (
+            "record of another product",
+            with(&|r| r.product = "salesforge".into()),
+            "GET",
+            "/",
+            Err("invalid_key"),
+        ),
+        (
+            "record of another environment",
+            with(&|r| r.environment = Environment::Test),
+            "GET",
+            "/",
+            Err("invalid_key"),
+        ),
+    ];
+    for (name, rec, method, path, expected) in cases {
+        let got = decide("forgeai", "fai", &rec, method, path);
+        match (got, expected) {
+            (Ok(permission), Ok(want)) => assert_eq!(permission.as_deref(), Some(want), "{name}"),
+            (Err(err), Err(want)) => assert_eq!(err.code(), want, "{name}"),
+            (got, _) => panic!("{name}: got {got:?}, expected {expected:?}"),
+        }
+    }
+}
+
+#[test]
+fn insufficient_scope_names_the_permission() {
+    let rec = record("forgeai", &["read"]);
+    let err = decide("forgeai", "fai", &rec, "POST", "/api/v1/prediction/1").unwrap_err();
+    assert_eq!(
+        err,
+        Error::InsufficientScope {
+            permission: "execute_flows".into()
+        }
+    );
+}
+
+#[test]
+fn expired_error_carries_the_expiry() {
+    let mut rec = record("forgeai", &["read"]);
+    rec.expires_at = Some(NOW - 60);
+    let err = decide("forgeai", "fai", &rec, "GET", "/").unwrap_err();
+    assert_eq!(
+        err,
+        Error::ExpiredKey {
+            expired_at: NOW - 60
+        }
+    );
+}
+
+#[test]
+fn authorized_carries_identity_and_request() {
+    let config = demo_config();
+    let product = config.product("forgeai").unwrap();
+    let key = mint("fai", Environment::Live, &[7; 32]).unwrap().key;
+    let rec = record("forgeai", &["read"]);
+    let facts = RequestFacts {
+        method: "GET",
+        path: "/api/v1/x",
+    };
+    let ok = authorize(product, &key, &rec, facts, NOW).unwrap();
+    assert_eq!(ok.product().id, "forgeai");
+    assert_eq!((ok.method(), ok.path()), ("GET", "/api/v1/x"));
+    assert_eq!(ok.identity().unwrap().account, "acct_1");
+}
+
+#[test]
+fn public_paths_need_no_key() {
+    let config = demo_config();
+    let fai = config.product("forgeai").unwrap();
+    let get = |path| RequestFacts {
+        method: "GET",
+        path,
+    };
+    assert!(admit_public(fai, get("/api/account")).is_some());
+    assert!(admit_public(fai, get("/status/db/ok")).is_some());
+    assert!(admit_public(fai, get("/api/accounts")).is_none());
+    let public = admit_public(fai, get("/status")).unwrap();
+    assert!(public.identity().is_none() && public.permission().is_none());
+    assert!(admit_public(config.product("mailforge").unwrap(), get("/health")).is_none());
+}
+
+#[test]
+fn required_permission_rules_then_defaults() {
+    let config = demo_config();
+    let fai = config.product("forgeai").unwrap();
+    assert_eq!(
+        required_permission(fai, "POST", "/api/v1/prediction/x"),
+        "execute_flows"
+    );
+    assert_eq!(
+        required_permission(fai, "GET", "/api/v1/prediction/x"),
+        "read"
+    );
+    assert_eq!(
+        required_permission(fai, "head", "/api/v1/logs"),
+        "view_logs"
+    );
+    assert_eq!(
+        required_permission(fai, "PUT", "/api/v1/deployments"),
+        "manage_deployments"
+    );
+    assert_eq!(required_permission(fai, "PUT", "/other"), "write");
+}
