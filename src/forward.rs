@@ -65,7 +65,9 @@ pub fn is_hop_by_hop(name: &str) -> bool {
 }
 
 /// Plans the upstream request. `query` is the raw query string without `?`;
-/// `now` is Unix seconds, used as the signature timestamp.
+/// `now` is Unix seconds, used as the signature timestamp. The signature
+/// covers the path and query exactly as the origin receives them: the
+/// upstream's base path followed by the admitted path.
 pub fn plan(
     authorized: &Authorized<'_>,
     query: Option<&str>,
@@ -73,9 +75,10 @@ pub fn plan(
     secret: &OriginSecret,
 ) -> ForwardPlan {
     let product = authorized.product();
+    let path = format!("{}{}", product.upstream.base_path, authorized.path());
     let path_and_query = match query {
-        Some(q) if !q.is_empty() => format!("{}?{q}", authorized.path()),
-        _ => authorized.path().to_owned(),
+        Some(q) if !q.is_empty() => format!("{path}?{q}"),
+        _ => path,
     };
     let identity = authorized.identity();
     let scopes = identity.map(|i| i.scopes.join(" ")).unwrap_or_default();
@@ -103,7 +106,7 @@ pub fn plan(
     }
     set_headers.push((headers::SIGNATURE, signed.sign(secret)));
     ForwardPlan {
-        url: format!("{}{path_and_query}", product.upstream),
+        url: format!("{}{path_and_query}", product.upstream.origin),
         method: authorized.method().to_owned(),
         set_headers,
     }

@@ -97,6 +97,28 @@ fn public_plan_signs_without_identity() {
 }
 
 #[test]
+fn upstream_base_path_is_forwarded_and_signed() {
+    let config = demo_config();
+    let mf = config.product("mailforge").unwrap();
+    let public = crate::policy::tests::admit_any(mf, "GET", "/v1/send");
+    let secret = OriginSecret::new(SECRET).unwrap();
+    let plan = plan(&public, Some("a=1"), NOW, &secret);
+    assert_eq!(plan.url, "http://127.0.0.1:8788/mail/v1/send?a=1");
+    let signed = crate::signature::Signed {
+        timestamp: 0,
+        method: "GET",
+        path_and_query: "/mail/v1/send?a=1",
+        key_id: "",
+        account: "",
+        product: "mailforge",
+        environment: "",
+        scopes: "",
+    };
+    let signature = &plan.set_headers.last().unwrap().1;
+    assert_eq!(verify(&secret, signature, signed, NOW, 300), Ok(()));
+}
+
+#[test]
 fn strips_credential_and_reserved_headers_only() {
     let config = demo_config();
     let sf = config.product("salesforge").unwrap();

@@ -143,4 +143,4 @@ pub fn authorize<'a>(
 
 #[cfg(test)]
 #[path = "policy_tests.rs"]
-mod tests;
+pub(crate) mod tests;

@@ -1,8 +1,20 @@
 use super::*;
 use crate::config::tests::demo_config;
+use crate::config::Product;
 use crate::key::{mint, Environment};
 
 const NOW: i64 = 1_795_416_000;
+
+/// An anonymous admission to any path, for other modules' tests.
+pub(crate) fn admit_any<'a>(product: &'a Product, method: &str, path: &str) -> Authorized<'a> {
+    Authorized {
+        product,
+        method: method.to_owned(),
+        path: path.to_owned(),
+        identity: None,
+        permission: None,
+    }
+}
 
 fn record(product: &str, scopes: &[&str]) -> KeyRecord {
     KeyRecord {

@@ -56,8 +56,8 @@ pub struct Product {
     pub credential: Credential,
     /// Which requests belong to this product.
     pub route: Route,
-    /// Origin base URL, without a trailing slash.
-    pub upstream: String,
+    /// Where admitted requests go.
+    pub upstream: Upstream,
     /// Permission rules, first match wins.
     pub permissions: Vec<PermissionRule>,
     /// Paths forwarded without a key.
@@ -105,6 +105,22 @@ impl Credential {
             Some(scheme) => format!("{scheme} realm=\"{realm}\""),
             None => format!("ApiKey realm=\"{realm}\", header=\"{}\"", self.header),
         }
+    }
+}
+
+/// A product's origin: `scheme://host[:port]` and an optional base path
+/// that is put before every forwarded path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upstream {
+    /// `scheme://host[:port]`, e.g. `https://api.salesforge.ai`.
+    pub origin: String,
+    /// Base path without trailing slash, e.g. `/v2`; empty for none.
+    pub base_path: String,
+}
+
+impl std::fmt::Display for Upstream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}{}", self.origin, self.base_path)
     }
 }
 

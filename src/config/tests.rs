@@ -42,7 +42,10 @@ fn demo_config_is_valid_and_normalised() {
     assert_eq!(config.kv_cache_ttl_seconds, DEFAULT_KV_CACHE_TTL_SECONDS);
     let sf = config.product("salesforge").unwrap();
     assert_eq!(sf.route.path_prefix, "/salesforge");
-    assert_eq!(sf.upstream, "http://127.0.0.1:8788");
+    assert_eq!(sf.upstream.to_string(), "http://127.0.0.1:8788");
+    let mf = config.product("mailforge").unwrap();
+    assert_eq!(mf.upstream.origin, "http://127.0.0.1:8788");
+    assert_eq!(mf.upstream.base_path, "/mail");
     assert_eq!(sf.default_scopes, vec!["read", "write"]);
     let fai = config.product_by_prefix("fai").unwrap();
     assert_eq!(

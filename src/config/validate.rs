@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use super::raw::{RawConfig, RawCredential, RawMethods, RawPermission, RawProduct, RawRoute};
 use super::{
-    Config, ConfigError, Credential, Methods, PermissionRule, Product, Route,
+    Config, ConfigError, Credential, Methods, PermissionRule, Product, Route, Upstream,
     DEFAULT_CACHE_TTL_SECONDS, DEFAULT_KV_CACHE_TTL_SECONDS, MAX_CACHE_TTL_SECONDS,
     MAX_KV_CACHE_TTL_SECONDS,
 };
@@ -272,7 +272,7 @@ fn route(raw: RawRoute) -> Result<Route, (&'static str, String)> {
     })
 }
 
-fn upstream(raw: &str) -> Result<String, String> {
+fn upstream(raw: &str) -> Result<Upstream, String> {
     let url =
         url::Url::parse(raw.trim()).map_err(|e| format!("{raw:?} is not an absolute URL ({e})"))?;
     if !matches!(url.scheme(), "http" | "https") {
@@ -286,7 +286,10 @@ fn upstream(raw: &str) -> Result<String, String> {
     if url.host_str().is_none() {
         return Err(format!("{raw:?} has no host"));
     }
-    Ok(url.as_str().trim_end_matches('/').to_owned())
+    Ok(Upstream {
+        origin: url.origin().ascii_serialization(),
+        base_path: url.path().trim_end_matches('/').to_owned(),
+    })
 }
 
 fn permission(raw: RawPermission) -> Result<PermissionRule, (&'static str, String)> {

@@ -36,3 +36,25 @@ pub fn mint(
     let hash = key.hash();
     Ok(MintedKey { key, hash })
 }
+
+/// Random bytes in a key id.
+pub const KEY_ID_BYTES: usize = 12;
+
+/// A key id, `key_` and 17 base62 characters, from 12 random bytes. Ids
+/// are public: they name a key in logs, headers and listings.
+pub fn key_id(random: &[u8; KEY_ID_BYTES]) -> String {
+    format!("key_{}", base62::encode_fixed(random, 17))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_ids_are_fixed_width_and_header_safe() {
+        assert_eq!(key_id(&[0; KEY_ID_BYTES]), "key_00000000000000000");
+        let id = key_id(&[0xff; KEY_ID_BYTES]);
+        assert_eq!(id.len(), 21);
+        assert!(crate::record::is_header_safe_id(&id));
+    }
+}

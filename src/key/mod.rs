@@ -19,4 +19,4 @@ pub use format::{
     CHECKSUM_CHARS, RANDOM_BYTES, RANDOM_CHARS,
 };
 pub use hash::KeyHash;
-pub use mint::{mint, MintedKey};
+pub use mint::{key_id, mint, MintedKey, KEY_ID_BYTES};

@@ -1,0 +1,46 @@
+# keygate: the two commands are `make dev` and `make test` (see README.md).
+# Both install whatever is missing first (scripts/setup.sh is idempotent).
+SHELL := /bin/bash
+CONFIG ?= wrangler.toml
+PORT ?= 8787
+ORIGIN_PORT ?= 8788
+
+export WRANGLER_SEND_METRICS := false
+
+.PHONY: setup build dev test unit e2e lint bench check-config clean
+
+setup:
+	bash scripts/setup.sh
+
+build: setup
+	bash scripts/build.sh
+	cargo build -p keygate-cli
+
+## Serve the gateway on 127.0.0.1:$(PORT) with a demo origin and demo keys.
+dev: build
+	bash scripts/dev.sh "$(CONFIG)" "$(PORT)" "$(ORIGIN_PORT)"
+
+## Every test: lints, native unit tests, config check, end-to-end on workerd.
+test: setup lint unit check-config e2e
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	cargo clippy --lib --target wasm32-unknown-unknown -- -D warnings
+
+unit:
+	cargo test --workspace
+
+check-config:
+	cargo run -q -p keygate-cli -- check --config "$(CONFIG)"
+
+e2e: build
+	node --test --test-concurrency=1 tests/e2e/
+
+## Benchmarks of the hot path (native, criterion).
+bench:
+	cargo bench -p keygate --bench hot_path
+
+clean:
+	cargo clean
+	rm -rf build .wrangler

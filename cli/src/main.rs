@@ -1,0 +1,311 @@
+//! `keygate`: the operator's native tool until the management API exists.
+//!
+//! * `keygate check` validates `[vars.KEYGATE_CONFIG]` in a wrangler config
+//!   exactly as the Worker will, and prints each product's scanner regex.
+//! * `keygate seed` mints demo keys for every configured product and prints
+//!   ready-to-paste curl commands (used by `make dev`).
+//! * `keygate mint` mints a key for a product and account, prints the key
+//!   once, and appends its record to a `wrangler kv bulk put` file. The key
+//!   itself is never written anywhere; only its SHA-256 and record are.
+
+use std::fmt::Write as _;
+use std::process::ExitCode;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use keygate::config::{Config, CONFIG_VAR};
+use keygate::key::{key_id, mint, scan_regex, Environment, KEY_ID_BYTES, RANDOM_BYTES};
+use keygate::record::{is_header_safe_id, KeyRecord, RECORD_VERSION};
+
+const USAGE: &str = "\
+usage:
+  keygate check [--config wrangler.toml]
+  keygate seed --kv-bulk FILE [--gateway http://127.0.0.1:8787] [--config wrangler.toml]
+  keygate mint --product ID --account ID [--name NAME] [--environment live|test]
+               [--scopes a,b] [--expires-at UNIX | --expires-in SECONDS]
+               [--revoked-at UNIX] [--config wrangler.toml] [--kv-bulk FILE] [--quiet]";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("check") => check(&Options::parse(&args[1..])),
+        Some("mint") => mint_key(&Options::parse(&args[1..])).map(|minted| {
+            if let Some((key, record)) = minted {
+                print_minted(&key, &record);
+            }
+        }),
+        Some("seed") => seed(&Options::parse(&args[1..])),
+        _ => Err(USAGE.to_owned()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("keygate: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `--name value` pairs and bare `--flag`s.
+struct Options(Vec<(String, Option<String>)>);
+
+impl Options {
+    fn parse(args: &[String]) -> Result<Options, String> {
+        let mut out = Vec::new();
+        let mut iter = args.iter().peekable();
+        while let Some(arg) = iter.next() {
+            let name = arg
+                .strip_prefix("--")
+                .ok_or_else(|| format!("unexpected argument {arg:?}\n{USAGE}"))?;
+            let value = match iter.peek() {
+                Some(next) if !next.starts_with("--") => iter.next().cloned(),
+                _ => None,
+            };
+            out.push((name.to_owned(), value));
+        }
+        Ok(Options(out))
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .and_then(|(_, v)| v.as_deref())
+    }
+
+    fn flag(&self, name: &str) -> bool {
+        self.0.iter().any(|(n, _)| n == name)
+    }
+
+    fn require(&self, name: &str) -> Result<&str, String> {
+        self.get(name)
+            .ok_or_else(|| format!("--{name} is required\n{USAGE}"))
+    }
+
+    fn number(&self, name: &str) -> Result<Option<i64>, String> {
+        self.get(name)
+            .map(|v| {
+                v.parse()
+                    .map_err(|_| format!("--{name} must be a whole number"))
+            })
+            .transpose()
+    }
+}
+
+fn load_config(options: &Options) -> Result<Config, String> {
+    let path = options.get("config").unwrap_or("wrangler.toml");
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    let doc: toml::Table = toml::from_str(&text).map_err(|e| format!("{path}: {e}"))?;
+    let table = doc
+        .get("vars")
+        .and_then(|v| v.get(CONFIG_VAR))
+        .ok_or_else(|| format!("{path} has no [vars.{CONFIG_VAR}] table"))?;
+    let json = serde_json::to_string(table).map_err(|e| e.to_string())?;
+    Config::from_json(&json).map_err(|e| format!("{path}: {e}"))
+}
+
+fn check(options: &Result<Options, String>) -> Result<(), String> {
+    let options = options.as_ref().map_err(Clone::clone)?;
+    let config = load_config(options)?;
+    for product in &config.products {
+        println!(
+            "{:<16} {:<6} {:<40} -> {}",
+            product.id,
+            product.prefix,
+            product.credential.describe(),
+            product.upstream
+        );
+        println!("{:<16} scan: {}", "", scan_regex(Some(&product.prefix)));
+    }
+    println!("config OK: {} products", config.products.len());
+    Ok(())
+}
+
+fn random<const N: usize>() -> Result<[u8; N], String> {
+    let mut bytes = [0u8; N];
+    getrandom::fill(&mut bytes).map_err(|e| format!("no randomness: {e}"))?;
+    Ok(bytes)
+}
+
+/// Mints per `options`; returns the key and record unless `--quiet` printed
+/// the bare key already.
+fn mint_key(options: &Result<Options, String>) -> Result<Option<(String, KeyRecord)>, String> {
+    let options = options.as_ref().map_err(Clone::clone)?;
+    let config = load_config(options)?;
+    mint_for(&config, options)
+}
+
+fn mint_for(config: &Config, options: &Options) -> Result<Option<(String, KeyRecord)>, String> {
+    let product_id = options.require("product")?;
+    let product = config
+        .product(product_id)
+        .ok_or_else(|| format!("no product {product_id:?} in the config"))?;
+    let account = options.require("account")?;
+    if !is_header_safe_id(account) {
+        return Err("--account must be 1-64 characters of A-Z a-z 0-9 _ . : -".to_owned());
+    }
+    let environment = match options.get("environment").unwrap_or("live") {
+        "live" => Environment::Live,
+        "test" => Environment::Test,
+        other => return Err(format!("--environment must be live or test, not {other:?}")),
+    };
+    let scopes: Vec<String> = match options.get("scopes") {
+        Some(list) => list.split(',').map(|s| s.trim().to_owned()).collect(),
+        None => product.default_scopes.clone(),
+    };
+    if let Some(unknown) = scopes
+        .iter()
+        .find(|s| !product.known_permissions.contains(s))
+    {
+        return Err(format!(
+            "{unknown:?} is not a permission of {} (known: {})",
+            product.id,
+            product.known_permissions.join(", ")
+        ));
+    }
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_err(|e| e.to_string())?
+        .as_secs();
+    let now = i64::try_from(now).map_err(|e| e.to_string())?;
+    let expires_at = match (options.number("expires-at")?, options.number("expires-in")?) {
+        (Some(_), Some(_)) => return Err("give --expires-at or --expires-in, not both".into()),
+        (Some(at), None) => Some(at),
+        (None, Some(seconds)) => Some(now + seconds),
+        (None, None) => None,
+    };
+
+    let minted = mint(&product.prefix, environment, &random::<RANDOM_BYTES>()?)?;
+    let record = KeyRecord {
+        v: RECORD_VERSION,
+        id: key_id(&random::<KEY_ID_BYTES>()?),
+        account: account.to_owned(),
+        product: product.id.clone(),
+        environment,
+        name: options.get("name").unwrap_or("minted key").to_owned(),
+        scopes,
+        created_at: now,
+        expires_at,
+        revoked_at: options.number("revoked-at")?,
+        prefix: minted.key.display_prefix().to_owned(),
+        last4: minted.key.last4().to_owned(),
+    };
+
+    if let Some(path) = options.get("kv-bulk") {
+        append_bulk(path, &minted.hash.to_hex(), &record.to_json())?;
+    }
+    if options.flag("quiet") {
+        println!("{}", minted.key.key().expose());
+        return Ok(None);
+    }
+    Ok(Some((minted.key.key().expose().to_owned(), record)))
+}
+
+fn print_minted(key: &str, record: &KeyRecord) {
+    let mut out = String::new();
+    let _ = writeln!(out, "key:     {key}");
+    let _ = writeln!(out, "         (shown once: only its SHA-256 is stored)");
+    let _ = writeln!(out, "id:      {}", record.id);
+    let _ = writeln!(out, "record:  {}", record.to_json());
+    print!("{out}");
+}
+
+/// Mints a demo key per product (plus an expired one for the first) and
+/// prints curl commands that pass, use the wrong product's header, and use
+/// the expired key.
+fn seed(options: &Result<Options, String>) -> Result<(), String> {
+    let options = options.as_ref().map_err(Clone::clone)?;
+    let config = load_config(options)?;
+    let bulk = options.require("kv-bulk")?;
+    let gateway = options.get("gateway").unwrap_or("http://127.0.0.1:8787");
+    let mint_demo = |product: &str, extra: &[&str]| -> Result<(String, KeyRecord), String> {
+        let mut args: Vec<String> = [
+            "--product",
+            product,
+            "--account",
+            "acct_demo",
+            "--kv-bulk",
+            bulk,
+        ]
+        .iter()
+        .chain(extra)
+        .map(|s| (*s).to_owned())
+        .collect();
+        args.extend(["--name".to_owned(), format!("{product} demo key")]);
+        mint_for(&config, &Options::parse(&args)?)?.ok_or_else(|| "nothing minted".to_owned())
+    };
+
+    let mut keys = Vec::new();
+    for product in &config.products {
+        let (key, _) = mint_demo(&product.id, &[])?;
+        keys.push((product, key));
+    }
+    let first = keys.first().map(|(p, _)| *p).ok_or("no products")?;
+    let (expired, _) = mint_demo(&first.id, &["--expires-in", "-3600"])?;
+
+    let header = |product: &keygate::config::Product, key: &str| match &product.credential.scheme {
+        Some(scheme) => format!("-H '{}: {scheme} {key}'", product.credential.header),
+        None => format!("-H '{}: {key}'", product.credential.header),
+    };
+    let url = |product: &keygate::config::Product, path: &str| {
+        let prefix = product.route.path_prefix.trim_end_matches('/');
+        let host = product
+            .route
+            .host
+            .as_ref()
+            .map(|h| format!("-H 'Host: {h}' "))
+            .unwrap_or_default();
+        format!("{host}'{gateway}{prefix}{path}'")
+    };
+    println!("Demo keys (stored in local KV; shown once):");
+    for (product, key) in &keys {
+        println!("  {:<12} {key}", product.id);
+    }
+    println!("  {:<12} {expired}  (expired)", format!("{}*", first.id));
+    println!();
+    println!("Ready-to-paste requests:");
+    for (product, key) in &keys {
+        println!(
+            "  # passes: a {} key, forwarded with signed identity headers",
+            product.name
+        );
+        println!(
+            "  curl -i {} {}",
+            header(product, key),
+            url(product, "/v1/hello?x=1")
+        );
+    }
+    if let Some((other, other_key)) = keys
+        .iter()
+        .find(|(p, _)| p.credential.header != first.credential.header)
+    {
+        let wrong = match &other.credential.scheme {
+            Some(scheme) => format!("-H '{}: {scheme} {other_key}'", other.credential.header),
+            None => format!("-H '{}: {other_key}'", other.credential.header),
+        };
+        println!(
+            "  # 401 wrong_product: a {} key in {}'s header, sent to {}",
+            other.name, other.name, first.name
+        );
+        println!("  curl -i {wrong} {}", url(first, "/v1/hello"));
+    }
+    println!("  # 401 expired_key");
+    println!(
+        "  curl -i {} {}",
+        header(first, &expired),
+        url(first, "/v1/hello")
+    );
+    Ok(())
+}
+
+/// Appends `{key, value}` to a JSON array file for `wrangler kv bulk put`.
+fn append_bulk(path: &str, key: &str, value: &str) -> Result<(), String> {
+    let mut entries: Vec<serde_json::Value> = match std::fs::read_to_string(path) {
+        Ok(text) if !text.trim().is_empty() => {
+            serde_json::from_str(&text).map_err(|e| format!("{path}: {e}"))?
+        }
+        _ => Vec::new(),
+    };
+    entries.push(serde_json::json!({ "key": key, "value": value }));
+    let text = serde_json::to_string_pretty(&entries).map_err(|e| e.to_string())?;
+    std::fs::write(path, text).map_err(|e| format!("cannot write {path}: {e}"))
+}

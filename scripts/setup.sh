@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Idempotent install of everything needed to build and run keygate locally.
+# Fast (a few seconds) when everything is already installed.
+#   - rustup target wasm32-unknown-unknown
+#   - worker-build (pinned, see env.sh)           -> ${CARGO_HOME:-~/.cargo}/bin
+#   - wasm-bindgen-cli (= wasm-bindgen in Cargo.lock) -> ${CARGO_HOME:-~/.cargo}/bin
+#   - npm devDependencies (wrangler, esbuild, binaryen) -> ./node_modules
+# Works non-interactively (CI=true, no stdin). Project dir: $KEYGATE_ROOT or
+# the parent of this script's directory.
+set -euo pipefail
+
+SCRIPT_DIR="$(CDPATH='' cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)"
+KEYGATE_ROOT="${KEYGATE_ROOT:-$(dirname -- "$SCRIPT_DIR")}"
+export KEYGATE_ROOT
+# shellcheck source=scripts/env.sh
+. "$SCRIPT_DIR/env.sh"
+cd "$KEYGATE_ROOT"
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+die() { printf '[setup] ERROR: %s\n' "$*" >&2; exit 1; }
+
+command -v cargo >/dev/null || die "cargo not found (install Rust via rustup)"
+command -v node >/dev/null || die "node not found (Node.js >= 20.3 required)"
+command -v npm >/dev/null || die "npm not found"
+
+# Version of package $1 in Cargo.lock (first [[package]] entry with that name).
+lock_version() {
+  awk -v want="$1" '
+    /^\[\[package\]\]/ { name = ""; next }
+    /^name = / { gsub(/"/, "", $3); name = $3; next }
+    /^version = / && name == want { gsub(/"/, "", $3); print $3; exit }
+  ' Cargo.lock
+}
+
+# Output of `$1 --version`, or empty if not installed/not runnable.
+tool_version() { "$KEYGATE_CARGO_BIN/$1" --version 2>/dev/null </dev/null || true; }
+
+# 1. wasm32 target
+if command -v rustup >/dev/null; then
+  if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+    log "adding rustup target wasm32-unknown-unknown"
+    rustup target add wasm32-unknown-unknown
+  fi
+elif [ ! -d "$(rustc --print sysroot)/lib/rustlib/wasm32-unknown-unknown" ]; then
+  die "rustup not found and rustc has no wasm32-unknown-unknown target"
+fi
+
+# 2. worker-build (prints just its version, e.g. "0.8.7")
+wb_want="$KEYGATE_WORKER_BUILD_VERSION"
+wb_have="$(tool_version worker-build)"
+if [ "$wb_have" != "$wb_want" ]; then
+  log "installing worker-build $wb_want (have: '${wb_have:-none}'); takes several minutes"
+  cargo install worker-build --version "$wb_want" --locked --force
+fi
+
+# 3. wasm-bindgen-cli, exactly the wasm-bindgen version in Cargo.lock
+#    (`wasm-bindgen --version` prints e.g. "wasm-bindgen 0.2.130")
+[ -f Cargo.lock ] || die "Cargo.lock missing in $KEYGATE_ROOT (run: cargo generate-lockfile)"
+wbg_want="$(lock_version wasm-bindgen)"
+[ -n "$wbg_want" ] || die "no wasm-bindgen package in Cargo.lock"
+wbg_have="$(tool_version wasm-bindgen)"
+if [ "$wbg_have" != "wasm-bindgen $wbg_want" ]; then
+  log "installing wasm-bindgen-cli $wbg_want (have: '${wbg_have:-none}'); takes several minutes"
+  # not --locked: the CLI's own lock has been broken for some releases
+  cargo install wasm-bindgen-cli --version "$wbg_want" --force
+fi
+
+# 4. npm devDependencies
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  log "npm ci"
+  npm ci --no-audit --no-fund </dev/null
+fi
+
+# 5. sanity: every override must exist, or worker-build silently falls back
+#    to a download (which fails without GitHub access).
+for b in "$WASM_BINDGEN_BIN" "$ESBUILD_BIN" "$WASM_OPT_BIN"; do
+  [ -x "$b" ] || die "missing executable $b"
+done
+log "ok: worker-build $(tool_version worker-build), $(tool_version wasm-bindgen), esbuild $("$ESBUILD_BIN" --version), $("$WASM_OPT_BIN" --version </dev/null), wrangler $(node -p 'require("wrangler/package.json").version')"

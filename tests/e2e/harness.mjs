@@ -1,0 +1,150 @@
+// End-to-end harness: a real HTTP origin process and keygate on workerd
+// (`wrangler dev`), with keys minted by the native `keygate` tool into a
+// scratch local KV. Everything binds to 127.0.0.1 and stops by itself.
+import { spawn, execFileSync } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, writeFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const CLI = process.env.KEYGATE_CLI ?? join(ROOT, "target/debug/keygate");
+const WRANGLER = join(ROOT, "node_modules/.bin/wrangler");
+export const SECRET = "e2e-origin-secret-" + randomBytes(16).toString("hex");
+
+export function freePort() {
+  return new Promise((ok, fail) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", fail);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => ok(port));
+    });
+  });
+}
+
+async function waitFor(url, child, what, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${what} exited early (${child.exitCode})`);
+    try {
+      await fetch(url, { signal: AbortSignal.timeout(2000) });
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  throw new Error(`${what} did not start within ${timeoutMs} ms`);
+}
+
+function track(child, name) {
+  const lines = [];
+  for (const stream of [child.stdout, child.stderr]) {
+    stream.setEncoding("utf8");
+    stream.on("data", (d) => lines.push(d));
+  }
+  const stop = () =>
+    new Promise((ok) => {
+      if (child.exitCode !== null) return ok();
+      child.once("exit", ok);
+      try { process.kill(-child.pid, "SIGTERM"); } catch { child.kill("SIGTERM"); }
+      setTimeout(() => { try { process.kill(-child.pid, "SIGKILL"); } catch {} }, 5000).unref();
+    });
+  return { lines, stop, name };
+}
+
+/** Starts demo/origin.mjs on a free port. */
+export async function startOrigin() {
+  const port = await freePort();
+  const child = spawn(process.execPath, [join(ROOT, "demo/origin.mjs"), String(port)], {
+    env: { ...process.env, KEYGATE_ORIGIN_SECRET: SECRET },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  const tracked = track(child, "origin");
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(url, child, "origin");
+  return { url, port, ...tracked };
+}
+
+/** SHA-256 of a key, lowercase hex: its KV key. */
+export const kvKeyOf = (key) => createHash("sha256").update(key).digest("hex");
+
+/**
+ * Starts keygate under `wrangler dev`.
+ * - template: wrangler config text; __BUILD__, __ORIGIN__, __DEAD_PORT__ are replaced.
+ * - keys: { name: [mint args…] } minted and stored; { name: { unstored: [args] } } minted only.
+ * - raw: extra [{ key, value }] KV entries, or a function of the minted keys returning them.
+ * - secret: the origin secret in .dev.vars (omit with null).
+ */
+export async function startGateway({ template, origin, keys = {}, raw = [], secret = SECRET }) {
+  const dir = mkdtempSync(join(tmpdir(), "keygate-e2e-"));
+  const config = join(dir, "wrangler.toml");
+  const deadPort = await freePort();
+  writeFileSync(
+    config,
+    template
+      .replaceAll("__BUILD__", join(ROOT, "build"))
+      .replaceAll("__ORIGIN__", origin ?? "http://127.0.0.1:9")
+      .replaceAll("__DEAD_PORT__", String(deadPort)),
+  );
+  if (secret !== null) writeFileSync(join(dir, ".dev.vars"), `KEYGATE_ORIGIN_SECRET=${secret}\n`);
+
+  const bulk = join(dir, "bulk.json");
+  writeFileSync(bulk, "[]");
+  const minted = {};
+  for (const [name, spec] of Object.entries(keys)) {
+    const args = Array.isArray(spec) ? spec : spec.unstored;
+    const store = Array.isArray(spec) ? ["--kv-bulk", bulk] : [];
+    minted[name] = execFileSync(CLI, ["mint", "--config", config, "--quiet", ...store, ...args], {
+      encoding: "utf8",
+    }).trim();
+  }
+  const extra = typeof raw === "function" ? raw(minted) : raw;
+  const entries = JSON.parse(readFileSync(bulk, "utf8")).concat(extra);
+  writeFileSync(bulk, JSON.stringify(entries));
+  const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true", NO_COLOR: "1" };
+  const persist = join(dir, "state");
+  execFileSync(
+    WRANGLER,
+    ["kv", "bulk", "put", bulk, "--binding", "KEYS", "--local", "--persist-to", persist, "--config", config],
+    { env, stdio: "pipe" },
+  );
+
+  const port = await freePort();
+  const inspector = await freePort();
+  const child = spawn(
+    WRANGLER,
+    ["dev", "--config", config, "--ip", "127.0.0.1", "--port", String(port),
+      "--inspector-port", String(inspector), "--persist-to", persist, "--local", "--show-interactive-dev-session=false"],
+    { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"], detached: true },
+  );
+  const tracked = track(child, "gateway");
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitFor(`${url}/__keygate_ready`, child, "wrangler dev");
+  } catch (e) {
+    await tracked.stop();
+    throw new Error(`${e.message}\n${tracked.lines.join("")}`);
+  }
+  return {
+    url,
+    keys: minted,
+    dir,
+    ...tracked,
+    stop: async () => {
+      await tracked.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Reads a problem+json response. */
+export async function problem(res) {
+  const type = res.headers.get("content-type");
+  const body = await res.json();
+  return { status: res.status, type, body, challenge: res.headers.get("www-authenticate") };
+}
