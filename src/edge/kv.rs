@@ -16,12 +16,14 @@ use crate::Error;
 /// KV key prefix under which the last use of a key id is noted.
 pub(super) const LAST_USED_PREFIX: &str = "last_used:";
 
-/// The record stored under `hash`, `None` if there is none.
+/// The record stored under `hash`, `None` if there is none. Counts the KV
+/// reads made (0 or 1) into `reads`, for the request log.
 pub(super) async fn lookup(
     env: &Env,
     config: &Config,
     hash: &KeyHash,
     now_ms: f64,
+    reads: &mut u32,
 ) -> Result<Option<KeyRecord>, Error> {
     let hex = hash.to_hex();
     if let Some(record) = isolate::cached_record(&hex, now_ms) {
@@ -30,6 +32,7 @@ pub(super) async fn lookup(
     let store = env.kv(KEYS_BINDING).map_err(|_| Error::Misconfigured {
         what: format!("the KV namespace binding {KEYS_BINDING} is missing"),
     })?;
+    *reads += 1;
     let text = store
         .get(&hex)
         .cache_ttl(u64::from(config.kv_cache_ttl_seconds))

@@ -23,6 +23,7 @@ use crate::{forward, route, Error};
 struct Outcome {
     product: Option<String>,
     key_id: Option<String>,
+    kv_reads: u32,
     challenge: Option<(crate::config::Credential, String)>,
 }
 
@@ -39,6 +40,10 @@ impl HeaderLookup for RequestHeaders<'_> {
 async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<web_sys::Response> {
     let started = js_sys::Date::now();
     let method = req.method();
+    // Path only: a query string may carry client secrets.
+    let path = url::Url::parse(&req.url())
+        .map(|u| u.path().to_owned())
+        .unwrap_or_default();
     let mut outcome = Outcome::default();
     let result = gateway(req, &method, &env, &ctx, &mut outcome).await;
     let (response, code) = match result {
@@ -58,7 +63,9 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
             "product": outcome.product,
             "key_id": outcome.key_id,
             "method": method,
+            "path": path,
             "outcome": code,
+            "kv_reads": outcome.kv_reads,
             "status": status,
             "latency_ms": js_sys::Date::now() - started,
         })
@@ -97,7 +104,7 @@ async fn gateway(
         Some(public) => public,
         None => {
             let key = credential::present(config, product, &RequestHeaders(&req.headers()))?;
-            let record = kv::lookup(env, config, &key.hash(), now_ms)
+            let record = kv::lookup(env, config, &key.hash(), now_ms, &mut outcome.kv_reads)
                 .await?
                 .ok_or(Error::InvalidKey)?;
             outcome.key_id = Some(record.id.clone());

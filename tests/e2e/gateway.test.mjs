@@ -26,6 +26,7 @@ before(async () => {
       sfExpiring: sf("--expires-in", String(EXPIRY_SECONDS)),
       sfRevoked: sf("--revoked-at", String(mintedAt - 60)),
       sfTest: sf("--environment", "test"),
+      sfLog: sf("--name", "log"),
       sfUnknown: { unstored: sf() },
       sfCorrupt: { unstored: sf() },
       mf: ["--product", "mailforge", "--account", "acct_e2e"],
@@ -273,6 +274,57 @@ describe("transparency", () => {
     });
     assert.equal(res.status, 302);
     assert.equal(res.headers.get("location"), "/salesforge/v1/new");
+  });
+});
+
+describe("request log and usage", () => {
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  const entriesFor = (path) => gw.logEntries().filter((e) => e.path === path);
+
+  test("malformed and wrong-product keys cost no storage read; a valid one at most one", async () => {
+    await call("/salesforge/log/malformed", { headers: { "X-Salesforge-Key": "sf_live_garbage" } });
+    await call("/salesforge/log/wrong", { headers: { "X-Salesforge-Key": gw.keys.mf } });
+    await call("/salesforge/log/wrong-header", { headers: { "X-Mailforge-Key": gw.keys.mf } });
+    await call("/salesforge/log/valid", { headers: { "X-Salesforge-Key": gw.keys.sfLog } });
+    await call("/salesforge/log/cached", { headers: { "X-Salesforge-Key": gw.keys.sfLog } });
+    await sleep(500);
+    const one = (path) => {
+      const found = entriesFor(path);
+      assert.equal(found.length, 1, `one log line for ${path}`);
+      return found[0];
+    };
+    assert.deepEqual(
+      [one("/salesforge/log/malformed"), one("/salesforge/log/wrong"), one("/salesforge/log/wrong-header")].map(
+        (e) => [e.outcome, e.kv_reads],
+      ),
+      [["malformed_key", 0], ["wrong_product", 0], ["wrong_product", 0]],
+    );
+    const valid = one("/salesforge/log/valid");
+    assert.equal(valid.outcome, "forwarded");
+    assert.equal(valid.kv_reads, 1);
+    assert.equal(valid.product, "salesforge");
+    assert.match(valid.key_id, /^key_/);
+    assert.equal(typeof valid.latency_ms, "number");
+    assert.equal(one("/salesforge/log/cached").kv_reads, 0, "second use is served from the isolate cache");
+  });
+
+  test("no log line ever contains a key", async () => {
+    const text = gw.lines.join("");
+    for (const [name, key] of Object.entries(gw.keys)) {
+      assert.ok(!text.includes(key.slice(-20)), `log leaks ${name}`);
+    }
+  });
+
+  test("a verified key's use is noted in KV for lastUsedAt", async () => {
+    const before = now();
+    const res = await call("/salesforge/usage", { headers: { "X-Salesforge-Key": gw.keys.sfLog } });
+    const keyId = (await echo(res)).headers["keygate-key-id"];
+    let noted = "";
+    for (let i = 0; i < 20 && !noted; i++) {
+      try { noted = gw.kvGet(`last_used:${keyId}`); } catch { await sleep(250); }
+    }
+    assert.match(noted, /^\d+$/);
+    assert.ok(Number(noted) >= before - 120 && Number(noted) <= now(), `last used ${noted}`);
   });
 });
 

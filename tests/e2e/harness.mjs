@@ -134,6 +134,21 @@ export async function startGateway({ template, origin, keys = {}, raw = [], secr
     url,
     keys: minted,
     dir,
+    /** Reads a value from the gateway's local KV with wrangler. */
+    kvGet: (name) =>
+      execFileSync(
+        WRANGLER,
+        ["kv", "key", "get", name, "--binding", "KEYS", "--local", "--persist-to", persist, "--config", config, "--text"],
+        { env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] },
+      ).trim(),
+    /** The request log lines printed so far, parsed. */
+    logEntries: () =>
+      tracked.lines
+        .join("")
+        .split("\n")
+        .map((line) => /\{".*"outcome":.*\}/.exec(line)?.[0])
+        .filter(Boolean)
+        .map((json) => JSON.parse(json)),
     ...tracked,
     stop: async () => {
       await tracked.stop();
