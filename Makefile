@@ -25,11 +25,11 @@ test: setup lint unit check-config e2e
 
 lint:
 	cargo fmt --all -- --check
-	cargo clippy --workspace --all-targets -- -D warnings
+	cargo clippy --workspace --exclude keygate-bench --all-targets -- -D warnings
 	cargo clippy --lib --target wasm32-unknown-unknown -- -D warnings
 
 unit:
-	cargo test --workspace
+	cargo test --workspace --exclude keygate-bench
 
 check-config:
 	cargo run -q -p keygate-cli -- check --config "$(CONFIG)"
@@ -37,9 +37,10 @@ check-config:
 e2e: build
 	node --test --test-concurrency=1 tests/e2e/
 
-## Benchmarks of the hot path (native, criterion).
-bench:
-	cargo bench -p keygate --bench hot_path
+## Benchmarks: the pure hot path (criterion), then latency through workerd.
+bench: build
+	cargo bench -p keygate-bench --bench hot_path
+	node tests/bench/latency.mjs
 
 clean:
 	cargo clean

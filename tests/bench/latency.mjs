@@ -1,0 +1,46 @@
+// make bench, part 2: request latency through keygate on workerd (wrangler
+// dev, local) versus straight to the same origin, on loopback. Bounded: a
+// fixed number of sequential requests per case, then everything stops.
+//
+// Local workerd is not Cloudflare's edge; compare cases with each other,
+// not with production numbers.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { ROOT, startGateway, startOrigin } from "../e2e/harness.mjs";
+
+const N = Number(process.env.BENCH_REQUESTS ?? 400);
+const template = readFileSync(join(ROOT, "tests/e2e/wrangler.e2e.toml"), "utf8");
+
+const origin = await startOrigin();
+const gw = await startGateway({
+  template,
+  origin: origin.url,
+  keys: { sf: ["--product", "salesforge", "--account", "acct_bench"] },
+});
+
+async function measure(name, url, headers = {}) {
+  for (let i = 0; i < 20; i++) await (await fetch(url, { headers })).arrayBuffer(); // warm-up
+  const times = [];
+  let status = 0;
+  for (let i = 0; i < N; i++) {
+    const t0 = performance.now();
+    const res = await fetch(url, { headers });
+    await res.arrayBuffer();
+    times.push(performance.now() - t0);
+    status = res.status;
+  }
+  times.sort((a, b) => a - b);
+  const q = (p) => times[Math.min(times.length - 1, Math.floor(p * times.length))].toFixed(2);
+  console.log(`${name.padEnd(34)} status ${status}  p50 ${q(0.5)} ms  p90 ${q(0.9)} ms  p99 ${q(0.99)} ms  (n=${N})`);
+}
+
+try {
+  await measure("origin direct", `${origin.url}/salesforge/v1/leads`);
+  await measure("gateway: valid key (cached record)", `${gw.url}/salesforge/v1/leads`, { "X-Salesforge-Key": gw.keys.sf });
+  await measure("gateway: public path", `${gw.url}/salesforge/health`);
+  await measure("gateway: malformed key (no KV read)", `${gw.url}/salesforge/v1/leads`, { "X-Salesforge-Key": "sf_live_bad" });
+  await measure("gateway: no route", `${gw.url}/nowhere`);
+} finally {
+  await gw.stop();
+  await origin.stop();
+}
