@@ -4,6 +4,7 @@ SHELL := /bin/bash
 CONFIG ?= wrangler.toml
 PORT ?= 8787
 ORIGIN_PORT ?= 8788
+INSPECTOR_PORT ?= 9787
 
 export WRANGLER_SEND_METRICS := false
 
@@ -18,7 +19,7 @@ build: setup
 
 ## Serve the gateway on 127.0.0.1:$(PORT) with a demo origin and demo keys.
 dev: build
-	bash scripts/dev.sh "$(CONFIG)" "$(PORT)" "$(ORIGIN_PORT)"
+	bash scripts/dev.sh "$(CONFIG)" "$(PORT)" "$(ORIGIN_PORT)" "$(INSPECTOR_PORT)"
 
 ## Every test: lints, native unit tests, config check, end-to-end on workerd.
 test: setup lint unit check-config e2e

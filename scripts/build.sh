@@ -4,11 +4,9 @@
 # Project dir: $KEYGATE_ROOT or the parent of this script's directory.
 set -euo pipefail
 
-SCRIPT_DIR="$(CDPATH='' cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)"
-KEYGATE_ROOT="${KEYGATE_ROOT:-$(dirname -- "$SCRIPT_DIR")}"
-export KEYGATE_ROOT
+# env.sh finds the project root (or honours $KEYGATE_ROOT).
 # shellcheck source=scripts/env.sh
-. "$SCRIPT_DIR/env.sh"
+. "$(dirname -- "${BASH_SOURCE[0]}")/env.sh"
 cd "$KEYGATE_ROOT"
 
 for b in "$KEYGATE_CARGO_BIN/worker-build" "$WASM_BINDGEN_BIN" "$ESBUILD_BIN" "$WASM_OPT_BIN"; do

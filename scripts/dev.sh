@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make dev: demo origin + demo keys in local KV + `wrangler dev`.
-# Usage: scripts/dev.sh [CONFIG] [PORT] [ORIGIN_PORT]
+# Usage: scripts/dev.sh [CONFIG] [PORT] [ORIGIN_PORT] [INSPECTOR_PORT]
 set -euo pipefail
 SCRIPT_DIR="$(CDPATH='' cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)"
 . "$SCRIPT_DIR/env.sh"
@@ -9,6 +9,8 @@ cd "$KEYGATE_ROOT"
 config="${1:-wrangler.toml}"
 port="${2:-8787}"
 origin_port="${3:-8788}"
+# Not wrangler's default 9229, so that a second dev server can run alongside.
+inspector_port="${4:-9787}"
 config_dir="$(CDPATH='' cd -- "$(dirname -- "$config")" && pwd)"
 state="$KEYGATE_ROOT/.wrangler/state"
 cli="$KEYGATE_ROOT/target/debug/keygate"
@@ -26,7 +28,8 @@ secret="$(grep '^KEYGATE_ORIGIN_SECRET=' "$vars" | tail -n1 | cut -d= -f2-)"
 # Demo origin: echoes what it receives and verifies Keygate-Signature.
 KEYGATE_ORIGIN_SECRET="$secret" node demo/origin.mjs "$origin_port" &
 origin_pid=$!
-trap 'kill $origin_pid 2>/dev/null || true' EXIT INT TERM
+trap 'kill $origin_pid 2>/dev/null || true' EXIT
+trap 'exit 130' INT TERM
 
 # Demo keys into the local KV the dev server uses.
 bulk="$(mktemp)"
@@ -43,5 +46,9 @@ $seed_out
 Stop with Ctrl-C.
 MSG
 
-wrangler dev --config "$config" --ip 127.0.0.1 --port "$port" --inspector-port $((port + 442)) \
-  --persist-to "$state" --local
+# In the background so that a signal to this script stops both servers.
+wrangler dev --config "$config" --ip 127.0.0.1 --port "$port" --inspector-port "$inspector_port" \
+  --persist-to "$state" --local &
+dev_pid=$!
+trap 'kill $origin_pid $dev_pid 2>/dev/null || true' EXIT
+wait "$dev_pid"

@@ -9,11 +9,9 @@
 # the parent of this script's directory.
 set -euo pipefail
 
-SCRIPT_DIR="$(CDPATH='' cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)"
-KEYGATE_ROOT="${KEYGATE_ROOT:-$(dirname -- "$SCRIPT_DIR")}"
-export KEYGATE_ROOT
+# env.sh finds the project root (or honours $KEYGATE_ROOT).
 # shellcheck source=scripts/env.sh
-. "$SCRIPT_DIR/env.sh"
+. "$(dirname -- "${BASH_SOURCE[0]}")/env.sh"
 cd "$KEYGATE_ROOT"
 
 log() { printf '[setup] %s\n' "$*" >&2; }

@@ -106,7 +106,7 @@ pub fn verify(
         .and_then(|(t, v)| Some((t.strip_prefix("t=")?, v.strip_prefix("v1=")?)))
         .ok_or(VerifyError::Malformed)?;
     let timestamp: i64 = t.parse().map_err(|_| VerifyError::Malformed)?;
-    if (now - timestamp).abs() > tolerance {
+    if now.abs_diff(timestamp) > tolerance.unsigned_abs() {
         return Err(VerifyError::Stale);
     }
     let expected = Signed {

@@ -170,7 +170,10 @@ fn mint_for(config: &Config, options: &Options) -> Result<Option<(String, KeyRec
     let expires_at = match (options.number("expires-at")?, options.number("expires-in")?) {
         (Some(_), Some(_)) => return Err("give --expires-at or --expires-in, not both".into()),
         (Some(at), None) => Some(at),
-        (None, Some(seconds)) => Some(now + seconds),
+        (None, Some(seconds)) => Some(
+            now.checked_add(seconds)
+                .ok_or("--expires-in is out of range")?,
+        ),
         (None, None) => None,
     };
 

@@ -40,12 +40,12 @@ impl HeaderLookup for RequestHeaders<'_> {
 async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<web_sys::Response> {
     let started = js_sys::Date::now();
     let method = req.method();
-    // Path only: a query string may carry client secrets.
-    let path = url::Url::parse(&req.url())
-        .map(|u| u.path().to_owned())
-        .unwrap_or_default();
+    let url = url::Url::parse(&req.url()).ok();
     let mut outcome = Outcome::default();
-    let result = gateway(req, &method, &env, &ctx, &mut outcome).await;
+    let result = match &url {
+        Some(url) => gateway(&req, url, &method, &env, &ctx, &mut outcome).await,
+        None => Err(Error::NoRoute),
+    };
     let (response, code) = match result {
         Ok(response) => (Ok(response), "forwarded"),
         Err(error) => {
@@ -63,7 +63,8 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
             "product": outcome.product,
             "key_id": outcome.key_id,
             "method": method,
-            "path": path,
+            // Path only: a query string may carry client secrets.
+            "path": url.as_ref().map(url::Url::path),
             "outcome": code,
             "kv_reads": outcome.kv_reads,
             "status": status,
@@ -75,7 +76,8 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
 
 /// The request flow: route, credential, lookup, policy, forward.
 async fn gateway(
-    req: web_sys::Request,
+    req: &web_sys::Request,
+    url: &url::Url,
     method: &str,
     env: &Env,
     ctx: &Context,
@@ -83,13 +85,7 @@ async fn gateway(
 ) -> Result<web_sys::Response, Error> {
     let gateway = isolate::gateway(env)?;
     let config = &gateway.config;
-    let url = url::Url::parse(&req.url()).map_err(|_| Error::NoRoute)?;
-    let host = match (url.host_str(), url.port()) {
-        (Some(host), Some(port)) => format!("{host}:{port}"),
-        (Some(host), None) => host.to_owned(),
-        (None, _) => String::new(),
-    };
-    let routed = route::select(config, &host, url.path())?;
+    let routed = route::select(config, url.host_str().unwrap_or_default(), url.path())?;
     let product = routed.product;
     outcome.product = Some(product.id.clone());
     outcome.challenge = Some((product.credential.clone(), product.name.clone()));
@@ -115,5 +111,5 @@ async fn gateway(
     };
 
     let plan = forward::plan(&authorized, url.query(), now, &gateway.secret);
-    upstream::send(&req, &authorized, &plan).await
+    upstream::send(req, &authorized, &plan).await
 }

@@ -2,6 +2,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
+import { request as httpRequest } from "node:http";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT, kvKeyOf, problem, startGateway, startOrigin } from "./harness.mjs";
@@ -32,6 +33,7 @@ before(async () => {
       mf: ["--product", "mailforge", "--account", "acct_e2e"],
       fai: ["--product", "forgeai", "--account", "acct_ai", "--scopes", "read,execute_flows"],
       df: ["--product", "downforge", "--account", "acct_e2e"],
+      inf: ["--product", "infraforge", "--account", "acct_e2e"],
     },
     raw: (keys) => [{ key: kvKeyOf(keys.sfCorrupt), value: "{not a record" }],
   });
@@ -116,6 +118,31 @@ describe("forwarding a valid key", () => {
   test("a test-environment key says so", async () => {
     const seen = await echo(await call("/salesforge/x", { headers: { "X-Salesforge-Key": gw.keys.sfTest } }));
     assert.equal(seen.headers["keygate-environment"], "test");
+  });
+});
+
+describe("routing by host", () => {
+  // fetch() may not set Host, so use node:http directly.
+  const withHost = (host, path, headers = {}) =>
+    new Promise((ok, fail) => {
+      const req = httpRequest(gw.url + path, { headers: { Host: host, ...headers } }, (res) => {
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (d) => (body += d));
+        res.on("end", () => ok({ status: res.statusCode, body: JSON.parse(body) }));
+      });
+      req.on("error", fail);
+      req.end();
+    });
+
+  test("a host route takes every path on its host, and only there", async () => {
+    const res = await withHost("api.infraforge.test", "/salesforge/v1/x", { "X-Infraforge-Key": gw.keys.inf });
+    assert.equal(res.status, 200);
+    assert.equal(res.body.url, "/infra/salesforge/v1/x");
+    assert.equal(res.body.headers["keygate-product"], "infraforge");
+    const elsewhere = await withHost("other.test", "/v1/x", { "X-Infraforge-Key": gw.keys.inf });
+    assert.equal(elsewhere.status, 404);
+    assert.equal(elsewhere.body.code, "no_route");
   });
 });
 
