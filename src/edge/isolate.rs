@@ -24,7 +24,7 @@ pub(super) struct Gateway {
 
 thread_local! {
     static GATEWAY: OnceCell<Result<Rc<Gateway>, String>> = const { OnceCell::new() };
-    static RECORDS: RefCell<Option<TtlCache<KeyRecord>>> = const { RefCell::new(None) };
+    static RECORDS: RefCell<Option<TtlCache<Rc<KeyRecord>>>> = const { RefCell::new(None) };
     static USAGE: RefCell<UsageThrottle> = RefCell::new(UsageThrottle::default());
 }
 
@@ -70,12 +70,12 @@ fn load(env: &Env) -> Result<Gateway, String> {
 }
 
 /// A cached record for `hash_hex`, if fresh.
-pub(super) fn cached_record(hash_hex: &str, now_ms: f64) -> Option<KeyRecord> {
+pub(super) fn cached_record(hash_hex: &str, now_ms: f64) -> Option<Rc<KeyRecord>> {
     RECORDS.with(|cell| cell.borrow().as_ref()?.get(hash_hex, now_ms))
 }
 
 /// Caches a record read from KV.
-pub(super) fn cache_record(config: &Config, hash_hex: String, record: KeyRecord, now_ms: f64) {
+pub(super) fn cache_record(config: &Config, hash_hex: String, record: Rc<KeyRecord>, now_ms: f64) {
     RECORDS.with(|cell| {
         cell.borrow_mut()
             .get_or_insert_with(|| TtlCache::new(config.cache_ttl_seconds))

@@ -5,6 +5,8 @@
 //! holds the record; a failed or unreadable read is `storage_unavailable`,
 //! never a pass; usage is written after the response, in `wait_until`.
 
+use std::rc::Rc;
+
 use worker::{console_error, Context, Env};
 
 use super::isolate;
@@ -24,7 +26,7 @@ pub(super) async fn lookup(
     hash: &KeyHash,
     now_ms: f64,
     reads: &mut u32,
-) -> Result<Option<KeyRecord>, Error> {
+) -> Result<Option<Rc<KeyRecord>>, Error> {
     let hex = hash.to_hex();
     if let Some(record) = isolate::cached_record(&hex, now_ms) {
         return Ok(Some(record));
@@ -45,11 +47,11 @@ pub(super) async fn lookup(
     let Some(text) = text else {
         return Ok(None);
     };
-    let record = KeyRecord::from_json(&text).map_err(|e| {
+    let record = KeyRecord::from_json(&text).map(Rc::new).map_err(|e| {
         console_error!("{e}");
         Error::StorageUnavailable
     })?;
-    isolate::cache_record(config, hex, record.clone(), now_ms);
+    isolate::cache_record(config, hex, Rc::clone(&record), now_ms);
     Ok(Some(record))
 }
 

@@ -36,8 +36,8 @@ async function measure(name, url, headers = {}) {
 
 try {
   await measure("origin direct", `${origin.url}/salesforge/v1/leads`);
-  await measure("gateway: valid key (cached record)", `${gw.url}/salesforge/v1/leads`, { "X-Salesforge-Key": gw.keys.sf });
   await measure("gateway: public path", `${gw.url}/salesforge/health`);
+  await measure("gateway: valid key (cached record)", `${gw.url}/salesforge/v1/leads`, { "X-Salesforge-Key": gw.keys.sf });
   await measure("gateway: malformed key (no KV read)", `${gw.url}/salesforge/v1/leads`, { "X-Salesforge-Key": "sf_live_bad" });
   await measure("gateway: no route", `${gw.url}/nowhere`);
 } finally {
