@@ -46,8 +46,10 @@ $seed_out
 Stop with Ctrl-C.
 MSG
 
-# In the background so that a signal to this script stops both servers.
-wrangler dev --config "$config" --ip 127.0.0.1 --port "$port" --inspector-port "$inspector_port" \
+# In the background so that a signal to this script stops both servers. The
+# entry point is given explicitly, so a CONFIG kept in another directory still
+# serves this checkout's build.
+wrangler dev "$KEYGATE_ROOT/build/index.js" --config "$config" --ip 127.0.0.1 --port "$port" --inspector-port "$inspector_port" \
   --persist-to "$state" --local &
 dev_pid=$!
 trap 'kill $origin_pid $dev_pid 2>/dev/null || true' EXIT
