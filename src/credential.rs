@@ -27,7 +27,12 @@ impl HeaderLookup for [(&str, &str)] {
 /// Reads the key where `credential` says, or `None` if it is absent, empty
 /// or under another scheme.
 pub fn read_key(credential: &Credential, headers: &(impl HeaderLookup + ?Sized)) -> Option<ApiKey> {
-    let value = headers.header(&credential.header)?;
+    key_in_value(credential, &headers.header(&credential.header)?)
+}
+
+/// The key in a value of `credential`'s header, or `None` if it is empty or
+/// under another scheme.
+pub fn key_in_value(credential: &Credential, value: &str) -> Option<ApiKey> {
     let value = value.trim();
     let token = match &credential.scheme {
         None => value,

@@ -3,8 +3,13 @@
 //! Pure. [`plan`] takes an [`Authorized`], so only admitted requests can be
 //! planned, and it forwards exactly the method and path the policy checked.
 //! [`is_stripped`] names the headers that never reach the origin: the
-//! product's credential header and every client-sent `Keygate-*` header.
+//! product's credential header, any product's key header that holds a
+//! keygate key, every client-sent `Keygate-*` header, `Host` and the
+//! hop-by-hop headers.
 
+use crate::config::Config;
+use crate::credential::key_in_value;
+use crate::key::prefix_of;
 use crate::policy::Authorized;
 use crate::secret::OriginSecret;
 use crate::signature::Signed;
@@ -39,17 +44,38 @@ pub struct ForwardPlan {
     pub set_headers: Vec<(&'static str, String)>,
 }
 
-/// Whether a client header must be removed before forwarding.
-pub fn is_stripped(authorized: &Authorized<'_>, name: &str) -> bool {
+/// Whether the client header `name: value` must be removed before
+/// forwarding. Keys never reach an origin: not this product's, and not
+/// another product's sent along in that product's header.
+pub fn is_stripped(config: &Config, authorized: &Authorized<'_>, name: &str, value: &str) -> bool {
     authorized.product().credential.is_header(name)
-        || name
-            .get(..headers::RESERVED_PREFIX.len())
-            .is_some_and(|p| p.eq_ignore_ascii_case(headers::RESERVED_PREFIX))
+        || is_reserved(name)
+        || is_hop_by_hop(name)
+        || holds_a_key(config, name, value)
+}
+
+/// Whether `name` starts with the reserved `Keygate-` prefix.
+fn is_reserved(name: &str) -> bool {
+    name.get(..headers::RESERVED_PREFIX.len())
+        .is_some_and(|p| p.eq_ignore_ascii_case(headers::RESERVED_PREFIX))
+}
+
+/// Whether `name` is some product's key header and `value` holds a key
+/// whose prefix is a configured product's.
+fn holds_a_key(config: &Config, name: &str, value: &str) -> bool {
+    config
+        .products
+        .iter()
+        .filter(|p| p.credential.is_header(name))
+        .filter_map(|p| key_in_value(&p.credential, value))
+        .any(|key| {
+            prefix_of(key.expose()).is_some_and(|pre| config.product_by_prefix(pre).is_some())
+        })
 }
 
 /// Whether a header belongs to one connection and is never forwarded:
 /// `Host` (the origin URL sets it) and the hop-by-hop headers of RFC 9110.
-pub fn is_hop_by_hop(name: &str) -> bool {
+fn is_hop_by_hop(name: &str) -> bool {
     const HOP: [&str; 9] = [
         "host",
         "connection",

@@ -1,6 +1,7 @@
 use super::*;
 use crate::config::tests::demo_config;
 use crate::key::{mint, Environment};
+use crate::policy::tests::admit_any;
 use crate::policy::{admit_public, authorize, RequestFacts};
 use crate::record::KeyRecord;
 use crate::signature::{tests::SECRET, verify};
@@ -119,33 +120,37 @@ fn upstream_base_path_is_forwarded_and_signed() {
 }
 
 #[test]
-fn strips_credential_and_reserved_headers_only() {
+fn strips_keys_reserved_and_hop_by_hop_headers_only() {
     let config = demo_config();
     let sf = config.product("salesforge").unwrap();
-    let public = admit_public(
-        sf,
-        RequestFacts {
-            method: "GET",
-            path: "/health",
-        },
-    )
-    .unwrap();
-    for name in [
-        "X-Salesforge-Key",
-        "x-salesforge-key",
-        "Keygate-Account",
-        "keygate-key-id",
-        "KEYGATE-ANYTHING",
+    let public = admit_any(sf, "GET", "/health");
+    let stripped = |name: &str, value: &str| is_stripped(&config, &public, name, value);
+    let mf_key = "mf_test_yhjskwdA6OZ1AL1YmHWZWm8LLG7HjnuCA2j5rOw8Xp13WPFYo";
+    for (name, value) in [
+        ("X-Salesforge-Key", "anything"),
+        ("x-salesforge-key", ""),
+        ("Keygate-Account", "acct_victim"),
+        ("keygate-key-id", "x"),
+        ("KEYGATE-ANYTHING", "x"),
+        ("Host", "evil.example"),
+        ("Connection", "close"),
+        // Another product's key in its own header is never forwarded.
+        ("X-Mailforge-Key", mf_key),
+        ("Authorization", "Bearer fai_live_anything"),
+        ("authorization", "bearer  sf_live_x"),
     ] {
-        assert!(is_stripped(&public, name), "{name}");
+        assert!(stripped(name, value), "{name}: {value}");
     }
-    for name in [
-        "X-Mailforge-Key",
-        "Authorization",
-        "Content-Type",
-        "Keygate",
-        "X-Keygate-Id",
+    for (name, value) in [
+        // A product's header that holds no keygate key is the origin's own.
+        ("Authorization", "Bearer eyJhbGciOiJIUzI1NiJ9.e30.x"),
+        ("Authorization", "Basic dXNlcjpwYXNz"),
+        ("X-Mailforge-Key", "legacy-token"),
+        ("Content-Type", "application/json"),
+        ("Keygate", "x"),
+        ("X-Keygate-Id", "x"),
+        ("Cookie", "session=abc"),
     ] {
-        assert!(!is_stripped(&public, name), "{name}");
+        assert!(!stripped(name, value), "{name}: {value}");
     }
 }

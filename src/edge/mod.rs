@@ -111,5 +111,5 @@ async fn gateway(
     };
 
     let plan = forward::plan(&authorized, url.query(), now, &gateway.secret);
-    upstream::send(req, &authorized, &plan).await
+    upstream::send(config, req, &authorized, &plan).await
 }

@@ -1,7 +1,8 @@
 //! Sending an admitted request to the origin and passing its response back.
 //!
-//! Invariants: the body is streamed, never buffered; the credential header,
-//! client-sent `Keygate-*` headers and hop-by-hop headers are removed; the
+//! Invariants: the body is streamed, never buffered; the headers
+//! [`is_stripped`] names (keys, client-sent `Keygate-*`, hop-by-hop) are
+//! removed; the
 //! origin's status, headers and body come back unchanged; redirects are
 //! returned to the client, not followed.
 
@@ -9,12 +10,14 @@ use worker::{
     console_error, js_sys, wasm_bindgen::JsCast, wasm_bindgen_futures::JsFuture, web_sys,
 };
 
-use crate::forward::{is_hop_by_hop, is_stripped, ForwardPlan};
+use crate::config::Config;
+use crate::forward::{is_stripped, ForwardPlan};
 use crate::policy::Authorized;
 use crate::Error;
 
 /// Forwards `req` as `plan` says. Only an [`Authorized`] request can get here.
 pub(super) async fn send(
+    config: &Config,
     req: &web_sys::Request,
     authorized: &Authorized<'_>,
     plan: &ForwardPlan,
@@ -30,7 +33,7 @@ pub(super) async fn send(
         }) else {
             continue;
         };
-        if is_stripped(authorized, &name) || is_hop_by_hop(&name) {
+        if is_stripped(config, authorized, &name, &value) {
             continue;
         }
         headers.append(&name, &value).map_err(|_| unavailable())?;

@@ -99,6 +99,25 @@ describe("forwarding a valid key", () => {
     assert.equal(seen.signature_valid, true);
   });
 
+  test("no product's key reaches the origin; the origin's own credentials do", async () => {
+    const res = await call("/salesforge/v1/leads", {
+      headers: {
+        "X-Salesforge-Key": gw.keys.sf,
+        "X-Mailforge-Key": gw.keys.mf,
+        Authorization: "Bearer eyJhbGciOiJIUzI1NiJ9.e30.origin-session",
+      },
+    });
+    const seen = await echo(res);
+    assert.equal(seen.headers["x-mailforge-key"], undefined, "another product's key is stripped");
+    assert.equal(seen.headers.authorization, "Bearer eyJhbGciOiJIUzI1NiJ9.e30.origin-session");
+    const ai = await echo(
+      await call("/forgeai/api/v1/chat", {
+        headers: { Authorization: `Bearer ${gw.keys.fai}`, "X-Salesforge-Key": gw.keys.sf },
+      }),
+    );
+    assert.equal(ai.headers["x-salesforge-key"], undefined);
+  });
+
   test("a Bearer product reads Authorization and strips it", async () => {
     const res = await call("/forgeai/api/v1/prediction/flow-1", {
       method: "POST",
@@ -352,6 +371,12 @@ describe("request log and usage", () => {
     }
     assert.match(noted, /^\d+$/);
     assert.ok(Number(noted) >= before - 120 && Number(noted) <= now(), `last used ${noted}`);
+
+    // Within the minute, further uses do not write again.
+    await sleep(1100);
+    await call("/salesforge/usage", { headers: { "X-Salesforge-Key": gw.keys.sfLog } });
+    await sleep(500);
+    assert.equal(gw.kvGet(`last_used:${keyId}`), noted, "noted at most once a minute");
   });
 });
 
