@@ -2,10 +2,11 @@
 //!
 //! It reads the request, the environment, KV and the clock, hands them to
 //! the pure core, and carries out the core's decision. Invariants: every
-//! outcome is a response built here (the handler never returns `Err`, so the
-//! runtime's plain-text 500 is never used); a request is forwarded only with
-//! an [`Authorized`] from the policy; any storage or configuration fault
-//! refuses the request.
+//! refusal is a problem+json response built here (the runtime's plain-text
+//! 500 could appear only if no `Response` could be constructed at all); a
+//! request is forwarded only with an [`Authorized`] from the policy; any
+//! storage or configuration fault refuses the request. `latency_ms` in the
+//! log follows the Workers clock, which advances across I/O only.
 
 mod isolate;
 mod kv;
