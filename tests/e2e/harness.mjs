@@ -134,6 +134,20 @@ export async function startGateway({ template, origin, keys = {}, raw = [], secr
     url,
     keys: minted,
     dir,
+    /** Mints a key into the running gateway's KV; returns the key. */
+    mint: (args) => {
+      const file = join(dir, `mint-${Date.now()}-${Math.random()}.json`);
+      writeFileSync(file, "[]");
+      const key = execFileSync(CLI, ["mint", "--config", config, "--quiet", "--kv-bulk", file, ...args], {
+        encoding: "utf8",
+      }).trim();
+      execFileSync(
+        WRANGLER,
+        ["kv", "bulk", "put", file, "--binding", "KEYS", "--local", "--persist-to", persist, "--config", config],
+        { env, stdio: "pipe" },
+      );
+      return key;
+    },
     /** Reads a value from the gateway's local KV with wrangler. */
     kvGet: (name) =>
       execFileSync(
