@@ -281,10 +281,7 @@ fn seed(options: &Result<Options, String>) -> Result<(), String> {
         .iter()
         .find(|(p, _)| p.credential.header != first.credential.header)
     {
-        let wrong = match &other.credential.scheme {
-            Some(scheme) => format!("-H '{}: {scheme} {other_key}'", other.credential.header),
-            None => format!("-H '{}: {other_key}'", other.credential.header),
-        };
+        let wrong = header(other, other_key);
         println!(
             "  # 401 wrong_product: a {} key in {}'s header, sent to {}",
             other.name, other.name, first.name
