@@ -72,6 +72,76 @@ pub enum Error {
         /// What is wrong, naming the product and field.
         what: String,
     },
+    /// The key's account is suspended. (403 `account_suspended`)
+    AccountSuspended,
+
+    // Management API.
+    /// The admin token is missing or wrong. (401 `unauthorized`)
+    Unauthorized,
+    /// The body is not a JSON object. (400 `invalid_json`)
+    InvalidJson {
+        /// What the parser found, without echoing the body.
+        reason: String,
+    },
+    /// The body has a member the operation does not take.
+    /// (400 `unknown_field`)
+    UnknownField {
+        /// The member, e.g. `nme`.
+        field: String,
+        /// The members the operation takes.
+        expected: &'static str,
+    },
+    /// A member or query parameter is missing, of the wrong type, out of
+    /// range or malformed. (400 `invalid_field`)
+    InvalidField {
+        /// The member, e.g. `scopes[1]` or `expires_in_days`.
+        field: String,
+        /// What is wrong and what is accepted.
+        reason: String,
+    },
+    /// `product` names no configured product. (400 `unknown_product`)
+    UnknownProduct {
+        /// The ids that are configured.
+        known: String,
+    },
+    /// An account or key id in the path has the wrong shape.
+    /// (400 `invalid_id`)
+    InvalidId {
+        /// `account` or `id`.
+        field: &'static str,
+        /// The accepted shape.
+        shape: &'static str,
+    },
+    /// The account has no keys and never had. (404 `account_not_found`)
+    AccountNotFound,
+    /// No key with this id in this account. (404 `key_not_found`)
+    KeyNotFound,
+    /// No management endpoint at this path. (404 `not_found`)
+    NotFound,
+    /// The path exists but not for this method. (405 `method_not_allowed`)
+    MethodNotAllowed {
+        /// The methods the path takes, for the `Allow` header.
+        allow: &'static str,
+    },
+    /// The account already has its limit of active keys for the product.
+    /// (409 `key_limit_reached`)
+    KeyLimitReached {
+        /// Display name of the product.
+        product: String,
+        /// The limit.
+        limit: u32,
+    },
+    /// The key is revoked, expired or already rotated, so it cannot be
+    /// changed or rotated. (409 `key_not_active`)
+    KeyNotActive {
+        /// Why, e.g. `it was revoked at 2026-11-23T06:40:00Z`.
+        why: String,
+    },
+    /// The body is over the limit. (413 `body_too_large`)
+    BodyTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
 }
 
 /// The wire form of an [`Error`]: status, headers and problem+json body.
@@ -83,6 +153,8 @@ pub struct Problem {
     pub www_authenticate: Option<String>,
     /// Value for `Retry-After`, present where retrying can help.
     pub retry_after: Option<u32>,
+    /// Value for `Allow`, present on 405.
+    pub allow: Option<&'static str>,
     /// The `application/problem+json` body.
     pub body: String,
 }
@@ -98,6 +170,8 @@ struct ProblemBody<'a> {
     status: u16,
     code: &'a str,
     detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
 }
 
 impl Error {
@@ -110,8 +184,18 @@ impl Error {
             | Error::MalformedKey { .. }
             | Error::InvalidKey
             | Error::RevokedKey
-            | Error::ExpiredKey { .. } => 401,
-            Error::InsufficientScope { .. } => 403,
+            | Error::ExpiredKey { .. }
+            | Error::Unauthorized => 401,
+            Error::InvalidJson { .. }
+            | Error::UnknownField { .. }
+            | Error::InvalidField { .. }
+            | Error::UnknownProduct { .. }
+            | Error::InvalidId { .. } => 400,
+            Error::InsufficientScope { .. } | Error::AccountSuspended => 403,
+            Error::AccountNotFound | Error::KeyNotFound | Error::NotFound => 404,
+            Error::MethodNotAllowed { .. } => 405,
+            Error::KeyLimitReached { .. } | Error::KeyNotActive { .. } => 409,
+            Error::BodyTooLarge { .. } => 413,
             Error::Misconfigured { .. } => 500,
             Error::UpstreamUnavailable { .. } => 502,
             Error::StorageUnavailable => 503,
@@ -132,6 +216,20 @@ impl Error {
             Error::StorageUnavailable => "storage_unavailable",
             Error::UpstreamUnavailable { .. } => "upstream_unavailable",
             Error::Misconfigured { .. } => "misconfigured",
+            Error::AccountSuspended => "account_suspended",
+            Error::Unauthorized => "unauthorized",
+            Error::InvalidJson { .. } => "invalid_json",
+            Error::UnknownField { .. } => "unknown_field",
+            Error::InvalidField { .. } => "invalid_field",
+            Error::UnknownProduct { .. } => "unknown_product",
+            Error::InvalidId { .. } => "invalid_id",
+            Error::AccountNotFound => "account_not_found",
+            Error::KeyNotFound => "key_not_found",
+            Error::NotFound => "not_found",
+            Error::MethodNotAllowed { .. } => "method_not_allowed",
+            Error::KeyLimitReached { .. } => "key_limit_reached",
+            Error::KeyNotActive { .. } => "key_not_active",
+            Error::BodyTooLarge { .. } => "body_too_large",
         }
     }
 
@@ -149,6 +247,20 @@ impl Error {
             Error::StorageUnavailable => "Key store unavailable",
             Error::UpstreamUnavailable { .. } => "Origin unavailable",
             Error::Misconfigured { .. } => "Gateway misconfigured",
+            Error::AccountSuspended => "Account suspended",
+            Error::Unauthorized => "Admin token missing or wrong",
+            Error::InvalidJson { .. } => "Body is not a JSON object",
+            Error::UnknownField { .. } => "Unknown field",
+            Error::InvalidField { .. } => "Invalid field",
+            Error::UnknownProduct { .. } => "Unknown product",
+            Error::InvalidId { .. } => "Invalid id",
+            Error::AccountNotFound => "Account not found",
+            Error::KeyNotFound => "Key not found",
+            Error::NotFound => "Not found",
+            Error::MethodNotAllowed { .. } => "Method not allowed",
+            Error::KeyLimitReached { .. } => "Key limit reached",
+            Error::KeyNotActive { .. } => "Key not active",
+            Error::BodyTooLarge { .. } => "Body too large",
         }
     }
 
@@ -206,6 +318,57 @@ impl Error {
             Error::Misconfigured { what } => format!(
                 "keygate refuses all traffic until its operator fixes the configuration: {what}"
             ),
+            Error::AccountSuspended => "The account this API key belongs to is suspended. \
+                 Contact the API provider to reactivate it."
+                .to_owned(),
+            Error::Unauthorized => "The management API needs the admin token. Send it as \
+                 Authorization: Bearer <KEYGATE_ADMIN_TOKEN>."
+                .to_owned(),
+            Error::InvalidJson { reason } => {
+                format!("The body must be a JSON object ({reason}). Fix the JSON and retry.")
+            }
+            Error::UnknownField { field, expected } => format!(
+                "`{field}` is not a field of this request. Remove it; the fields are: {expected}."
+            ),
+            Error::InvalidField { field, reason } => format!("`{field}` {reason}."),
+            Error::UnknownProduct { known } => {
+                format!("`product` is not a configured product. Use one of: {known}.")
+            }
+            Error::InvalidId { field, shape } => {
+                format!("The {field} id in the path is not valid: it must be {shape}.")
+            }
+            Error::AccountNotFound => "This account has no keys. Create its first key with \
+                 POST /accounts/{account}/keys."
+                .to_owned(),
+            Error::KeyNotFound => "This account has no key with this id. List the account's \
+                 keys with GET /accounts/{account}/keys."
+                .to_owned(),
+            Error::NotFound => "No management endpoint at this path. See openapi.json under \
+                 the management prefix."
+                .to_owned(),
+            Error::MethodNotAllowed { allow } => {
+                format!("This endpoint does not take this method. It takes: {allow}.")
+            }
+            Error::KeyLimitReached { product, limit } => format!(
+                "This account already has {limit} active {product} keys, the limit. Revoke a \
+                 key you no longer need, then create the new one."
+            ),
+            Error::KeyNotActive { why } => {
+                format!("This key cannot be changed or rotated: {why}. Create a new key instead.")
+            }
+            Error::BodyTooLarge { limit } => {
+                format!("The body is over {limit} bytes. Send a smaller body.")
+            }
+        }
+    }
+
+    /// The request member at fault, for the problem's `field`.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Error::UnknownField { field, .. } | Error::InvalidField { field, .. } => Some(field),
+            Error::UnknownProduct { .. } => Some("product"),
+            Error::InvalidId { field, .. } => Some(field),
+            _ => None,
         }
     }
 
@@ -220,6 +383,7 @@ impl Error {
             status,
             code,
             detail: self.detail(),
+            field: self.field(),
         };
         let body = serde_json::to_string(&body).unwrap_or_else(|_| {
             format!(r#"{{"type":"urn:keygate:error:{code}","status":{status},"code":"{code}"}}"#)
@@ -231,10 +395,15 @@ impl Error {
             Error::StorageUnavailable | Error::UpstreamUnavailable { .. }
         )
         .then_some(1);
+        let allow = match self {
+            Error::MethodNotAllowed { allow } => Some(*allow),
+            _ => None,
+        };
         Problem {
             status,
             www_authenticate,
             retry_after,
+            allow,
             body,
         }
     }

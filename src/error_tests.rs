@@ -32,6 +32,38 @@ fn all() -> Vec<Error> {
         Error::Misconfigured {
             what: "KEYGATE_CONFIG.products: missing".into(),
         },
+        Error::AccountSuspended,
+        Error::Unauthorized,
+        Error::InvalidJson {
+            reason: "expected value at line 1 column 1".into(),
+        },
+        Error::UnknownField {
+            field: "nme".into(),
+            expected: "product, name",
+        },
+        Error::InvalidField {
+            field: "name".into(),
+            reason: "must be 1-64 characters".into(),
+        },
+        Error::UnknownProduct {
+            known: "salesforge, forgeai".into(),
+        },
+        Error::InvalidId {
+            field: "account",
+            shape: "1-64 characters of A-Z, a-z, 0-9, '_', '.', ':', '-'",
+        },
+        Error::AccountNotFound,
+        Error::KeyNotFound,
+        Error::NotFound,
+        Error::MethodNotAllowed { allow: "GET, POST" },
+        Error::KeyLimitReached {
+            product: "ForgeAI".into(),
+            limit: 10,
+        },
+        Error::KeyNotActive {
+            why: "it was revoked at 2026-11-23T06:40:00Z".into(),
+        },
+        Error::BodyTooLarge { limit: 65_536 },
     ]
 }
 
@@ -49,7 +81,22 @@ fn wire_table() {
         (503, "storage_unavailable"),
         (502, "upstream_unavailable"),
         (500, "misconfigured"),
+        (403, "account_suspended"),
+        (401, "unauthorized"),
+        (400, "invalid_json"),
+        (400, "unknown_field"),
+        (400, "invalid_field"),
+        (400, "unknown_product"),
+        (400, "invalid_id"),
+        (404, "account_not_found"),
+        (404, "key_not_found"),
+        (404, "not_found"),
+        (405, "method_not_allowed"),
+        (409, "key_limit_reached"),
+        (409, "key_not_active"),
+        (413, "body_too_large"),
     ];
+    assert_eq!(all().len(), expected.len());
     for (error, (status, code)) in all().iter().zip(expected) {
         let problem = error.to_problem(Some("ApiKey realm=\"Salesforge\"".into()));
         assert_eq!(problem.status, status, "{code}");
@@ -64,7 +111,29 @@ fn wire_table() {
             problem.retry_after.is_some(),
             status == 502 || status == 503
         );
+        assert_eq!(problem.allow.is_some(), status == 405, "{code}");
+        assert_eq!(body["field"].as_str(), error.field(), "{code}");
     }
+}
+
+#[test]
+fn field_errors_name_the_field() {
+    let problem = Error::InvalidField {
+        field: "scopes[1]".into(),
+        reason: "is not a permission of ForgeAI".into(),
+    }
+    .to_problem(None);
+    let body: serde_json::Value = serde_json::from_str(&problem.body).unwrap();
+    assert_eq!(body["field"], "scopes[1]");
+    assert_eq!(
+        body["detail"],
+        "`scopes[1]` is not a permission of ForgeAI."
+    );
+    let limit = Error::KeyLimitReached {
+        product: "ForgeAI".into(),
+        limit: 10,
+    };
+    assert!(limit.detail().contains("10 active ForgeAI keys"));
 }
 
 #[test]

@@ -22,6 +22,7 @@ fn record() -> KeyRecord {
         revoked_at: None,
         prefix: "sf_live_0000".into(),
         last4: "Xa1".into(),
+        suspended: false,
     }
 }
 

@@ -47,6 +47,7 @@ pub mod record;
 pub mod route;
 pub mod secret;
 pub mod signature;
+pub mod time;
 
 #[cfg(target_arch = "wasm32")]
 mod edge;

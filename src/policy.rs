@@ -102,7 +102,7 @@ pub fn admit_public<'a>(product: &'a Product, request: RequestFacts<'_>) -> Opti
 /// Decides whether the key behind `record` may make this request at `now`
 /// (Unix seconds). Checks, in order: product and environment match
 /// (defence in depth), revocation, expiry (valid while `now < expires_at`),
-/// permission.
+/// account suspension, permission.
 pub fn authorize<'a>(
     product: &'a Product,
     key: &WellFormedKey,
@@ -120,6 +120,9 @@ pub fn authorize<'a>(
         return Err(Error::ExpiredKey {
             expired_at: expires_at,
         });
+    }
+    if record.suspended {
+        return Err(Error::AccountSuspended);
     }
     let permission = required_permission(product, request.method, request.path);
     if !record.scopes.iter().any(|s| s == permission) {

@@ -30,6 +30,7 @@ fn record(product: &str, scopes: &[&str]) -> KeyRecord {
         revoked_at: None,
         prefix: "x".into(),
         last4: "y".into(),
+        suspended: false,
     }
 }
 
@@ -155,6 +156,23 @@ fn decision_table() {
             "GET",
             "/",
             Err("expired_key"),
+        ),
+        (
+            "suspended account",
+            with(&|r| r.suspended = true),
+            "GET",
+            "/",
+            Err("account_suspended"),
+        ),
+        (
+            "revoked key of a suspended account says revoked",
+            with(&|r| {
+                r.suspended = true;
+                r.revoked_at = Some(NOW - 5)
+            }),
+            "GET",
+            "/",
+            Err("revoked_key"),
         ),
         (
             "record of another product",

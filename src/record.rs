@@ -42,6 +42,10 @@ pub struct KeyRecord {
     pub prefix: String,
     /// Last four characters of the key.
     pub last4: String,
+    /// Whether the owning account is suspended; its keys are then refused
+    /// with `account_suspended`. Written only when true.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub suspended: bool,
 }
 
 impl KeyRecord {
@@ -92,27 +96,7 @@ pub fn is_header_safe_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b':' | b'-'))
 }
 
-/// Formats Unix seconds as RFC 3339 UTC, e.g. `2026-11-23T06:40:00Z`.
-pub fn format_rfc3339(unix: i64) -> String {
-    let days = unix.div_euclid(86_400);
-    let secs = unix.rem_euclid(86_400);
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        secs / 3_600,
-        secs % 3_600 / 60,
-        secs % 60
-    )
-}
+pub use crate::time::format_rfc3339;
 
 #[cfg(test)]
 mod tests {
@@ -132,6 +116,7 @@ mod tests {
             revoked_at: None,
             prefix: "sf_live_0000".into(),
             last4: "Xa1".into(),
+            suspended: false,
         }
     }
 
@@ -155,13 +140,5 @@ mod tests {
         assert!(KeyRecord::from_json(&record.to_json()).is_err());
         assert!(KeyRecord::from_json("{").is_err());
         assert!(KeyRecord::from_json(r#"{"v":1}"#).is_err());
-    }
-
-    #[test]
-    fn rfc3339_known_answers() {
-        assert_eq!(format_rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(format_rfc3339(951_782_400), "2000-02-29T00:00:00Z");
-        assert_eq!(format_rfc3339(1_700_000_000), "2023-11-14T22:13:20Z");
-        assert_eq!(format_rfc3339(1_795_416_000), "2026-11-23T06:40:00Z");
     }
 }

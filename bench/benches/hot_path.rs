@@ -48,6 +48,7 @@ fn record() -> KeyRecord {
         revoked_at: None,
         prefix: "fai_live_0000".into(),
         last4: "abcd".into(),
+        suspended: false,
     }
 }
 

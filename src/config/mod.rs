@@ -22,6 +22,21 @@ pub const CONFIG_VAR: &str = "KEYGATE_CONFIG";
 pub const ORIGIN_SECRET_VAR: &str = "KEYGATE_ORIGIN_SECRET";
 /// Name of the KV namespace binding holding the key hash index.
 pub const KEYS_BINDING: &str = "KEYS";
+/// Name of the Worker secret that authenticates the management API.
+pub const ADMIN_TOKEN_VAR: &str = "KEYGATE_ADMIN_TOKEN";
+/// Name of the Durable Object namespace binding holding one object per
+/// account.
+pub const ACCOUNTS_BINDING: &str = "ACCOUNTS";
+/// Name of the variable that marks a local dev server (`.dev.vars`); it
+/// allows `http://localhost` webhooks.
+pub const DEV_VAR: &str = "KEYGATE_DEV";
+
+/// Default management API path prefix.
+pub const DEFAULT_MANAGEMENT_PREFIX: &str = "/_keygate/v1";
+/// Default number of active keys an account may hold per product.
+pub const DEFAULT_KEY_LIMIT: u32 = 10;
+/// Largest `key_limit` accepted.
+pub const MAX_KEY_LIMIT: u32 = 1_000;
 
 /// Default seconds a key record stays in an isolate's memory.
 pub const DEFAULT_CACHE_TTL_SECONDS: u32 = 10;
@@ -41,6 +56,41 @@ pub struct Config {
     pub cache_ttl_seconds: u32,
     /// `cacheTtl` passed to KV reads.
     pub kv_cache_ttl_seconds: u32,
+    /// Where the management API is served; `None` when it is turned off.
+    pub management: Option<Management>,
+}
+
+/// Where the management API is served.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Management {
+    /// Path prefix without trailing slash, e.g. `/_keygate/v1`.
+    pub path_prefix: String,
+    /// Lowercase host to serve it on; any host when `None`.
+    pub host: Option<String>,
+}
+
+impl Management {
+    /// The path under the prefix, if `host` and `path` are the API's:
+    /// `/accounts/a/keys` for `/_keygate/v1/accounts/a/keys`.
+    pub fn path_within<'p>(&self, host: &str, path: &'p str) -> Option<&'p str> {
+        if self.host.as_deref().is_some_and(|h| h != host) {
+            return None;
+        }
+        let rest = path.strip_prefix(self.path_prefix.as_str())?;
+        (rest.is_empty() || rest.starts_with('/')).then_some(rest)
+    }
+}
+
+/// How fresh a product's verdicts are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Consistency {
+    /// KV plus the isolate cache: changes apply within the documented bound.
+    #[default]
+    Edge,
+    /// The account's Durable Object confirms every verdict: changes apply
+    /// on the very next request.
+    Strict,
 }
 
 /// One product: an API sold with its own keys.
@@ -67,6 +117,10 @@ pub struct Product {
     pub known_permissions: Vec<String>,
     /// Scopes a new key gets when none are asked for.
     pub default_scopes: Vec<String>,
+    /// Most active keys an account may hold for this product.
+    pub key_limit: u32,
+    /// How fresh verdicts are.
+    pub consistency: Consistency,
 }
 
 /// Where a product's key is read.

@@ -11,6 +11,15 @@ pub(super) struct RawConfig {
     pub products: Vec<RawProduct>,
     pub cache_ttl_seconds: Option<u32>,
     pub kv_cache_ttl_seconds: Option<u32>,
+    pub management: Option<RawManagement>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawManagement {
+    pub enabled: Option<bool>,
+    pub path_prefix: Option<String>,
+    pub host: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -27,6 +36,8 @@ pub(super) struct RawProduct {
     #[serde(default)]
     pub public_paths: Vec<String>,
     pub default_scopes: Option<Vec<String>>,
+    pub key_limit: Option<u32>,
+    pub consistency: Option<super::Consistency>,
 }
 
 #[derive(Deserialize)]

@@ -23,7 +23,8 @@ pub(crate) const DEMO_JSON: &str = r#"{
         { "method": ["GET", "HEAD"], "path": "/api/v1/logs/**", "permission": "view_logs" },
         { "method": "*", "path": "/api/v1/deployments/**", "permission": "manage_deployments" }
       ],
-      "default_scopes": ["read", "execute_flows"] },
+      "default_scopes": ["read", "execute_flows"],
+      "key_limit": 3, "consistency": "strict" },
     { "id": "forgeai-host", "name": "ForgeAI Direct", "prefix": "fh",
       "key": { "header": "Authorization", "scheme": "Bearer" },
       "route": { "host": "api.forge.ai" },
@@ -69,6 +70,65 @@ fn demo_config_is_valid_and_normalised() {
             .as_deref(),
         Some("api.forge.ai")
     );
+    assert_eq!((sf.key_limit, sf.consistency), (10, Consistency::Edge));
+    assert_eq!((fai.key_limit, fai.consistency), (3, Consistency::Strict));
+    let api = config.management.as_ref().unwrap();
+    assert_eq!(api.path_prefix, "/_keygate/v1");
+    assert_eq!(api.path_within("any.host", "/_keygate/v1"), Some(""));
+    assert_eq!(
+        api.path_within("any.host", "/_keygate/v1/accounts/a/keys"),
+        Some("/accounts/a/keys")
+    );
+    assert_eq!(api.path_within("any.host", "/_keygate/v10"), None);
+    assert_eq!(api.path_within("any.host", "/salesforge"), None);
+}
+
+#[test]
+fn management_can_move_to_a_host_or_be_turned_off() {
+    let with = |table: &str| {
+        Config::from_json(&DEMO_JSON.replacen(
+            r#""cache_ttl_seconds": 5,"#,
+            &format!(r#""cache_ttl_seconds": 5, "management": {table},"#),
+            1,
+        ))
+    };
+    assert!(with(r#"{"enabled": false}"#).unwrap().management.is_none());
+    let api = with(r#"{"host": "Admin.Forge.AI", "path_prefix": "/"}"#)
+        .unwrap()
+        .management
+        .unwrap();
+    assert_eq!(
+        api.path_within("admin.forge.ai", "/accounts"),
+        Some("/accounts")
+    );
+    assert_eq!(api.path_within("api.forge.ai", "/accounts"), None);
+    for (table, field, message) in [
+        (
+            r#"{"path_prefix": "/"}"#,
+            "management.path_prefix",
+            "hide every product",
+        ),
+        (
+            r#"{"path_prefix": "admin"}"#,
+            "management.path_prefix",
+            "starting with '/'",
+        ),
+        (
+            r#"{"host": "https://x"}"#,
+            "management.host",
+            "not a host name",
+        ),
+        (
+            r#"{"path_prefix": "/salesforge"}"#,
+            "products[salesforge].route.path_prefix",
+            "management",
+        ),
+        (r#"{"enable": true}"#, "management.enable", "unknown field"),
+    ] {
+        let err = with(table).unwrap_err();
+        assert_eq!(err.field, field, "{table}: {err}");
+        assert!(err.message.contains(message), "{table}: {err}");
+    }
 }
 
 /// Replaces `from` by `to` in the demo config and returns the error.
@@ -80,6 +140,18 @@ fn error_after(from: &str, to: &str) -> ConfigError {
 #[test]
 fn errors_name_the_product_and_field() {
     let cases = [
+        (
+            r#""key_limit": 3"#,
+            r#""key_limit": 0"#,
+            "products[forgeai].key_limit",
+            "1 to 1000",
+        ),
+        (
+            r#""consistency": "strict""#,
+            r#""consistency": "eventual""#,
+            "products[forgeai].consistency",
+            "unknown variant",
+        ),
         (
             r#""prefix": "mf""#,
             r#""prefix": "sf""#,

@@ -2,11 +2,13 @@
 
 use std::collections::BTreeSet;
 
-use super::raw::{RawConfig, RawCredential, RawMethods, RawPermission, RawProduct, RawRoute};
+use super::raw::{
+    RawConfig, RawCredential, RawManagement, RawMethods, RawPermission, RawProduct, RawRoute,
+};
 use super::{
-    Config, ConfigError, Credential, Methods, PermissionRule, Product, Route, Upstream,
-    DEFAULT_CACHE_TTL_SECONDS, DEFAULT_KV_CACHE_TTL_SECONDS, MAX_CACHE_TTL_SECONDS,
-    MAX_KV_CACHE_TTL_SECONDS,
+    Config, ConfigError, Credential, Management, Methods, PermissionRule, Product, Route, Upstream,
+    DEFAULT_CACHE_TTL_SECONDS, DEFAULT_KEY_LIMIT, DEFAULT_KV_CACHE_TTL_SECONDS,
+    DEFAULT_MANAGEMENT_PREFIX, MAX_CACHE_TTL_SECONDS, MAX_KEY_LIMIT, MAX_KV_CACHE_TTL_SECONDS,
 };
 use crate::key::is_valid_prefix;
 use crate::pattern::PathPattern;
@@ -107,11 +109,71 @@ fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
         }
         products.push(product);
     }
+    let management = management(raw.management)?;
+    if let Some(api) = &management {
+        if let Some(shadowed) = products.iter().find(|p| {
+            (api.host.is_none() || p.route.host == api.host)
+                && api
+                    .path_within(
+                        p.route.host.as_deref().unwrap_or_default(),
+                        &p.route.path_prefix,
+                    )
+                    .is_some()
+        }) {
+            return Err(ConfigError::new(
+                format!("products[{}].route.path_prefix", shadowed.id),
+                format!(
+                    "lies under the management API's prefix {}; move one of them",
+                    api.path_prefix
+                ),
+            ));
+        }
+    }
     Ok(Config {
         products,
         cache_ttl_seconds,
         kv_cache_ttl_seconds,
+        management,
     })
+}
+
+fn management(raw: Option<RawManagement>) -> Result<Option<Management>, ConfigError> {
+    let raw = raw.unwrap_or(RawManagement {
+        enabled: None,
+        path_prefix: None,
+        host: None,
+    });
+    if raw.enabled == Some(false) {
+        return Ok(None);
+    }
+    let prefix = raw
+        .path_prefix
+        .unwrap_or_else(|| DEFAULT_MANAGEMENT_PREFIX.to_owned());
+    let route = route(RawRoute {
+        host: raw.host,
+        path_prefix: Some(prefix),
+        strip_prefix: false,
+    })
+    .map_err(|(field, message)| {
+        ConfigError::new(
+            format!("management.{}", field.trim_start_matches("route.")),
+            message,
+        )
+    })?;
+    if route.host.is_none() && route.path_prefix == "/" {
+        return Err(ConfigError::new(
+            "management.path_prefix",
+            "\"/\" would hide every product; use a prefix such as /_keygate/v1, or a host",
+        ));
+    }
+    Ok(Some(Management {
+        path_prefix: if route.path_prefix == "/" {
+            String::new()
+        } else {
+            route.path_prefix
+        },
+        host: route.host,
+    }))
 }
 
 fn product(index: usize, raw: RawProduct) -> Result<Product, ConfigError> {
@@ -175,6 +237,14 @@ fn product(index: usize, raw: RawProduct) -> Result<Product, ConfigError> {
         }
     };
 
+    let key_limit = raw.key_limit.unwrap_or(DEFAULT_KEY_LIMIT);
+    if !(1..=MAX_KEY_LIMIT).contains(&key_limit) {
+        return Err(ConfigError::new(
+            at("key_limit"),
+            format!("must be 1 to {MAX_KEY_LIMIT}"),
+        ));
+    }
+
     Ok(Product {
         id: raw.id,
         name: name.to_owned(),
@@ -186,6 +256,8 @@ fn product(index: usize, raw: RawProduct) -> Result<Product, ConfigError> {
         public_paths,
         known_permissions,
         default_scopes,
+        key_limit,
+        consistency: raw.consistency.unwrap_or_default(),
     })
 }
 
