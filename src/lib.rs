@@ -41,6 +41,7 @@ pub mod credential;
 pub mod error;
 pub mod forward;
 pub mod key;
+pub mod manage;
 pub mod pattern;
 pub mod policy;
 pub mod record;

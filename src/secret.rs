@@ -1,5 +1,5 @@
-//! Types that hold secrets: the presented API key and the origin-signing
-//! secret.
+//! Types that hold secrets: the presented API key, the origin-signing
+//! secret, the admin token and webhook signing secrets.
 //!
 //! Invariant: neither type can be printed. `Debug` and `Display` write a
 //! placeholder, the raw value is reached only through an explicitly named
@@ -79,6 +79,87 @@ impl fmt::Debug for OriginSecret {
     }
 }
 
+/// Shortest admin token accepted, in bytes.
+pub const MIN_ADMIN_TOKEN_LEN: usize = 32;
+
+/// The management API's admin token (the Worker secret
+/// `KEYGATE_ADMIN_TOKEN`).
+#[derive(Clone)]
+pub struct AdminToken(String);
+
+impl AdminToken {
+    /// Accepts a token of at least [`MIN_ADMIN_TOKEN_LEN`] bytes once
+    /// surrounding whitespace is trimmed.
+    pub fn new(raw: &str) -> Result<Self, &'static str> {
+        let trimmed = raw.trim();
+        if trimmed.len() < MIN_ADMIN_TOKEN_LEN {
+            return Err("KEYGATE_ADMIN_TOKEN must be at least 32 characters long");
+        }
+        Ok(AdminToken(trimmed.to_owned()))
+    }
+
+    /// Whether an `Authorization` header value carries this token as
+    /// `Bearer <token>`. Constant-time in the token's content.
+    pub fn admits(&self, authorization: Option<&str>) -> bool {
+        let presented = authorization
+            .map(str::trim)
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map_or("", |(_, token)| token.trim());
+        self.0.as_bytes().ct_eq(presented.as_bytes()).into()
+    }
+}
+
+impl fmt::Debug for AdminToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AdminToken([redacted])")
+    }
+}
+
+/// A webhook signing secret, `whsec_` and the base64 of 32 random bytes
+/// (the Standard Webhooks format). Shown once, at creation; stored only in
+/// the account's Durable Object.
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct WebhookSecret(String);
+
+impl WebhookSecret {
+    /// Makes a secret from 32 random bytes.
+    pub fn from_random(random: &[u8; 32]) -> Self {
+        WebhookSecret(format!("whsec_{}", base64(random)))
+    }
+
+    /// The secret text. Call only to show it once or to sign with it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for WebhookSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("WebhookSecret([redacted])")
+    }
+}
+
+/// Standard base64 with padding (RFC 4648 section 4).
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [0, 1, 2].map(|i| chunk.get(i).copied().unwrap_or(0));
+        let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
+        for (i, shift) in [18, 12, 6, 0].into_iter().enumerate() {
+            if i <= chunk.len() {
+                let index = (n >> shift & 63) as usize;
+                out.push(char::from(ALPHABET.get(index).copied().unwrap_or(b'A')));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,5 +188,40 @@ mod tests {
         assert_eq!(ApiKey::new("abc"), ApiKey::new(" abc "));
         assert_ne!(ApiKey::new("abc"), ApiKey::new("abd"));
         assert_ne!(ApiKey::new("abc"), ApiKey::new("abcd"));
+    }
+
+    #[test]
+    fn admin_token_needs_length_and_the_exact_bearer_value() {
+        assert!(AdminToken::new("short").is_err());
+        let token = AdminToken::new("0123456789abcdef0123456789abcdef").unwrap();
+        assert_eq!(format!("{token:?}"), "AdminToken([redacted])");
+        assert!(token.admits(Some("Bearer 0123456789abcdef0123456789abcdef")));
+        assert!(token.admits(Some("bearer  0123456789abcdef0123456789abcdef ")));
+        assert!(!token.admits(None));
+        assert!(!token.admits(Some("0123456789abcdef0123456789abcdef")));
+        assert!(!token.admits(Some("Basic 0123456789abcdef0123456789abcdef")));
+        assert!(!token.admits(Some("Bearer 0123456789abcdef0123456789abcdeX")));
+        assert!(!token.admits(Some("Bearer 0123456789abcdef0123456789abcdef0")));
+        assert!(!token.admits(Some("Bearer ")));
+    }
+
+    #[test]
+    fn webhook_secrets_are_standard_base64_and_redacted() {
+        // RFC 4648 test vectors, through the same encoder.
+        for (input, want) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64(input.as_bytes()), want);
+        }
+        let secret = WebhookSecret::from_random(&[0xfb; 32]);
+        assert_eq!(
+            secret.expose(),
+            "whsec_+/v7+/v7+/v7+/v7+/v7+/v7+/v7+/v7+/v7+/v7+/s="
+        );
+        assert_eq!(format!("{secret:?}"), "WebhookSecret([redacted])");
     }
 }

@@ -1,0 +1,438 @@
+//! One account's decisions: what each [`Op`] changes, writes to the edge
+//! index, and answers.
+//!
+//! Pure: the ledger is read through [`Ledger`], the clock and randomness
+//! come in as arguments, and the result is a [`Plan`] the Durable Object
+//! carries out. Invariants: the active keys of an account and product
+//! never exceed the product's `key_limit` (the object runs plans one at a
+//! time); a revoked key is never un-revoked; every change to a key comes
+//! with the index write that shows it to the edge.
+
+use serde_json::json;
+
+use super::body;
+use super::ledger::{
+    AccountRow, AccountStatus, Change, EventKind, EventRow, IndexWrite, KeyRow, Ledger,
+};
+use super::op::{NewKey, Op};
+use super::view::{self, AccountView, CreatedKey, EventView, KeyView};
+use crate::config::Config;
+use crate::key::{key_id, mint, KEY_ID_BYTES, RANDOM_BYTES};
+use crate::secret::WebhookSecret;
+use crate::time::format_rfc3339;
+use crate::Error;
+
+/// Random bytes a plan may need: a key, a key id and a webhook secret.
+#[derive(Clone)]
+pub struct Entropy {
+    /// For the key.
+    pub key: [u8; RANDOM_BYTES],
+    /// For the key id.
+    pub id: [u8; KEY_ID_BYTES],
+    /// For the webhook secret.
+    pub webhook: [u8; 32],
+}
+
+/// A successful answer: status and JSON body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reply {
+    /// HTTP status.
+    pub status: u16,
+    /// JSON body; `Null` for no body.
+    pub body: serde_json::Value,
+}
+
+/// What an [`Op`] does. The Durable Object first makes the `index` writes;
+/// only if all succeed does it apply `changes` (in one transaction), then
+/// answers `reply`. A refusal may still carry changes (the audit event of
+/// a key-limit refusal) but never index writes.
+#[derive(Debug)]
+pub struct Plan {
+    /// KV hash-index writes, made first.
+    pub index: Vec<IndexWrite>,
+    /// Ledger writes, applied atomically after the index writes.
+    pub changes: Vec<Change>,
+    /// The answer.
+    pub reply: Result<Reply, Error>,
+}
+
+impl Plan {
+    fn reply(status: u16, body: impl serde::Serialize) -> Plan {
+        Plan {
+            index: Vec::new(),
+            changes: Vec::new(),
+            reply: Ok(Reply {
+                status,
+                body: serde_json::to_value(body).unwrap_or(serde_json::Value::Null),
+            }),
+        }
+    }
+
+    fn refuse(error: Error) -> Plan {
+        Plan {
+            index: Vec::new(),
+            changes: Vec::new(),
+            reply: Err(error),
+        }
+    }
+}
+
+/// Decides `op` for the account `account_id` at `now`.
+pub fn plan(
+    config: &Config,
+    ledger: &dyn Ledger,
+    account_id: &str,
+    op: Op,
+    now: i64,
+    entropy: &Entropy,
+) -> Plan {
+    decide(config, ledger, account_id, op, now, entropy).unwrap_or_else(Plan::refuse)
+}
+
+fn decide(
+    config: &Config,
+    ledger: &dyn Ledger,
+    account_id: &str,
+    op: Op,
+    now: i64,
+    entropy: &Entropy,
+) -> Result<Plan, Error> {
+    if let Op::CreateKey(new) = op {
+        return create(config, ledger, account_id, new, now, entropy);
+    }
+    let account = ledger.account()?.ok_or(Error::AccountNotFound)?;
+    match op {
+        Op::CreateKey(_) => Err(Error::NotFound),
+        Op::ListKeys { status, product } => {
+            let mut keys = ledger.keys()?;
+            keys.retain(|k| {
+                status.is_none_or(|s| view::status(k, now) == s)
+                    && product.as_deref().is_none_or(|p| k.product == p)
+            });
+            keys.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
+            let keys: Vec<KeyView> = keys.iter().map(|k| KeyView::of(k, now)).collect();
+            Ok(Plan::reply(200, json!({ "keys": keys })))
+        }
+        Op::GetKey { id } => Ok(Plan::reply(200, KeyView::of(&key(ledger, &id)?, now))),
+        Op::UpdateKey { id, name, scopes } => {
+            update(config, ledger, &account, &id, name, scopes, now)
+        }
+        Op::RevokeKey { id } => revoke(ledger, &account, &id, now),
+        Op::RotateKey { id, grace_seconds } => {
+            rotate(config, ledger, &account, &id, grace_seconds, now, entropy)
+        }
+        Op::ListEvents { limit, before } => {
+            let mut events = ledger.events(before, limit.saturating_add(1))?;
+            let more = events.len() > limit as usize;
+            events.truncate(limit as usize);
+            let next = more
+                .then(|| events.last().map(|e| e.seq.to_string()))
+                .flatten();
+            let events: Vec<EventView> = events.iter().map(EventView::of).collect();
+            Ok(Plan::reply(
+                200,
+                json!({ "events": events, "next_cursor": next }),
+            ))
+        }
+        Op::GetAccount => Ok(Plan::reply(200, AccountView::of(&account))),
+        Op::SetStatus { status } => set_status(ledger, account, status, now),
+        Op::Verify { id } => {
+            let key = key(ledger, &id)?;
+            let mut plan = Plan::reply(200, key.record(&account));
+            plan.changes.push(Change::NoteUse { id, at: now });
+            Ok(plan)
+        }
+        Op::NoteUse { id, at } => {
+            key(ledger, &id)?;
+            let mut plan = Plan::reply(204, serde_json::Value::Null);
+            plan.changes.push(Change::NoteUse { id, at });
+            Ok(plan)
+        }
+    }
+}
+
+fn key(ledger: &dyn Ledger, id: &str) -> Result<KeyRow, Error> {
+    ledger.key(id)?.ok_or(Error::KeyNotFound)
+}
+
+fn event(kind: EventKind, key: Option<&KeyRow>, now: i64, data: serde_json::Value) -> Change {
+    Change::AppendEvent(EventRow {
+        seq: 0,
+        kind,
+        at: now,
+        key_id: key.map(|k| k.id.clone()),
+        product: key.map(|k| k.product.clone()),
+        data,
+    })
+}
+
+fn create(
+    config: &Config,
+    ledger: &dyn Ledger,
+    account_id: &str,
+    new: NewKey,
+    now: i64,
+    entropy: &Entropy,
+) -> Result<Plan, Error> {
+    let product = config
+        .product(&new.product)
+        .ok_or_else(|| Error::UnknownProduct {
+            known: new.product.clone(),
+        })?;
+    let existing = ledger.account()?;
+    if existing
+        .as_ref()
+        .is_some_and(|a| a.status == AccountStatus::Suspended)
+    {
+        return Err(Error::AccountSuspended);
+    }
+    let account = existing.clone().unwrap_or_else(|| AccountRow {
+        id: account_id.to_owned(),
+        status: AccountStatus::Active,
+        created_at: now,
+        updated_at: now,
+    });
+    let scopes = match &new.scopes {
+        Some(list) => body::scopes(product, list)?,
+        None => product.default_scopes.clone(),
+    };
+    let active = ledger
+        .keys()?
+        .iter()
+        .filter(|k| k.product == product.id && k.holds_a_slot(now))
+        .count();
+    if active >= product.key_limit as usize {
+        let mut plan = Plan::refuse(Error::KeyLimitReached {
+            product: product.name.clone(),
+            limit: product.key_limit,
+        });
+        if existing.is_some() {
+            plan.changes.push(Change::AppendEvent(EventRow {
+                seq: 0,
+                kind: EventKind::KeyLimitReached,
+                at: now,
+                key_id: None,
+                product: Some(product.id.clone()),
+                data: json!({ "limit": product.key_limit }),
+            }));
+        }
+        return Ok(plan);
+    }
+
+    let minted = mint(&product.prefix, new.environment, &entropy.key).map_err(|what| {
+        Error::Misconfigured {
+            what: what.to_owned(),
+        }
+    })?;
+    let webhook_secret = new
+        .webhook_url
+        .as_ref()
+        .map(|_| WebhookSecret::from_random(&entropy.webhook));
+    let row = KeyRow {
+        id: key_id(&entropy.id),
+        hash: minted.hash.to_hex(),
+        product: product.id.clone(),
+        environment: new.environment,
+        name: new.name,
+        scopes,
+        created_at: now,
+        expires_at: new.expires_at,
+        revoked_at: None,
+        prefix: minted.key.display_prefix().to_owned(),
+        last4: minted.key.last4().to_owned(),
+        webhook_url: new.webhook_url,
+        webhook_secret: webhook_secret.clone(),
+        replaced_by: None,
+        last_used_at: None,
+    };
+    let body = CreatedKey::new(
+        &row,
+        &minted.key,
+        webhook_secret.as_ref().map(WebhookSecret::expose),
+        None,
+        now,
+    );
+    let mut plan = Plan::reply(201, body);
+    plan.index.push(IndexWrite::of(&row, &account, now));
+    if existing.is_none() {
+        plan.changes.push(Change::PutAccount(account));
+    }
+    plan.changes.push(event(
+        EventKind::KeyCreated,
+        Some(&row),
+        now,
+        json!({
+            "name": row.name,
+            "scopes": row.scopes,
+            "expires_at": row.expires_at.map(format_rfc3339),
+        }),
+    ));
+    plan.changes.push(Change::PutKey(row));
+    Ok(plan)
+}
+
+/// Why `key` cannot be changed or rotated at `now`, if it cannot.
+fn not_active(key: &KeyRow, now: i64) -> Option<Error> {
+    let why = match (key.revoked_at, &key.replaced_by, key.expires_at) {
+        (Some(_), Some(next), _) => format!("it was rotated; {next} replaces it"),
+        (Some(at), None, _) => format!("it was revoked at {}", format_rfc3339(at)),
+        (None, _, Some(at)) if now >= at => format!("it expired at {}", format_rfc3339(at)),
+        _ => return None,
+    };
+    Some(Error::KeyNotActive { why })
+}
+
+fn update(
+    config: &Config,
+    ledger: &dyn Ledger,
+    account: &AccountRow,
+    id: &str,
+    name: Option<String>,
+    scopes: Option<Vec<String>>,
+    now: i64,
+) -> Result<Plan, Error> {
+    let mut row = key(ledger, id)?;
+    if let Some(error) = not_active(&row, now) {
+        return Err(error);
+    }
+    let product = config
+        .product(&row.product)
+        .ok_or_else(|| Error::Misconfigured {
+            what: format!(
+                "key {id} belongs to product {}, which is no longer configured",
+                row.product
+            ),
+        })?;
+    let scopes = scopes.map(|s| body::scopes(product, &s)).transpose()?;
+    let mut data = serde_json::Map::new();
+    if let Some(name) = name.filter(|n| *n != row.name) {
+        data.insert("name".into(), json!({ "from": row.name, "to": name }));
+        row.name = name;
+    }
+    if let Some(scopes) = scopes.filter(|s| *s != row.scopes) {
+        data.insert("scopes".into(), json!({ "from": row.scopes, "to": scopes }));
+        row.scopes = scopes;
+    }
+    let mut plan = Plan::reply(200, KeyView::of(&row, now));
+    if !data.is_empty() {
+        plan.index.push(IndexWrite::of(&row, account, now));
+        plan.changes.push(event(
+            EventKind::KeyUpdated,
+            Some(&row),
+            now,
+            serde_json::Value::Object(data),
+        ));
+        plan.changes.push(Change::PutKey(row));
+    }
+    Ok(plan)
+}
+
+fn revoke(ledger: &dyn Ledger, account: &AccountRow, id: &str, now: i64) -> Result<Plan, Error> {
+    let mut row = key(ledger, id)?;
+    if row.revoked_at.is_some_and(|at| at <= now) {
+        return Ok(Plan::reply(200, KeyView::of(&row, now)));
+    }
+    row.revoked_at = Some(now);
+    let mut plan = Plan::reply(200, KeyView::of(&row, now));
+    plan.index.push(IndexWrite::of(&row, account, now));
+    plan.changes
+        .push(event(EventKind::KeyRevoked, Some(&row), now, json!({})));
+    plan.changes.push(Change::PutKey(row));
+    Ok(plan)
+}
+
+fn rotate(
+    config: &Config,
+    ledger: &dyn Ledger,
+    account: &AccountRow,
+    id: &str,
+    grace_seconds: i64,
+    now: i64,
+    entropy: &Entropy,
+) -> Result<Plan, Error> {
+    if account.status == AccountStatus::Suspended {
+        return Err(Error::AccountSuspended);
+    }
+    let mut old = key(ledger, id)?;
+    if let Some(error) = not_active(&old, now) {
+        return Err(error);
+    }
+    let product = config
+        .product(&old.product)
+        .ok_or_else(|| Error::Misconfigured {
+            what: format!(
+                "key {id} belongs to product {}, which is no longer configured",
+                old.product
+            ),
+        })?;
+    let minted = mint(&product.prefix, old.environment, &entropy.key).map_err(|what| {
+        Error::Misconfigured {
+            what: what.to_owned(),
+        }
+    })?;
+    let new = KeyRow {
+        id: key_id(&entropy.id),
+        hash: minted.hash.to_hex(),
+        created_at: now,
+        revoked_at: None,
+        prefix: minted.key.display_prefix().to_owned(),
+        last4: minted.key.last4().to_owned(),
+        replaced_by: None,
+        last_used_at: None,
+        ..old.clone()
+    };
+    // The old key stops at the end of its grace, or at its own expiry if
+    // that comes first (the edge enforces the expiry either way).
+    let ends = now.saturating_add(grace_seconds);
+    old.revoked_at = Some(old.expires_at.map_or(ends, |exp| exp.min(ends)));
+    old.replaced_by = Some(new.id.clone());
+
+    let body = CreatedKey::new(&new, &minted.key, None, Some(KeyView::of(&old, now)), now);
+    let mut plan = Plan::reply(201, body);
+    plan.index.push(IndexWrite::of(&new, account, now));
+    plan.index.push(IndexWrite::of(&old, account, now));
+    plan.changes.push(event(
+        EventKind::KeyRotated,
+        Some(&old),
+        now,
+        json!({
+            "new_key_id": new.id,
+            "grace_seconds": grace_seconds,
+            "old_key_revoked_at": old.revoked_at.map(format_rfc3339),
+        }),
+    ));
+    plan.changes.push(Change::PutKey(new));
+    plan.changes.push(Change::PutKey(old));
+    Ok(plan)
+}
+
+fn set_status(
+    ledger: &dyn Ledger,
+    mut account: AccountRow,
+    status: AccountStatus,
+    now: i64,
+) -> Result<Plan, Error> {
+    if account.status == status {
+        return Ok(Plan::reply(200, AccountView::of(&account)));
+    }
+    account.status = status;
+    account.updated_at = now;
+    let mut plan = Plan::reply(200, AccountView::of(&account));
+    // Every key the edge could still admit carries the account's status.
+    for key in ledger.keys()? {
+        if view::status(&key, now) == super::op::KeyStatus::Active {
+            plan.index.push(IndexWrite::of(&key, &account, now));
+        }
+    }
+    let kind = match status {
+        AccountStatus::Suspended => EventKind::AccountSuspended,
+        AccountStatus::Active => EventKind::AccountReactivated,
+    };
+    plan.changes.push(event(kind, None, now, json!({})));
+    plan.changes.push(Change::PutAccount(account));
+    Ok(plan)
+}
+
+#[cfg(test)]
+#[path = "account_tests.rs"]
+mod tests;

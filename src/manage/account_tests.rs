@@ -1,0 +1,580 @@
+use std::cell::RefCell;
+
+use super::*;
+use crate::config::tests::demo_config;
+use crate::key::{parse, Environment, KeyHash};
+use crate::manage::op::KeyStatus;
+use crate::secret::ApiKey;
+
+const NOW: i64 = 1_795_416_000;
+
+/// The ledger in memory, applying changes the way the Durable Object does.
+#[derive(Default)]
+struct Memory {
+    account: RefCell<Option<AccountRow>>,
+    keys: RefCell<Vec<KeyRow>>,
+    events: RefCell<Vec<EventRow>>,
+}
+
+impl Ledger for Memory {
+    fn account(&self) -> Result<Option<AccountRow>, Error> {
+        Ok(self.account.borrow().clone())
+    }
+    fn keys(&self) -> Result<Vec<KeyRow>, Error> {
+        Ok(self.keys.borrow().clone())
+    }
+    fn key(&self, id: &str) -> Result<Option<KeyRow>, Error> {
+        Ok(self.keys.borrow().iter().find(|k| k.id == id).cloned())
+    }
+    fn events(&self, before: Option<i64>, limit: u32) -> Result<Vec<EventRow>, Error> {
+        let events = self.events.borrow();
+        Ok(events
+            .iter()
+            .rev()
+            .filter(|e| before.is_none_or(|b| e.seq < b))
+            .take(limit as usize)
+            .cloned()
+            .collect())
+    }
+}
+
+impl Memory {
+    fn apply(&self, changes: Vec<Change>) {
+        for change in changes {
+            match change {
+                Change::PutAccount(a) => *self.account.borrow_mut() = Some(a),
+                Change::PutKey(k) => {
+                    let mut keys = self.keys.borrow_mut();
+                    let used = keys
+                        .iter()
+                        .find(|o| o.id == k.id)
+                        .and_then(|o| o.last_used_at);
+                    keys.retain(|o| o.id != k.id);
+                    keys.push(KeyRow {
+                        last_used_at: used,
+                        ..k
+                    });
+                }
+                Change::AppendEvent(mut e) => {
+                    let mut events = self.events.borrow_mut();
+                    e.seq = events.len() as i64 + 1;
+                    events.push(e);
+                }
+                Change::NoteUse { id, at } => {
+                    for k in self.keys.borrow_mut().iter_mut().filter(|k| k.id == id) {
+                        k.last_used_at = Some(k.last_used_at.map_or(at, |l| l.max(at)));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Plans and, like the object, applies the changes.
+    fn run(&self, op: Op, now: i64, seed: u8) -> (Vec<IndexWrite>, Result<Reply, Error>) {
+        let entropy = Entropy {
+            key: [seed; 32],
+            id: [seed; 12],
+            webhook: [seed.wrapping_add(1); 32],
+        };
+        let plan = plan(&demo_config(), self, "acct_1", op, now, &entropy);
+        self.apply(plan.changes);
+        (plan.index, plan.reply)
+    }
+
+    fn ok(&self, op: Op, now: i64, seed: u8) -> serde_json::Value {
+        self.run(op, now, seed).1.unwrap().body
+    }
+
+    fn err(&self, op: Op, now: i64) -> Error {
+        self.run(op, now, 99).1.unwrap_err()
+    }
+}
+
+fn new_key(product: &str) -> NewKey {
+    NewKey {
+        product: product.into(),
+        name: "CI".into(),
+        scopes: None,
+        environment: Environment::Live,
+        expires_at: None,
+        webhook_url: None,
+    }
+}
+
+fn create(ledger: &Memory, new: NewKey, seed: u8) -> serde_json::Value {
+    ledger.ok(Op::CreateKey(new), NOW, seed)
+}
+
+fn id_of(reply: &serde_json::Value) -> String {
+    reply["id"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn create_returns_the_key_once_and_indexes_only_its_hash() {
+    let ledger = Memory::default();
+    let (index, reply) = ledger.run(
+        Op::CreateKey(NewKey {
+            webhook_url: Some("https://hooks.example.com/k".into()),
+            expires_at: Some(NOW + 86_400),
+            ..new_key("forgeai")
+        }),
+        NOW,
+        1,
+    );
+    let reply = reply.unwrap();
+    assert_eq!(reply.status, 201);
+    let body = reply.body;
+    let key = body["key"].as_str().unwrap();
+    let parsed = parse(&ApiKey::new(key)).unwrap();
+    assert!(key.starts_with("fai_live_"));
+    assert_eq!(
+        body["masked"],
+        format!("{}…{}", parsed.display_prefix(), parsed.last4())
+    );
+    assert_eq!(body["scopes"], serde_json::json!(["read", "execute_flows"]));
+    assert_eq!(body["status"], "active");
+    assert_eq!(body["expires_at"], "2026-11-24T06:40:00Z");
+    let secret = body["webhook_secret"].as_str().unwrap();
+    assert!(secret.starts_with("whsec_"));
+
+    assert_eq!(index.len(), 1);
+    let write = &index[0];
+    assert_eq!(write.hash, KeyHash::of(&ApiKey::new(key)).to_hex());
+    assert_eq!(write.record.account, "acct_1");
+    assert_eq!(write.record.id, id_of(&body));
+    assert_eq!(
+        write.expiration,
+        Some(NOW + 86_400 + crate::manage::ledger::RECORD_RETENTION_SECONDS)
+    );
+
+    // Never again: not in a listing, not in a get, not the hash either.
+    let listed = ledger
+        .ok(
+            Op::ListKeys {
+                status: None,
+                product: None,
+            },
+            NOW,
+            0,
+        )
+        .to_string();
+    let got = ledger
+        .ok(Op::GetKey { id: id_of(&body) }, NOW, 0)
+        .to_string();
+    for shown in [&listed, &got] {
+        assert!(!shown.contains(key));
+        assert!(!shown.contains(secret));
+        assert!(!shown.contains(&write.hash));
+        assert!(shown.contains("https://hooks.example.com/k"));
+    }
+    let account = ledger.ok(Op::GetAccount, NOW, 0);
+    assert_eq!(account["status"], "active");
+}
+
+#[test]
+fn other_operations_need_an_existing_account() {
+    let ledger = Memory::default();
+    for op in [
+        Op::ListKeys {
+            status: None,
+            product: None,
+        },
+        Op::GetAccount,
+        Op::ListEvents {
+            limit: 5,
+            before: None,
+        },
+        Op::RevokeKey {
+            id: "key_00000000000000000".into(),
+        },
+    ] {
+        assert_eq!(ledger.err(op, NOW), Error::AccountNotFound);
+    }
+    create(&ledger, new_key("salesforge"), 1);
+    assert_eq!(
+        ledger.err(
+            Op::GetKey {
+                id: "key_00000000000000000".into()
+            },
+            NOW
+        ),
+        Error::KeyNotFound
+    );
+}
+
+#[test]
+fn the_limit_counts_active_keys_per_product() {
+    // forgeai has key_limit = 3 in the demo config.
+    let ledger = Memory::default();
+    let ids: Vec<String> = (1..=3)
+        .map(|seed| id_of(&create(&ledger, new_key("forgeai"), seed)))
+        .collect();
+    let (index, reply) = ledger.run(Op::CreateKey(new_key("forgeai")), NOW, 9);
+    assert_eq!(
+        reply.unwrap_err(),
+        Error::KeyLimitReached {
+            product: "ForgeAI".into(),
+            limit: 3
+        }
+    );
+    assert!(index.is_empty(), "a refusal writes nothing to the edge");
+    let events = ledger.ok(
+        Op::ListEvents {
+            limit: 1,
+            before: None,
+        },
+        NOW,
+        0,
+    );
+    assert_eq!(events["events"][0]["type"], "key.limit_reached");
+    assert_eq!(events["events"][0]["data"]["limit"], 3);
+
+    // Other products have their own count.
+    create(&ledger, new_key("salesforge"), 10);
+    // Rotation keeps the count; revocation and expiry free a slot.
+    ledger.ok(
+        Op::RotateKey {
+            id: ids[0].clone(),
+            grace_seconds: 60,
+        },
+        NOW,
+        11,
+    );
+    assert!(ledger
+        .run(Op::CreateKey(new_key("forgeai")), NOW, 12)
+        .1
+        .is_err());
+    ledger.ok(Op::RevokeKey { id: ids[1].clone() }, NOW, 0);
+    create(&ledger, new_key("forgeai"), 13);
+    assert!(ledger
+        .run(Op::CreateKey(new_key("forgeai")), NOW, 14)
+        .1
+        .is_err());
+    let short = Memory::default();
+    short.ok(
+        Op::CreateKey(NewKey {
+            expires_at: Some(NOW + 10),
+            ..new_key("forgeai")
+        }),
+        NOW,
+        1,
+    );
+    create(&short, new_key("forgeai"), 2);
+    create(&short, new_key("forgeai"), 3);
+    assert!(short
+        .run(Op::CreateKey(new_key("forgeai")), NOW, 4)
+        .1
+        .is_err());
+    assert!(short
+        .run(Op::CreateKey(new_key("forgeai")), NOW + 10, 5)
+        .1
+        .is_ok());
+}
+
+#[test]
+fn rotation_keeps_everything_but_the_value_and_bounds_the_old_key() {
+    let ledger = Memory::default();
+    let created = create(
+        &ledger,
+        NewKey {
+            scopes: Some(vec!["read".into()]),
+            expires_at: Some(NOW + 1_000),
+            webhook_url: Some("https://h.example.com/".into()),
+            ..new_key("forgeai")
+        },
+        1,
+    );
+    let old_id = id_of(&created);
+    let (index, reply) = ledger.run(
+        Op::RotateKey {
+            id: old_id.clone(),
+            grace_seconds: 300,
+        },
+        NOW + 10,
+        2,
+    );
+    let rotated = reply.unwrap();
+    assert_eq!(rotated.status, 201);
+    let new = rotated.body;
+    assert_ne!(new["key"], created["key"]);
+    assert_ne!(new["id"], created["id"]);
+    for field in [
+        "name",
+        "scopes",
+        "expires_at",
+        "webhook_url",
+        "product",
+        "environment",
+    ] {
+        assert_eq!(new[field], created[field], "{field}");
+    }
+    assert!(
+        new.get("webhook_secret").is_none(),
+        "the secret is shown once only"
+    );
+    assert_eq!(new["previous"]["id"], old_id.as_str());
+    assert_eq!(new["previous"]["replaced_by"], new["id"]);
+    assert_eq!(new["previous"]["status"], "active");
+    assert_eq!(new["previous"]["revoked_at"], "2026-11-23T06:45:10Z");
+    assert_eq!(index.len(), 2);
+    assert_eq!(index[1].record.revoked_at, Some(NOW + 310));
+
+    let old = ledger.ok(Op::GetKey { id: old_id.clone() }, NOW + 310, 0);
+    assert_eq!(old["status"], "revoked");
+    let err = ledger.err(
+        Op::RotateKey {
+            id: old_id.clone(),
+            grace_seconds: 0,
+        },
+        NOW + 20,
+    );
+    assert_eq!(err.code(), "key_not_active");
+    assert!(err.detail().contains(new["id"].as_str().unwrap()));
+
+    // A grace longer than the remaining life ends at the expiry.
+    let new_id = id_of(&new);
+    let again = ledger.ok(
+        Op::RotateKey {
+            id: new_id,
+            grace_seconds: 604_800,
+        },
+        NOW + 20,
+        3,
+    );
+    assert_eq!(again["previous"]["revoked_at"], "2026-11-23T06:56:40Z");
+    let events = ledger.ok(
+        Op::ListEvents {
+            limit: 10,
+            before: None,
+        },
+        NOW,
+        0,
+    );
+    assert_eq!(events["events"][0]["type"], "key.rotated");
+    assert_eq!(events["events"][0]["data"]["grace_seconds"], 604_800);
+}
+
+#[test]
+fn revocation_is_immediate_final_and_idempotent() {
+    let ledger = Memory::default();
+    let id = id_of(&create(&ledger, new_key("salesforge"), 1));
+    let (index, reply) = ledger.run(Op::RevokeKey { id: id.clone() }, NOW + 5, 0);
+    let revoked = reply.unwrap().body;
+    assert_eq!(revoked["status"], "revoked");
+    assert_eq!(index[0].record.revoked_at, Some(NOW + 5));
+    assert_eq!(
+        index[0].expiration,
+        Some(NOW + 5 + crate::manage::ledger::RECORD_RETENTION_SECONDS)
+    );
+    let (index, again) = ledger.run(Op::RevokeKey { id: id.clone() }, NOW + 50, 0);
+    assert!(index.is_empty());
+    assert_eq!(again.unwrap().body, revoked);
+    let err = ledger.err(
+        Op::UpdateKey {
+            id: id.clone(),
+            name: Some("x".into()),
+            scopes: None,
+        },
+        NOW + 60,
+    );
+    assert_eq!(err.code(), "key_not_active");
+    let revokes = ledger.ok(
+        Op::ListEvents {
+            limit: 10,
+            before: None,
+        },
+        NOW,
+        0,
+    )["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"] == "key.revoked")
+        .count();
+    assert_eq!(revokes, 1);
+}
+
+#[test]
+fn updates_check_scopes_against_the_keys_product() {
+    let ledger = Memory::default();
+    let id = id_of(&create(&ledger, new_key("forgeai"), 1));
+    let patch = |name: Option<&str>, scopes: Option<&[&str]>| Op::UpdateKey {
+        id: id.clone(),
+        name: name.map(str::to_owned),
+        scopes: scopes.map(|s| s.iter().map(|x| (*x).to_owned()).collect()),
+    };
+    let err = ledger.err(patch(None, Some(&["read", "send_campaigns"])), NOW);
+    assert_eq!(err.field(), Some("scopes[1]"));
+    let (index, reply) = ledger.run(patch(Some("Renamed"), Some(&["read"])), NOW, 0);
+    let body = reply.unwrap().body;
+    assert_eq!(
+        (body["name"].as_str(), body["scopes"].clone()),
+        (Some("Renamed"), serde_json::json!(["read"]))
+    );
+    assert_eq!(index[0].record.scopes, vec!["read"]);
+    let (index, _) = ledger.run(patch(Some("Renamed"), None), NOW, 0);
+    assert!(index.is_empty(), "no change, no write");
+    let events = ledger.ok(
+        Op::ListEvents {
+            limit: 1,
+            before: None,
+        },
+        NOW,
+        0,
+    );
+    assert_eq!(events["events"][0]["type"], "key.updated");
+    assert_eq!(
+        events["events"][0]["data"]["scopes"]["from"],
+        serde_json::json!(["read", "execute_flows"])
+    );
+}
+
+#[test]
+fn suspension_marks_every_usable_record_and_blocks_new_keys() {
+    let ledger = Memory::default();
+    let live = id_of(&create(&ledger, new_key("salesforge"), 1));
+    let gone = id_of(&create(&ledger, new_key("salesforge"), 2));
+    ledger.ok(Op::RevokeKey { id: gone }, NOW, 0);
+    let suspend = Op::SetStatus {
+        status: AccountStatus::Suspended,
+    };
+    let (index, reply) = ledger.run(suspend.clone(), NOW + 1, 0);
+    assert_eq!(reply.unwrap().body["status"], "suspended");
+    assert_eq!(index.len(), 1);
+    assert_eq!(index[0].record.id, live);
+    assert!(index[0].record.suspended);
+    assert_eq!(ledger.run(suspend, NOW + 2, 0).0.len(), 0, "idempotent");
+    assert_eq!(
+        ledger.err(Op::CreateKey(new_key("salesforge")), NOW),
+        Error::AccountSuspended
+    );
+    assert_eq!(
+        ledger.err(
+            Op::RotateKey {
+                id: live.clone(),
+                grace_seconds: 0
+            },
+            NOW
+        ),
+        Error::AccountSuspended
+    );
+    let verdict = ledger.ok(Op::Verify { id: live.clone() }, NOW + 3, 0);
+    assert_eq!(verdict["suspended"], true);
+
+    let (index, _) = ledger.run(
+        Op::SetStatus {
+            status: AccountStatus::Active,
+        },
+        NOW + 4,
+        0,
+    );
+    assert!(!index[0].record.suspended);
+    create(&ledger, new_key("salesforge"), 3);
+    let kinds: Vec<String> = ledger.ok(
+        Op::ListEvents {
+            limit: 3,
+            before: None,
+        },
+        NOW,
+        0,
+    )["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["key.created", "account.reactivated", "account.suspended"]
+    );
+}
+
+#[test]
+fn listing_filters_and_reports_use() {
+    let ledger = Memory::default();
+    let a = id_of(&create(&ledger, new_key("salesforge"), 1));
+    let b = id_of(&ledger.ok(
+        Op::CreateKey(NewKey {
+            expires_at: Some(NOW + 5),
+            ..new_key("forgeai")
+        }),
+        NOW + 1,
+        2,
+    ));
+    ledger.ok(
+        Op::NoteUse {
+            id: a.clone(),
+            at: NOW + 7,
+        },
+        NOW + 7,
+        0,
+    );
+    ledger.ok(
+        Op::NoteUse {
+            id: a.clone(),
+            at: NOW + 3,
+        },
+        NOW + 8,
+        0,
+    );
+    let list = |status, product: Option<&str>| {
+        ledger.ok(
+            Op::ListKeys {
+                status,
+                product: product.map(str::to_owned),
+            },
+            NOW + 10,
+            0,
+        )["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["id"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(list(None, None), [b.clone(), a.clone()], "newest first");
+    assert_eq!(list(Some(KeyStatus::Expired), None), std::slice::from_ref(&b));
+    assert_eq!(list(Some(KeyStatus::Active), None), std::slice::from_ref(&a));
+    assert_eq!(list(None, Some("forgeai")), [b]);
+    let got = ledger.ok(Op::GetKey { id: a }, NOW, 0);
+    assert_eq!(got["last_used_at"], "2026-11-23T06:40:07Z");
+}
+
+#[test]
+fn events_page_newest_first() {
+    let ledger = Memory::default();
+    let id = id_of(&create(&ledger, new_key("salesforge"), 1));
+    for name in ["b", "c", "d"] {
+        ledger.ok(
+            Op::UpdateKey {
+                id: id.clone(),
+                name: Some(name.into()),
+                scopes: None,
+            },
+            NOW,
+            0,
+        );
+    }
+    let first = ledger.ok(
+        Op::ListEvents {
+            limit: 3,
+            before: None,
+        },
+        NOW,
+        0,
+    );
+    assert_eq!(first["events"][0]["id"], "evt_4");
+    assert_eq!(first["events"][2]["id"], "evt_2");
+    let cursor = first["next_cursor"].as_str().unwrap().parse().unwrap();
+    let second = ledger.ok(
+        Op::ListEvents {
+            limit: 3,
+            before: Some(cursor),
+        },
+        NOW,
+        0,
+    );
+    assert_eq!(second["events"].as_array().unwrap().len(), 1);
+    assert_eq!(second["events"][0]["type"], "key.created");
+    assert_eq!(second["next_cursor"], serde_json::Value::Null);
+}

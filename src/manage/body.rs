@@ -1,0 +1,306 @@
+//! Request bodies: strict JSON in, checked values out.
+//!
+//! Invariant: every body is a JSON object whose members this operation
+//! takes, each of the right type and in range; any fault is one [`Error`]
+//! naming the member (`field`), and nothing from the body is stored before
+//! all of it has passed.
+
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+
+use super::ledger::AccountStatus;
+use super::op::NewKey;
+use super::BODY_LIMIT;
+use crate::config::{Config, Product};
+use crate::key::Environment;
+use crate::time::parse_rfc3339;
+use crate::Error;
+
+/// Longest key name, in characters.
+pub const MAX_NAME_CHARS: usize = 64;
+/// Longest expiry, in days.
+pub const MAX_EXPIRY_DAYS: i64 = 365;
+/// Longest rotation grace period: 7 days.
+pub const MAX_GRACE_SECONDS: i64 = 7 * 86_400;
+/// Longest webhook URL, in bytes.
+pub const MAX_WEBHOOK_URL_BYTES: usize = 2_048;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateBody {
+    product: String,
+    name: String,
+    scopes: Option<Vec<String>>,
+    environment: Option<Environment>,
+    expires_in_days: Option<i64>,
+    expires_at: Option<String>,
+    webhook_url: Option<String>,
+}
+const CREATE_FIELDS: &str =
+    "product, name, scopes, environment, expires_in_days, expires_at, webhook_url";
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpdateBody {
+    name: Option<String>,
+    scopes: Option<Vec<String>>,
+}
+const UPDATE_FIELDS: &str = "name, scopes";
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RotateBody {
+    grace_seconds: i64,
+}
+const ROTATE_FIELDS: &str = "grace_seconds";
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AccountBody {
+    status: String,
+}
+const ACCOUNT_FIELDS: &str = "status";
+
+/// `POST /accounts/{account}/keys`.
+pub(super) fn create(config: &Config, body: &[u8], now: i64, dev: bool) -> Result<NewKey, Error> {
+    let raw: CreateBody = decode(body, CREATE_FIELDS)?;
+    let product = config
+        .product(&raw.product)
+        .ok_or_else(|| Error::UnknownProduct {
+            known: config
+                .products
+                .iter()
+                .map(|p| p.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        })?;
+    let name = name(&raw.name)?;
+    let scopes = raw.scopes.map(|s| scopes(product, &s)).transpose()?;
+    let expires_at = match (raw.expires_in_days, raw.expires_at) {
+        (Some(_), Some(_)) => {
+            return Err(invalid(
+                "expires_at",
+                "cannot be given with expires_in_days; send one of them",
+            ))
+        }
+        (Some(days), None) => {
+            if !(1..=MAX_EXPIRY_DAYS).contains(&days) {
+                return Err(invalid(
+                    "expires_in_days",
+                    format!("must be 1 to {MAX_EXPIRY_DAYS}"),
+                ));
+            }
+            Some(now + days * 86_400)
+        }
+        (None, Some(text)) => {
+            let at = parse_rfc3339(&text).ok_or_else(|| {
+                invalid(
+                    "expires_at",
+                    "must be an RFC 3339 time such as 2027-01-31T00:00:00Z",
+                )
+            })?;
+            if at <= now || at > now + MAX_EXPIRY_DAYS * 86_400 {
+                return Err(invalid(
+                    "expires_at",
+                    format!("must be in the future and at most {MAX_EXPIRY_DAYS} days ahead"),
+                ));
+            }
+            Some(at)
+        }
+        (None, None) => None,
+    };
+    let webhook_url = raw
+        .webhook_url
+        .map(|url| webhook_url(&url, dev))
+        .transpose()?;
+    Ok(NewKey {
+        product: product.id.clone(),
+        name,
+        scopes,
+        environment: raw.environment.unwrap_or(Environment::Live),
+        expires_at,
+        webhook_url,
+    })
+}
+
+/// `PATCH /accounts/{account}/keys/{id}`: the new name and/or scopes
+/// (scopes are checked against the key's product by the account).
+pub(super) fn update(body: &[u8]) -> Result<(Option<String>, Option<Vec<String>>), Error> {
+    let raw: UpdateBody = decode(body, UPDATE_FIELDS)?;
+    if raw.name.is_none() && raw.scopes.is_none() {
+        return Err(invalid(
+            "name",
+            "or scopes must be given; nothing to change",
+        ));
+    }
+    Ok((raw.name.as_deref().map(name).transpose()?, raw.scopes))
+}
+
+/// `POST /accounts/{account}/keys/{id}/rotate`: the grace period.
+pub(super) fn rotate(body: &[u8]) -> Result<i64, Error> {
+    let raw: RotateBody = decode(body, ROTATE_FIELDS)?;
+    if !(0..=MAX_GRACE_SECONDS).contains(&raw.grace_seconds) {
+        return Err(invalid(
+            "grace_seconds",
+            format!("must be 0 to {MAX_GRACE_SECONDS} (7 days)"),
+        ));
+    }
+    Ok(raw.grace_seconds)
+}
+
+/// `PATCH /accounts/{account}`: the new status.
+pub(super) fn set_status(body: &[u8]) -> Result<AccountStatus, Error> {
+    let raw: AccountBody = decode(body, ACCOUNT_FIELDS)?;
+    AccountStatus::parse(&raw.status)
+        .ok_or_else(|| invalid("status", "must be \"active\" or \"suspended\""))
+}
+
+/// A key name: 1-64 characters once trimmed, no control characters.
+pub(super) fn name(raw: &str) -> Result<String, Error> {
+    let name = raw.trim();
+    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
+        return Err(invalid(
+            "name",
+            format!("must be 1 to {MAX_NAME_CHARS} characters"),
+        ));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(invalid("name", "must not contain control characters"));
+    }
+    Ok(name.to_owned())
+}
+
+/// Scopes for a key of `product`: at least one, each a permission of the
+/// product, no repeats.
+pub(super) fn scopes(product: &Product, list: &[String]) -> Result<Vec<String>, Error> {
+    if list.is_empty() {
+        return Err(invalid(
+            "scopes",
+            "must list at least one permission; leave it out for the product's defaults",
+        ));
+    }
+    for (i, scope) in list.iter().enumerate() {
+        if !product.known_permissions.contains(scope) {
+            return Err(invalid(
+                &format!("scopes[{i}]"),
+                format!(
+                    "is not a permission of {} (its permissions: {})",
+                    product.name,
+                    product.known_permissions.join(", ")
+                ),
+            ));
+        }
+        if list.iter().take(i).any(|s| s == scope) {
+            return Err(invalid(&format!("scopes[{i}]"), "repeats an earlier scope"));
+        }
+    }
+    Ok(list.to_vec())
+}
+
+/// An https URL, or plain http to this machine while in dev.
+fn webhook_url(raw: &str, dev: bool) -> Result<String, Error> {
+    let bad = || {
+        invalid(
+            "webhook_url",
+            if dev {
+                "must be an https URL (or http://localhost in dev)"
+            } else {
+                "must be an https URL"
+            },
+        )
+    };
+    if raw.len() > MAX_WEBHOOK_URL_BYTES {
+        return Err(invalid(
+            "webhook_url",
+            format!("must be at most {MAX_WEBHOOK_URL_BYTES} bytes"),
+        ));
+    }
+    let url = url::Url::parse(raw).map_err(|_| bad())?;
+    let local = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+    let allowed = match url.scheme() {
+        "https" => url.host_str().is_some(),
+        "http" => dev && local,
+        _ => false,
+    };
+    if !allowed || !url.username().is_empty() || url.password().is_some() {
+        return Err(bad());
+    }
+    Ok(url.to_string())
+}
+
+fn invalid(field: &str, reason: impl Into<String>) -> Error {
+    Error::InvalidField {
+        field: field.to_owned(),
+        reason: reason.into(),
+    }
+}
+
+/// Decodes a JSON object body into `T`, naming the member at fault.
+fn decode<T: DeserializeOwned>(body: &[u8], fields: &'static str) -> Result<T, Error> {
+    if body.len() > BODY_LIMIT {
+        return Err(Error::BodyTooLarge { limit: BODY_LIMIT });
+    }
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(Error::InvalidJson {
+            reason: "the body is empty".to_owned(),
+        });
+    }
+    let value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| Error::InvalidJson {
+            reason: format!(
+                "line {} column {}: {}",
+                e.line(),
+                e.column(),
+                without_position(&e)
+            ),
+        })?;
+    if !value.is_object() {
+        return Err(Error::InvalidJson {
+            reason: "the body is JSON but not an object".to_owned(),
+        });
+    }
+    serde_path_to_error::deserialize(value).map_err(|err| {
+        let path = err.path().to_string();
+        let message = err.inner().to_string();
+        if let Some(field) = quoted_after(&message, "unknown field `") {
+            return Error::UnknownField {
+                field: join(&path, field),
+                expected: fields,
+            };
+        }
+        if let Some(field) = quoted_after(&message, "missing field `") {
+            return invalid(&join(&path, field), "is required");
+        }
+        invalid(&path, format!("is not valid: {message}"))
+    })
+}
+
+fn without_position(err: &serde_json::Error) -> String {
+    let text = err.to_string();
+    match text.rfind(" at line ") {
+        Some(at) => text.get(..at).unwrap_or_default().to_owned(),
+        None => text,
+    }
+}
+
+/// `name` in ``… `name` …`` after `marker`.
+fn quoted_after<'m>(message: &'m str, marker: &str) -> Option<&'m str> {
+    let rest = message.split_once(marker)?.1;
+    Some(rest.split_once('`')?.0)
+}
+
+/// `path.field`, or `field` at the top level (`.`). serde_path_to_error
+/// already ends the path with an unknown field's name.
+fn join(path: &str, field: &str) -> String {
+    if path == "." || path.is_empty() {
+        field.to_owned()
+    } else if path == field || path.ends_with(&format!(".{field}")) {
+        path.to_owned()
+    } else {
+        format!("{path}.{field}")
+    }
+}
+
+#[cfg(test)]
+#[path = "body_tests.rs"]
+mod tests;

@@ -1,0 +1,236 @@
+use super::*;
+use crate::config::tests::demo_config;
+
+const NOW: i64 = 1_795_416_000;
+
+fn create_err(json: &str) -> (&'static str, Option<String>, String) {
+    let err = create(&demo_config(), json.as_bytes(), NOW, false).unwrap_err();
+    (err.code(), err.field().map(str::to_owned), err.detail())
+}
+
+#[test]
+fn a_full_create_body() {
+    let new = create(
+        &demo_config(),
+        br#"{"product":"forgeai","name":"Agent","scopes":["read","view_logs"],
+             "environment":"test","expires_at":"2026-12-01T00:00:00Z",
+             "webhook_url":"https://hooks.example.com/keygate"}"#,
+        NOW,
+        false,
+    )
+    .unwrap();
+    assert_eq!(new.scopes, Some(vec!["read".into(), "view_logs".into()]));
+    assert_eq!(new.environment, Environment::Test);
+    assert_eq!(new.expires_at, Some(1_796_083_200));
+    assert_eq!(
+        new.webhook_url.as_deref(),
+        Some("https://hooks.example.com/keygate")
+    );
+}
+
+#[test]
+fn each_fault_names_its_field() {
+    let cases: &[(&str, &str, Option<&str>)] = &[
+        ("{", "invalid_json", None),
+        ("", "invalid_json", None),
+        ("[]", "invalid_json", None),
+        (
+            r#"{"product":"forgeai","name":"a","nme":"b"}"#,
+            "unknown_field",
+            Some("nme"),
+        ),
+        (r#"{"product":"forgeai"}"#, "invalid_field", Some("name")),
+        (
+            r#"{"product":"forgeai","name":5}"#,
+            "invalid_field",
+            Some("name"),
+        ),
+        (
+            r#"{"product":"forgeai","name":"a","scopes":"read"}"#,
+            "invalid_field",
+            Some("scopes"),
+        ),
+        (
+            r#"{"product":"forgeai","name":"a","scopes":["read",7]}"#,
+            "invalid_field",
+            Some("scopes[1]"),
+        ),
+        (
+            r#"{"product":"nope","name":"a"}"#,
+            "unknown_product",
+            Some("product"),
+        ),
+        (
+            r#"{"product":"forgeai","name":"   "}"#,
+            "invalid_field",
+            Some("name"),
+        ),
+        (
+            r#"{"product":"forgeai","name":"a\u0007"}"#,
+            "invalid_field",
+            Some("name"),
+        ),
+        (
+            r#"{"product":"forgeai","name":"a","scopes":[]}"#,
+            "invalid_field",
+            Some("scopes"),
+        ),
+        (
+            r#"{"product":"forgeai","name":"a","scopes":["read","admin"]}"#,
+            "invalid_field",
+            Some("scopes[1]"),
+        ),
+        (
+            r#"{"product":"forgeai","name":"a","scopes":["read","read"]}"#,
+            "invalid_field",
+            Some("scopes[1]"),
+        ),
+        (
+            r#"{"product":"forgeai","name":"a","environment":"prod"}"#,
+            "invalid_field",
+            Some("environment"),
+        ),
+        (
+            r#"{"product":"forgeai","name":"a","expires_in_days":0}"#,
+            "invalid_field",
+            Some("expires_in_days"),
+        ),
+        (
+            r#"{"product":"forgeai","name":"a","expires_in_days":366}"#,
+            "invalid_field",
+            Some("expires_in_days"),
+        ),
+        (
+            r#"{"product":"forgeai","name":"a","expires_in_days":1.5}"#,
+            "invalid_field",
+            Some("expires_in_days"),
+        ),
+        (
+            r#"{"product":"forgeai","name":"a","expires_in_days":1,"expires_at":"2026-12-01T00:00:00Z"}"#,
+            "invalid_field",
+            Some("expires_at"),
+        ),
+        (
+            r#"{"product":"forgeai","name":"a","expires_at":"tomorrow"}"#,
+            "invalid_field",
+            Some("expires_at"),
+        ),
+        (
+            r#"{"product":"forgeai","name":"a","expires_at":"2026-11-23T06:40:00Z"}"#,
+            "invalid_field",
+            Some("expires_at"),
+        ),
+        (
+            r#"{"product":"forgeai","name":"a","expires_at":"2027-11-24T06:40:00Z"}"#,
+            "invalid_field",
+            Some("expires_at"),
+        ),
+        (
+            r#"{"product":"forgeai","name":"a","webhook_url":"http://example.com/h"}"#,
+            "invalid_field",
+            Some("webhook_url"),
+        ),
+        (
+            r#"{"product":"forgeai","name":"a","webhook_url":"http://localhost:9/h"}"#,
+            "invalid_field",
+            Some("webhook_url"),
+        ),
+        (
+            r#"{"product":"forgeai","name":"a","webhook_url":"ftp://example.com/h"}"#,
+            "invalid_field",
+            Some("webhook_url"),
+        ),
+        (
+            r#"{"product":"forgeai","name":"a","webhook_url":"https://u:p@example.com/h"}"#,
+            "invalid_field",
+            Some("webhook_url"),
+        ),
+    ];
+    for (json, code, field) in cases {
+        let (got_code, got_field, detail) = create_err(json);
+        assert_eq!(
+            (got_code, got_field.as_deref()),
+            (*code, *field),
+            "{json}: {detail}"
+        );
+    }
+    let name = format!(r#"{{"product":"forgeai","name":"{}"}}"#, "n".repeat(65));
+    assert_eq!(create_err(&name).1.as_deref(), Some("name"));
+    let ok = format!(r#"{{"product":"forgeai","name":"{}"}}"#, "ñ".repeat(64));
+    assert!(create(&demo_config(), ok.as_bytes(), NOW, false).is_ok());
+}
+
+#[test]
+fn messages_say_how_to_fix_it() {
+    let (_, _, detail) = create_err(r#"{"product":"forgeai","name":"a","nme":"b"}"#);
+    assert!(
+        detail.contains("Remove it") && detail.contains("webhook_url"),
+        "{detail}"
+    );
+    let (_, _, detail) = create_err(r#"{"product":"nope","name":"a"}"#);
+    assert!(
+        detail.contains("salesforge, mailforge, forgeai"),
+        "{detail}"
+    );
+    let (_, _, detail) = create_err(r#"{"product":"forgeai","name":"a","scopes":["admin"]}"#);
+    assert!(
+        detail.contains("execute_flows, manage_deployments"),
+        "{detail}"
+    );
+}
+
+#[test]
+fn local_http_webhooks_only_in_dev() {
+    for url in [
+        "http://localhost:9/h",
+        "http://127.0.0.1:9/h",
+        "http://[::1]:9/h",
+    ] {
+        let json = format!(r#"{{"product":"forgeai","name":"a","webhook_url":"{url}"}}"#);
+        assert!(
+            create(&demo_config(), json.as_bytes(), NOW, true).is_ok(),
+            "{url}"
+        );
+        assert!(
+            create(&demo_config(), json.as_bytes(), NOW, false).is_err(),
+            "{url}"
+        );
+    }
+    let json = r#"{"product":"forgeai","name":"a","webhook_url":"http://example.com/h"}"#;
+    assert!(create(&demo_config(), json.as_bytes(), NOW, true).is_err());
+}
+
+#[test]
+fn update_rotate_and_status_bodies() {
+    assert_eq!(
+        update(br#"{"name":"b"}"#).unwrap(),
+        (Some("b".into()), None)
+    );
+    assert_eq!(update(b"{}").unwrap_err().field(), Some("name"));
+    assert_eq!(
+        update(br#"{"name":"b","product":"x"}"#).unwrap_err().code(),
+        "unknown_field"
+    );
+    assert_eq!(rotate(br#"{"grace_seconds":0}"#).unwrap(), 0);
+    assert_eq!(rotate(br#"{"grace_seconds":604800}"#).unwrap(), 604_800);
+    for bad in [
+        r#"{"grace_seconds":604801}"#,
+        r#"{"grace_seconds":-1}"#,
+        r#"{"grace_seconds":"1"}"#,
+        "{}",
+    ] {
+        assert_eq!(
+            rotate(bad.as_bytes()).unwrap_err().field(),
+            Some("grace_seconds"),
+            "{bad}"
+        );
+    }
+    assert_eq!(
+        set_status(br#"{"status":"suspended"}"#).unwrap(),
+        AccountStatus::Suspended
+    );
+    assert_eq!(
+        set_status(br#"{"status":"paused"}"#).unwrap_err().field(),
+        Some("status")
+    );
+}

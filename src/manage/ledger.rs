@@ -1,0 +1,228 @@
+//! The account's source of truth: its rows, and the storage interface the
+//! Durable Object implements over SQLite.
+//!
+//! Invariant: a [`KeyRow`] holds the key's hash, never the key; the
+//! webhook secret it holds is a [`WebhookSecret`], which cannot be printed.
+//! Writes are [`Change`]s, applied together in one transaction or not at
+//! all.
+
+use serde::{Deserialize, Serialize};
+
+use crate::key::Environment;
+use crate::record::{KeyRecord, RECORD_VERSION};
+use crate::secret::WebhookSecret;
+use crate::Error;
+
+/// Whether an account's keys may be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AccountStatus {
+    /// Keys work.
+    Active,
+    /// Every key is refused with `account_suspended`.
+    Suspended,
+}
+
+impl AccountStatus {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountStatus::Active => "active",
+            AccountStatus::Suspended => "suspended",
+        }
+    }
+
+    /// Parses a wire name.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "active" => Some(AccountStatus::Active),
+            "suspended" => Some(AccountStatus::Suspended),
+            _ => None,
+        }
+    }
+}
+
+/// The account itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountRow {
+    /// Account id.
+    pub id: String,
+    /// Active or suspended.
+    pub status: AccountStatus,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds of the last status change.
+    pub updated_at: i64,
+}
+
+/// One key, as the account keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyRow {
+    /// Key id.
+    pub id: String,
+    /// SHA-256 of the key, lowercase hex: its KV name.
+    pub hash: String,
+    /// Product id.
+    pub product: String,
+    /// `live` or `test`.
+    pub environment: Environment,
+    /// Owner-chosen name.
+    pub name: String,
+    /// Granted permissions.
+    pub scopes: Vec<String>,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds; valid while `now < expires_at`.
+    pub expires_at: Option<i64>,
+    /// Unix seconds; refused once `now >= revoked_at` (future while a
+    /// rotated key's grace runs).
+    pub revoked_at: Option<i64>,
+    /// Display prefix, e.g. `fai_live_Ab12`.
+    pub prefix: String,
+    /// Last four characters of the key.
+    pub last4: String,
+    /// Where events about the key go.
+    pub webhook_url: Option<String>,
+    /// Signs those events.
+    pub webhook_secret: Option<WebhookSecret>,
+    /// The key that replaced this one in a rotation.
+    pub replaced_by: Option<String>,
+    /// Unix seconds of the last reported use (kept beside the row).
+    #[serde(default, skip_serializing)]
+    pub last_used_at: Option<i64>,
+}
+
+impl KeyRow {
+    /// Whether the key counts toward the limit: not revoked or rotated,
+    /// not expired.
+    pub fn holds_a_slot(&self, now: i64) -> bool {
+        self.revoked_at.is_none() && self.expires_at.is_none_or(|at| now < at)
+    }
+
+    /// The record the edge reads from KV.
+    pub fn record(&self, account: &AccountRow) -> KeyRecord {
+        KeyRecord {
+            v: RECORD_VERSION,
+            id: self.id.clone(),
+            account: account.id.clone(),
+            product: self.product.clone(),
+            environment: self.environment,
+            name: self.name.clone(),
+            scopes: self.scopes.clone(),
+            created_at: self.created_at,
+            expires_at: self.expires_at,
+            revoked_at: self.revoked_at,
+            prefix: self.prefix.clone(),
+            last4: self.last4.clone(),
+            suspended: account.status == AccountStatus::Suspended,
+        }
+    }
+}
+
+/// Kinds of audit events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EventKind {
+    /// A key was created.
+    #[serde(rename = "key.created")]
+    KeyCreated,
+    /// A key was renamed or re-scoped.
+    #[serde(rename = "key.updated")]
+    KeyUpdated,
+    /// A key was rotated.
+    #[serde(rename = "key.rotated")]
+    KeyRotated,
+    /// A key was revoked.
+    #[serde(rename = "key.revoked")]
+    KeyRevoked,
+    /// A create was refused at the key limit.
+    #[serde(rename = "key.limit_reached")]
+    KeyLimitReached,
+    /// The account was suspended.
+    #[serde(rename = "account.suspended")]
+    AccountSuspended,
+    /// The account was reactivated.
+    #[serde(rename = "account.reactivated")]
+    AccountReactivated,
+}
+
+/// One audit event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventRow {
+    /// Sequence number, assigned by the store; 0 before it is stored.
+    #[serde(default, skip_serializing)]
+    pub seq: i64,
+    /// What happened.
+    #[serde(rename = "type")]
+    pub kind: EventKind,
+    /// Unix seconds.
+    pub at: i64,
+    /// The key concerned.
+    pub key_id: Option<String>,
+    /// The product concerned.
+    pub product: Option<String>,
+    /// Details, per kind.
+    pub data: serde_json::Value,
+}
+
+/// A write to the source of truth.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    /// Insert or replace the account.
+    PutAccount(AccountRow),
+    /// Insert or replace a key.
+    PutKey(KeyRow),
+    /// Append an audit event.
+    AppendEvent(EventRow),
+    /// Note a use of a key (kept if later than the one stored).
+    NoteUse {
+        /// Key id.
+        id: String,
+        /// Unix seconds.
+        at: i64,
+    },
+}
+
+/// Seconds a revoked or expired key's record stays in KV, so the edge
+/// answers `revoked_key` or `expired_key` rather than `invalid_key`.
+pub const RECORD_RETENTION_SECONDS: i64 = 30 * 86_400;
+/// Workers KV refuses expirations sooner than 60 s ahead.
+const KV_MIN_EXPIRATION_AHEAD: i64 = 120;
+
+/// A write to the KV hash index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexWrite {
+    /// KV name: the key's SHA-256, lowercase hex.
+    pub hash: String,
+    /// The record.
+    pub record: KeyRecord,
+    /// Absolute KV expiration, Unix seconds; `None` keeps it.
+    pub expiration: Option<i64>,
+}
+
+impl IndexWrite {
+    /// The index entry for `key` of `account`, expiring
+    /// [`RECORD_RETENTION_SECONDS`] after the key's revocation or expiry.
+    pub fn of(key: &KeyRow, account: &AccountRow, now: i64) -> IndexWrite {
+        let end = key.revoked_at.or(key.expires_at);
+        IndexWrite {
+            hash: key.hash.clone(),
+            record: key.record(account),
+            expiration: end.map(|at| {
+                at.saturating_add(RECORD_RETENTION_SECONDS)
+                    .max(now + KV_MIN_EXPIRATION_AHEAD)
+            }),
+        }
+    }
+}
+
+/// Read access to one account's source of truth.
+pub trait Ledger {
+    /// The account, if it exists.
+    fn account(&self) -> Result<Option<AccountRow>, Error>;
+    /// Every key of the account.
+    fn keys(&self) -> Result<Vec<KeyRow>, Error>;
+    /// One key.
+    fn key(&self, id: &str) -> Result<Option<KeyRow>, Error>;
+    /// Up to `limit` events older than `before`, newest first.
+    fn events(&self, before: Option<i64>, limit: u32) -> Result<Vec<EventRow>, Error>;
+}

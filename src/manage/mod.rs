@@ -1,0 +1,27 @@
+//! The management API's pure core: HTTP requests in, account decisions out.
+//!
+//! The flow is [`request::parse`] (authentication aside, done by the edge
+//! with [`crate::secret::AdminToken`]) → an [`Op`] sent to the account's
+//! Durable Object → [`account::plan`] over that object's [`Ledger`] → a
+//! [`Plan`]: the KV index writes, the ledger changes and the reply. Pure:
+//! the clock, randomness and storage come in as arguments, so every rule —
+//! limits, rotation, suspension, validation — is tested natively.
+//! Invariant: a plan's changes are applied only after its index writes
+//! succeed, so the source of truth never claims what the edge cannot see.
+
+pub mod account;
+mod body;
+pub mod ids;
+pub mod ledger;
+pub mod op;
+pub mod request;
+pub mod view;
+
+pub use account::{plan, Entropy, Plan, Reply};
+pub use ledger::{
+    AccountRow, AccountStatus, Change, EventKind, EventRow, IndexWrite, KeyRow, Ledger,
+};
+pub use op::Op;
+
+/// Largest request body the management API reads, in bytes.
+pub const BODY_LIMIT: usize = 65_536;

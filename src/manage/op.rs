@@ -1,0 +1,127 @@
+//! What the edge asks an account's Durable Object to do.
+//!
+//! An [`Op`] is already validated against the request's shape (ids, field
+//! types and ranges); the object checks what only it can know (the key's
+//! product, limits, status). It travels as JSON between the Worker and the
+//! object, and never carries a key.
+
+use serde::{Deserialize, Serialize};
+
+use super::ledger::AccountStatus;
+use crate::key::Environment;
+
+/// One operation on one account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Op {
+    /// Create a key.
+    CreateKey(NewKey),
+    /// List keys, newest first.
+    ListKeys {
+        /// Only keys with this status.
+        status: Option<KeyStatus>,
+        /// Only keys of this product.
+        product: Option<String>,
+    },
+    /// One key.
+    GetKey {
+        /// Key id.
+        id: String,
+    },
+    /// Rename and/or re-scope a key.
+    UpdateKey {
+        /// Key id.
+        id: String,
+        /// New name.
+        name: Option<String>,
+        /// New scopes, not yet checked against the key's product.
+        scopes: Option<Vec<String>>,
+    },
+    /// Revoke a key now.
+    RevokeKey {
+        /// Key id.
+        id: String,
+    },
+    /// Issue a new key value; the old one works for `grace_seconds` more.
+    RotateKey {
+        /// Key id.
+        id: String,
+        /// 0 to 7 days.
+        grace_seconds: i64,
+    },
+    /// The audit log, newest first.
+    ListEvents {
+        /// 1 to 100.
+        limit: u32,
+        /// Only events older than this sequence number.
+        before: Option<i64>,
+    },
+    /// The account.
+    GetAccount,
+    /// Suspend or reactivate the account.
+    SetStatus {
+        /// The new status.
+        status: AccountStatus,
+    },
+    /// From the edge (`consistency = "strict"`): the key's current record,
+    /// and a use noted now.
+    Verify {
+        /// Key id.
+        id: String,
+    },
+    /// From the edge: the key was used at `at`.
+    NoteUse {
+        /// Key id.
+        id: String,
+        /// Unix seconds.
+        at: i64,
+    },
+}
+
+/// A key to create.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewKey {
+    /// Configured product id.
+    pub product: String,
+    /// 1-64 characters.
+    pub name: String,
+    /// Checked against the product; `None` for its default scopes.
+    pub scopes: Option<Vec<String>>,
+    /// `live` or `test`.
+    pub environment: Environment,
+    /// Unix seconds, already in range.
+    pub expires_at: Option<i64>,
+    /// Already checked to be https (or local http in dev).
+    pub webhook_url: Option<String>,
+}
+
+/// A key's status as listed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyStatus {
+    /// Usable (a rotated key stays active until its grace ends).
+    Active,
+    /// Past its expiry.
+    Expired,
+    /// Past its revocation.
+    Revoked,
+}
+
+impl KeyStatus {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyStatus::Active => "active",
+            KeyStatus::Expired => "expired",
+            KeyStatus::Revoked => "revoked",
+        }
+    }
+
+    /// Parses a wire name.
+    pub fn parse(text: &str) -> Option<Self> {
+        [KeyStatus::Active, KeyStatus::Expired, KeyStatus::Revoked]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+    }
+}
