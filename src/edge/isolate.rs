@@ -11,9 +11,9 @@ use std::rc::Rc;
 use worker::{console_error, js_sys, wasm_bindgen::JsValue, Env};
 
 use crate::cache::{TtlCache, UsageThrottle};
-use crate::config::{Config, CONFIG_VAR, ORIGIN_SECRET_VAR};
+use crate::config::{Config, ADMIN_TOKEN_VAR, CONFIG_VAR, DEV_VAR, ORIGIN_SECRET_VAR};
 use crate::record::KeyRecord;
-use crate::secret::OriginSecret;
+use crate::secret::{AdminToken, OriginSecret};
 use crate::Error;
 
 /// What a request needs from configuration.
@@ -26,6 +26,37 @@ thread_local! {
     static GATEWAY: OnceCell<Result<Rc<Gateway>, String>> = const { OnceCell::new() };
     static RECORDS: RefCell<Option<TtlCache<Rc<KeyRecord>>>> = const { RefCell::new(None) };
     static USAGE: RefCell<UsageThrottle> = RefCell::new(UsageThrottle::default());
+    static ADMIN: OnceCell<Result<AdminToken, String>> = const { OnceCell::new() };
+}
+
+/// The management API's admin token, or `misconfigured`. Its absence
+/// turns off only the management API, not the gateway.
+pub(super) fn admin_token(env: &Env) -> Result<AdminToken, Error> {
+    ADMIN
+        .with(|cell| {
+            cell.get_or_init(|| {
+                let raw = env.secret(ADMIN_TOKEN_VAR).map_err(|_| {
+                    format!(
+                        "the Worker secret {ADMIN_TOKEN_VAR} is not set (wrangler secret put \
+                         {ADMIN_TOKEN_VAR}; .dev.vars locally)"
+                    )
+                })?;
+                AdminToken::new(&raw.to_string()).map_err(str::to_owned)
+            })
+            .clone()
+        })
+        .map_err(|what| {
+            console_error!("management API refuses requests: {what}");
+            Error::Misconfigured { what }
+        })
+}
+
+/// Whether this is a local dev server (`KEYGATE_DEV=1` in `.dev.vars`).
+pub(super) fn dev_mode(env: &Env) -> bool {
+    js_sys::Reflect::get(env, &JsValue::from_str(DEV_VAR))
+        .ok()
+        .and_then(|v| v.as_string())
+        .is_some_and(|v| matches!(v.trim(), "1" | "true"))
 }
 
 /// The validated gateway configuration, or `misconfigured`.

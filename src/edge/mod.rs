@@ -1,20 +1,26 @@
 //! The Workers adapter: the only code that touches the runtime.
 //!
-//! It reads the request, the environment, KV and the clock, hands them to
-//! the pure core, and carries out the core's decision. Invariants: every
+//! It reads the request, the environment, KV, the accounts' Durable Objects
+//! and the clock, hands them to the pure core, and carries out the core's
+//! decision. The management API ([`management`]) and the per-account
+//! object ([`account`]) live here too. Invariants: every
 //! refusal is a problem+json response built here (the runtime's plain-text
 //! 500 could appear only if no `Response` could be constructed at all); a
 //! request is forwarded only with an [`Authorized`] from the policy; any
 //! storage or configuration fault refuses the request. `latency_ms` in the
 //! log follows the Workers clock, which advances across I/O only.
 
+mod account;
+mod accounts;
 mod isolate;
 mod kv;
+mod management;
 mod respond;
 mod upstream;
 
 use worker::{console_log, event, js_sys, web_sys, Context, Env};
 
+use crate::config::Consistency;
 use crate::credential::{self, HeaderLookup};
 use crate::policy::{self, Authorized, RequestFacts};
 use crate::{forward, route, Error};
@@ -25,6 +31,7 @@ struct Outcome {
     product: Option<String>,
     key_id: Option<String>,
     kv_reads: u32,
+    usage_reported: bool,
     challenge: Option<(crate::config::Credential, String)>,
 }
 
@@ -43,6 +50,24 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
     let method = req.method();
     let url = url::Url::parse(&req.url()).ok();
     let mut outcome = Outcome::default();
+    if let Some(url) = &url {
+        if let Some(answer) = management_path(&env, url) {
+            let (response, code) =
+                management::serve(&req, &method, &answer, url.query(), &env).await?;
+            console_log!(
+                "{}",
+                serde_json::json!({
+                    "api": "management",
+                    "method": method,
+                    "path": url.path(),
+                    "outcome": code,
+                    "status": response.status(),
+                    "latency_ms": js_sys::Date::now() - started,
+                })
+            );
+            return Ok(response);
+        }
+    }
     let result = match &url {
         Some(url) => gateway(&req, url, &method, &env, &ctx, &mut outcome).await,
         None => Err(Error::NoRoute),
@@ -68,11 +93,20 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
             "path": url.as_ref().map(url::Url::path),
             "outcome": code,
             "kv_reads": outcome.kv_reads,
+            "usage_reported": outcome.usage_reported,
             "status": status,
             "latency_ms": js_sys::Date::now() - started,
         })
     );
     response
+}
+
+/// The management API's part of the path, when `url` is addressed to it.
+fn management_path(env: &Env, url: &url::Url) -> Option<String> {
+    let gateway = isolate::gateway(env).ok()?;
+    let api = gateway.config.management.as_ref()?;
+    api.path_within(url.host_str().unwrap_or_default(), url.path())
+        .map(str::to_owned)
 }
 
 /// The request flow: route, credential, lookup, policy, forward.
@@ -105,9 +139,20 @@ async fn gateway(
                 .await?
                 .ok_or(Error::InvalidKey)?;
             outcome.key_id = Some(record.id.clone());
-            let authorized = policy::authorize(product, &key, &record, facts, now)?;
-            kv::note_usage(env, ctx, &record.id, now);
-            authorized
+            match product.consistency {
+                Consistency::Edge => {
+                    let authorized = policy::authorize(product, &key, &record, facts, now)?;
+                    outcome.usage_reported = accounts::note_use(env, ctx, &record, now);
+                    authorized
+                }
+                Consistency::Strict => {
+                    // Only an admissible record is worth confirming.
+                    policy::authorize(product, &key, &record, facts, now)?;
+                    let current = accounts::verify(env, &record).await?;
+                    outcome.usage_reported = true;
+                    policy::authorize(product, &key, &current, facts, now)?
+                }
+            }
         }
     };
 

@@ -1,6 +1,8 @@
-//! Building refusal responses from the core's [`Error`].
+//! Building responses: refusals from the core's [`Error`], and the
+//! management API's JSON answers.
 //!
-//! Invariant: the body and headers come only from [`Error::to_problem`].
+//! Invariant: a refusal's body and headers come only from
+//! [`Error::to_problem`]; nothing here is cached by clients or proxies.
 
 use worker::web_sys;
 
@@ -21,6 +23,9 @@ pub(super) fn problem(
     if let Some(seconds) = problem.retry_after {
         headers.set("Retry-After", &seconds.to_string())?;
     }
+    if let Some(allow) = problem.allow {
+        headers.set("Allow", allow)?;
+    }
     let init = web_sys::ResponseInit::new();
     init.set_status(problem.status);
     init.set_headers(&headers);
@@ -28,4 +33,24 @@ pub(super) fn problem(
         Some(&problem.body),
         &init,
     )?)
+}
+
+/// A JSON response from the management API; no body for 204.
+pub(super) fn json(
+    status: u16,
+    content_type: &str,
+    body: &str,
+) -> worker::Result<web_sys::Response> {
+    let headers = web_sys::Headers::new()?;
+    headers.set("Cache-Control", "no-store")?;
+    let init = web_sys::ResponseInit::new();
+    init.set_status(status);
+    init.set_headers(&headers);
+    let body = if status == 204 {
+        None
+    } else {
+        headers.set("Content-Type", content_type)?;
+        Some(body)
+    };
+    Ok(web_sys::Response::new_with_opt_str_and_init(body, &init)?)
 }

@@ -533,8 +533,14 @@ fn listing_filters_and_reports_use() {
             .collect::<Vec<_>>()
     };
     assert_eq!(list(None, None), [b.clone(), a.clone()], "newest first");
-    assert_eq!(list(Some(KeyStatus::Expired), None), std::slice::from_ref(&b));
-    assert_eq!(list(Some(KeyStatus::Active), None), std::slice::from_ref(&a));
+    assert_eq!(
+        list(Some(KeyStatus::Expired), None),
+        std::slice::from_ref(&b)
+    );
+    assert_eq!(
+        list(Some(KeyStatus::Active), None),
+        std::slice::from_ref(&a)
+    );
     assert_eq!(list(None, Some("forgeai")), [b]);
     let got = ledger.ok(Op::GetKey { id: a }, NOW, 0);
     assert_eq!(got["last_used_at"], "2026-11-23T06:40:07Z");
