@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# make dev: demo origin + demo keys in local KV + `wrangler dev`.
+# make dev: demo origin + `wrangler dev` + demo keys made through the
+# management API.
 # Usage: scripts/dev.sh [CONFIG] [PORT] [ORIGIN_PORT] [INSPECTOR_PORT]
 set -euo pipefail
 SCRIPT_DIR="$(CDPATH='' cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)"
@@ -15,13 +16,18 @@ config_dir="$(CDPATH='' cd -- "$(dirname -- "$config")" && pwd)"
 state="$KEYGATE_ROOT/.wrangler/state"
 cli="$KEYGATE_ROOT/target/debug/keygate"
 
-# The origin-signing secret: wrangler reads .dev.vars beside the config.
+# Secrets: wrangler reads .dev.vars beside the config. KEYGATE_DEV=1 allows
+# http://localhost webhooks.
 vars="$config_dir/.dev.vars"
-if ! grep -qs '^KEYGATE_ORIGIN_SECRET=' "$vars"; then
-  echo "KEYGATE_ORIGIN_SECRET=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')" >>"$vars"
-  echo "[dev] wrote a random KEYGATE_ORIGIN_SECRET to $vars"
-fi
-secret="$(grep '^KEYGATE_ORIGIN_SECRET=' "$vars" | tail -n1 | cut -d= -f2-)"
+for name in KEYGATE_ORIGIN_SECRET KEYGATE_ADMIN_TOKEN; do
+  if ! grep -qs "^$name=" "$vars"; then
+    echo "$name=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')" >>"$vars"
+    echo "[dev] wrote a random $name to $vars"
+  fi
+done
+grep -qs '^KEYGATE_DEV=' "$vars" || echo "KEYGATE_DEV=1" >>"$vars"
+read_var() { grep "^$1=" "$vars" | tail -n1 | cut -d= -f2-; }
+secret="$(read_var KEYGATE_ORIGIN_SECRET)"
 
 "$cli" check --config "$config"
 
@@ -31,21 +37,6 @@ origin_pid=$!
 trap 'kill $origin_pid 2>/dev/null || true' EXIT
 trap 'exit 130' INT TERM
 
-# Demo keys into the local KV the dev server uses.
-bulk="$(mktemp)"
-echo '[]' >"$bulk"
-seed_out="$("$cli" seed --config "$config" --kv-bulk "$bulk" --gateway "http://127.0.0.1:$port")"
-wrangler kv bulk put "$bulk" --binding KEYS --local --persist-to "$state" --config "$config" >/dev/null
-rm -f "$bulk"
-
-cat <<MSG
-
-keygate dev: gateway http://127.0.0.1:$port  ->  demo origin http://127.0.0.1:$origin_port
-$seed_out
-
-Stop with Ctrl-C.
-MSG
-
 # In the background so that a signal to this script stops both servers. The
 # entry point is given explicitly, so a CONFIG kept in another directory still
 # serves this checkout's build.
@@ -53,4 +44,22 @@ wrangler dev "$KEYGATE_ROOT/build/index.js" --config "$config" --ip 127.0.0.1 --
   --persist-to "$state" --local &
 dev_pid=$!
 trap 'kill $origin_pid $dev_pid 2>/dev/null || true' EXIT
+
+# Demo keys, made through the management API once the gateway answers.
+gateway="http://127.0.0.1:$port"
+for _ in $(seq 1 120); do
+  curl -s -o /dev/null "$gateway/" && break
+  kill -0 "$dev_pid" 2>/dev/null || exit 1
+  sleep 0.5
+done
+seed_out="$(KEYGATE_ADMIN_TOKEN="$(read_var KEYGATE_ADMIN_TOKEN)" node "$KEYGATE_ROOT/scripts/seed.mjs" \
+  "$gateway" "$("$cli" check --config "$config" --json)" "$vars")"
+
+cat <<MSG
+
+keygate dev: gateway $gateway  ->  demo origin http://127.0.0.1:$origin_port
+$seed_out
+
+Stop with Ctrl-C.
+MSG
 wait "$dev_pid"

@@ -1,12 +1,13 @@
-//! `keygate`: the operator's native tool until the management API exists.
+//! `keygate`: the operator's native tool.
 //!
 //! * `keygate check` validates `[vars.KEYGATE_CONFIG]` in a wrangler config
-//!   exactly as the Worker will, and prints each product's scanner regex.
-//! * `keygate seed` mints demo keys for every configured product and prints
-//!   ready-to-paste curl commands (used by `make dev`).
-//! * `keygate mint` mints a key for a product and account, prints the key
-//!   once, and appends its record to a `wrangler kv bulk put` file. The key
-//!   itself is never written anywhere; only its SHA-256 and record are.
+//!   exactly as the Worker will, and prints each product's scanner regex
+//!   (`--json`: the products and the management prefix, for scripts such as
+//!   `make dev`'s seeding).
+//! * `keygate mint` is a test fixture tool: it mints a key and appends its
+//!   record to a `wrangler kv bulk put` file, bypassing the accounts'
+//!   Durable Objects (which own real keys; create those through the
+//!   management API). The key itself is never written anywhere.
 
 use std::fmt::Write as _;
 use std::process::ExitCode;
@@ -18,8 +19,7 @@ use keygate::record::{is_header_safe_id, KeyRecord, RECORD_VERSION};
 
 const USAGE: &str = "\
 usage:
-  keygate check [--config wrangler.toml]
-  keygate seed --kv-bulk FILE [--gateway http://127.0.0.1:8787] [--config wrangler.toml]
+  keygate check [--config wrangler.toml] [--json]
   keygate mint --product ID --account ID [--name NAME] [--environment live|test]
                [--scopes a,b] [--expires-at UNIX | --expires-in SECONDS]
                [--revoked-at UNIX] [--config wrangler.toml] [--kv-bulk FILE] [--quiet]";
@@ -33,7 +33,6 @@ fn main() -> ExitCode {
                 print_minted(&key, &record);
             }
         }),
-        Some("seed") => seed(&Options::parse(&args[1..])),
         _ => Err(USAGE.to_owned()),
     };
     match result {
@@ -106,6 +105,31 @@ fn load_config(options: &Options) -> Result<Config, String> {
 fn check(options: &Result<Options, String>) -> Result<(), String> {
     let options = options.as_ref().map_err(Clone::clone)?;
     let config = load_config(options)?;
+    if options.flag("json") {
+        let products: Vec<serde_json::Value> = config
+            .products
+            .iter()
+            .map(|p| {
+                serde_json::json!({
+                    "id": p.id,
+                    "name": p.name,
+                    "header": p.credential.header,
+                    "scheme": p.credential.scheme,
+                    "host": p.route.host,
+                    "path_prefix": p.route.path_prefix,
+                })
+            })
+            .collect();
+        let management = config
+            .management
+            .as_ref()
+            .map(|m| serde_json::json!({ "host": m.host, "path_prefix": m.path_prefix }));
+        println!(
+            "{}",
+            serde_json::json!({ "products": products, "management": management })
+        );
+        return Ok(());
+    }
     for product in &config.products {
         println!(
             "{:<16} {:<6} {:<40} -> {}",
@@ -211,91 +235,6 @@ fn print_minted(key: &str, record: &KeyRecord) {
     let _ = writeln!(out, "id:      {}", record.id);
     let _ = writeln!(out, "record:  {}", record.to_json());
     print!("{out}");
-}
-
-/// Mints a demo key per product (plus an expired one for the first) and
-/// prints curl commands that pass, use the wrong product's header, and use
-/// the expired key.
-fn seed(options: &Result<Options, String>) -> Result<(), String> {
-    let options = options.as_ref().map_err(Clone::clone)?;
-    let config = load_config(options)?;
-    let bulk = options.require("kv-bulk")?;
-    let gateway = options.get("gateway").unwrap_or("http://127.0.0.1:8787");
-    let mint_demo = |product: &str, extra: &[&str]| -> Result<(String, KeyRecord), String> {
-        let mut args: Vec<String> = [
-            "--product",
-            product,
-            "--account",
-            "acct_demo",
-            "--kv-bulk",
-            bulk,
-        ]
-        .iter()
-        .chain(extra)
-        .map(|s| (*s).to_owned())
-        .collect();
-        args.extend(["--name".to_owned(), format!("{product} demo key")]);
-        mint_for(&config, &Options::parse(&args)?)?.ok_or_else(|| "nothing minted".to_owned())
-    };
-
-    let mut keys = Vec::new();
-    for product in &config.products {
-        let (key, _) = mint_demo(&product.id, &[])?;
-        keys.push((product, key));
-    }
-    let first = keys.first().map(|(p, _)| *p).ok_or("no products")?;
-    let (expired, _) = mint_demo(&first.id, &["--expires-in", "-3600"])?;
-
-    let header = |product: &keygate::config::Product, key: &str| match &product.credential.scheme {
-        Some(scheme) => format!("-H '{}: {scheme} {key}'", product.credential.header),
-        None => format!("-H '{}: {key}'", product.credential.header),
-    };
-    let url = |product: &keygate::config::Product, path: &str| {
-        let prefix = product.route.path_prefix.trim_end_matches('/');
-        let host = product
-            .route
-            .host
-            .as_ref()
-            .map(|h| format!("-H 'Host: {h}' "))
-            .unwrap_or_default();
-        format!("{host}'{gateway}{prefix}{path}'")
-    };
-    println!("Demo keys (stored in local KV; shown once):");
-    for (product, key) in &keys {
-        println!("  {:<12} {key}", product.id);
-    }
-    println!("  {:<12} {expired}  (expired)", format!("{}*", first.id));
-    println!();
-    println!("Ready-to-paste requests:");
-    for (product, key) in &keys {
-        println!(
-            "  # passes: a {} key, forwarded with signed identity headers",
-            product.name
-        );
-        println!(
-            "  curl -i {} {}",
-            header(product, key),
-            url(product, "/v1/hello?x=1")
-        );
-    }
-    if let Some((other, other_key)) = keys
-        .iter()
-        .find(|(p, _)| p.credential.header != first.credential.header)
-    {
-        let wrong = header(other, other_key);
-        println!(
-            "  # 401 wrong_product: a {} key in {}'s header, sent to {}",
-            other.name, other.name, first.name
-        );
-        println!("  curl -i {wrong} {}", url(first, "/v1/hello"));
-    }
-    println!("  # 401 expired_key");
-    println!(
-        "  curl -i {} {}",
-        header(first, &expired),
-        url(first, "/v1/hello")
-    );
-    Ok(())
 }
 
 /// Appends `{key, value}` to a JSON array file for `wrangler kv bulk put`.

@@ -146,8 +146,8 @@ async fn gateway(
                     authorized
                 }
                 Consistency::Strict => {
-                    // Only an admissible record is worth confirming.
-                    policy::authorize(product, &key, &record, facts, now)?;
+                    // The cached record only names the account and key; the
+                    // object's current record decides, in both directions.
                     let current = accounts::verify(env, &record).await?;
                     outcome.usage_reported = true;
                     policy::authorize(product, &key, &current, facts, now)?

@@ -13,6 +13,10 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const CLI = process.env.KEYGATE_CLI ?? join(ROOT, "target/debug/keygate");
 const WRANGLER = join(ROOT, "node_modules/.bin/wrangler");
 export const SECRET = "e2e-origin-secret-" + randomBytes(16).toString("hex");
+/** The default management API token written to .dev.vars: 40 random characters. */
+export const ADMIN_TOKEN = randomBytes(20).toString("hex");
+/** Where the management API is served unless the config says otherwise. */
+export const ADMIN_PREFIX = "/_keygate/v1";
 
 export function freePort() {
   return new Promise((ok, fail) => {
@@ -79,8 +83,20 @@ export const kvKeyOf = (key) => createHash("sha256").update(key).digest("hex");
  * - keys: { name: [mint args…] } minted and stored; { name: { unstored: [args] } } minted only.
  * - raw: extra [{ key, value }] KV entries, or a function of the minted keys returning them.
  * - secret: the origin secret in .dev.vars (omit with null).
+ * - adminToken: KEYGATE_ADMIN_TOKEN in .dev.vars (omit with null); default ADMIN_TOKEN.
+ * - dev: write KEYGATE_DEV=1 to .dev.vars (allows http://localhost webhooks); default true.
+ * - adminPrefix: the management API's path prefix, for admin(); default ADMIN_PREFIX.
  */
-export async function startGateway({ template, origin, keys = {}, raw = [], secret = SECRET }) {
+export async function startGateway({
+  template,
+  origin,
+  keys = {},
+  raw = [],
+  secret = SECRET,
+  adminToken = ADMIN_TOKEN,
+  dev = true,
+  adminPrefix = ADMIN_PREFIX,
+}) {
   const dir = mkdtempSync(join(tmpdir(), "keygate-e2e-"));
   const config = join(dir, "wrangler.toml");
   const deadPort = await freePort();
@@ -91,7 +107,12 @@ export async function startGateway({ template, origin, keys = {}, raw = [], secr
       .replaceAll("__ORIGIN__", origin ?? "http://127.0.0.1:9")
       .replaceAll("__DEAD_PORT__", String(deadPort)),
   );
-  if (secret !== null) writeFileSync(join(dir, ".dev.vars"), `KEYGATE_ORIGIN_SECRET=${secret}\n`);
+  const vars = [
+    secret !== null && `KEYGATE_ORIGIN_SECRET=${secret}`,
+    adminToken !== null && `KEYGATE_ADMIN_TOKEN=${adminToken}`,
+    dev && "KEYGATE_DEV=1",
+  ].filter(Boolean);
+  if (vars.length) writeFileSync(join(dir, ".dev.vars"), vars.map((v) => v + "\n").join(""));
 
   const bulk = join(dir, "bulk.json");
   writeFileSync(bulk, "[]");
@@ -134,6 +155,17 @@ export async function startGateway({ template, origin, keys = {}, raw = [], secr
     url,
     keys: minted,
     dir,
+    adminToken,
+    adminPrefix,
+    /**
+     * Calls the management API: `path` is below the prefix (query included).
+     * `body`: an object (sent as JSON), a string or Buffer (sent as is), or undefined.
+     * Options: token (a string, or null for no Authorization header; default the
+     * gateway's admin token), headers (extra request headers).
+     * Returns { status, type, body (parsed JSON, or the text if not JSON), headers }.
+     */
+    admin: (method, path, body, options = {}) =>
+      adminCall(url + adminPrefix + path, method, body, { token: adminToken, ...options }),
     /** Mints a key into the running gateway's KV; returns the key. */
     mint: (args) => {
       const file = join(dir, `mint-${Date.now()}-${Math.random()}.json`);
@@ -169,6 +201,23 @@ export async function startGateway({ template, origin, keys = {}, raw = [], secr
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+async function adminCall(url, method, body, { token, headers = {} }) {
+  const init = { method, redirect: "manual", headers: { ...headers } };
+  if (token !== null && token !== undefined) init.headers.Authorization = `Bearer ${token}`;
+  if (body !== undefined) {
+    const raw = typeof body === "string" || Buffer.isBuffer(body);
+    init.body = raw ? body : JSON.stringify(body);
+    if (!Object.keys(init.headers).some((h) => h.toLowerCase() === "content-type")) {
+      init.headers["Content-Type"] = "application/json";
+    }
+  }
+  const res = await fetch(url, init);
+  const text = await res.text();
+  let parsed = text;
+  try { parsed = JSON.parse(text); } catch {}
+  return { status: res.status, type: res.headers.get("content-type"), body: parsed, headers: res.headers };
 }
 
 /** Reads a problem+json response. */
