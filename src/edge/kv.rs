@@ -1,17 +1,18 @@
-//! The KV hash index: record lookups through the isolate cache.
+//! The KV hash index: record lookups through the isolate cache, and the
+//! writes of the accounts' Durable Objects ([`KvIndex`]).
 //!
 //! Invariants: at most one KV read per request, none when the isolate cache
 //! holds the record; a failed or unreadable read is `storage_unavailable`,
-//! never a pass. The index is written only by the accounts' Durable
-//! Objects.
+//! never a pass. Only the accounts' Durable Objects write the index.
 
 use std::rc::Rc;
 
-use worker::{console_error, Env};
+use worker::{console_error, Env, KvStore};
 
 use super::isolate;
 use crate::config::{Config, KEYS_BINDING};
 use crate::key::KeyHash;
+use crate::manage::{Index, IndexWrite};
 use crate::record::KeyRecord;
 use crate::Error;
 
@@ -50,4 +51,24 @@ pub(super) async fn lookup(
     })?;
     isolate::cache_record(config, hex, Rc::clone(&record), now_ms);
     Ok(Some(record))
+}
+
+/// The KV hash index, as an account's object writes it.
+pub(super) struct KvIndex(pub(super) KvStore);
+
+impl Index for KvIndex {
+    async fn put(&self, write: &IndexWrite) -> std::result::Result<(), String> {
+        let mut put = self
+            .0
+            .put(&write.hash, write.record.to_json())
+            .map_err(|e| e.to_string())?;
+        if let Some(at) = write.expiration.and_then(|at| u64::try_from(at).ok()) {
+            put = put.expiration(at);
+        }
+        put.execute().await.map_err(|e| e.to_string())
+    }
+
+    async fn delete(&self, hash: &str) -> std::result::Result<(), String> {
+        self.0.delete(hash).await.map_err(|e| e.to_string())
+    }
 }

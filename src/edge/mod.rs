@@ -16,6 +16,7 @@ mod isolate;
 mod kv;
 mod management;
 mod respond;
+mod sql_ledger;
 mod upstream;
 
 use worker::{console_log, event, js_sys, web_sys, Context, Env};

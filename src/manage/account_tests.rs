@@ -1,74 +1,24 @@
-use std::cell::RefCell;
-
 use super::*;
 use crate::config::tests::demo_config;
 use crate::key::{parse, Environment, KeyHash};
+use crate::manage::memory::Memory;
 use crate::manage::op::KeyStatus;
 use crate::secret::ApiKey;
 
 const NOW: i64 = 1_795_416_000;
 
-/// The ledger in memory, applying changes the way the Durable Object does.
-#[derive(Default)]
-struct Memory {
-    account: RefCell<Option<AccountRow>>,
-    keys: RefCell<Vec<KeyRow>>,
-    events: RefCell<Vec<EventRow>>,
-}
-
-impl Ledger for Memory {
-    fn account(&self) -> Result<Option<AccountRow>, Error> {
-        Ok(self.account.borrow().clone())
+/// The object's steps, in memory.
+trait Run {
+    fn run(&self, op: Op, now: i64, seed: u8) -> (Vec<IndexWrite>, Result<Reply, Error>);
+    fn ok(&self, op: Op, now: i64, seed: u8) -> serde_json::Value {
+        self.run(op, now, seed).1.unwrap().body
     }
-    fn keys(&self) -> Result<Vec<KeyRow>, Error> {
-        Ok(self.keys.borrow().clone())
-    }
-    fn key(&self, id: &str) -> Result<Option<KeyRow>, Error> {
-        Ok(self.keys.borrow().iter().find(|k| k.id == id).cloned())
-    }
-    fn events(&self, before: Option<i64>, limit: u32) -> Result<Vec<EventRow>, Error> {
-        let events = self.events.borrow();
-        Ok(events
-            .iter()
-            .rev()
-            .filter(|e| before.is_none_or(|b| e.seq < b))
-            .take(limit as usize)
-            .cloned()
-            .collect())
+    fn err(&self, op: Op, now: i64) -> Error {
+        self.run(op, now, 99).1.unwrap_err()
     }
 }
 
-impl Memory {
-    fn apply(&self, changes: Vec<Change>) {
-        for change in changes {
-            match change {
-                Change::PutAccount(a) => *self.account.borrow_mut() = Some(a),
-                Change::PutKey(k) => {
-                    let mut keys = self.keys.borrow_mut();
-                    let used = keys
-                        .iter()
-                        .find(|o| o.id == k.id)
-                        .and_then(|o| o.last_used_at);
-                    keys.retain(|o| o.id != k.id);
-                    keys.push(KeyRow {
-                        last_used_at: used,
-                        ..k
-                    });
-                }
-                Change::AppendEvent(mut e) => {
-                    let mut events = self.events.borrow_mut();
-                    e.seq = events.len() as i64 + 1;
-                    events.push(e);
-                }
-                Change::NoteUse { id, at } => {
-                    for k in self.keys.borrow_mut().iter_mut().filter(|k| k.id == id) {
-                        k.last_used_at = Some(k.last_used_at.map_or(at, |l| l.max(at)));
-                    }
-                }
-            }
-        }
-    }
-
+impl Run for Memory {
     /// Plans and, like the object, applies the changes.
     fn run(&self, op: Op, now: i64, seed: u8) -> (Vec<IndexWrite>, Result<Reply, Error>) {
         let entropy = Entropy {
@@ -79,14 +29,6 @@ impl Memory {
         let plan = plan(&demo_config(), self, "acct_1", op, now, &entropy);
         self.apply(plan.changes);
         (plan.index, plan.reply)
-    }
-
-    fn ok(&self, op: Op, now: i64, seed: u8) -> serde_json::Value {
-        self.run(op, now, seed).1.unwrap().body
-    }
-
-    fn err(&self, op: Op, now: i64) -> Error {
-        self.run(op, now, 99).1.unwrap_err()
     }
 }
 

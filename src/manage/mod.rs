@@ -3,7 +3,8 @@
 //! The flow is [`request::parse`] (authentication aside, done by the edge
 //! with [`crate::secret::AdminToken`]) → an [`Op`] sent to the account's
 //! Durable Object → [`account::plan`] over that object's [`Ledger`] → a
-//! [`Plan`]: the KV index writes, the ledger changes and the reply. Pure:
+//! [`Plan`]: the KV index writes, the ledger changes and the reply, which
+//! [`execute()`] carries out against the [`Index`] and [`Store`]. Pure:
 //! the clock, randomness and storage come in as arguments, so every rule —
 //! limits, rotation, suspension, validation — is tested natively.
 //! Invariant: a plan's changes are applied only after its index writes
@@ -11,13 +12,17 @@
 
 pub mod account;
 mod body;
+pub mod execute;
 pub mod ids;
 pub mod ledger;
+#[cfg(test)]
+pub(crate) mod memory;
 pub mod op;
 pub mod request;
 pub mod view;
 
 pub use account::{plan, Entropy, Plan, Reply};
+pub use execute::{execute, resync, Index, Outcome, Store};
 pub use ledger::{
     AccountRow, AccountStatus, Change, EventKind, EventRow, IndexWrite, KeyRow, Ledger,
 };

@@ -1,0 +1,104 @@
+//! An in-memory [`Store`] for tests: the Durable Object's ledger without
+//! SQLite, with the same semantics (last use kept across key rewrites,
+//! events numbered from 1, commits all or none).
+
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeSet;
+
+use super::execute::Store;
+use super::ledger::{AccountRow, Change, EventRow, KeyRow, Ledger};
+use crate::Error;
+
+/// The ledger in memory.
+#[derive(Default)]
+pub(crate) struct Memory {
+    account: RefCell<Option<AccountRow>>,
+    keys: RefCell<Vec<KeyRow>>,
+    events: RefCell<Vec<EventRow>>,
+    dirty: RefCell<BTreeSet<String>>,
+    /// When set, the next commit fails and changes nothing.
+    pub(crate) fail_commit: Cell<bool>,
+}
+
+impl Ledger for Memory {
+    fn account(&self) -> Result<Option<AccountRow>, Error> {
+        Ok(self.account.borrow().clone())
+    }
+    fn keys(&self) -> Result<Vec<KeyRow>, Error> {
+        Ok(self.keys.borrow().clone())
+    }
+    fn key(&self, id: &str) -> Result<Option<KeyRow>, Error> {
+        Ok(self.keys.borrow().iter().find(|k| k.id == id).cloned())
+    }
+    fn events(&self, before: Option<i64>, limit: u32) -> Result<Vec<EventRow>, Error> {
+        let events = self.events.borrow();
+        Ok(events
+            .iter()
+            .rev()
+            .filter(|e| before.is_none_or(|b| e.seq < b))
+            .take(limit as usize)
+            .cloned()
+            .collect())
+    }
+}
+
+impl Store for Memory {
+    fn commit(&self, changes: Vec<Change>) -> Result<(), String> {
+        if self.fail_commit.replace(false) {
+            return Err("disk full".into());
+        }
+        self.apply(changes);
+        Ok(())
+    }
+    fn mark_dirty(&self, id: &str) -> Result<(), String> {
+        self.dirty.borrow_mut().insert(id.to_owned());
+        Ok(())
+    }
+    fn dirty_keys(&self) -> Result<Vec<KeyRow>, Error> {
+        let dirty = self.dirty.borrow();
+        Ok(self
+            .keys
+            .borrow()
+            .iter()
+            .filter(|k| dirty.contains(&k.id))
+            .cloned()
+            .collect())
+    }
+    fn clear_dirty(&self, id: &str) -> Result<(), String> {
+        self.dirty.borrow_mut().remove(id);
+        Ok(())
+    }
+}
+
+impl Memory {
+    /// Applies changes as the object's transaction does.
+    pub(crate) fn apply(&self, changes: Vec<Change>) {
+        for change in changes {
+            match change {
+                Change::PutAccount(a) => *self.account.borrow_mut() = Some(a),
+                Change::PutKey(k) => {
+                    let mut keys = self.keys.borrow_mut();
+                    let used = keys
+                        .iter()
+                        .find(|o| o.id == k.id)
+                        .and_then(|o| o.last_used_at);
+                    keys.retain(|o| o.id != k.id);
+                    keys.push(KeyRow {
+                        last_used_at: used,
+                        ..k
+                    });
+                }
+                Change::AppendEvent(mut e) => {
+                    let mut events = self.events.borrow_mut();
+                    e.seq = events.len() as i64 + 1;
+                    events.push(e);
+                }
+                Change::NoteUse { id, at } => {
+                    for k in self.keys.borrow_mut().iter_mut().filter(|k| k.id == id) {
+                        k.last_used_at = Some(k.last_used_at.map_or(at, |l| l.max(at)));
+                    }
+                }
+            }
+        }
+    }
+}
