@@ -520,6 +520,12 @@ test("strict consistency: a change applies on the very next request", async () =
   refused(await edge("strictforge", k.key, "/v1/items", "POST"), 403, "insufficient_scope");
   forwarded(await edge("strictforge", k.key), { keyId: k.id });
 
+  // Suspension and reactivation apply on the very next request, both ways.
+  ok(await api("PATCH", `/accounts/${account}`, { status: "suspended" }), 200);
+  refused(await edge("strictforge", k.key), 403, "account_suspended");
+  ok(await api("PATCH", `/accounts/${account}`, { status: "active" }), 200);
+  forwarded(await edge("strictforge", k.key), { keyId: k.id });
+
   assert.equal(keyView(ok(await api("DELETE", keyOf(account, k.id)), 200)).status, "revoked");
   refused(await edge("strictforge", k.key), 401, "revoked_key");
 });
@@ -761,5 +767,22 @@ describe("bad input", () => {
     }
     assert.equal((await events(account, "?limit=1")).events.length, 1);
     assert.equal((await events(account, "?limit=100")).events.length, 1);
+  });
+
+  test("an unknown endpoint: 404 not_found; a known one with another method: 405 with Allow", async () => {
+    // Not in the OpenAPI document (no such path or method), so checked directly.
+    for (const path of ["/", "/accounts", "/accounts/acct_x/keys/key_0000000000000000a/rotate/now", "/keys"]) {
+      failed(await gw.admin("GET", path), 404, "not_found", NO_FIELD);
+    }
+    for (const [method, path, allow] of [
+      ["PUT", keysOf("acct_x"), "GET, POST"],
+      ["POST", `/accounts/acct_x`, "GET, PATCH"],
+      ["GET", "/accounts/acct_x/keys/key_0000000000000000a/rotate", "POST"],
+      ["DELETE", "/openapi.json", "GET"],
+    ]) {
+      const res = await gw.admin(method, path);
+      failed(res, 405, "method_not_allowed", NO_FIELD);
+      assert.equal(res.headers.get("allow"), allow, `${method} ${path}`);
+    }
   });
 });
