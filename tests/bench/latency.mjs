@@ -9,14 +9,17 @@ import { join } from "node:path";
 import { ROOT, startGateway, startOrigin } from "../e2e/harness.mjs";
 
 const N = Number(process.env.BENCH_REQUESTS ?? 400);
-const template = readFileSync(join(ROOT, "tests/e2e/wrangler.e2e.toml"), "utf8");
+// Salesforge has consistency = "edge", Strictforge "strict".
+const template = readFileSync(join(ROOT, "tests/e2e/wrangler.manage.toml"), "utf8");
 
 const origin = await startOrigin();
-const gw = await startGateway({
-  template,
-  origin: origin.url,
-  keys: { sf: ["--product", "salesforge", "--account", "acct_bench"] },
-});
+const gw = await startGateway({ template, origin: origin.url });
+const create = async (product) => {
+  const res = await gw.admin("POST", "/accounts/acct_bench/keys", { product, name: "bench" });
+  if (res.status !== 201) throw new Error(`creating a ${product} key: ${res.status}`);
+  return res.body.key;
+};
+const keys = { sf: await create("salesforge"), st: await create("strictforge") };
 
 async function measure(name, url, headers = {}) {
   for (let i = 0; i < 20; i++) await (await fetch(url, { headers })).arrayBuffer(); // warm-up
@@ -37,7 +40,8 @@ async function measure(name, url, headers = {}) {
 try {
   await measure("origin direct", `${origin.url}/salesforge/v1/leads`);
   await measure("gateway: public path", `${gw.url}/salesforge/health`);
-  await measure("gateway: valid key (cached record)", `${gw.url}/salesforge/v1/leads`, { "X-Salesforge-Key": gw.keys.sf });
+  await measure("gateway: valid key (cached record)", `${gw.url}/salesforge/v1/leads`, { "X-Salesforge-Key": keys.sf });
+  await measure("gateway: valid key, strict", `${gw.url}/strictforge/v1/leads`, { "X-Strictforge-Key": keys.st });
   await measure("gateway: malformed key (no KV read)", `${gw.url}/salesforge/v1/leads`, { "X-Salesforge-Key": "sf_live_bad" });
   await measure("gateway: no route", `${gw.url}/nowhere`);
 } finally {
