@@ -15,13 +15,17 @@
 //! 6. forwards the request, with signed identity headers ([`forward`],
 //!    [`signature`]), to the product's origin.
 //!
+//! Keys are issued and governed through the management API ([`manage`]):
+//! one Durable Object per account holds that account's keys and audit log
+//! as the source of truth, and writes the KV hash index the edge reads.
+//!
 //! # Pure core, thin edge
 //!
 //! Everything above is plain Rust that performs no I/O and reads no clock:
 //! time and storage results come in as arguments, so every decision is
-//! tested natively with `cargo test`. Only [`edge`] (compiled for `wasm32`
-//! alone) touches the Workers runtime: KV, `fetch`, the environment and the
-//! clock.
+//! tested natively with `cargo test`. Only `edge` (compiled for `wasm32`
+//! alone) touches the Workers runtime: KV, Durable Objects, `fetch`, the
+//! environment, randomness and the clock.
 //!
 //! # Threat model
 //!
@@ -32,6 +36,8 @@
 //!   the shared origin secret, so traffic that bypasses keygate is rejected.
 //! * Storage or configuration faults fail closed: keygate refuses and never
 //!   forwards.
+//! * The management API trusts only the admin token, compared in constant
+//!   time; keys are shown once, and only their SHA-256 is stored.
 
 #![forbid(unsafe_code)]
 

@@ -10,12 +10,10 @@ use worker::{js_sys, wasm_bindgen::JsCast, wasm_bindgen_futures::JsFuture, web_s
 
 use super::{accounts, isolate, respond};
 use crate::error::PROBLEM_CONTENT_TYPE;
+use crate::manage::openapi;
 use crate::manage::request::{self, Request};
 use crate::manage::BODY_LIMIT;
 use crate::Error;
-
-/// The OpenAPI 3.1 document of this API, served at `{prefix}/openapi.json`.
-pub(super) const OPENAPI_JSON: &str = include_str!("../../openapi/management.json");
 
 /// `WWW-Authenticate` on a 401 from the management API.
 const CHALLENGE: &str = "Bearer realm=\"keygate-admin\"";
@@ -52,8 +50,15 @@ async fn handle(
     env: &Env,
 ) -> Result<(u16, String), Error> {
     let gateway = isolate::gateway(env)?;
+    let openapi = || {
+        let api = gateway.config.management.as_ref();
+        (
+            200,
+            api.map_or_else(|| openapi::DOCUMENT.to_owned(), openapi::document_for),
+        )
+    };
     if request::is_openapi(method, path) {
-        return Ok((200, OPENAPI_JSON.to_owned()));
+        return Ok(openapi());
     }
     let token = isolate::admin_token(env)?;
     let authorization = req.headers().get("Authorization").ok().flatten();
@@ -64,7 +69,7 @@ async fn handle(
     let now = (js_sys::Date::now() / 1000.0).floor() as i64;
     let dev = isolate::dev_mode(env);
     match request::parse(&gateway.config, method, path, query, &body, now, dev)? {
-        Request::OpenApi => Ok((200, OPENAPI_JSON.to_owned())),
+        Request::OpenApi => Ok(openapi()),
         Request::Account { account, op } => {
             let answer = accounts::call(env, &account, op).await?;
             Ok((answer.status, answer.body))

@@ -18,6 +18,7 @@ pub mod ledger;
 #[cfg(test)]
 pub(crate) mod memory;
 pub mod op;
+pub mod openapi;
 pub mod request;
 pub mod view;
 

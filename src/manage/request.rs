@@ -1,7 +1,7 @@
 //! Management requests: method, path, query and body into an [`Op`].
 //!
 //! Invariant: ids are checked against [`super::ids`] and the body against
-//! [`super::body`] before an [`Op`] exists, so the Durable Object is never
+//! the body rules (`body.rs`) before an [`Op`] exists, so the Durable Object is never
 //! asked anything malformed. Authentication is the edge's job and comes
 //! first; this module assumes it passed.
 

@@ -54,6 +54,7 @@ test("on its own host, at the root: served there and only there", async () => {
   const doc = await send(onHost, { host: ADMIN_HOST, path: "/openapi.json" });
   assert.equal(doc.status, 200);
   assert.equal(doc.body.openapi.slice(0, 4), "3.1.");
+  assert.deepEqual(doc.body.servers.map((s) => s.url), [`https://${ADMIN_HOST}`], "names this deployment");
   const created = await send(onHost, {
     host: ADMIN_HOST,
     method: "POST",

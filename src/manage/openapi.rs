@@ -1,0 +1,91 @@
+//! The management API's OpenAPI 3.1 document, as served.
+//!
+//! The document is `openapi/management.json`, compiled in. Invariant: the
+//! served copy names the configured prefix and host as its server, so
+//! generated clients call the right address; the tests below keep the
+//! document's paths and methods equal to what [`super::request`] routes.
+
+use crate::config::Management;
+
+/// The document as kept in the repository.
+pub const DOCUMENT: &str = include_str!("../../openapi/management.json");
+
+/// The document with `servers` set to where this deployment serves the API.
+pub fn document_for(api: &Management) -> String {
+    let Ok(mut doc) = serde_json::from_str::<serde_json::Value>(DOCUMENT) else {
+        return DOCUMENT.to_owned();
+    };
+    let url = match &api.host {
+        Some(host) => format!("https://{host}{}", api.path_prefix),
+        None if api.path_prefix.is_empty() => "/".to_owned(),
+        None => api.path_prefix.clone(),
+    };
+    if let Some(servers) = doc.get_mut("servers") {
+        *servers = serde_json::json!([{ "url": url, "description": "This deployment." }]);
+    }
+    doc.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::tests::demo_config;
+    use crate::manage::request::{parse, Request};
+    use crate::Error;
+
+    fn doc() -> serde_json::Value {
+        serde_json::from_str(DOCUMENT).unwrap()
+    }
+
+    #[test]
+    fn the_document_is_openapi_3_1() {
+        let doc = doc();
+        assert!(doc["openapi"].as_str().unwrap().starts_with("3.1."));
+        assert_eq!(doc["servers"][0]["url"], "/_keygate/v1");
+    }
+
+    #[test]
+    fn served_copies_name_this_deployment() {
+        let api = |host: Option<&str>, prefix: &str| Management {
+            host: host.map(str::to_owned),
+            path_prefix: prefix.to_owned(),
+        };
+        let served = |m| -> serde_json::Value { serde_json::from_str(&document_for(&m)).unwrap() };
+        assert_eq!(served(api(None, "/admin"))["servers"][0]["url"], "/admin");
+        assert_eq!(served(api(None, ""))["servers"][0]["url"], "/");
+        assert_eq!(
+            served(api(Some("admin.forge.ai"), ""))["servers"][0]["url"],
+            "https://admin.forge.ai"
+        );
+        assert_eq!(served(api(None, "/admin"))["paths"], doc()["paths"]);
+    }
+
+    /// Every documented operation is routed, and every routed path and
+    /// method is documented.
+    #[test]
+    fn the_document_and_the_router_agree() {
+        let config = demo_config();
+        let concrete = |template: &str| {
+            template
+                .replace("{account}", "acct_1")
+                .replace("{id}", "key_00000000000000000")
+        };
+        let doc = doc();
+        let paths = doc["paths"].as_object().unwrap();
+        for method in ["GET", "POST", "PATCH", "DELETE", "PUT"] {
+            for (template, item) in paths {
+                let documented = item.get(method.to_lowercase()).is_some();
+                let routed = parse(&config, method, &concrete(template), None, b"{}", 0, false);
+                let routed = !matches!(
+                    routed,
+                    Err(Error::MethodNotAllowed { .. } | Error::NotFound)
+                );
+                assert_eq!(documented, routed, "{method} {template}");
+            }
+        }
+        assert_eq!(
+            parse(&config, "GET", "/openapi.json", None, b"", 0, false),
+            Ok(Request::OpenApi)
+        );
+    }
+}
