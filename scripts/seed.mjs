@@ -1,7 +1,9 @@
 // make dev: demo keys through the management API, then ready-to-paste curl
-// commands. Usage: node scripts/seed.mjs GATEWAY_URL ADMIN_TOKEN PRODUCTS_JSON
-// (PRODUCTS_JSON is `keygate check --json`). Re-running revokes the demo keys
-// of the previous run, so the account never reaches its key limit.
+// commands. Usage: node scripts/seed.mjs GATEWAY_URL PRODUCTS_JSON VARS_FILE,
+// with KEYGATE_ADMIN_TOKEN in the environment (PRODUCTS_JSON is
+// `keygate check --json`; VARS_FILE is the .dev.vars holding the token, which
+// is never printed). Re-running revokes the demo keys of the previous run, so
+// the account never reaches its key limit.
 const [gateway, productsJson, varsFile] = process.argv.slice(2);
 const token = process.env.KEYGATE_ADMIN_TOKEN;
 const { products, management } = JSON.parse(productsJson);

@@ -67,7 +67,8 @@ pub enum Error {
         product: String,
     },
     /// The configuration or a required secret is invalid; keygate refuses
-    /// all traffic until it is fixed. (500 `misconfigured`)
+    /// what depends on it (all traffic, or the management API for its
+    /// token) until it is fixed. (500 `misconfigured`)
     Misconfigured {
         /// What is wrong, naming the product and field.
         what: String,
@@ -309,17 +310,18 @@ impl Error {
                 "This API key lacks the `{permission}` permission this request needs. Grant \
                  `{permission}` to the key, or use a key that has it."
             ),
-            Error::StorageUnavailable => "The key store could not be read, so the request \
-                 was not forwarded. Retry shortly with backoff."
+            Error::StorageUnavailable => "The key store could not be read or written, so \
+                 nothing was forwarded or changed. Retry shortly with backoff."
                 .to_owned(),
             Error::UpstreamUnavailable { product } => {
                 format!("The {product} origin could not be reached. Retry shortly with backoff.")
             }
             Error::Misconfigured { what } => format!(
-                "keygate refuses all traffic until its operator fixes the configuration: {what}"
+                "keygate refuses this request until its operator fixes the configuration: {what}"
             ),
-            Error::AccountSuspended => "The account this API key belongs to is suspended. \
-                 Contact the API provider to reactivate it."
+            Error::AccountSuspended => "The account is suspended: its API keys are refused, \
+                 and no key can be created or rotated. Reactivate the account (or ask the API \
+                 provider to) to use it again."
                 .to_owned(),
             Error::Unauthorized => "The management API needs the admin token. Send it as \
                  Authorization: Bearer <KEYGATE_ADMIN_TOKEN>."

@@ -54,7 +54,7 @@ pub(super) async fn call(env: &Env, account: &str, op: Op) -> Result<Answer, Err
 }
 
 /// `consistency = "strict"`: the key's record as the account's object holds
-/// it now (the object notes the use at the same time).
+/// it now.
 pub(super) async fn verify(env: &Env, record: &KeyRecord) -> Result<KeyRecord, Error> {
     let answer = call(
         env,

@@ -3,10 +3,13 @@
 //!
 //! Invariants: every endpoint but the OpenAPI document needs the admin
 //! token, compared in constant time, before any id or body is looked at;
-//! a body is read only up to [`BODY_LIMIT`]; the body and the token are
-//! never logged.
+//! no more than [`BODY_LIMIT`] bytes of a body are ever kept; the body and
+//! the token are never logged.
 
-use worker::{js_sys, wasm_bindgen::JsCast, wasm_bindgen_futures::JsFuture, web_sys, Env};
+use worker::{
+    js_sys, wasm_bindgen::JsCast, wasm_bindgen::JsValue, wasm_bindgen_futures::JsFuture, web_sys,
+    Env,
+};
 
 use super::{accounts, isolate, respond};
 use crate::error::PROBLEM_CONTENT_TYPE;
@@ -27,18 +30,41 @@ pub(super) async fn serve(
     env: &Env,
 ) -> worker::Result<(web_sys::Response, &'static str)> {
     match handle(req, method, path, query, env).await {
-        Ok((status, body)) => {
-            let content_type = if status >= 400 {
-                PROBLEM_CONTENT_TYPE
-            } else {
-                "application/json"
-            };
-            Ok((respond::json(status, content_type, &body)?, "managed"))
+        // A refusal from the account's object, already in problem+json.
+        Ok((status, body)) if status >= 400 => {
+            let code = problem_code(&body);
+            let response = respond::json(status, PROBLEM_CONTENT_TYPE, &body)?;
+            if status == 503 {
+                response.headers().set("Retry-After", "1")?;
+            }
+            Ok((response, code))
         }
+        Ok((status, body)) => Ok((respond::json(status, "application/json", &body)?, "managed")),
         Err(error) => {
             let challenge = matches!(error, Error::Unauthorized).then(|| CHALLENGE.to_owned());
             Ok((respond::problem(&error, challenge)?, error.code()))
         }
+    }
+}
+
+/// The stable `code` of a problem body, for the log.
+fn problem_code(body: &str) -> &'static str {
+    #[derive(serde::Deserialize)]
+    struct Coded {
+        code: String,
+    }
+    let code = serde_json::from_str::<Coded>(body).map(|p| p.code);
+    match code.as_deref() {
+        Ok("account_suspended") => "account_suspended",
+        Ok("account_not_found") => "account_not_found",
+        Ok("key_not_found") => "key_not_found",
+        Ok("key_limit_reached") => "key_limit_reached",
+        Ok("key_not_active") => "key_not_active",
+        Ok("invalid_field") => "invalid_field",
+        Ok("unknown_product") => "unknown_product",
+        Ok("storage_unavailable") => "storage_unavailable",
+        Ok("misconfigured") => "misconfigured",
+        _ => "refused",
     }
 }
 
@@ -77,7 +103,13 @@ async fn handle(
     }
 }
 
-/// The request body, refusing more than [`BODY_LIMIT`] bytes.
+/// Bytes of an over-long body without `Content-Length` that are read and
+/// dropped before the stream is cancelled.
+const DRAIN_LIMIT: usize = 1 << 20;
+
+/// The request body, refusing more than [`BODY_LIMIT`] bytes: at once when
+/// `Content-Length` says so; else nothing past the limit is kept, and the
+/// rest is drained (up to [`DRAIN_LIMIT`]) so the connection stays usable.
 async fn read_body(req: &web_sys::Request) -> Result<Vec<u8>, Error> {
     let too_large = Error::BodyTooLarge { limit: BODY_LIMIT };
     let declared = req
@@ -89,18 +121,39 @@ async fn read_body(req: &web_sys::Request) -> Result<Vec<u8>, Error> {
     if declared.is_some_and(|n| n > BODY_LIMIT as u64) {
         return Err(too_large);
     }
-    if req.body().is_none() {
+    let Some(stream) = req.body() else {
         return Ok(Vec::new());
-    }
+    };
     let unreadable = |_| Error::InvalidJson {
         reason: "the body could not be read".to_owned(),
     };
-    let buffer = JsFuture::from(req.array_buffer().map_err(unreadable)?)
-        .await
-        .map_err(unreadable)?;
-    let bytes = js_sys::Uint8Array::new(&buffer.unchecked_into());
-    if bytes.length() as usize > BODY_LIMIT {
-        return Err(too_large);
+    let reader: web_sys::ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+    let mut body = Vec::new();
+    let mut seen = 0usize;
+    loop {
+        let chunk = JsFuture::from(reader.read()).await.map_err(unreadable)?;
+        let done = js_sys::Reflect::get(&chunk, &JsValue::from_str("done")).map_err(unreadable)?;
+        if done.as_bool().unwrap_or(true) {
+            return if seen > BODY_LIMIT {
+                Err(too_large)
+            } else {
+                Ok(body)
+            };
+        }
+        let value =
+            js_sys::Reflect::get(&chunk, &JsValue::from_str("value")).map_err(unreadable)?;
+        let bytes: js_sys::Uint8Array = value.dyn_into().map_err(unreadable)?;
+        seen = seen.saturating_add(bytes.length() as usize);
+        if seen <= BODY_LIMIT {
+            body.extend_from_slice(&bytes.to_vec());
+        } else if seen > DRAIN_LIMIT {
+            // Too much to drain politely: stop reading.
+            let _ = reader.cancel();
+            return Err(too_large);
+        } else {
+            // Past the limit: drain without keeping, so the connection
+            // stays usable for the client's next request.
+            body = Vec::new();
+        }
     }
-    Ok(bytes.to_vec())
 }

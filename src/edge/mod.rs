@@ -150,8 +150,9 @@ async fn gateway(
                     // The cached record only names the account and key; the
                     // object's current record decides, in both directions.
                     let current = accounts::verify(env, &record).await?;
-                    outcome.usage_reported = true;
-                    policy::authorize(product, &key, &current, facts, now)?
+                    let authorized = policy::authorize(product, &key, &current, facts, now)?;
+                    outcome.usage_reported = accounts::note_use(env, ctx, &current, now);
+                    authorized
                 }
             }
         }

@@ -136,12 +136,7 @@ fn decide(
         }
         Op::GetAccount => Ok(Plan::reply(200, AccountView::of(&account))),
         Op::SetStatus { status } => set_status(ledger, account, status, now),
-        Op::Verify { id } => {
-            let key = key(ledger, &id)?;
-            let mut plan = Plan::reply(200, key.record(&account));
-            plan.changes.push(Change::NoteUse { id, at: now });
-            Ok(plan)
-        }
+        Op::Verify { id } => Ok(Plan::reply(200, key(ledger, &id)?.record(&account))),
         Op::NoteUse { id, at } => {
             key(ledger, &id)?;
             let mut plan = Plan::reply(204, serde_json::Value::Null);
@@ -177,7 +172,12 @@ fn create(
     let product = config
         .product(&new.product)
         .ok_or_else(|| Error::UnknownProduct {
-            known: new.product.clone(),
+            known: config
+                .products
+                .iter()
+                .map(|p| p.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
         })?;
     let existing = ledger.account()?;
     if existing

@@ -63,8 +63,7 @@ pub enum Op {
         /// The new status.
         status: AccountStatus,
     },
-    /// From the edge (`consistency = "strict"`): the key's current record,
-    /// and a use noted now.
+    /// From the edge (`consistency = "strict"`): the key's current record.
     Verify {
         /// Key id.
         id: String,

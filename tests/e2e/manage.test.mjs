@@ -733,6 +733,22 @@ describe("bad input", () => {
     const body = `${head}"${"x".repeat(70000 - head.length - 3)}"}`;
     assert.equal(Buffer.byteLength(body), 70000);
     failed(await post(account, body), 413, "body_too_large");
+    // Without Content-Length (chunked), reading stops at the limit.
+    const chunks = [Buffer.from(head), Buffer.alloc(40000, 0x78), Buffer.alloc(40000, 0x78)];
+    const res = await fetch(`${gw.url}${ADMIN_PREFIX}${keysOf(account)}`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": "application/json" },
+      body: new ReadableStream({
+        pull(controller) {
+          const next = chunks.shift();
+          if (next) controller.enqueue(next);
+          else controller.close();
+        },
+      }),
+      duplex: "half",
+    });
+    const text = await res.text();
+    failed({ status: res.status, type: res.headers.get("content-type"), body: JSON.parse(text) }, 413, "body_too_large");
     await nothingStored(account);
   });
 
