@@ -16,8 +16,8 @@ use super::ledger::{
 };
 use super::op::{NewKey, Op};
 use super::view::{self, AccountView, CreatedKey, EventView, KeyView};
-use crate::config::Config;
-use crate::key::{key_id, mint, KEY_ID_BYTES, RANDOM_BYTES};
+use crate::config::{Config, Product};
+use crate::key::{key_id, mint, Environment, MintedKey, KEY_ID_BYTES, RANDOM_BYTES};
 use crate::secret::WebhookSecret;
 use crate::time::format_rfc3339;
 use crate::Error;
@@ -171,14 +171,7 @@ fn create(
 ) -> Result<Plan, Error> {
     let product = config
         .product(&new.product)
-        .ok_or_else(|| Error::UnknownProduct {
-            known: config
-                .products
-                .iter()
-                .map(|p| p.id.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-        })?;
+        .ok_or_else(|| body::unknown_product(config))?;
     let existing = ledger.account()?;
     if existing
         .as_ref()
@@ -219,11 +212,7 @@ fn create(
         return Ok(plan);
     }
 
-    let minted = mint(&product.prefix, new.environment, &entropy.key).map_err(|what| {
-        Error::Misconfigured {
-            what: what.to_owned(),
-        }
-    })?;
+    let minted = mint_for(product, new.environment, entropy)?;
     let webhook_secret = new
         .webhook_url
         .as_ref()
@@ -271,6 +260,39 @@ fn create(
     Ok(plan)
 }
 
+/// A key that may still be changed or rotated, and its product.
+fn changeable<'c>(
+    config: &'c Config,
+    ledger: &dyn Ledger,
+    id: &str,
+    now: i64,
+) -> Result<(KeyRow, &'c Product), Error> {
+    let row = key(ledger, id)?;
+    if let Some(error) = not_active(&row, now) {
+        return Err(error);
+    }
+    let product = config
+        .product(&row.product)
+        .ok_or_else(|| Error::Misconfigured {
+            what: format!(
+                "key {id} belongs to product {}, which is no longer configured",
+                row.product
+            ),
+        })?;
+    Ok((row, product))
+}
+
+/// A new key value for `product`.
+fn mint_for(
+    product: &Product,
+    environment: Environment,
+    entropy: &Entropy,
+) -> Result<MintedKey, Error> {
+    mint(&product.prefix, environment, &entropy.key).map_err(|what| Error::Misconfigured {
+        what: what.to_owned(),
+    })
+}
+
 /// Why `key` cannot be changed or rotated at `now`, if it cannot.
 fn not_active(key: &KeyRow, now: i64) -> Option<Error> {
     let why = match (key.revoked_at, &key.replaced_by, key.expires_at) {
@@ -291,18 +313,7 @@ fn update(
     scopes: Option<Vec<String>>,
     now: i64,
 ) -> Result<Plan, Error> {
-    let mut row = key(ledger, id)?;
-    if let Some(error) = not_active(&row, now) {
-        return Err(error);
-    }
-    let product = config
-        .product(&row.product)
-        .ok_or_else(|| Error::Misconfigured {
-            what: format!(
-                "key {id} belongs to product {}, which is no longer configured",
-                row.product
-            ),
-        })?;
+    let (mut row, product) = changeable(config, ledger, id, now)?;
     let scopes = scopes.map(|s| body::scopes(product, &s)).transpose()?;
     let mut data = serde_json::Map::new();
     if let Some(name) = name.filter(|n| *n != row.name) {
@@ -353,23 +364,8 @@ fn rotate(
     if account.status == AccountStatus::Suspended {
         return Err(Error::AccountSuspended);
     }
-    let mut old = key(ledger, id)?;
-    if let Some(error) = not_active(&old, now) {
-        return Err(error);
-    }
-    let product = config
-        .product(&old.product)
-        .ok_or_else(|| Error::Misconfigured {
-            what: format!(
-                "key {id} belongs to product {}, which is no longer configured",
-                old.product
-            ),
-        })?;
-    let minted = mint(&product.prefix, old.environment, &entropy.key).map_err(|what| {
-        Error::Misconfigured {
-            what: what.to_owned(),
-        }
-    })?;
+    let (mut old, product) = changeable(config, ledger, id, now)?;
+    let minted = mint_for(product, old.environment, entropy)?;
     let new = KeyRow {
         id: key_id(&entropy.id),
         hash: minted.hash.to_hex(),

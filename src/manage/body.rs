@@ -66,14 +66,7 @@ pub(super) fn create(config: &Config, body: &[u8], now: i64, dev: bool) -> Resul
     let raw: CreateBody = decode(body, CREATE_FIELDS)?;
     let product = config
         .product(&raw.product)
-        .ok_or_else(|| Error::UnknownProduct {
-            known: config
-                .products
-                .iter()
-                .map(|p| p.id.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-        })?;
+        .ok_or_else(|| unknown_product(config))?;
     let name = name(&raw.name)?;
     let scopes = raw.scopes.map(|s| scopes(product, &s)).transpose()?;
     let expires_at = match (raw.expires_in_days, raw.expires_at) {
@@ -121,6 +114,18 @@ pub(super) fn create(config: &Config, body: &[u8], now: i64, dev: bool) -> Resul
         expires_at,
         webhook_url,
     })
+}
+
+/// `unknown_product`, listing the configured product ids.
+pub(super) fn unknown_product(config: &Config) -> Error {
+    Error::UnknownProduct {
+        known: config
+            .products
+            .iter()
+            .map(|p| p.id.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
 }
 
 /// `PATCH /accounts/{account}/keys/{id}`: the new name and/or scopes

@@ -74,15 +74,19 @@ fn run(store: &Memory, kv: &Kv, op: Op, now: i64, seed: u8) -> Outcome {
     block_on(execute(plan, kv, store))
 }
 
-fn create(store: &Memory, kv: &Kv, seed: u8) -> String {
-    let op = Op::CreateKey(NewKey {
+fn create_op() -> Op {
+    Op::CreateKey(NewKey {
         product: "salesforge".into(),
         name: "CI".into(),
         scopes: None,
         environment: Environment::Live,
         expires_at: None,
         webhook_url: None,
-    });
+    })
+}
+
+fn create(store: &Memory, kv: &Kv, seed: u8) -> String {
+    let op = create_op();
     let out = run(store, kv, op, NOW, seed);
     out.reply.unwrap().body["id"].as_str().unwrap().to_owned()
 }
@@ -102,14 +106,7 @@ fn success_writes_the_index_then_the_ledger() {
 #[test]
 fn a_failed_create_leaves_no_key_anywhere() {
     let (store, kv) = (Memory::default(), Kv::failing_on(1));
-    let op = Op::CreateKey(NewKey {
-        product: "salesforge".into(),
-        name: "CI".into(),
-        scopes: None,
-        environment: Environment::Live,
-        expires_at: None,
-        webhook_url: None,
-    });
+    let op = create_op();
     let out = run(&store, &kv, op, NOW, 1);
     assert_eq!(out.reply.unwrap_err(), Error::StorageUnavailable);
     assert!(
@@ -246,14 +243,7 @@ fn a_refusal_writes_its_event_but_no_index() {
     );
     assert!(out.reply.is_ok());
     let kv = Kv::default();
-    let op = Op::CreateKey(NewKey {
-        product: "salesforge".into(),
-        name: "CI".into(),
-        scopes: None,
-        environment: Environment::Live,
-        expires_at: None,
-        webhook_url: None,
-    });
+    let op = create_op();
     assert_eq!(
         run(&store, &kv, op, NOW, 3).reply.unwrap_err(),
         Error::AccountSuspended
