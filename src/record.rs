@@ -84,8 +84,13 @@ impl KeyRecord {
 
     /// Masked form for listings, e.g. `fai_live_Ab12…9xQz`.
     pub fn masked(&self) -> String {
-        format!("{}…{}", self.prefix, self.last4)
+        masked(&self.prefix, &self.last4)
     }
+}
+
+/// A key shown masked: its display prefix, `…`, its last four characters.
+pub fn masked(prefix: &str, last4: &str) -> String {
+    format!("{prefix}…{last4}")
 }
 
 /// Ids that may appear in headers: 1-64 of `A-Za-z0-9_.:-`.

@@ -6,6 +6,8 @@
 //! no more than [`BODY_LIMIT`] bytes of a body are ever kept; the body and
 //! the token are never logged.
 
+use std::borrow::Cow;
+
 use worker::{
     js_sys, wasm_bindgen::JsCast, wasm_bindgen::JsValue, wasm_bindgen_futures::JsFuture, web_sys,
     Env,
@@ -28,7 +30,7 @@ pub(super) async fn serve(
     path: &str,
     query: Option<&str>,
     env: &Env,
-) -> worker::Result<(web_sys::Response, &'static str)> {
+) -> worker::Result<(web_sys::Response, Cow<'static, str>)> {
     match handle(req, method, path, query, env).await {
         // A refusal from the account's object, already in problem+json.
         Ok((status, body)) if status >= 400 => {
@@ -39,33 +41,27 @@ pub(super) async fn serve(
             }
             Ok((response, code))
         }
-        Ok((status, body)) => Ok((respond::json(status, "application/json", &body)?, "managed")),
+        Ok((status, body)) => Ok((
+            respond::json(status, "application/json", &body)?,
+            Cow::Borrowed("managed"),
+        )),
         Err(error) => {
             let challenge = matches!(error, Error::Unauthorized).then(|| CHALLENGE.to_owned());
-            Ok((respond::problem(&error, challenge)?, error.code()))
+            Ok((
+                respond::problem(&error, challenge)?,
+                Cow::Borrowed(error.code()),
+            ))
         }
     }
 }
 
 /// The stable `code` of a problem body, for the log.
-fn problem_code(body: &str) -> &'static str {
+fn problem_code(body: &str) -> Cow<'static, str> {
     #[derive(serde::Deserialize)]
     struct Coded {
         code: String,
     }
-    let code = serde_json::from_str::<Coded>(body).map(|p| p.code);
-    match code.as_deref() {
-        Ok("account_suspended") => "account_suspended",
-        Ok("account_not_found") => "account_not_found",
-        Ok("key_not_found") => "key_not_found",
-        Ok("key_limit_reached") => "key_limit_reached",
-        Ok("key_not_active") => "key_not_active",
-        Ok("invalid_field") => "invalid_field",
-        Ok("unknown_product") => "unknown_product",
-        Ok("storage_unavailable") => "storage_unavailable",
-        Ok("misconfigured") => "misconfigured",
-        _ => "refused",
-    }
+    serde_json::from_str::<Coded>(body).map_or(Cow::Borrowed("refused"), |p| Cow::Owned(p.code))
 }
 
 async fn handle(

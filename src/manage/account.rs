@@ -102,6 +102,7 @@ fn decide(
     }
     let account = ledger.account()?.ok_or(Error::AccountNotFound)?;
     match op {
+        // Decided above, before the account must exist.
         Op::CreateKey(_) => Err(Error::NotFound),
         Op::ListKeys { status, product } => {
             let mut keys = ledger.keys()?;

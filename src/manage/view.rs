@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::ledger::{AccountRow, EventRow, KeyRow};
 use super::op::KeyStatus;
 use crate::key::{Environment, WellFormedKey};
+use crate::record::masked;
 use crate::time::format_rfc3339;
 
 /// A key as listed.
@@ -51,7 +52,7 @@ impl KeyView {
             product: key.product.clone(),
             environment: key.environment,
             prefix: key.prefix.clone(),
-            masked: format!("{}…{}", key.prefix, key.last4),
+            masked: masked(&key.prefix, &key.last4),
             scopes: key.scopes.clone(),
             status: status(key, now),
             created_at: format_rfc3339(key.created_at),
