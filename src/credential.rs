@@ -24,6 +24,14 @@ impl HeaderLookup for [(&str, &str)] {
     }
 }
 
+impl HeaderLookup for [(String, String)] {
+    fn header(&self, name: &str) -> Option<String> {
+        self.iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
+    }
+}
+
 /// Reads the key where `credential` says, or `None` if it is absent, empty
 /// or under another scheme.
 pub fn read_key(credential: &Credential, headers: &(impl HeaderLookup + ?Sized)) -> Option<ApiKey> {

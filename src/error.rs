@@ -75,6 +75,18 @@ pub enum Error {
     },
     /// The key's account is suspended. (403 `account_suspended`)
     AccountSuspended,
+    /// The path has no canonical form, so no rule could judge it. Found
+    /// without any storage read. (400 `malformed_path`)
+    MalformedPath {
+        /// What is wrong with the path.
+        reason: &'static str,
+    },
+    /// The request carries a header that asks the origin to use another
+    /// method or path than the one judged. (400 `override_header`)
+    OverrideHeader {
+        /// The header, as the client named it.
+        header: String,
+    },
 
     // Management API.
     /// The admin token is missing or wrong. (401 `unauthorized`)
@@ -191,7 +203,9 @@ impl Error {
             | Error::UnknownField { .. }
             | Error::InvalidField { .. }
             | Error::UnknownProduct { .. }
-            | Error::InvalidId { .. } => 400,
+            | Error::InvalidId { .. }
+            | Error::MalformedPath { .. }
+            | Error::OverrideHeader { .. } => 400,
             Error::InsufficientScope { .. } | Error::AccountSuspended => 403,
             Error::AccountNotFound | Error::KeyNotFound | Error::NotFound => 404,
             Error::MethodNotAllowed { .. } => 405,
@@ -218,6 +232,8 @@ impl Error {
             Error::UpstreamUnavailable { .. } => "upstream_unavailable",
             Error::Misconfigured { .. } => "misconfigured",
             Error::AccountSuspended => "account_suspended",
+            Error::MalformedPath { .. } => "malformed_path",
+            Error::OverrideHeader { .. } => "override_header",
             Error::Unauthorized => "unauthorized",
             Error::InvalidJson { .. } => "invalid_json",
             Error::UnknownField { .. } => "unknown_field",
@@ -249,6 +265,8 @@ impl Error {
             Error::UpstreamUnavailable { .. } => "Origin unavailable",
             Error::Misconfigured { .. } => "Gateway misconfigured",
             Error::AccountSuspended => "Account suspended",
+            Error::MalformedPath { .. } => "Malformed path",
+            Error::OverrideHeader { .. } => "Override header refused",
             Error::Unauthorized => "Admin token missing or wrong",
             Error::InvalidJson { .. } => "Body is not a JSON object",
             Error::UnknownField { .. } => "Unknown field",
@@ -323,6 +341,15 @@ impl Error {
                  and no key can be created or rotated. Reactivate the account (or ask the API \
                  provider to) to use it again."
                 .to_owned(),
+            Error::MalformedPath { reason } => format!(
+                "The request path is refused: {reason}. Send the path in plain form: one '/' \
+                 between segments, no encoded '/' or '\\', no control characters."
+            ),
+            Error::OverrideHeader { header } => format!(
+                "The {header} header asks the API to use another method or path than the \
+                 request line, and is refused. Send the request with the method and path you \
+                 mean, without {header}."
+            ),
             Error::Unauthorized => "The management API needs the admin token. Send it as \
                  Authorization: Bearer <KEYGATE_ADMIN_TOKEN>."
                 .to_owned(),

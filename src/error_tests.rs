@@ -64,6 +64,12 @@ fn all() -> Vec<Error> {
             why: "it was revoked at 2026-11-23T06:40:00Z".into(),
         },
         Error::BodyTooLarge { limit: 65_536 },
+        Error::MalformedPath {
+            reason: "it contains an empty segment ('//')",
+        },
+        Error::OverrideHeader {
+            header: "X-HTTP-Method-Override".into(),
+        },
     ]
 }
 
@@ -95,6 +101,8 @@ fn wire_table() {
         (409, "key_limit_reached"),
         (409, "key_not_active"),
         (413, "body_too_large"),
+        (400, "malformed_path"),
+        (400, "override_header"),
     ];
     assert_eq!(all().len(), expected.len());
     for (error, (status, code)) in all().iter().zip(expected) {

@@ -8,7 +8,6 @@
 //! hop-by-hop headers.
 
 use crate::config::Config;
-use crate::credential::key_in_value;
 use crate::key::prefix_of;
 use crate::policy::Authorized;
 use crate::secret::OriginSecret;
@@ -44,33 +43,75 @@ pub struct ForwardPlan {
     pub set_headers: Vec<(&'static str, String)>,
 }
 
+/// Whether two header names are the same header: compared without regard
+/// to ASCII case, and with `_` taken as `-`, because CGI, WSGI and Rack
+/// origins map both to the same variable (`HTTP_KEYGATE_ACCOUNT`).
+pub fn same_header(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes().zip(b.bytes()).all(|(x, y)| {
+            let fold = |c: u8| {
+                if c == b'_' {
+                    b'-'
+                } else {
+                    c.to_ascii_lowercase()
+                }
+            };
+            fold(x) == fold(y)
+        })
+}
+
+/// Headers that ask an origin to use another method or path than the
+/// request line's: honoured by many frameworks (Rails, Laravel, Express
+/// method-override) and by IIS URL Rewrite and Symfony (`X-Original-URL`).
+pub const OVERRIDE_HEADERS: [&str; 5] = [
+    "X-HTTP-Method-Override",
+    "X-HTTP-Method",
+    "X-Method-Override",
+    "X-Original-URL",
+    "X-Rewrite-URL",
+];
+
+/// The first client header, by name, that would make the origin act on
+/// another method or path than the one judged. Such a request is refused
+/// rather than stripped, since stripping would change what it means.
+pub fn override_header<'n>(names: impl IntoIterator<Item = &'n str>) -> Option<&'n str> {
+    names
+        .into_iter()
+        .find(|name| OVERRIDE_HEADERS.iter().any(|h| same_header(h, name)))
+}
+
 /// Whether the client header `name: value` must be removed before
-/// forwarding. Keys never reach an origin: not this product's, and not
-/// another product's sent along in that product's header.
+/// forwarding. Names compare as [`same_header`] says. Keys never reach an
+/// origin: not this product's, not another product's sent in that
+/// product's header, and none in `Authorization` under any scheme.
 pub fn is_stripped(config: &Config, authorized: &Authorized<'_>, name: &str, value: &str) -> bool {
-    authorized.product().credential.is_header(name)
+    same_header(&authorized.product().credential.header, name)
         || is_reserved(name)
         || is_hop_by_hop(name)
         || holds_a_key(config, name, value)
 }
 
-/// Whether `name` starts with the reserved `Keygate-` prefix.
-fn is_reserved(name: &str) -> bool {
+/// Whether `name` starts with the reserved `Keygate-` prefix (or
+/// `Keygate_`).
+pub fn is_reserved(name: &str) -> bool {
     name.get(..headers::RESERVED_PREFIX.len())
-        .is_some_and(|p| p.eq_ignore_ascii_case(headers::RESERVED_PREFIX))
+        .is_some_and(|p| same_header(p, headers::RESERVED_PREFIX))
 }
 
-/// Whether `name` is some product's key header and `value` holds a key
-/// whose prefix is a configured product's.
+/// Whether `name` is some product's key header, or `Authorization`, and
+/// `value` holds, under any scheme or none, a key whose prefix is a
+/// configured product's.
 fn holds_a_key(config: &Config, name: &str, value: &str) -> bool {
-    config
-        .products
-        .iter()
-        .filter(|p| p.credential.is_header(name))
-        .filter_map(|p| key_in_value(&p.credential, value))
-        .any(|key| {
-            prefix_of(key.expose()).is_some_and(|pre| config.product_by_prefix(pre).is_some())
-        })
+    let key_header = same_header(name, "authorization")
+        || config
+            .products
+            .iter()
+            .any(|p| same_header(&p.credential.header, name));
+    key_header
+        && value
+            .split(|c: char| c.is_ascii_whitespace() || c == ',')
+            .filter_map(prefix_of)
+            .any(|prefix| config.product_by_prefix(prefix).is_some())
 }
 
 /// Whether a header belongs to one connection and is never forwarded:
@@ -87,7 +128,7 @@ fn is_hop_by_hop(name: &str) -> bool {
         "trailer",
         "upgrade",
     ];
-    HOP.iter().any(|h| h.eq_ignore_ascii_case(name))
+    HOP.iter().any(|h| same_header(h, name))
 }
 
 /// Plans the upstream request. `query` is the raw query string without `?`;

@@ -139,6 +139,16 @@ fn strips_keys_reserved_and_hop_by_hop_headers_only() {
         ("X-Mailforge-Key", mf_key),
         ("Authorization", "Bearer fai_live_anything"),
         ("authorization", "bearer  sf_live_x"),
+        // Any scheme, or none.
+        ("Authorization", "Token fai_live_anything"),
+        ("Authorization", "fai_live_anything"),
+        ("Authorization", "Bearer a, fai_live_anything"),
+        // `_` stands for `-`: CGI and WSGI origins read both alike.
+        ("Keygate_Account", "acct_victim"),
+        ("keygate_key_id", "x"),
+        ("X_Salesforge_Key", "anything"),
+        ("X_Mailforge_Key", mf_key),
+        ("Proxy_Authorization", "Basic x"),
     ] {
         assert!(stripped(name, value), "{name}: {value}");
     }
@@ -151,7 +161,35 @@ fn strips_keys_reserved_and_hop_by_hop_headers_only() {
         ("Keygate", "x"),
         ("X-Keygate-Id", "x"),
         ("Cookie", "session=abc"),
+        ("Authorization", "Token nope_live_x"),
+        ("X-Other", "fai_live_anything"),
     ] {
         assert!(!stripped(name, value), "{name}: {value}");
     }
+}
+
+#[test]
+fn override_headers_are_found_in_any_spelling() {
+    for name in [
+        "X-HTTP-Method-Override",
+        "x-http-method",
+        "X-Method-Override",
+        "X-Original-URL",
+        "x-rewrite-url",
+        "X_HTTP_Method_Override",
+        "x_original_url",
+    ] {
+        assert_eq!(override_header(["Accept", name]), Some(name), "{name}");
+    }
+    assert_eq!(
+        override_header(["Accept", "X-HTTP-Methods", "X-Original"]),
+        None
+    );
+}
+
+#[test]
+fn header_names_compare_with_underscore_as_dash() {
+    assert!(same_header("Keygate-Account", "KEYGATE_ACCOUNT"));
+    assert!(!same_header("Keygate-Account", "Keygate-Accounts"));
+    assert!(!same_header("a-b", "a.b"));
 }

@@ -48,6 +48,7 @@ pub mod error;
 pub mod forward;
 pub mod key;
 pub mod manage;
+pub mod path;
 pub mod pattern;
 pub mod policy;
 pub mod record;

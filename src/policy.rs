@@ -72,24 +72,37 @@ impl<'a> Authorized<'a> {
 }
 
 /// The permission `method` on `path` requires: the first matching rule's,
-/// else `read` for GET, HEAD and OPTIONS and `write` for the rest.
+/// else `read` for GET, HEAD and OPTIONS and `write` for the rest. A rule
+/// covers its paths as [`crate::pattern::PathPattern::covers`] says, with
+/// the product's [`crate::pattern::Matching`].
 pub fn required_permission<'p>(product: &'p Product, method: &str, path: &str) -> &'p str {
     product
         .permissions
         .iter()
-        .find(|rule| rule.methods.contains(method) && rule.path.matches(path))
+        .find(|rule| rule.methods.contains(method) && rule.path.covers(path, product.matching))
         .map_or_else(
             || default_permission(method),
             |rule| rule.permission.as_str(),
         )
 }
 
-/// Admits a request to a public path without a key, or returns `None`.
+/// Methods refused on every path, public or not: `TRACE` and `TRACK`
+/// reflect the request (credentials included), `CONNECT` opens a tunnel.
+pub fn is_refused_method(method: &str) -> bool {
+    ["TRACE", "TRACK", "CONNECT"]
+        .iter()
+        .any(|m| m.eq_ignore_ascii_case(method))
+}
+
+/// Admits a request to a public path, for a method that entry admits,
+/// without a key; or returns `None`.
 pub fn admit_public<'a>(product: &'a Product, request: RequestFacts<'_>) -> Option<Authorized<'a>> {
     product
         .public_paths
         .iter()
-        .any(|p| p.matches(request.path))
+        .any(|p| {
+            p.methods.contains(request.method) && p.path.matches(request.path, product.matching)
+        })
         .then(|| Authorized {
             product,
             method: request.method.to_owned(),

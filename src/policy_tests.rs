@@ -278,3 +278,77 @@ fn required_permission_rules_then_defaults() {
     );
     assert_eq!(required_permission(fai, "PUT", "/other"), "write");
 }
+
+#[test]
+fn a_rule_naming_get_covers_head() {
+    let config = demo_config();
+    let mf = config.product("mailforge").unwrap();
+    assert_eq!(
+        required_permission(mf, "GET", "/v1/admin/users"),
+        "admin_read"
+    );
+    assert_eq!(
+        required_permission(mf, "HEAD", "/v1/admin/users"),
+        "admin_read"
+    );
+    assert_eq!(required_permission(mf, "POST", "/v1/admin/users"), "write");
+}
+
+#[test]
+fn rules_judge_every_spelling_an_origin_routes_alike() {
+    let config = demo_config();
+    let fai = config.product("forgeai").unwrap();
+    for path in [
+        "/api/v1/logs/x",
+        "/api/v1/Logs/x",
+        "/API/V1/LOGS",
+        "/api/v1/logs/",
+        "/api/v1/logs.json",
+        "/api/v1/log%C5%BF/x",
+    ] {
+        assert_eq!(required_permission(fai, "GET", path), "view_logs", "{path}");
+    }
+    for path in [
+        "/api/v1/deployments/d1",
+        "/api/v1/Deployments/d1",
+        "/api/v1/deployments.xml",
+    ] {
+        assert_eq!(
+            required_permission(fai, "GET", path),
+            "manage_deployments",
+            "{path}"
+        );
+    }
+}
+
+#[test]
+fn public_paths_admit_only_their_methods() {
+    let config = demo_config();
+    let mf = config.product("mailforge").unwrap();
+    let facts = |method, path| RequestFacts { method, path };
+    for method in ["GET", "HEAD", "OPTIONS"] {
+        assert!(
+            admit_public(mf, facts(method, "/docs/a")).is_some(),
+            "{method}"
+        );
+    }
+    for method in ["DELETE", "POST", "PUT", "PROPFIND", "PURGE", "TRACE"] {
+        assert!(
+            admit_public(mf, facts(method, "/docs/a")).is_none(),
+            "{method}"
+        );
+    }
+    assert!(admit_public(mf, facts("POST", "/hooks/in")).is_some());
+    assert!(admit_public(mf, facts("GET", "/hooks/in")).is_none());
+    assert!(admit_public(mf, facts("GET", "/DOCS/a/")).is_some());
+}
+
+#[test]
+fn trace_track_and_connect_are_refused_everywhere() {
+    for method in ["TRACE", "trace", "TRACK", "CONNECT"] {
+        assert!(is_refused_method(method), "{method}");
+    }
+    for method in ["GET", "POST", "OPTIONS", "PROPFIND"] {
+        assert!(!is_refused_method(method), "{method}");
+    }
+}

@@ -1,10 +1,16 @@
-//! Picking the product for a request by host and path.
+//! Picking the product for a request by host and canonical path.
 //!
 //! Pure. The most specific route wins: a route naming the host beats one
 //! that does not, then the longest path prefix wins. A prefix matches only
-//! whole segments (`/sf` matches `/sf` and `/sf/x`, never `/sfx`).
+//! whole segments (`/sf` matches `/sf` and `/sf/x`, never `/sfx`), exactly
+//! as configured (prefixes are canonical, and case-sensitive). The host is
+//! compared in canonical form ([`crate::path::canonical_host`]), so
+//! `Keys.Test.:443` is `keys.test`. Invariant: the product path handed on
+//! is a suffix of the canonical path, so what the policy judges is what
+//! the origin receives.
 
 use crate::config::{Config, Product};
+use crate::path::{canonical_host, has_path_params, CanonicalPath, PathError};
 use crate::Error;
 
 /// A request matched to a product.
@@ -12,17 +18,23 @@ use crate::Error;
 pub struct Routed<'a> {
     /// The product serving the request.
     pub product: &'a Product,
-    /// The path the origin will see: the request path, with the route's
-    /// prefix removed when it strips it. Permission rules and public paths
-    /// match this path.
+    /// The path the origin will see, below its base path: the canonical
+    /// request path, with the route's prefix removed when it strips it.
+    /// Permission rules and public paths match this path.
     pub product_path: String,
 }
 
-/// Picks the product for `host` (a `Host` value, port allowed) and `path`
-/// (percent-encoded, no query).
-pub fn select<'a>(config: &'a Config, host: &str, path: &str) -> Result<Routed<'a>, Error> {
-    let host = strip_port(host).to_ascii_lowercase();
-    config
+/// Picks the product for `host` (a `Host` value, port allowed) and the
+/// canonical `path`. Refuses `;` path parameters for a product that does
+/// not allow them.
+pub fn select<'a>(
+    config: &'a Config,
+    host: &str,
+    path: &CanonicalPath,
+) -> Result<Routed<'a>, Error> {
+    let host = canonical_host(host);
+    let path = path.as_str();
+    let (product, rest) = config
         .products
         .iter()
         .filter_map(|product| {
@@ -34,19 +46,26 @@ pub fn select<'a>(config: &'a Config, host: &str, path: &str) -> Result<Routed<'
             Some((route.host.is_some(), route.path_prefix.len(), product, rest))
         })
         .max_by_key(|(has_host, prefix_len, _, _)| (*has_host, *prefix_len))
-        .map(|(_, _, product, rest)| Routed {
-            product,
-            product_path: if product.route.strip_prefix {
-                if rest.is_empty() {
-                    "/".to_owned()
-                } else {
-                    rest.to_owned()
-                }
-            } else {
-                path.to_owned()
-            },
-        })
-        .ok_or(Error::NoRoute)
+        .map(|(_, _, product, rest)| (product, rest))
+        .ok_or(Error::NoRoute)?;
+    if !product.matching.path_params && has_path_params(path) {
+        return Err(Error::MalformedPath {
+            reason: PathError::PathParameters.reason(),
+        });
+    }
+    let product_path = if product.route.strip_prefix {
+        if rest.is_empty() {
+            "/".to_owned()
+        } else {
+            rest.to_owned()
+        }
+    } else {
+        path.to_owned()
+    };
+    Ok(Routed {
+        product,
+        product_path,
+    })
 }
 
 /// What follows `prefix` in `path`, if `prefix` matches whole segments.
@@ -58,22 +77,20 @@ fn remainder<'p>(prefix: &str, path: &'p str) -> Option<&'p str> {
     (rest.is_empty() || rest.starts_with('/')).then_some(rest)
 }
 
-fn strip_port(host: &str) -> &str {
-    if host.starts_with('[') {
-        // IPv6 literal: keep up to the closing bracket.
-        return host.split_inclusive(']').next().unwrap_or(host);
-    }
-    host.rsplit_once(':').map_or(host, |(h, _)| h)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::config::tests::demo_config;
+    use crate::path::canonicalize;
+
+    fn routed(host: &str, path: &str) -> Result<(String, String), Error> {
+        let config = demo_config();
+        let path = canonicalize(path).unwrap();
+        select(&config, host, &path).map(|r| (r.product.id.clone(), r.product_path))
+    }
 
     #[test]
     fn routing_table() {
-        let config = demo_config();
         let table = [
             (
                 "127.0.0.1:8787",
@@ -81,6 +98,7 @@ mod tests {
                 Some(("salesforge", "/v1/leads")),
             ),
             ("127.0.0.1:8787", "/salesforge", Some(("salesforge", "/"))),
+            ("127.0.0.1:8787", "/salesforge/", Some(("salesforge", "/"))),
             ("127.0.0.1:8787", "/salesforgex/v1", None),
             (
                 "127.0.0.1:8787",
@@ -93,31 +111,39 @@ mod tests {
                 Some(("forgeai", "/api/chat")),
             ),
             (
+                "127.0.0.1",
+                "/forgeai/api/%6Cogs",
+                Some(("forgeai", "/api/logs")),
+            ),
+            (
                 "API.FORGE.AI:443",
                 "/v1/anything",
                 Some(("forgeai-host", "/v1/anything")),
             ),
             (
-                "api.forge.ai",
+                "api.forge.ai.",
+                "/v1/anything",
+                Some(("forgeai-host", "/v1/anything")),
+            ),
+            (
+                "api.forge.ai.:443",
                 "/salesforge/v1",
                 Some(("forgeai-host", "/salesforge/v1")),
             ),
             ("example.com", "/", None),
         ];
         for (host, path, expected) in table {
-            let got = select(&config, host, path)
-                .ok()
-                .map(|r| (r.product.id.clone(), r.product_path));
             let expected = expected.map(|(id, p)| (id.to_owned(), p.to_owned()));
-            assert_eq!(got, expected, "{host} {path}");
+            assert_eq!(routed(host, path).ok(), expected, "{host} {path}");
         }
-        assert_eq!(select(&config, "x", "/nope").unwrap_err(), Error::NoRoute);
+        assert_eq!(routed("x", "/nope").unwrap_err(), Error::NoRoute);
     }
 
     #[test]
-    fn ports_and_ipv6_hosts() {
-        assert_eq!(strip_port("a.b:80"), "a.b");
-        assert_eq!(strip_port("a.b"), "a.b");
-        assert_eq!(strip_port("[::1]:8787"), "[::1]");
+    fn path_parameters_are_refused_unless_the_product_allows_them() {
+        let err = routed("h", "/salesforge/v1/campaigns/1/send;x").unwrap_err();
+        assert_eq!(err.code(), "malformed_path");
+        let err = routed("h", "/salesforge/v1/send%3Bx").unwrap_err();
+        assert_eq!(err.code(), "malformed_path");
     }
 }

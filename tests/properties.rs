@@ -78,6 +78,7 @@ proptest! {
         value in ".{0,120}",
     ) {
         let config = Config::from_json(CONFIG).unwrap();
+        let Ok(path) = keygate::path::canonicalize(&path) else { return Ok(()) };
         if let Ok(routed) = select(&config, &host, &path) {
             let headers = [(header.as_str(), value.as_str())];
             let _ = present(&config, routed.product, headers.as_slice());
@@ -90,7 +91,8 @@ proptest! {
     #[test]
     fn patterns_and_records_never_panic(pattern in ".{0,30}", path in ".{0,30}", json in ".{0,200}") {
         if let Ok(p) = PathPattern::parse(&pattern) {
-            let _ = p.matches(&path);
+            let _ = p.matches(&path, keygate::pattern::Matching::default());
+            let _ = p.covers(&path, keygate::pattern::Matching::default());
         }
         let _ = KeyRecord::from_json(&json);
         let _ = Config::from_json(&json);

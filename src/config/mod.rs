@@ -14,7 +14,7 @@ mod validate;
 
 pub use error::ConfigError;
 
-use crate::pattern::PathPattern;
+use crate::pattern::{Matching, PathPattern};
 
 /// Name of the `[vars]` entry holding the configuration.
 pub const CONFIG_VAR: &str = "KEYGATE_CONFIG";
@@ -93,6 +93,26 @@ pub enum Consistency {
     Strict,
 }
 
+/// How a product's origin compares path literals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PathCase {
+    /// Without regard to ASCII case, as Express, Koa and ASP.NET route.
+    #[default]
+    Insensitive,
+    /// Exactly, for origins that really are case-sensitive.
+    Sensitive,
+}
+
+/// A path forwarded without a key, for some methods.
+#[derive(Debug, Clone)]
+pub struct PublicPath {
+    /// The paths.
+    pub path: PathPattern,
+    /// The methods admitted without a key (default GET, HEAD, OPTIONS).
+    pub methods: Methods,
+}
+
 /// One product: an API sold with its own keys.
 #[derive(Debug, Clone)]
 pub struct Product {
@@ -110,8 +130,8 @@ pub struct Product {
     pub upstream: Upstream,
     /// Permission rules, first match wins.
     pub permissions: Vec<PermissionRule>,
-    /// Paths forwarded without a key.
-    pub public_paths: Vec<PathPattern>,
+    /// Paths forwarded without a key, for the methods each names.
+    pub public_paths: Vec<PublicPath>,
     /// Every permission name this product knows: `read`, `write` and those
     /// named by its rules.
     pub known_permissions: Vec<String>,
@@ -121,6 +141,12 @@ pub struct Product {
     pub key_limit: u32,
     /// How fresh verdicts are.
     pub consistency: Consistency,
+    /// How paths are compared with rules and public paths.
+    pub matching: Matching,
+    /// Whether the origin's own caching may apply to forwarded requests
+    /// (`origin_cache = true`). Off by default: responses are fetched with
+    /// `cache: "no-store"`, so no response is ever shared between keys.
+    pub origin_cache: bool,
 }
 
 /// Where a product's key is read.

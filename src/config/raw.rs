@@ -34,10 +34,28 @@ pub(super) struct RawProduct {
     #[serde(default)]
     pub permissions: Vec<RawPermission>,
     #[serde(default)]
-    pub public_paths: Vec<String>,
+    pub public_paths: Vec<RawPublicPath>,
     pub default_scopes: Option<Vec<String>>,
     pub key_limit: Option<u32>,
     pub consistency: Option<super::Consistency>,
+    pub path_case: Option<super::PathCase>,
+    pub allow_path_params: Option<bool>,
+    pub origin_cache: Option<bool>,
+}
+
+/// A public path: `"/health"`, or `{ path = "/hooks/in", methods = ["POST"] }`.
+#[derive(Deserialize)]
+#[serde(untagged)]
+pub(super) enum RawPublicPath {
+    Path(String),
+    Entry(RawPublicEntry),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawPublicEntry {
+    pub path: String,
+    pub methods: RawMethods,
 }
 
 #[derive(Deserialize)]

@@ -12,7 +12,11 @@ pub(crate) const DEMO_JSON: &str = r#"{
     { "id": "mailforge", "name": "Mailforge", "prefix": "mf",
       "key": { "header": "X-Mailforge-Key" },
       "route": { "path_prefix": "/mailforge", "strip_prefix": true },
-      "upstream": "http://127.0.0.1:8788/mail" },
+      "upstream": "http://127.0.0.1:8788/mail",
+      "public_paths": ["/docs/**", { "path": "/hooks/in", "methods": ["POST"] }],
+      "permissions": [
+        { "method": "GET", "path": "/v1/admin/**", "permission": "admin_read" }
+      ] },
     { "id": "forgeai", "name": "ForgeAI", "prefix": "fai",
       "key": { "header": "Authorization", "scheme": "Bearer" },
       "route": { "path_prefix": "/forgeai", "strip_prefix": true },

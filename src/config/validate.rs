@@ -3,15 +3,17 @@
 use std::collections::BTreeSet;
 
 use super::raw::{
-    RawConfig, RawCredential, RawManagement, RawMethods, RawPermission, RawProduct, RawRoute,
+    RawConfig, RawCredential, RawManagement, RawMethods, RawPermission, RawProduct, RawPublicPath,
+    RawRoute,
 };
 use super::{
-    Config, ConfigError, Credential, Management, Methods, PermissionRule, Product, Route, Upstream,
-    DEFAULT_CACHE_TTL_SECONDS, DEFAULT_KEY_LIMIT, DEFAULT_KV_CACHE_TTL_SECONDS,
-    DEFAULT_MANAGEMENT_PREFIX, MAX_CACHE_TTL_SECONDS, MAX_KEY_LIMIT, MAX_KV_CACHE_TTL_SECONDS,
+    Config, ConfigError, Credential, Management, Methods, PathCase, PermissionRule, Product,
+    PublicPath, Route, Upstream, DEFAULT_CACHE_TTL_SECONDS, DEFAULT_KEY_LIMIT,
+    DEFAULT_KV_CACHE_TTL_SECONDS, DEFAULT_MANAGEMENT_PREFIX, MAX_CACHE_TTL_SECONDS, MAX_KEY_LIMIT,
+    MAX_KV_CACHE_TTL_SECONDS,
 };
 use crate::key::is_valid_prefix;
-use crate::pattern::PathPattern;
+use crate::pattern::{Matching, PathPattern};
 
 /// Permissions every product has: the defaults for reads and writes.
 pub(crate) const READ: &str = "read";
@@ -210,11 +212,10 @@ fn product(index: usize, raw: RawProduct) -> Result<Product, ConfigError> {
     }
     let public_paths = raw
         .public_paths
-        .iter()
+        .into_iter()
         .enumerate()
         .map(|(i, p)| {
-            PathPattern::parse(p)
-                .map_err(|m| ConfigError::new(at(&format!("public_paths[{i}]")), m))
+            public_path(p).map_err(|m| ConfigError::new(at(&format!("public_paths[{i}]")), m))
         })
         .collect::<Result<Vec<_>, _>>()?;
 
@@ -258,7 +259,57 @@ fn product(index: usize, raw: RawProduct) -> Result<Product, ConfigError> {
         default_scopes,
         key_limit,
         consistency: raw.consistency.unwrap_or_default(),
+        matching: Matching {
+            case_sensitive: raw.path_case.unwrap_or_default() == PathCase::Sensitive,
+            path_params: raw.allow_path_params.unwrap_or(false),
+        },
+        origin_cache: raw.origin_cache.unwrap_or(false),
     })
+}
+
+/// Methods a public path admits when its entry names none.
+const PUBLIC_METHODS: [&str; 3] = ["GET", "HEAD", "OPTIONS"];
+
+fn public_path(raw: RawPublicPath) -> Result<PublicPath, String> {
+    let (path, methods) = match raw {
+        RawPublicPath::Path(path) => (
+            path,
+            Methods::Only(PUBLIC_METHODS.iter().map(|m| (*m).to_owned()).collect()),
+        ),
+        RawPublicPath::Entry(entry) => (entry.path, methods(entry.methods)?),
+    };
+    Ok(PublicPath {
+        path: PathPattern::parse(&path)?,
+        methods,
+    })
+}
+
+/// Methods as written; a list naming `GET` also covers `HEAD`, since
+/// origins send HEAD to the GET handler.
+fn methods(raw: RawMethods) -> Result<Methods, String> {
+    let mut list = match raw {
+        RawMethods::One(m) if m.trim() == "*" => return Ok(Methods::Any),
+        RawMethods::One(m) => vec![m],
+        RawMethods::Many(list) => list,
+    };
+    if list.is_empty() {
+        return Err("list at least one method, or \"*\"".to_owned());
+    }
+    if let Some(bad) = list
+        .iter()
+        .find(|m| !is_token(m) || m.bytes().any(|b| b.is_ascii_lowercase()))
+    {
+        return Err(format!("{bad:?} is not an uppercase HTTP method"));
+    }
+    if let Some(refused) = list.iter().find(|m| crate::policy::is_refused_method(m)) {
+        return Err(format!(
+            "{refused} is refused on every path and cannot be listed"
+        ));
+    }
+    if list.iter().any(|m| m == "GET") && !list.iter().any(|m| m == "HEAD") {
+        list.push("HEAD".to_owned());
+    }
+    Ok(Methods::Only(list))
 }
 
 fn is_valid_id(id: &str) -> bool {
@@ -331,6 +382,22 @@ fn route(raw: RawRoute) -> Result<Route, (&'static str, String)> {
         "" => "/".to_owned(),
         p => p.to_owned(),
     };
+    // Requests are routed on their canonical path, so a prefix must be one.
+    if crate::path::canonicalize(&path_prefix).map(|c| c.as_str() == path_prefix) != Ok(true) {
+        return Err((
+            "route.path_prefix",
+            format!(
+                "{prefix:?} is not in canonical form (no '.' or '..' segments, no escapes of \
+                 letters, digits or -._~, no ';')"
+            ),
+        ));
+    }
+    if path_prefix.contains(';') {
+        return Err((
+            "route.path_prefix",
+            format!("{prefix:?} must not contain ';'"),
+        ));
+    }
     if host.is_none() && path_prefix == "/" && raw.strip_prefix {
         return Err((
             "route.strip_prefix",
@@ -365,22 +432,7 @@ fn upstream(raw: &str) -> Result<Upstream, String> {
 }
 
 fn permission(raw: RawPermission) -> Result<PermissionRule, (&'static str, String)> {
-    let methods = match raw.method {
-        RawMethods::One(m) if m.trim() == "*" => Methods::Any,
-        RawMethods::One(m) => Methods::Only(vec![m]),
-        RawMethods::Many(list) => Methods::Only(list),
-    };
-    if let Methods::Only(list) = &methods {
-        if list.is_empty() {
-            return Err(("method", "list at least one method, or \"*\"".to_owned()));
-        }
-        if let Some(bad) = list
-            .iter()
-            .find(|m| !is_token(m) || m.bytes().any(|b| b.is_ascii_lowercase()))
-        {
-            return Err(("method", format!("{bad:?} is not an uppercase HTTP method")));
-        }
-    }
+    let methods = methods(raw.method).map_err(|m| ("method", m))?;
     let path = PathPattern::parse(&raw.path).map_err(|m| ("path", m))?;
     if !is_permission_name(&raw.permission) {
         return Err((

@@ -19,12 +19,12 @@ mod respond;
 mod sql_ledger;
 mod upstream;
 
-use worker::{console_log, event, js_sys, web_sys, Context, Env};
+use worker::{console_log, event, js_sys, wasm_bindgen::JsCast, web_sys, Context, Env};
 
 use crate::config::Consistency;
-use crate::credential::{self, HeaderLookup};
+use crate::credential;
 use crate::policy::{self, Authorized, RequestFacts};
-use crate::{forward, route, Error};
+use crate::{forward, path, route, Error};
 
 /// What the request log line records. Never the key.
 #[derive(Default)]
@@ -36,31 +36,37 @@ struct Outcome {
     challenge: Option<(crate::config::Credential, String)>,
 }
 
-/// Read access to the incoming request's headers for the core.
-struct RequestHeaders<'a>(&'a web_sys::Headers);
-
-impl HeaderLookup for RequestHeaders<'_> {
-    fn header(&self, name: &str) -> Option<String> {
-        self.0.get(name).ok().flatten()
-    }
+/// Every request header, read across the JS boundary once: the core
+/// judges this list, and forwarding copies from it.
+fn collect_headers(headers: &web_sys::Headers) -> Vec<(String, String)> {
+    headers
+        .entries()
+        .into_iter()
+        .filter_map(|entry| {
+            let pair: js_sys::Array = entry.ok()?.dyn_into().ok()?;
+            Some((pair.get(0).as_string()?, pair.get(1).as_string()?))
+        })
+        .collect()
 }
 
 #[event(fetch)]
 async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<web_sys::Response> {
     let started = js_sys::Date::now();
     let method = req.method();
-    let url = url::Url::parse(&req.url()).ok();
+    let url = req.url();
+    let parts = path::split_url(&url);
+    let canonical = path::canonicalize(parts.path);
     let mut outcome = Outcome::default();
-    if let Some(url) = &url {
-        if let Some(answer) = management_path(&env, url) {
+    if let Ok(canonical) = &canonical {
+        if let Some(answer) = management_path(&env, parts.authority, canonical) {
             let (response, code) =
-                management::serve(&req, &method, &answer, url.query(), &env).await?;
+                management::serve(&req, &method, &answer, parts.query, &env).await?;
             console_log!(
                 "{}",
                 serde_json::json!({
                     "api": "management",
                     "method": method,
-                    "path": url.path(),
+                    "path": canonical.as_str(),
                     "outcome": code,
                     "status": response.status(),
                     "latency_ms": js_sys::Date::now() - started,
@@ -69,10 +75,14 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
             return Ok(response);
         }
     }
-    let result = match &url {
-        Some(url) => gateway(&req, url, &method, &env, &ctx, &mut outcome).await,
-        None => Err(Error::NoRoute),
+    let request = Incoming {
+        req: &req,
+        method: &method,
+        headers: collect_headers(&req.headers()),
+        authority: parts.authority,
+        query: parts.query,
     };
+    let result = gateway(&request, canonical.as_ref(), &env, &ctx, &mut outcome).await;
     let (response, code) = match result {
         Ok(response) => (Ok(response), "forwarded"),
         Err(error) => {
@@ -91,7 +101,7 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
             "key_id": outcome.key_id,
             "method": method,
             // Path only: a query string may carry client secrets.
-            "path": url.as_ref().map(url::Url::path),
+            "path": canonical.as_ref().map_or(parts.path, path::CanonicalPath::as_str),
             "outcome": code,
             "kv_reads": outcome.kv_reads,
             "usage_reported": outcome.usage_reported,
@@ -102,26 +112,49 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
     response
 }
 
-/// The management API's part of the path, when `url` is addressed to it.
-fn management_path(env: &Env, url: &url::Url) -> Option<String> {
+/// The management API's part of the path, when the request is addressed
+/// to it.
+fn management_path(env: &Env, authority: &str, path: &path::CanonicalPath) -> Option<String> {
     let gateway = isolate::gateway(env).ok()?;
     let api = gateway.config.management.as_ref()?;
-    api.path_within(url.host_str().unwrap_or_default(), url.path())
+    api.path_within(&path::canonical_host(authority), path.as_str())
         .map(str::to_owned)
 }
 
-/// The request flow: route, credential, lookup, policy, forward.
+/// The incoming request, as the gateway reads it.
+struct Incoming<'r> {
+    req: &'r web_sys::Request,
+    method: &'r str,
+    headers: Vec<(String, String)>,
+    authority: &'r str,
+    query: Option<&'r str>,
+}
+
+/// The request flow: refuse what no rule can judge, then route,
+/// credential, lookup, policy, forward.
 async fn gateway(
-    req: &web_sys::Request,
-    url: &url::Url,
-    method: &str,
+    request: &Incoming<'_>,
+    canonical: Result<&path::CanonicalPath, &path::PathError>,
     env: &Env,
     ctx: &Context,
     outcome: &mut Outcome,
 ) -> Result<web_sys::Response, Error> {
     let gateway = isolate::gateway(env)?;
     let config = &gateway.config;
-    let routed = route::select(config, url.host_str().unwrap_or_default(), url.path())?;
+    let method = request.method;
+    if policy::is_refused_method(method) {
+        return Err(Error::MethodNotAllowed {
+            allow: GATEWAY_METHODS,
+        });
+    }
+    if let Some(header) = forward::override_header(request.headers.iter().map(|(n, _)| n.as_str()))
+    {
+        return Err(Error::OverrideHeader {
+            header: header.to_owned(),
+        });
+    }
+    let canonical = canonical.map_err(|e| Error::MalformedPath { reason: e.reason() })?;
+    let routed = route::select(config, request.authority, canonical)?;
     let product = routed.product;
     outcome.product = Some(product.id.clone());
     outcome.challenge = Some((product.credential.clone(), product.name.clone()));
@@ -135,7 +168,7 @@ async fn gateway(
     let authorized: Authorized<'_> = match policy::admit_public(product, facts) {
         Some(public) => public,
         None => {
-            let key = credential::present(config, product, &RequestHeaders(&req.headers()))?;
+            let key = credential::present(config, product, request.headers.as_slice())?;
             let record = kv::lookup(env, config, &key.hash(), now_ms, &mut outcome.kv_reads)
                 .await?
                 .ok_or(Error::InvalidKey)?;
@@ -158,6 +191,9 @@ async fn gateway(
         }
     };
 
-    let plan = forward::plan(&authorized, url.query(), now, &gateway.secret);
-    upstream::send(config, req, &authorized, &plan).await
+    let plan = forward::plan(&authorized, request.query, now, &gateway.secret);
+    upstream::send(config, request.req, &request.headers, &authorized, &plan).await
 }
+
+/// The `Allow` value of a refusal for a method refused everywhere.
+const GATEWAY_METHODS: &str = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";

@@ -60,10 +60,10 @@ function track(child, name) {
   return { lines, stop, name };
 }
 
-/** Starts demo/origin.mjs on a free port. */
-export async function startOrigin() {
+/** Starts an origin script (default demo/origin.mjs) on a free port. */
+export async function startOrigin(script = "demo/origin.mjs") {
   const port = await freePort();
-  const child = spawn(process.execPath, [join(ROOT, "demo/origin.mjs"), String(port)], {
+  const child = spawn(process.execPath, [join(ROOT, script), String(port)], {
     env: { ...process.env, KEYGATE_ORIGIN_SECRET: SECRET },
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,

@@ -712,18 +712,24 @@ describe("bad input", () => {
   test("malformed account and key ids: 400 invalid_id", async () => {
     const account = "acct_in_ids";
     const k = await create(account, fai());
-    for (const bad of ["a".repeat(65), "bad%20id", "bad%2Fid", "caf%C3%A9"]) {
+    for (const bad of ["a".repeat(65), "bad%20id", "caf%C3%A9"]) {
       failed(await api("GET", keysOf(bad)), 400, "invalid_id", "account");
       failed(await api("POST", keysOf(bad), fai()), 400, "invalid_id", "account");
       failed(await api("GET", `/accounts/${bad}`), 400, "invalid_id", "account");
     }
+    // Paths with no canonical form are refused before any id is read.
+    for (const bad of ["bad%2Fid", "bad%00id", "bad%20"]) {
+      failed(await api("GET", keysOf(bad)), 400, "malformed_path", NO_FIELD);
+      failed(await api("GET", `/accounts/${bad}`), 400, "malformed_path", NO_FIELD);
+    }
     failed(await api("GET", keysOf("a".repeat(64))), 404, "account_not_found"); // 64 is fine
     failed(await api("GET", keysOf("Org-1_x.y:z")), 404, "account_not_found"); // every allowed character
     for (const bad of ["key_short", "key_" + "A".repeat(18), "key_" + "A".repeat(16) + "-", "kex_" + "A".repeat(17),
-      k.id + "%20"]) {
+      k.id + "%20x"]) {
       failed(await api("GET", keyOf(account, bad)), 400, "invalid_id", "id");
       failed(await api("DELETE", keyOf(account, bad)), 400, "invalid_id", "id");
     }
+    failed(await api("DELETE", keyOf(account, k.id + "%20")), 400, "malformed_path", NO_FIELD);
     assert.equal(keyView(ok(await api("GET", keyOf(account, k.id)), 200)).status, "active");
   });
 
