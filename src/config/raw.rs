@@ -38,6 +38,10 @@ pub(super) struct RawProduct {
     pub default_scopes: Option<Vec<String>>,
     pub key_limit: Option<u32>,
     pub consistency: Option<super::Consistency>,
+    // Origin signature (RFC 9421).
+    pub sign_body: Option<bool>,
+    pub max_signed_body: Option<u64>,
+    pub signature_ttl_seconds: Option<u32>,
 }
 
 #[derive(Deserialize)]
