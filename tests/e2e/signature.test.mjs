@@ -330,6 +330,50 @@ describe("per-product keys", () => {
   });
 });
 
+describe("the Python snippet (demo/verify.py)", () => {
+  // Needs `pip install http-message-signatures==3.0.0`; PYTHON picks the
+  // interpreter (default python3). Skipped when the package is missing.
+  const python = process.env.PYTHON ?? "python3";
+  let available = false;
+  try {
+    execFileSync(python, ["-c", "import http_message_signatures"], { stdio: "ignore" });
+    available = true;
+  } catch {}
+  const runPython = (request, products) =>
+    JSON.parse(
+      execFileSync(python, [join(ROOT, "demo/verify.py"), ...products], {
+        input: JSON.stringify(request),
+        env: { ...process.env, KEYGATE_ORIGIN_SECRET: SECRET },
+        encoding: "utf8",
+      }),
+    );
+
+  test("verifies what keygate forwards, and refuses a change", { skip: !available && `${python} lacks http_message_signatures` }, async () => {
+    const body = JSON.stringify({ amount: 7 });
+    const res = await send(gw.url + "/bodyforge/v1/pay", {
+      method: "POST",
+      headers: { "X-Bodyforge-Key": gw.keys.bf, "Content-Type": "application/json" },
+      body,
+    });
+    const seen = res.body;
+    assert.equal(seen.signature_valid, true, seen.signature_error);
+    const request = {
+      method: seen.method,
+      url: `http://${seen.headers.host}${seen.url}`,
+      headers: seen.headers,
+      body_base64: Buffer.from(body).toString("base64"),
+    };
+    assert.deepEqual(runPython(request, ["bodyforge"]), { ok: true, keyid: "bodyforge" });
+    const tampered = runPython({ ...request, body_base64: Buffer.from(body.replace("7", "9")).toString("base64") }, ["bodyforge"]);
+    assert.equal(tampered.ok, false);
+    assert.match(tampered.error, /Content-Digest/);
+    const otherOrigin = runPython(request, ["salesforge"]);
+    assert.equal(otherOrigin.ok, false, "an origin with only another product's key refuses");
+    const moved = runPython({ ...request, url: request.url.replace("/pay", "/refund") }, ["bodyforge"]);
+    assert.equal(moved.ok, false);
+  });
+});
+
 test("the request log carries the request id, never a signature", async () => {
   const seen = await through("/salesforge/health");
   await new Promise((r) => setTimeout(r, 300));
