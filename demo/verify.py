@@ -3,10 +3,6 @@ the independent `http-message-signatures` package (PyPI, 3.0.0). README.md
 ("Verifying requests at the origin") shows this file; the end-to-end tests
 run it on requests keygate forwarded (`python3 demo/verify.py < request.json`).
 """
-import base64
-import json
-import os
-import sys
 import time
 from types import SimpleNamespace
 
@@ -61,6 +57,11 @@ def verify_keygate(method, url, headers, body, keys, nonces):
 
 
 if __name__ == "__main__":
+    import base64
+    import json
+    import os
+    import sys
+
     # Reads {"method", "url", "headers": {name: value}, "body_base64"} on stdin.
     request = json.load(sys.stdin)
     secret = os.environ["KEYGATE_ORIGIN_SECRET"]
