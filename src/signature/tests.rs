@@ -93,6 +93,11 @@ fn readme_test_vector() {
 }
 
 #[test]
+fn product_keys_never_print() {
+    assert_eq!(format!("{:?}", key("salesforge")), "ProductKey([redacted])");
+}
+
+#[test]
 fn query_and_path_edges_follow_rfc_9421() {
     let base = |path, query| {
         let covered = Covered {
