@@ -44,6 +44,14 @@ pub fn expand(prk: &Hmac<Sha256>, info: &[u8], out: &mut [u8]) -> Result<(), &'s
     Ok(())
 }
 
+/// HKDF-Expand to exactly one block (32 bytes): `T(1)`. Cannot fail.
+pub fn expand_32(prk: &Hmac<Sha256>, info: &[u8]) -> [u8; HASH_LEN] {
+    let mut mac = prk.clone();
+    mac.update(info);
+    mac.update(&[1]);
+    mac.finalize().into_bytes().into()
+}
+
 /// HMAC-SHA256 keyed with `key`; HMAC takes keys of any length.
 pub(crate) fn keyed(key: &[u8]) -> Hmac<Sha256> {
     match <Hmac<Sha256> as Mac>::new_from_slice(key) {
@@ -84,6 +92,14 @@ mod tests {
             hex(&okm),
             "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d9d201395faa4b61a96c8"
         );
+    }
+
+    #[test]
+    fn one_block_is_the_first_32_bytes() {
+        let prk = extract(b"salt", b"ikm");
+        let mut okm = [0u8; 64];
+        expand(&prk, b"info", &mut okm).unwrap();
+        assert_eq!(expand_32(&prk, b"info").as_slice(), &okm[..32]);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::fmt;
 use hmac::Hmac;
 use sha2::Sha256;
 
-use super::hkdf::{expand, keyed, HASH_LEN};
+use super::hkdf::{expand_32, keyed, HASH_LEN};
 use crate::secret::{base64, OriginSecret};
 
 /// `HKDF-SHA256(KEYGATE_ORIGIN_SECRET, salt, info = product id)`, 32 bytes,
@@ -23,10 +23,7 @@ pub struct ProductKey {
 impl ProductKey {
     /// Derives `product_id`'s key from the origin secret.
     pub fn derive(secret: &OriginSecret, product_id: &str) -> Self {
-        let mut bytes = [0u8; HASH_LEN];
-        // 32 bytes is far below HKDF's limit, so this cannot fail.
-        let _ = expand(secret.prk(), product_id.as_bytes(), &mut bytes);
-        ProductKey::from_bytes(bytes)
+        ProductKey::from_bytes(expand_32(secret.prk(), product_id.as_bytes()))
     }
 
     /// A key given as raw bytes (an origin's copy).
