@@ -36,7 +36,7 @@ check-config:
 	cargo run -q -p keygate-cli -- check --config "$(CONFIG)"
 
 e2e: build
-	node --test --test-concurrency=1 tests/e2e/
+	PYTHON="$(CURDIR)/.tools/venv/bin/python" node --test --test-concurrency=1 tests/e2e/
 
 ## Benchmarks: the pure hot path (criterion), then latency through workerd.
 bench: build

@@ -1,7 +1,10 @@
 // A demo origin that echoes what it receives, as JSON.
 //
-// It also shows origin-side verification of Keygate-Signature (the same
-// lines README.md shows), reporting the result as `signature_valid`.
+// It verifies every request's RFC 9421 signature with demo/verify.mjs
+// (the same code README.md shows), reporting `signature_valid` and, when
+// it fails, `signature_error`. It serves every product, deriving each
+// product's key from KEYGATE_ORIGIN_SECRET; an origin that serves one
+// product should hold only that product's key (`keygate origin-key`).
 //
 // Usage: node demo/origin.mjs [port]   (KEYGATE_ORIGIN_SECRET from the env)
 //
@@ -10,26 +13,17 @@
 //   x-echo-header: name=value  add this response header
 //   x-echo-mode: body          stream the request body back instead of JSON
 import { createServer } from "node:http";
-import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { createHash } from "node:crypto";
+import { productKey, verifyKeygate } from "./verify.mjs";
 
 const port = Number(process.argv[2] ?? process.env.PORT ?? 8788);
 const secret = process.env.KEYGATE_ORIGIN_SECRET ?? "";
-
-// --- Origin-side verification (README: "Verifying requests at the origin") ---
-function verifyKeygate(req, secret, toleranceSeconds = 300) {
-  const sig = req.headers["keygate-signature"] ?? "";
-  const m = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(sig);
-  if (!m) return false;
-  const t = Number(m[1]);
-  if (Math.abs(Date.now() / 1000 - t) > toleranceSeconds) return false;
-  const h = (name) => req.headers[name] ?? "";
-  const signed = ["keygate-v1", m[1], req.method, req.url,
-    h("keygate-key-id"), h("keygate-account"), h("keygate-product"),
-    h("keygate-environment"), h("keygate-scopes")].join("\n");
-  const expected = createHmac("sha256", secret.trim()).update(signed).digest();
-  return timingSafeEqual(expected, Buffer.from(m[2], "hex"));
-}
-// --- end ---
+const keys = new Map();
+const keyFor = (product) => {
+  if (!keys.has(product)) keys.set(product, productKey(secret, product));
+  return keys.get(product);
+};
+const nonces = new Map();
 
 const server = createServer((req, res) => {
   const status = Number(req.headers["x-echo-status"] ?? 200);
@@ -43,20 +37,19 @@ const server = createServer((req, res) => {
     req.pipe(res);
     return;
   }
-  const hash = createHash("sha256");
-  let length = 0;
-  req.on("data", (chunk) => {
-    hash.update(chunk);
-    length += chunk.length;
-  });
-  req.on("end", () => {
+  const chunks = [];
+  req.on("data", (chunk) => chunks.push(chunk));
+  req.on("end", async () => {
+    const received = Buffer.concat(chunks);
+    const verdict = await verifyKeygate(req, received, { keyFor, nonces });
     const body = JSON.stringify({
       method: req.method,
       url: req.url,
       headers: req.headers,
-      body_length: length,
-      body_sha256: hash.digest("hex"),
-      signature_valid: verifyKeygate(req, secret),
+      body_length: received.length,
+      body_sha256: createHash("sha256").update(received).digest("hex"),
+      signature_valid: verdict.ok,
+      ...(verdict.ok ? {} : { signature_error: verdict.error }),
     });
     res.writeHead(status, { "content-type": "application/json" });
     res.end(body);

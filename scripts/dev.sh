@@ -31,7 +31,7 @@ secret="$(read_var KEYGATE_ORIGIN_SECRET)"
 
 "$cli" check --config "$config"
 
-# Demo origin: echoes what it receives and verifies Keygate-Signature.
+# Demo origin: echoes what it receives and verifies its RFC 9421 signature.
 KEYGATE_ORIGIN_SECRET="$secret" node demo/origin.mjs "$origin_port" &
 origin_pid=$!
 trap 'kill $origin_pid 2>/dev/null || true' EXIT

@@ -69,7 +69,19 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund </dev/null
 fi
 
-# 5. sanity: every override must exist, or worker-build silently falls back
+# 5. Python test tools (independent implementations the e2e tests check
+#    keygate against) in a venv of the project's own; skipped when current.
+venv="$KEYGATE_ROOT/.tools/venv"
+req="$KEYGATE_ROOT/scripts/requirements-test.txt"
+if [ ! -x "$venv/bin/python" ] || [ ! -f "$venv/.installed" ] || [ "$req" -nt "$venv/.installed" ]; then
+  command -v python3 >/dev/null || die "python3 not found"
+  log "creating $venv and installing $(basename "$req")"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$req" </dev/null
+  touch "$venv/.installed"
+fi
+
+# 6. sanity: every override must exist, or worker-build silently falls back
 #    to a download (which fails without GitHub access).
 for b in "$WASM_BINDGEN_BIN" "$ESBUILD_BIN" "$WASM_OPT_BIN"; do
   [ -x "$b" ] || die "missing executable $b"

@@ -1,7 +1,8 @@
 //! What to send the origin for an admitted request.
 //!
 //! Pure. [`plan`] takes an [`Authorized`], so only admitted requests can be
-//! planned, and it forwards exactly the method and path the policy checked.
+//! planned, and it forwards exactly the method and path the policy checked,
+//! signed for the origin with RFC 9421 ([`crate::signature`]).
 //! [`is_stripped`] names the headers that never reach the origin: the
 //! product's credential header, any product's key header that holds a
 //! keygate key, every client-sent `Keygate-*` header, `Host` and the
@@ -10,8 +11,8 @@
 use crate::config::Config;
 use crate::key::prefix_of;
 use crate::policy::Authorized;
-use crate::secret::OriginSecret;
-use crate::signature::Signed;
+use crate::signature::{expires_at, sign, Covered, Params, ProductKey, Unsignable};
+use crate::Error;
 
 /// Identity header names set by keygate.
 pub mod headers {
@@ -25,8 +26,16 @@ pub mod headers {
     pub const ENVIRONMENT: &str = "Keygate-Environment";
     /// Space-separated granted permissions.
     pub const SCOPES: &str = "Keygate-Scopes";
-    /// `t=<unix>,v1=<hex HMAC-SHA256>`; see [`crate::signature`].
-    pub const SIGNATURE: &str = "Keygate-Signature";
+    /// The signature's nonce: unique per forwarded request.
+    pub const REQUEST_ID: &str = "Keygate-Request-Id";
+    /// RFC 9421 signature parameters; see [`crate::signature`]. A client's
+    /// value is replaced.
+    pub const SIGNATURE_INPUT: &str = "Signature-Input";
+    /// RFC 9421 signature; a client's value is replaced.
+    pub const SIGNATURE: &str = "Signature";
+    /// RFC 9530 body digest: keygate's when the product signs bodies, else
+    /// a client's is removed.
+    pub const CONTENT_DIGEST: &str = "Content-Digest";
     /// Prefix reserved for keygate; client-sent headers with it are removed.
     pub const RESERVED_PREFIX: &str = "keygate-";
 }
@@ -41,6 +50,9 @@ pub struct ForwardPlan {
     pub method: String,
     /// Headers to set, after removing those [`is_stripped`] names.
     pub set_headers: Vec<(&'static str, String)>,
+    /// Client headers to remove as well: a `Content-Digest` keygate did not
+    /// compute. (`Signature` and `Signature-Input` are always replaced.)
+    pub drop_headers: &'static [&'static str],
 }
 
 /// Whether two header names are the same header: compared without regard
@@ -131,34 +143,49 @@ fn is_hop_by_hop(name: &str) -> bool {
     HOP.iter().any(|h| same_header(h, name))
 }
 
-/// Plans the upstream request. `query` is the raw query string without `?`;
-/// `now` is Unix seconds, used as the signature timestamp. The signature
-/// covers the path and query exactly as the origin receives them: the
-/// upstream's base path followed by the admitted path.
+/// Facts about the body the origin will receive, for the signature.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BodyFacts<'a> {
+    /// The `Content-Type` forwarded, if any.
+    pub content_type: Option<&'a str>,
+    /// The `Content-Length` the origin will receive, only when it is known
+    /// to be exactly this (a buffered body, or a streamed one whose framing
+    /// the runtime keeps).
+    pub content_length: Option<u64>,
+    /// `Content-Digest` of the buffered body, when the product signs bodies.
+    pub content_digest: Option<&'a str>,
+}
+
+/// What makes this request's signature unique: when, and its nonce.
+#[derive(Debug, Clone, Copy)]
+pub struct Stamp<'a> {
+    /// Unix seconds: the signature's `created`.
+    pub now: i64,
+    /// The nonce, also sent as `Keygate-Request-Id`. Hex from 16 random bytes.
+    pub request_id: &'a str,
+    /// The product's signing key.
+    pub key: &'a ProductKey,
+}
+
+/// Plans the upstream request. `query` is the raw query string without `?`.
+/// The RFC 9421 signature covers the method, the upstream's authority, the
+/// path and query exactly as the origin receives them (the upstream's base
+/// path followed by the admitted path), every identity header, and the
+/// body facts that are known. A `Content-Type` that cannot be signed is
+/// refused (`400 invalid_field`).
 pub fn plan(
     authorized: &Authorized<'_>,
     query: Option<&str>,
-    now: i64,
-    secret: &OriginSecret,
-) -> ForwardPlan {
+    body: &BodyFacts<'_>,
+    stamp: &Stamp<'_>,
+) -> Result<ForwardPlan, Error> {
     let product = authorized.product();
     let path = format!("{}{}", product.upstream.base_path, authorized.path());
     let path_and_query = match query {
         Some(q) if !q.is_empty() => format!("{path}?{q}"),
-        _ => path,
+        _ => path.clone(),
     };
     let identity = authorized.identity();
-    let scopes = identity.map(|i| i.scopes.join(" ")).unwrap_or_default();
-    let signed = Signed {
-        timestamp: now,
-        method: authorized.method(),
-        path_and_query: &path_and_query,
-        key_id: identity.map_or("", |i| i.key_id.as_str()),
-        account: identity.map_or("", |i| i.account.as_str()),
-        product: &product.id,
-        environment: identity.map_or("", |i| i.environment.as_str()),
-        scopes: &scopes,
-    };
     let mut set_headers = vec![(headers::PRODUCT, product.id.clone())];
     if let Some(identity) = identity {
         set_headers.extend([
@@ -168,15 +195,73 @@ pub fn plan(
                 headers::ENVIRONMENT,
                 identity.environment.as_str().to_owned(),
             ),
-            (headers::SCOPES, scopes.clone()),
+            (headers::SCOPES, identity.scopes.join(" ")),
         ]);
     }
-    set_headers.push((headers::SIGNATURE, signed.sign(secret)));
-    ForwardPlan {
+    set_headers.push((headers::REQUEST_ID, stamp.request_id.to_owned()));
+    if let Some(digest) = body.content_digest {
+        set_headers.push((headers::CONTENT_DIGEST, digest.to_owned()));
+    }
+
+    let length = body.content_length.map(|n| n.to_string());
+    let lowercase: Vec<String> = set_headers
+        .iter()
+        .map(|(n, _)| n.to_ascii_lowercase())
+        .collect();
+    let mut fields: Vec<(&str, &str)> = lowercase
+        .iter()
+        .zip(&set_headers)
+        .map(|(n, (_, v))| (n.as_str(), v.as_str()))
+        .collect();
+    if let Some(length) = &length {
+        fields.push(("content-length", length));
+    }
+    if let Some(content_type) = body.content_type {
+        fields.push(("content-type", content_type));
+    }
+    let authority = product
+        .upstream
+        .origin
+        .split_once("://")
+        .map_or(product.upstream.origin.as_str(), |(_, a)| a);
+    let covered = Covered {
+        method: authorized.method(),
+        authority,
+        path: &path,
+        query,
+        fields,
+    };
+    let params = Params {
+        created: stamp.now,
+        expires: expires_at(stamp.now, product.signing.ttl_seconds),
+        nonce: stamp.request_id,
+        keyid: &product.id,
+    };
+    let signed = sign(stamp.key, &covered, &params).map_err(|Unsignable(field)| {
+        if field == "content-type" {
+            Error::InvalidField {
+                field: "Content-Type".to_owned(),
+                reason: "must be visible ASCII for keygate to sign it; remove other characters"
+                    .to_owned(),
+            }
+        } else {
+            // Identity values are checked when a record is read, so this
+            // is a storage fault; never forward unsigned.
+            Error::StorageUnavailable
+        }
+    })?;
+    set_headers.push((headers::SIGNATURE_INPUT, signed.input));
+    set_headers.push((headers::SIGNATURE, signed.signature));
+    Ok(ForwardPlan {
         url: format!("{}{path_and_query}", product.upstream.origin),
         method: authorized.method().to_owned(),
         set_headers,
-    }
+        drop_headers: if body.content_digest.is_some() {
+            &[]
+        } else {
+            &[headers::CONTENT_DIGEST]
+        },
+    })
 }
 
 #[cfg(test)]

@@ -4,7 +4,8 @@ use crate::key::{mint, Environment};
 use crate::policy::tests::admit_any;
 use crate::policy::{admit_public, authorize, RequestFacts};
 use crate::record::KeyRecord;
-use crate::signature::{tests::SECRET, verify};
+use crate::signature::tests::{key, NONCE};
+use crate::signature::{content_digest, verify, ProductKey, Received, VerifyError};
 
 const NOW: i64 = 1_795_416_000;
 
@@ -26,41 +27,109 @@ fn record() -> KeyRecord {
     }
 }
 
+fn stamp(key: &ProductKey) -> Stamp<'_> {
+    Stamp {
+        now: NOW,
+        request_id: NONCE,
+        key,
+    }
+}
+
+fn header<'p>(plan: &'p ForwardPlan, name: &str) -> Option<&'p str> {
+    plan.set_headers
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// Checks `plan` the way an origin does: with the product's key, on what
+/// it receives (the planned headers plus `extra` client headers).
+fn origin_verifies(
+    plan: &ForwardPlan,
+    product: &str,
+    extra: &[(&str, &str)],
+    body: &[u8],
+) -> Result<(), VerifyError> {
+    let url = url::Url::parse(&plan.url).unwrap();
+    let authority = match url.port() {
+        Some(port) => format!("{}:{port}", url.host_str().unwrap()),
+        None => url.host_str().unwrap().to_owned(),
+    };
+    let mut headers: Vec<(&str, &str)> = plan
+        .set_headers
+        .iter()
+        .map(|(n, v)| (*n, v.as_str()))
+        .collect();
+    headers.extend_from_slice(extra);
+    let received = Received {
+        method: &plan.method,
+        authority: &authority,
+        path: url.path(),
+        query: url.query(),
+        headers: &headers,
+        body,
+    };
+    verify(&key(product), product, &received, NOW + 1, 5).map(drop)
+}
+
 #[test]
 fn plan_signs_identity_and_keeps_method_path_query() {
     let config = demo_config();
     let product = config.product("salesforge").unwrap();
-    let key = mint("sf", Environment::Live, &[0; 32]).unwrap().key;
+    let key_value = mint("sf", Environment::Live, &[0; 32]).unwrap().key;
     let facts = RequestFacts {
         method: "POST",
         path: "/v1/leads",
     };
-    let authorized = authorize(product, &key, &record(), facts, NOW).unwrap();
-    let secret = OriginSecret::new(SECRET).unwrap();
-    let plan = plan(&authorized, Some("page=2"), NOW, &secret);
+    let authorized = authorize(product, &key_value, &record(), facts, NOW).unwrap();
+    let body = BodyFacts {
+        content_type: Some("application/json"),
+        content_length: Some(14),
+        content_digest: None,
+    };
+    let sk = key("salesforge");
+    let plan = plan(&authorized, Some("page=2"), &body, &stamp(&sk)).unwrap();
     assert_eq!(plan.url, "http://127.0.0.1:8788/v1/leads?page=2");
     assert_eq!(plan.method, "POST");
-    let header = |name| {
-        plan.set_headers
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| v.as_str())
-            .unwrap()
-    };
-    assert_eq!(header(headers::KEY_ID), "key_demo1");
-    assert_eq!(header(headers::ACCOUNT), "acct_demo");
-    assert_eq!(header(headers::PRODUCT), "salesforge");
-    assert_eq!(header(headers::ENVIRONMENT), "live");
-    assert_eq!(header(headers::SCOPES), "read write");
-    // The same vector as signature_tests: the plan signs what it forwards.
+    let h = |name| header(&plan, name).unwrap();
+    assert_eq!(h(headers::KEY_ID), "key_demo1");
+    assert_eq!(h(headers::ACCOUNT), "acct_demo");
+    assert_eq!(h(headers::PRODUCT), "salesforge");
+    assert_eq!(h(headers::ENVIRONMENT), "live");
+    assert_eq!(h(headers::SCOPES), "read write");
+    assert_eq!(h(headers::REQUEST_ID), NONCE);
+    assert_eq!(header(&plan, headers::CONTENT_DIGEST), None);
+    assert_eq!(plan.drop_headers, &[headers::CONTENT_DIGEST]);
     assert_eq!(
-        header(headers::SIGNATURE),
-        "t=1795416000,v1=8bf4a6652cea709d82e413c1a8dd1cd769c78bd3b567ccb5c8d1280cc9f2e499"
+        h(headers::SIGNATURE_INPUT),
+        "keygate=(\"@method\" \"@authority\" \"@path\" \"@query\" \"keygate-product\" \
+         \"keygate-key-id\" \"keygate-account\" \"keygate-environment\" \"keygate-scopes\" \
+         \"keygate-request-id\" \"content-length\" \"content-type\");created=1795416000;\
+         expires=1795416300;nonce=\"0123456789abcdef0123456789abcdef\";keyid=\"salesforge\";\
+         alg=\"hmac-sha256\""
+    );
+    let extra = [
+        ("content-length", "14"),
+        ("content-type", "application/json"),
+    ];
+    assert_eq!(origin_verifies(&plan, "salesforge", &extra, b""), Ok(()));
+    // Another product's key cannot verify it, nor can the body framing change.
+    assert_eq!(
+        origin_verifies(&plan, "mailforge", &extra, b""),
+        Err(VerifyError::WrongKey)
+    );
+    let longer = [
+        ("content-length", "15"),
+        ("content-type", "application/json"),
+    ];
+    assert_eq!(
+        origin_verifies(&plan, "salesforge", &longer, b""),
+        Err(VerifyError::Mismatch)
     );
 }
 
 #[test]
-fn public_plan_signs_without_identity() {
+fn public_plan_signs_product_and_request_id_only() {
     let config = demo_config();
     let product = config.product("mailforge").unwrap();
     let facts = RequestFacts {
@@ -77,47 +146,96 @@ fn public_plan_signs_without_identity() {
         },
     )
     .unwrap();
-    let secret = OriginSecret::new(SECRET).unwrap();
-    let plan = plan(&public, None, NOW, &secret);
+    let sk = key("salesforge");
+    let plan = plan(&public, None, &BodyFacts::default(), &stamp(&sk)).unwrap();
     assert_eq!(plan.url, "http://127.0.0.1:8788/health");
     let names: Vec<&str> = plan.set_headers.iter().map(|(n, _)| *n).collect();
-    assert_eq!(names, vec![headers::PRODUCT, headers::SIGNATURE]);
-    let signed = crate::signature::Signed {
-        timestamp: 0,
-        method: "GET",
-        path_and_query: "/health",
-        key_id: "",
-        account: "",
-        product: "salesforge",
-        environment: "",
-        scopes: "",
-    };
     assert_eq!(
-        verify(&secret, &plan.set_headers[1].1, signed, NOW, 300),
-        Ok(())
+        names,
+        vec![
+            headers::PRODUCT,
+            headers::REQUEST_ID,
+            headers::SIGNATURE_INPUT,
+            headers::SIGNATURE
+        ]
+    );
+    assert!(header(&plan, headers::SIGNATURE_INPUT)
+        .unwrap()
+        .starts_with("keygate=(\"@method\" \"@authority\" \"@path\" \"@query\" \"keygate-product\" \"keygate-request-id\");"));
+    assert_eq!(origin_verifies(&plan, "salesforge", &[], b""), Ok(()));
+    // A replay that adds identity headers is refused: they are not covered.
+    assert_eq!(
+        origin_verifies(
+            &plan,
+            "salesforge",
+            &[("Keygate-Account", "acct_victim")],
+            b""
+        ),
+        Err(VerifyError::NotCovered)
     );
 }
 
 #[test]
-fn upstream_base_path_is_forwarded_and_signed() {
+fn upstream_base_path_and_authority_are_signed() {
     let config = demo_config();
     let mf = config.product("mailforge").unwrap();
     let public = crate::policy::tests::admit_any(mf, "GET", "/v1/send");
-    let secret = OriginSecret::new(SECRET).unwrap();
-    let plan = plan(&public, Some("a=1"), NOW, &secret);
+    let sk = key("mailforge");
+    let plan = plan(&public, Some("a=1"), &BodyFacts::default(), &stamp(&sk)).unwrap();
     assert_eq!(plan.url, "http://127.0.0.1:8788/mail/v1/send?a=1");
-    let signed = crate::signature::Signed {
-        timestamp: 0,
-        method: "GET",
-        path_and_query: "/mail/v1/send?a=1",
-        key_id: "",
-        account: "",
-        product: "mailforge",
-        environment: "",
-        scopes: "",
+    assert_eq!(origin_verifies(&plan, "mailforge", &[], b""), Ok(()));
+    // https on its default port: the authority has no port.
+    let fai = config.product("forgeai").unwrap();
+    let public = crate::policy::tests::admit_any(fai, "GET", "/status/x");
+    let sk = key("forgeai");
+    let https = super::plan(&public, Some(""), &BodyFacts::default(), &stamp(&sk)).unwrap();
+    assert_eq!(https.url, "https://origin.forge.ai/status/x");
+    assert!(header(&https, headers::SIGNATURE_INPUT).is_some());
+    assert_eq!(origin_verifies(&https, "forgeai", &[], b""), Ok(()));
+}
+
+#[test]
+fn signed_body_carries_keygate_digest() {
+    let config = demo_config();
+    let mf = config.product("mailforge").unwrap();
+    let admitted = crate::policy::tests::admit_any(mf, "POST", "/v1/send");
+    let body = br#"{"name":"Ada"}"#;
+    let digest = content_digest(body);
+    let facts = BodyFacts {
+        content_type: None,
+        content_length: Some(14),
+        content_digest: Some(&digest),
     };
-    let signature = &plan.set_headers.last().unwrap().1;
-    assert_eq!(verify(&secret, signature, signed, NOW, 300), Ok(()));
+    let sk = key("mailforge");
+    let plan = plan(&admitted, None, &facts, &stamp(&sk)).unwrap();
+    assert_eq!(
+        header(&plan, headers::CONTENT_DIGEST),
+        Some(digest.as_str())
+    );
+    assert!(plan.drop_headers.is_empty());
+    let framing = [("content-length", "14")];
+    assert_eq!(origin_verifies(&plan, "mailforge", &framing, body), Ok(()));
+    assert_eq!(
+        origin_verifies(&plan, "mailforge", &framing, br#"{"name":"Eve"}"#),
+        Err(VerifyError::DigestMismatch)
+    );
+}
+
+#[test]
+fn an_unsignable_content_type_is_refused() {
+    let config = demo_config();
+    let mf = config.product("mailforge").unwrap();
+    let admitted = crate::policy::tests::admit_any(mf, "POST", "/v1/send");
+    let sk = key("mailforge");
+    for bad in ["text/plain; charset=\u{e9}", "a\r\nKeygate-Account: x"] {
+        let facts = BodyFacts {
+            content_type: Some(bad),
+            ..BodyFacts::default()
+        };
+        let err = plan(&admitted, None, &facts, &stamp(&sk)).unwrap_err();
+        assert_eq!(err.code(), "invalid_field", "{bad:?}");
+        assert_eq!(err.status(), 400);
+    }
 }
 
 #[test]

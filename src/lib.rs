@@ -32,8 +32,14 @@
 //! * Clients are untrusted: any header, path or key they send may be hostile.
 //!   Client-sent `Keygate-*` headers and the credential header are removed
 //!   before forwarding, and refusals never echo the key.
-//! * The origin trusts only requests whose `Keygate-Signature` verifies with
-//!   the shared origin secret, so traffic that bypasses keygate is rejected.
+//! * Origins trust only requests whose RFC 9421 signature (`Signature`,
+//!   `Signature-Input`) verifies with their product's key, derived from the
+//!   origin secret with HKDF per product, so an origin cannot forge for
+//!   another product and traffic that bypasses keygate is rejected. The
+//!   signature covers method, authority, path, query, every identity header,
+//!   the request id (its nonce) and the body framing; the body itself only
+//!   with `sign_body`. A replay is valid until `expires` unless the origin
+//!   refuses a seen nonce.
 //! * Storage or configuration faults fail closed: keygate refuses and never
 //!   forwards.
 //! * The management API trusts only the admin token, compared in constant

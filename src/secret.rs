@@ -7,9 +7,11 @@
 
 use std::fmt;
 
-use hmac::{Hmac, Mac};
+use hmac::Hmac;
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
+
+use crate::signature::hkdf;
 
 /// An API key as presented by a client. Not yet known to be well formed.
 #[derive(Clone)]
@@ -49,8 +51,9 @@ impl Eq for ApiKey {}
 /// Shortest origin secret accepted, in bytes.
 pub const MIN_ORIGIN_SECRET_LEN: usize = 32;
 
-/// The secret shared with origins, used to sign identity headers. It holds
-/// only the keyed HMAC state, never the secret text.
+/// The master secret from which each product's origin signing key is
+/// derived (HKDF-SHA256, see [`crate::signature::hkdf`]). It holds only the
+/// HKDF pseudorandom key as a keyed HMAC state, never the secret text.
 #[derive(Clone)]
 pub struct OriginSecret(Hmac<Sha256>);
 
@@ -62,14 +65,12 @@ impl OriginSecret {
         if trimmed.len() < MIN_ORIGIN_SECRET_LEN {
             return Err("KEYGATE_ORIGIN_SECRET must be at least 32 characters long");
         }
-        <Hmac<Sha256> as Mac>::new_from_slice(trimmed.as_bytes())
-            .map(OriginSecret)
-            .map_err(|_| "KEYGATE_ORIGIN_SECRET cannot key HMAC-SHA256")
+        Ok(OriginSecret(hkdf::extract(hkdf::SALT, trimmed.as_bytes())))
     }
 
-    /// A fresh HMAC-SHA256 keyed with the secret.
-    pub fn mac(&self) -> Hmac<Sha256> {
-        self.0.clone()
+    /// The HKDF pseudorandom key, as an HMAC state keyed with it.
+    pub(crate) fn prk(&self) -> &Hmac<Sha256> {
+        &self.0
     }
 }
 
@@ -142,7 +143,7 @@ impl fmt::Debug for WebhookSecret {
 }
 
 /// Standard base64 with padding (RFC 4648 section 4).
-fn base64(bytes: &[u8]) -> String {
+pub(crate) fn base64(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {

@@ -9,7 +9,7 @@ use keygate::pattern::PathPattern;
 use keygate::record::KeyRecord;
 use keygate::route::select;
 use keygate::secret::{ApiKey, OriginSecret};
-use keygate::signature::{verify, Signed};
+use keygate::signature::{verify, ProductKey, Received};
 use proptest::prelude::*;
 
 const CONFIG: &str = r#"{ "products": [
@@ -100,14 +100,24 @@ proptest! {
 
     #[test]
     fn signature_verification_never_panics(
-        header in prop_oneof![".{0,100}", "t=-?[0-9]{1,19},v1=[0-9a-f]{0,64}"],
+        input in prop_oneof![
+            ".{0,120}",
+            r#"keygate=\(("[a-z@-]{0,12}" ?){0,4}\)(;[a-z]{1,7}=(-?[0-9]{1,20}|"[ -~]{0,10}"))*"#,
+        ],
+        signature in prop_oneof![".{0,60}", "keygate=:[A-Za-z0-9+/=]{0,50}:"],
         now in any::<i64>(),
+        skew in any::<u32>(),
     ) {
         let secret = OriginSecret::new("property-test-secret-0123456789abcdef").unwrap();
-        let signed = Signed {
-            timestamp: 0, method: "GET", path_and_query: "/", key_id: "", account: "",
-            product: "p", environment: "", scopes: "",
+        let key = ProductKey::derive(&secret, "p");
+        let headers = [
+            ("Signature-Input", input.as_str()),
+            ("Signature", signature.as_str()),
+            ("Keygate-Request-Id", "n"),
+        ];
+        let received = Received {
+            method: "GET", authority: "h", path: "/", query: None, headers: &headers, body: b"",
         };
-        let _ = verify(&secret, &header, signed, now, 300);
+        let _ = verify(&key, "p", &received, now, skew);
     }
 }

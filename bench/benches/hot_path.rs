@@ -8,12 +8,13 @@ use std::hint::black_box;
 use criterion::{criterion_group, criterion_main, Criterion};
 use keygate::config::Config;
 use keygate::credential::present;
-use keygate::forward::plan;
+use keygate::forward::{plan, BodyFacts, Stamp};
 use keygate::key::{mint, Environment};
 use keygate::policy::{authorize, RequestFacts};
 use keygate::record::KeyRecord;
 use keygate::route::select;
 use keygate::secret::OriginSecret;
+use keygate::signature::ProductKey;
 
 const CONFIG: &str = r#"{ "products": [
   { "id": "salesforge", "name": "Salesforge", "prefix": "sf",
@@ -55,6 +56,17 @@ fn record() -> KeyRecord {
 fn hot_path(c: &mut Criterion) {
     let config = Config::from_json(CONFIG).expect("bench config");
     let secret = OriginSecret::new("bench-origin-secret-0123456789abcdef").expect("secret");
+    let signing_key = ProductKey::derive(&secret, "forgeai");
+    let stamp = Stamp {
+        now: 1_795_416_000,
+        request_id: "0123456789abcdef0123456789abcdef",
+        key: &signing_key,
+    };
+    let body = BodyFacts {
+        content_type: Some("application/json"),
+        content_length: Some(42),
+        content_digest: None,
+    };
     let key = mint("fai", Environment::Live, &[42; 32]).expect("mint").key;
     let bearer = format!("Bearer {}", key.key().expose());
     let valid: Vec<(&str, &str)> = vec![("Authorization", bearer.as_str())];
@@ -85,7 +97,7 @@ fn hot_path(c: &mut Criterion) {
         };
         b.iter(|| {
             let ok = authorize(product, &key, &record, facts, now).expect("authorized");
-            black_box(plan(&ok, Some("stream=true"), now, &secret))
+            black_box(plan(&ok, Some("stream=true"), &body, &stamp))
         })
     });
     c.bench_function("admit_valid_key", |b| {
@@ -103,7 +115,7 @@ fn hot_path(c: &mut Criterion) {
                 path: &routed.product_path,
             };
             let ok = authorize(routed.product, &key, &record, facts, now).expect("authorized");
-            black_box(plan(&ok, None, now, &secret))
+            black_box(plan(&ok, None, &body, &stamp))
         })
     });
 }

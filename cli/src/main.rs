@@ -8,21 +8,29 @@
 //!   record to a `wrangler kv bulk put` file, bypassing the accounts'
 //!   Durable Objects (which own real keys; create those through the
 //!   management API). The key itself is never written anywhere.
+//! * `keygate origin-key --product ID` prints that product's origin signing
+//!   key (base64), derived from `KEYGATE_ORIGIN_SECRET` in the environment
+//!   (never a flag, so it stays out of shell history), so that each origin
+//!   gets only its own product's key.
 
 use std::fmt::Write as _;
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use keygate::config::{Config, CONFIG_VAR};
+use keygate::config::{Config, CONFIG_VAR, ORIGIN_SECRET_VAR};
 use keygate::key::{key_id, mint, scan_regex, Environment, KEY_ID_BYTES, RANDOM_BYTES};
 use keygate::record::{is_header_safe_id, KeyRecord, RECORD_VERSION};
+use keygate::secret::OriginSecret;
+use keygate::signature::ProductKey;
 
 const USAGE: &str = "\
 usage:
   keygate check [--config wrangler.toml] [--json]
   keygate mint --product ID --account ID [--name NAME] [--environment live|test]
                [--scopes a,b] [--expires-at UNIX | --expires-in SECONDS]
-               [--revoked-at UNIX] [--config wrangler.toml] [--kv-bulk FILE] [--quiet]";
+               [--revoked-at UNIX] [--config wrangler.toml] [--kv-bulk FILE] [--quiet]
+  keygate origin-key --product ID [--config wrangler.toml]
+               (reads KEYGATE_ORIGIN_SECRET from the environment)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -33,6 +41,7 @@ fn main() -> ExitCode {
                 print_minted(&key, &record);
             }
         }),
+        Some("origin-key") => origin_key(&Options::parse(&args[1..])),
         _ => Err(USAGE.to_owned()),
     };
     match result {
@@ -141,6 +150,21 @@ fn check(options: &Result<Options, String>) -> Result<(), String> {
         println!("{:<16} scan: {}", "", scan_regex(Some(&product.prefix)));
     }
     println!("config OK: {} products", config.products.len());
+    Ok(())
+}
+
+/// Prints the product's origin signing key, base64.
+fn origin_key(options: &Result<Options, String>) -> Result<(), String> {
+    let options = options.as_ref().map_err(Clone::clone)?;
+    let config = load_config(options)?;
+    let product_id = options.require("product")?;
+    let product = config
+        .product(product_id)
+        .ok_or_else(|| format!("no product {product_id:?} in the config"))?;
+    let raw = std::env::var(ORIGIN_SECRET_VAR)
+        .map_err(|_| format!("set {ORIGIN_SECRET_VAR} in the environment (not as a flag)"))?;
+    let secret = OriginSecret::new(&raw).map_err(str::to_owned)?;
+    println!("{}", ProductKey::derive(&secret, &product.id).to_base64());
     Ok(())
 }
 

@@ -38,6 +38,13 @@ pub const DEFAULT_KEY_LIMIT: u32 = 10;
 /// Largest `key_limit` accepted.
 pub const MAX_KEY_LIMIT: u32 = 1_000;
 
+/// Default `max_signed_body`: 1 MiB.
+pub const DEFAULT_MAX_SIGNED_BODY: u64 = 1 << 20;
+/// Largest `max_signed_body` accepted: 32 MiB.
+pub const MAX_MAX_SIGNED_BODY: u64 = 32 << 20;
+/// Shortest and longest `signature_ttl_seconds` accepted.
+pub const SIGNATURE_TTL_RANGE: std::ops::RangeInclusive<u32> = 10..=3600;
+
 /// Default seconds a key record stays in an isolate's memory.
 pub const DEFAULT_CACHE_TTL_SECONDS: u32 = 10;
 /// Longest isolate cache allowed, in seconds.
@@ -147,6 +154,20 @@ pub struct Product {
     /// (`origin_cache = true`). Off by default: responses are fetched with
     /// `cache: "no-store"`, so no response is ever shared between keys.
     pub origin_cache: bool,
+    /// How requests to the origin are signed.
+    pub signing: Signing,
+}
+
+/// How a product's forwarded requests are signed (RFC 9421).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Signing {
+    /// Read the body (up to `max_signed_body`) and sign its
+    /// `Content-Digest`; otherwise the body streams unsigned.
+    pub sign_body: bool,
+    /// Largest body, in bytes, read when `sign_body` is on.
+    pub max_signed_body: u64,
+    /// `expires - created`, in seconds.
+    pub ttl_seconds: u32,
 }
 
 /// Where a product's key is read.

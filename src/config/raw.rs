@@ -41,6 +41,10 @@ pub(super) struct RawProduct {
     pub path_case: Option<super::PathCase>,
     pub allow_path_params: Option<bool>,
     pub origin_cache: Option<bool>,
+    // Origin signature (RFC 9421).
+    pub sign_body: Option<bool>,
+    pub max_signed_body: Option<u64>,
+    pub signature_ttl_seconds: Option<u32>,
 }
 
 /// A public path: `"/health"`, or `{ path = "/hooks/in", methods = ["POST"] }`.

@@ -335,3 +335,76 @@ fn default_permission_by_method() {
         assert_eq!(default_permission(m), "write");
     }
 }
+
+#[test]
+fn signing_defaults_and_bounds() {
+    let config = demo_config();
+    let sf = config.product("salesforge").unwrap();
+    assert_eq!(
+        sf.signing,
+        Signing {
+            sign_body: false,
+            max_signed_body: 1 << 20,
+            ttl_seconds: 300
+        }
+    );
+    let with = |fields: &str| {
+        Config::from_json(&DEMO_JSON.replacen(
+            r#""key_limit": 3,"#,
+            &format!(r#""key_limit": 3, {fields},"#),
+            1,
+        ))
+    };
+    let fai =
+        with(r#""sign_body": true, "max_signed_body": 10, "signature_ttl_seconds": 10"#).unwrap();
+    assert_eq!(
+        fai.product("forgeai").unwrap().signing,
+        Signing {
+            sign_body: true,
+            max_signed_body: 10,
+            ttl_seconds: 10
+        }
+    );
+    assert!(with(r#""sign_body": true, "max_signed_body": 33554432"#).is_ok());
+    for (fields, field, message) in [
+        (
+            r#""max_signed_body": 10"#,
+            "max_signed_body",
+            "only with sign_body",
+        ),
+        (
+            r#""sign_body": true, "max_signed_body": 0"#,
+            "max_signed_body",
+            "1 to",
+        ),
+        (
+            r#""sign_body": true, "max_signed_body": 33554433"#,
+            "max_signed_body",
+            "32 MiB",
+        ),
+        (
+            r#""signature_ttl_seconds": 9"#,
+            "signature_ttl_seconds",
+            "10 to 3600",
+        ),
+        (
+            r#""signature_ttl_seconds": 3601"#,
+            "signature_ttl_seconds",
+            "10 to 3600",
+        ),
+        (
+            r#""signature_ttl_seconds": -1"#,
+            "signature_ttl_seconds",
+            "invalid value",
+        ),
+        (r#""sign_body": "yes""#, "sign_body", "invalid type"),
+    ] {
+        let err = with(fields).unwrap_err();
+        assert_eq!(
+            err.field,
+            format!("products[forgeai].{field}"),
+            "{fields}: {err}"
+        );
+        assert!(err.message.contains(message), "{fields}: {err}");
+    }
+}

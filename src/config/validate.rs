@@ -8,12 +8,14 @@ use super::raw::{
 };
 use super::{
     Config, ConfigError, Credential, Management, Methods, PathCase, PermissionRule, Product,
-    PublicPath, Route, Upstream, DEFAULT_CACHE_TTL_SECONDS, DEFAULT_KEY_LIMIT,
-    DEFAULT_KV_CACHE_TTL_SECONDS, DEFAULT_MANAGEMENT_PREFIX, MAX_CACHE_TTL_SECONDS, MAX_KEY_LIMIT,
-    MAX_KV_CACHE_TTL_SECONDS,
+    PublicPath, Route, Signing, Upstream, DEFAULT_CACHE_TTL_SECONDS, DEFAULT_KEY_LIMIT,
+    DEFAULT_KV_CACHE_TTL_SECONDS, DEFAULT_MANAGEMENT_PREFIX, DEFAULT_MAX_SIGNED_BODY,
+    MAX_CACHE_TTL_SECONDS, MAX_KEY_LIMIT, MAX_KV_CACHE_TTL_SECONDS, MAX_MAX_SIGNED_BODY,
+    SIGNATURE_TTL_RANGE,
 };
 use crate::key::is_valid_prefix;
 use crate::pattern::{Matching, PathPattern};
+use crate::signature::DEFAULT_TTL_SECONDS;
 
 /// Permissions every product has: the defaults for reads and writes.
 pub(crate) const READ: &str = "read";
@@ -246,6 +248,13 @@ fn product(index: usize, raw: RawProduct) -> Result<Product, ConfigError> {
         ));
     }
 
+    let signing = signing(
+        raw.sign_body,
+        raw.max_signed_body,
+        raw.signature_ttl_seconds,
+    )
+    .map_err(|(f, m)| ConfigError::new(at(f), m))?;
+
     Ok(Product {
         id: raw.id,
         name: name.to_owned(),
@@ -264,6 +273,44 @@ fn product(index: usize, raw: RawProduct) -> Result<Product, ConfigError> {
             path_params: raw.allow_path_params.unwrap_or(false),
         },
         origin_cache: raw.origin_cache.unwrap_or(false),
+        signing,
+    })
+}
+
+fn signing(
+    sign_body: Option<bool>,
+    max_signed_body: Option<u64>,
+    ttl: Option<u32>,
+) -> Result<Signing, (&'static str, String)> {
+    let sign_body = sign_body.unwrap_or(false);
+    if max_signed_body.is_some() && !sign_body {
+        return Err((
+            "max_signed_body",
+            "applies only with sign_body = true; remove it or turn sign_body on".to_owned(),
+        ));
+    }
+    let max_signed_body = max_signed_body.unwrap_or(DEFAULT_MAX_SIGNED_BODY);
+    if !(1..=MAX_MAX_SIGNED_BODY).contains(&max_signed_body) {
+        return Err((
+            "max_signed_body",
+            format!("must be 1 to {MAX_MAX_SIGNED_BODY} bytes (32 MiB)"),
+        ));
+    }
+    let ttl_seconds = ttl.unwrap_or(DEFAULT_TTL_SECONDS);
+    if !SIGNATURE_TTL_RANGE.contains(&ttl_seconds) {
+        return Err((
+            "signature_ttl_seconds",
+            format!(
+                "must be {} to {} seconds",
+                SIGNATURE_TTL_RANGE.start(),
+                SIGNATURE_TTL_RANGE.end()
+            ),
+        ));
+    }
+    Ok(Signing {
+        sign_body,
+        max_signed_body,
+        ttl_seconds,
     })
 }
 

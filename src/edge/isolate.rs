@@ -1,5 +1,6 @@
-//! Per-isolate state: the validated configuration and origin secret (loaded
-//! once), the key-record cache and the usage throttle.
+//! Per-isolate state: the validated configuration and each product's
+//! origin signing key (derived once), the key-record cache and the usage
+//! throttle.
 //!
 //! Invariant: the configuration is validated at most once per isolate; a
 //! failure is kept, and every request is refused with `misconfigured` until
@@ -14,12 +15,24 @@ use crate::cache::{TtlCache, UsageThrottle};
 use crate::config::{Config, ADMIN_TOKEN_VAR, CONFIG_VAR, DEV_VAR, ORIGIN_SECRET_VAR};
 use crate::record::KeyRecord;
 use crate::secret::{AdminToken, OriginSecret};
+use crate::signature::ProductKey;
 use crate::Error;
 
 /// What a request needs from configuration.
 pub(super) struct Gateway {
     pub config: Config,
-    pub secret: OriginSecret,
+    /// Each product's signing key, by product id, derived once per isolate.
+    keys: Vec<(String, ProductKey)>,
+}
+
+impl Gateway {
+    /// `product`'s origin signing key.
+    pub fn key(&self, product: &str) -> Option<&ProductKey> {
+        self.keys
+            .iter()
+            .find(|(id, _)| id == product)
+            .map(|(_, key)| key)
+    }
 }
 
 thread_local! {
@@ -97,7 +110,12 @@ fn load(env: &Env) -> Result<Gateway, String> {
         })?
         .to_string();
     let secret = OriginSecret::new(&secret).map_err(str::to_owned)?;
-    Ok(Gateway { config, secret })
+    let keys = config
+        .products
+        .iter()
+        .map(|p| (p.id.clone(), ProductKey::derive(&secret, &p.id)))
+        .collect();
+    Ok(Gateway { config, keys })
 }
 
 /// A cached record for `hash_hex`, if fresh.

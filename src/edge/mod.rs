@@ -33,6 +33,7 @@ struct Outcome {
     key_id: Option<String>,
     kv_reads: u32,
     usage_reported: bool,
+    request_id: Option<String>,
     challenge: Option<(crate::config::Credential, String)>,
 }
 
@@ -105,6 +106,7 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
             "outcome": code,
             "kv_reads": outcome.kv_reads,
             "usage_reported": outcome.usage_reported,
+            "request_id": outcome.request_id,
             "status": status,
             "latency_ms": js_sys::Date::now() - started,
         })
@@ -191,8 +193,35 @@ async fn gateway(
         }
     };
 
-    let plan = forward::plan(&authorized, request.query, now, &gateway.secret);
-    upstream::send(config, request.req, &request.headers, &authorized, &plan).await
+    let key = gateway
+        .key(&authorized.product().id)
+        .ok_or_else(|| Error::Misconfigured {
+            what: format!("no signing key for {}", authorized.product().id),
+        })?;
+    let request_id = request_id()?;
+    outcome.request_id = Some(request_id.clone());
+    let prepared =
+        upstream::prepare_body(config, request.req, &request.headers, &authorized).await?;
+    let stamp = forward::Stamp {
+        now,
+        request_id: &request_id,
+        key,
+    };
+    let plan = forward::plan(&authorized, request.query, &prepared.facts(), &stamp)?;
+    upstream::send(config, &request.headers, &authorized, &plan, prepared.body).await
+}
+
+/// A fresh request id, the signature's nonce: 16 random bytes as hex.
+fn request_id() -> Result<String, Error> {
+    let mut bytes = [0u8; 16];
+    let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
+    global
+        .crypto()
+        .and_then(|c| c.get_random_values_with_u8_array(&mut bytes))
+        .map_err(|_| Error::Misconfigured {
+            what: "crypto.getRandomValues is unavailable".to_owned(),
+        })?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// The `Allow` value of a refusal for a method refused everywhere.

@@ -1,37 +1,173 @@
 //! Sending an admitted request to the origin and passing its response back.
 //!
-//! Invariants: the body is streamed, never buffered; the headers
-//! [`is_stripped`] names (keys, client-sent `Keygate-*`, hop-by-hop) are
-//! removed; the request is fetched with `cache: "no-store"` unless the
+//! Invariants: without `sign_body` the body is streamed, never buffered;
+//! with it, at most `max_signed_body` bytes are kept and a larger body is
+//! refused (`413`); the headers [`is_stripped`] names (keys, client-sent
+//! `Keygate-*`, hop-by-hop) and those the plan drops are removed, and the
+//! plan's headers (identity, `Signature`, `Signature-Input`) replace any a
+//! client sent; the request is fetched with `cache: "no-store"` unless the
 //! product opts in to its origin's caching; the origin's status, headers
 //! and body come back unchanged, except that no `Keygate-*` header passes;
 //! redirects are returned to the client, not followed.
 
 use worker::{
-    console_error, js_sys, wasm_bindgen::JsCast, wasm_bindgen::JsValue,
-    wasm_bindgen_futures::JsFuture, web_sys,
+    console_error, js_sys,
+    wasm_bindgen::{JsCast, JsValue},
+    wasm_bindgen_futures::JsFuture,
+    web_sys,
 };
 
 use crate::config::Config;
-use crate::forward::{is_reserved, is_stripped, ForwardPlan};
+use crate::credential::HeaderLookup;
+use crate::forward::{is_reserved, is_stripped, BodyFacts, ForwardPlan};
 use crate::policy::Authorized;
+use crate::signature::content_digest;
 use crate::Error;
 
-/// Forwards `req` as `plan` says, with the client's `headers` less those
-/// [`is_stripped`] names. Only an [`Authorized`] request can get here.
-pub(super) async fn send(
+/// What the origin will receive as the body.
+pub(super) enum Body {
+    /// The client's stream, untouched (or none).
+    Streamed(Option<web_sys::ReadableStream>),
+    /// The whole body, read to sign its digest.
+    Buffered(Vec<u8>),
+}
+
+/// The body to forward and what its signature covers.
+pub(super) struct Prepared {
+    pub body: Body,
+    content_type: Option<String>,
+    content_length: Option<u64>,
+    digest: Option<String>,
+}
+
+impl Prepared {
+    /// The facts for [`crate::forward::plan`].
+    pub fn facts(&self) -> BodyFacts<'_> {
+        BodyFacts {
+            content_type: self.content_type.as_deref(),
+            content_length: self.content_length,
+            content_digest: self.digest.as_deref(),
+        }
+    }
+}
+
+/// The body to forward and the facts its signature covers. Reads the body
+/// only when the product signs bodies.
+pub(super) async fn prepare_body(
     config: &Config,
     req: &web_sys::Request,
     client_headers: &[(String, String)],
     authorized: &Authorized<'_>,
+) -> Result<Prepared, Error> {
+    let get = |name: &str| client_headers.header(name);
+    // Signed only when it is forwarded as is.
+    let content_type =
+        get("Content-Type").filter(|v| !is_stripped(config, authorized, "Content-Type", v));
+    let declared = get("Content-Length").and_then(|v| canonical_length(&v));
+    let signing = authorized.product().signing;
+    if !signing.sign_body {
+        let stream = req.body();
+        // workerd keeps a streamed body's Content-Length (an e2e test
+        // checks); a chunked upload has none, and nothing is signed then.
+        let length = declared.filter(|n| *n > 0 && stream.is_some());
+        return Ok(Prepared {
+            body: Body::Streamed(stream),
+            content_type,
+            content_length: length,
+            digest: None,
+        });
+    }
+    if declared.is_some_and(|n| n > signing.max_signed_body) {
+        return Err(too_large(signing.max_signed_body));
+    }
+    let body = match req.body() {
+        Some(stream) => read_limited(&stream, signing.max_signed_body).await?,
+        None => Vec::new(),
+    };
+    let digest = content_digest(&body);
+    let length = (!body.is_empty()).then_some(body.len() as u64);
+    Ok(Prepared {
+        body: Body::Buffered(body),
+        content_type,
+        content_length: length,
+        digest: Some(digest),
+    })
+}
+
+/// A `Content-Length` of digits only, as the origin will read it.
+fn canonical_length(value: &str) -> Option<u64> {
+    let value = value.trim();
+    let n = value.parse::<u64>().ok()?;
+    (value.bytes().all(|b| b.is_ascii_digit()) && n.to_string() == value).then_some(n)
+}
+
+fn too_large(limit: u64) -> Error {
+    Error::BodyTooLarge {
+        limit: usize::try_from(limit).unwrap_or(usize::MAX),
+    }
+}
+
+/// Bytes past the limit that are read and dropped before the stream is
+/// cancelled, so the client's connection stays usable.
+const DRAIN_LIMIT: u64 = 1 << 20;
+
+/// Reads at most `limit` bytes; more is `413 body_too_large`.
+async fn read_limited(stream: &web_sys::ReadableStream, limit: u64) -> Result<Vec<u8>, Error> {
+    let unreadable = |e: JsValue| {
+        console_error!("the request body could not be read: {e:?}");
+        Error::InvalidField {
+            field: "body".to_owned(),
+            reason: "could not be read in full; send it again".to_owned(),
+        }
+    };
+    let reader: web_sys::ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+    let mut body = Vec::new();
+    let mut seen = 0u64;
+    loop {
+        let chunk = JsFuture::from(reader.read()).await.map_err(unreadable)?;
+        let done = js_sys::Reflect::get(&chunk, &JsValue::from_str("done")).map_err(unreadable)?;
+        if done.as_bool().unwrap_or(true) {
+            return if seen > limit {
+                Err(too_large(limit))
+            } else {
+                Ok(body)
+            };
+        }
+        let value =
+            js_sys::Reflect::get(&chunk, &JsValue::from_str("value")).map_err(unreadable)?;
+        let bytes: js_sys::Uint8Array = value.dyn_into().map_err(unreadable)?;
+        seen = seen.saturating_add(u64::from(bytes.length()));
+        if seen <= limit {
+            body.extend_from_slice(&bytes.to_vec());
+        } else if seen > limit.saturating_add(DRAIN_LIMIT) {
+            let _ = reader.cancel();
+            return Err(too_large(limit));
+        } else {
+            body = Vec::new();
+        }
+    }
+}
+
+/// Forwards the request as `plan` says, with the client's `headers` less
+/// those [`is_stripped`] names. Only an [`Authorized`] request can get here.
+pub(super) async fn send(
+    config: &Config,
+    client_headers: &[(String, String)],
+    authorized: &Authorized<'_>,
     plan: &ForwardPlan,
+    body: Body,
 ) -> Result<web_sys::Response, Error> {
     let unavailable = || Error::UpstreamUnavailable {
         product: authorized.product().name.clone(),
     };
     let headers = web_sys::Headers::new().map_err(|_| unavailable())?;
     for (name, value) in client_headers {
-        if is_stripped(config, authorized, name, value) {
+        if is_stripped(config, authorized, name, value)
+            || plan
+                .drop_headers
+                .iter()
+                .any(|d| d.eq_ignore_ascii_case(name))
+        {
             continue;
         }
         headers.append(name, value).map_err(|_| unavailable())?;
@@ -48,8 +184,11 @@ pub(super) async fn send(
         // Never let a cache share one key's response with another key.
         init.set_cache(web_sys::RequestCache::NoStore);
     }
-    if let Some(body) = req.body() {
-        init.set_body(&body);
+    match body {
+        Body::Streamed(Some(stream)) => init.set_body(&stream),
+        Body::Streamed(None) => {}
+        Body::Buffered(bytes) if bytes.is_empty() => {}
+        Body::Buffered(bytes) => init.set_body(&js_sys::Uint8Array::from(bytes.as_slice())),
     }
     let upstream = web_sys::Request::new_with_str_and_init(&plan.url, &init).map_err(|e| {
         console_error!("cannot build the upstream request: {e:?}");

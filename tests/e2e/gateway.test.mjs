@@ -76,7 +76,10 @@ describe("forwarding a valid key", () => {
     assert.equal(seen.headers["keygate-product"], "salesforge");
     assert.equal(seen.headers["keygate-environment"], "live");
     assert.deepEqual(seen.headers["keygate-scopes"].split(" ").sort(), ["read", "send_campaigns", "write"]);
-    assert.match(seen.headers["keygate-signature"], /^t=\d+,v1=[0-9a-f]{64}$/);
+    assert.match(seen.headers["signature-input"], /^keygate=\("@method" "@authority" "@path" "@query" /);
+    assert.match(seen.headers.signature, /^keygate=:[A-Za-z0-9+/]{43}=:$/);
+    assert.match(seen.headers["keygate-request-id"], /^[0-9a-f]{32}$/);
+    assert.equal(seen.headers["keygate-signature"], undefined, "the old header is gone");
     assert.equal(seen.signature_valid, true, "origin verifies the signature");
     assert.equal(seen.headers["x-salesforge-key"], undefined, "key header stripped");
     assert.ok(!JSON.stringify(seen).includes(gw.keys.sf), "the key never reaches the origin");

@@ -1,0 +1,327 @@
+//! Origin signatures: RFC 9421 HTTP Message Signatures, `hmac-sha256`, one
+//! key per product.
+//!
+//! Pure: the clock, the nonce and the body digest come in as arguments.
+//! keygate signs every request it forwards under the label [`LABEL`]:
+//!
+//! ```text
+//! Signature-Input: keygate=("@method" "@authority" "@path" "@query" "keygate-product" …);
+//!                  created=…;expires=…;nonce="…";keyid="<product id>";alg="hmac-sha256"
+//! Signature: keygate=:<base64 HMAC-SHA256 of the signature base>:
+//! ```
+//!
+//! The signature base is built exactly as RFC 9421 §2.5 says: one line
+//! `"<component>": <value>` per covered component, then the
+//! `"@signature-params"` line, joined by `\n` with no trailing newline.
+//! Invariants: a field value that is not visible ASCII (plus space and tab)
+//! is never signed (the caller refuses the request); the MAC is compared in
+//! constant time; time arithmetic cannot overflow.
+
+pub mod hkdf;
+mod key;
+mod parse;
+
+pub use key::ProductKey;
+pub use parse::Input;
+
+use hmac::Mac;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::secret::base64;
+
+/// The signature label in `Signature-Input` and `Signature`.
+pub const LABEL: &str = "keygate";
+/// The RFC 9421 algorithm name.
+pub const ALG: &str = "hmac-sha256";
+/// Default lifetime of a signature: `expires = created + 300`.
+pub const DEFAULT_TTL_SECONDS: u32 = 300;
+
+/// The request components a signature covers, as the origin will see them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Covered<'a> {
+    /// `@method`: the method, as sent (uppercase for keygate).
+    pub method: &'a str,
+    /// `@authority`: the upstream's host, lowercase, with the port only
+    /// when it is not the scheme's default.
+    pub authority: &'a str,
+    /// `@path`: the path the origin receives (`/` when empty).
+    pub path: &'a str,
+    /// `@query`: the query without `?`; `None` when there is none.
+    pub query: Option<&'a str>,
+    /// Header fields, in order: lowercase name and value.
+    pub fields: Vec<(&'a str, &'a str)>,
+}
+
+/// The signature parameters, in the order they are serialised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Params<'a> {
+    /// `created`, Unix seconds.
+    pub created: i64,
+    /// `expires`, Unix seconds.
+    pub expires: i64,
+    /// `nonce`; keygate also sends it as `Keygate-Request-Id`.
+    pub nonce: &'a str,
+    /// `keyid`: the product id.
+    pub keyid: &'a str,
+}
+
+/// The two header values keygate sets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignatureHeaders {
+    /// `Signature-Input` value.
+    pub input: String,
+    /// `Signature` value.
+    pub signature: String,
+}
+
+/// A component whose name or value cannot be signed: not visible ASCII,
+/// or a parameter that cannot be a structured-field string.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unsignable(pub String);
+
+impl Covered<'_> {
+    /// The component lines of the signature base, without
+    /// `@signature-params`, and the inner list of their names.
+    fn lines(&self) -> Result<(Vec<String>, String), Unsignable> {
+        let query = format!("?{}", self.query.unwrap_or(""));
+        let path = if self.path.is_empty() { "/" } else { self.path };
+        let mut derived = vec![
+            ("@method", self.method),
+            ("@authority", self.authority),
+            ("@path", path),
+            ("@query", query.as_str()),
+        ];
+        derived.extend(self.fields.iter().copied());
+        let mut lines = Vec::with_capacity(derived.len());
+        let mut names = Vec::with_capacity(derived.len());
+        for (name, value) in derived {
+            let value = value.trim_matches([' ', '\t']);
+            if !is_field_name(name) || !is_field_value(value) {
+                return Err(Unsignable(name.to_owned()));
+            }
+            lines.push(format!("\"{name}\": {value}"));
+            names.push(format!("\"{name}\""));
+        }
+        Ok((lines, format!("({})", names.join(" "))))
+    }
+}
+
+impl Params<'_> {
+    /// `;created=…;expires=…;nonce="…";keyid="…";alg="hmac-sha256"`.
+    fn serialise(&self) -> Result<String, Unsignable> {
+        for (name, value) in [("nonce", self.nonce), ("keyid", self.keyid)] {
+            if !is_sf_string(value) {
+                return Err(Unsignable(name.to_owned()));
+            }
+        }
+        Ok(format!(
+            ";created={};expires={};nonce=\"{}\";keyid=\"{}\";alg=\"{ALG}\"",
+            self.created, self.expires, self.nonce, self.keyid
+        ))
+    }
+}
+
+/// The RFC 9421 signature base and the `@signature-params` value.
+pub fn signature_base(
+    covered: &Covered<'_>,
+    params: &Params<'_>,
+) -> Result<(String, String), Unsignable> {
+    let (mut lines, inner) = covered.lines()?;
+    let signature_params = format!("{inner}{}", params.serialise()?);
+    lines.push(format!("\"@signature-params\": {signature_params}"));
+    Ok((lines.join("\n"), signature_params))
+}
+
+/// Signs `covered` with the product's key.
+pub fn sign(
+    key: &ProductKey,
+    covered: &Covered<'_>,
+    params: &Params<'_>,
+) -> Result<SignatureHeaders, Unsignable> {
+    let (base, signature_params) = signature_base(covered, params)?;
+    Ok(SignatureHeaders {
+        input: format!("{LABEL}={signature_params}"),
+        signature: format!("{LABEL}=:{}:", mac_base64(key, &base)),
+    })
+}
+
+/// `expires` for a signature created at `created` that lives `ttl`
+/// seconds; saturates instead of overflowing.
+pub fn expires_at(created: i64, ttl: u32) -> i64 {
+    created.saturating_add(i64::from(ttl))
+}
+
+/// RFC 9530 `Content-Digest` value for a body: `sha-256=:<base64>:`.
+pub fn content_digest(body: &[u8]) -> String {
+    format!("sha-256=:{}:", base64(&Sha256::digest(body)))
+}
+
+fn mac_base64(key: &ProductKey, base: &str) -> String {
+    let mut mac = key.mac();
+    mac.update(base.as_bytes());
+    base64(&mac.finalize().into_bytes())
+}
+
+/// A lowercase field name or a derived component name (`@…`).
+fn is_field_name(name: &str) -> bool {
+    let rest = name.strip_prefix('@').unwrap_or(name);
+    !rest.is_empty()
+        && rest.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || b"!#$%&'*+-.^_`|~".contains(&b)
+        })
+}
+
+/// Visible ASCII, space and tab only: what every implementation reads the
+/// same way.
+fn is_field_value(value: &str) -> bool {
+    value
+        .bytes()
+        .all(|b| b == b'\t' || (0x20..0x7f).contains(&b))
+}
+
+/// Fits in an RFC 8941 sf-string without escapes.
+fn is_sf_string(value: &str) -> bool {
+    value
+        .bytes()
+        .all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
+}
+
+/// Why a signature is refused by [`verify`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VerifyError {
+    /// `Signature-Input` or `Signature` is missing, has no `keygate` member,
+    /// or does not parse.
+    Malformed,
+    /// `alg` is not `hmac-sha256`, or `keyid` is not the expected product.
+    WrongKey,
+    /// A required component is not covered, a covered header is absent, or
+    /// a `Keygate-*` header is present but not covered.
+    NotCovered,
+    /// `created` is in the future beyond the skew, or `expires` has passed.
+    Expired,
+    /// The nonce is not the `Keygate-Request-Id`.
+    NonceMismatch,
+    /// `Content-Digest` is covered but does not match the body.
+    DigestMismatch,
+    /// The MAC does not match.
+    Mismatch,
+}
+
+/// A request as the origin received it, for [`verify`].
+#[derive(Debug, Clone)]
+pub struct Received<'a> {
+    /// Method.
+    pub method: &'a str,
+    /// Authority (the `Host` header).
+    pub authority: &'a str,
+    /// Path.
+    pub path: &'a str,
+    /// Query without `?`, `None` when absent.
+    pub query: Option<&'a str>,
+    /// Header fields: name (any case) and value.
+    pub headers: &'a [(&'a str, &'a str)],
+    /// The body, to check a covered `Content-Digest`.
+    pub body: &'a [u8],
+}
+
+/// Components every keygate signature must cover.
+pub const REQUIRED: [&str; 6] = [
+    "@method",
+    "@authority",
+    "@path",
+    "@query",
+    "keygate-product",
+    "keygate-request-id",
+];
+
+/// Origin-side check, as an origin given only `product`'s key would make
+/// it: the `keygate` signature must use `hmac-sha256` and `keyid =
+/// product`, cover [`REQUIRED`] and every `Keygate-*` header present, have
+/// `created - skew <= now <= expires`, a nonce equal to
+/// `Keygate-Request-Id`, a matching `Content-Digest` when one is covered,
+/// and a MAC that matches. Returns the parameters (for a replay check on
+/// the nonce).
+pub fn verify(
+    key: &ProductKey,
+    product: &str,
+    received: &Received<'_>,
+    now: i64,
+    skew: u32,
+) -> Result<Input, VerifyError> {
+    let header = |name: &str| {
+        let values: Vec<&str> = received
+            .headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.trim_matches([' ', '\t']))
+            .collect();
+        (!values.is_empty()).then(|| values.join(", "))
+    };
+    let input = header("signature-input")
+        .and_then(|v| parse::input(&v))
+        .ok_or(VerifyError::Malformed)?;
+    let presented = header("signature")
+        .and_then(|v| parse::signature(&v))
+        .ok_or(VerifyError::Malformed)?;
+    if input.alg.as_deref() != Some(ALG) || input.keyid.as_deref() != Some(product) {
+        return Err(VerifyError::WrongKey);
+    }
+    let covers = |name: &str| input.components.iter().any(|c| c == name);
+    let keygate_headers = received
+        .headers
+        .iter()
+        .map(|(n, _)| n.to_ascii_lowercase())
+        .filter(|n| n.starts_with("keygate-"));
+    if !REQUIRED.iter().all(|c| covers(c)) || !keygate_headers.into_iter().all(|n| covers(&n)) {
+        return Err(VerifyError::NotCovered);
+    }
+    let (Some(created), Some(expires)) = (input.created, input.expires) else {
+        return Err(VerifyError::Malformed);
+    };
+    if created.saturating_sub(i64::from(skew)) > now || now > expires {
+        return Err(VerifyError::Expired);
+    }
+    let nonce = input.nonce.as_deref().ok_or(VerifyError::Malformed)?;
+    if header("keygate-request-id").as_deref() != Some(nonce) {
+        return Err(VerifyError::NonceMismatch);
+    }
+    let mut values = Vec::new();
+    for name in input.components.iter().filter(|c| !c.starts_with('@')) {
+        values.push((name.as_str(), header(name).ok_or(VerifyError::NotCovered)?));
+    }
+    if covers("content-digest")
+        && header("content-digest").as_deref() != Some(content_digest(received.body).as_str())
+    {
+        return Err(VerifyError::DigestMismatch);
+    }
+    // Rebuild the base in the order the input names the components.
+    let mut lines = Vec::with_capacity(input.components.len().saturating_add(1));
+    let query = format!("?{}", received.query.unwrap_or(""));
+    for name in &input.components {
+        let value = match name.as_str() {
+            "@method" => received.method,
+            "@authority" => received.authority,
+            "@path" if received.path.is_empty() => "/",
+            "@path" => received.path,
+            "@query" => query.as_str(),
+            n if n.starts_with('@') => return Err(VerifyError::Malformed),
+            n => values
+                .iter()
+                .find(|(v, _)| *v == n)
+                .map(|(_, v)| v.as_str())
+                .ok_or(VerifyError::NotCovered)?,
+        };
+        lines.push(format!("\"{name}\": {value}"));
+    }
+    lines.push(format!("\"@signature-params\": {}", input.raw));
+    let expected = mac_base64(key, &lines.join("\n"));
+    if expected.as_bytes().ct_eq(presented.as_bytes()).into() {
+        Ok(input)
+    } else {
+        Err(VerifyError::Mismatch)
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests;
