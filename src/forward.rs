@@ -92,6 +92,23 @@ pub fn override_header<'n>(names: impl IntoIterator<Item = &'n str>) -> Option<&
         .find(|name| OVERRIDE_HEADERS.iter().any(|h| same_header(h, name)))
 }
 
+/// Whether the query carries a method-override parameter (`_method`, as
+/// Express's method-override, Laravel and Symfony read it), in any case
+/// or percent-encoding of its name. Such a request is refused like an
+/// override header.
+pub fn overrides_method_in_query(query: Option<&str>) -> bool {
+    query.is_some_and(|q| {
+        q.split('&').any(|pair| {
+            let name = pair.split('=').next().unwrap_or_default();
+            let name = name
+                .replace("%5F", "_")
+                .replace("%5f", "_")
+                .to_ascii_lowercase();
+            name == "_method"
+        })
+    })
+}
+
 /// Whether the client header `name: value` must be removed before
 /// forwarding. Names compare as [`same_header`] says. Keys never reach an
 /// origin: not this product's, not another product's sent in that

@@ -311,3 +311,20 @@ fn header_names_compare_with_underscore_as_dash() {
     assert!(!same_header("Keygate-Account", "Keygate-Accounts"));
     assert!(!same_header("a-b", "a.b"));
 }
+
+#[test]
+fn method_override_in_the_query_is_found() {
+    for query in [
+        "_method=DELETE",
+        "a=1&_method=put",
+        "%5Fmethod=DELETE",
+        "_METHOD=x",
+        "_method",
+    ] {
+        assert!(overrides_method_in_query(Some(query)), "{query}");
+    }
+    for query in ["method=DELETE", "a=_method", "x_method=1", ""] {
+        assert!(!overrides_method_in_query(Some(query)), "{query}");
+    }
+    assert!(!overrides_method_in_query(None));
+}

@@ -155,6 +155,11 @@ async fn gateway(
             header: header.to_owned(),
         });
     }
+    if forward::overrides_method_in_query(request.query) {
+        return Err(Error::OverrideHeader {
+            header: "_method query parameter".to_owned(),
+        });
+    }
     let canonical = canonical.map_err(|e| Error::MalformedPath { reason: e.reason() })?;
     let routed = route::select(config, request.authority, canonical)?;
     let product = routed.product;

@@ -223,6 +223,13 @@ describe("override headers", () => {
         assert.ok(res.body.detail.toLowerCase().includes(name.toLowerCase()), res.body.detail);
       }
     }
+    // Express's method-override and others read `_method` from the query too.
+    for (const query of ["_method=DELETE", "a=1&%5Fmethod=DELETE"]) {
+      const res = await send("POST", `/forgeai/hooks/in?${query}`);
+      assert.equal(res.status, 400, show(res));
+      assert.equal(res.body.code, "override_header");
+      assert.match(res.body.detail, /_method/);
+    }
   });
 });
 
