@@ -20,6 +20,11 @@ use crate::pattern::PathPattern;
 pub const CONFIG_VAR: &str = "KEYGATE_CONFIG";
 /// Name of the Worker secret used to sign identity headers.
 pub const ORIGIN_SECRET_VAR: &str = "KEYGATE_ORIGIN_SECRET";
+/// Name of the Worker secret that tags new keys (see [`crate::key`]).
+pub const KEY_SECRET_VAR: &str = "KEYGATE_KEY_SECRET";
+/// Name of the optional Worker secret that still verifies keys tagged
+/// before the last key-secret rotation.
+pub const KEY_SECRET_PREVIOUS_VAR: &str = "KEYGATE_KEY_SECRET_PREVIOUS";
 /// Name of the KV namespace binding holding the key hash index.
 pub const KEYS_BINDING: &str = "KEYS";
 /// Name of the Worker secret that authenticates the management API.

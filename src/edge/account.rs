@@ -127,6 +127,7 @@ impl Account {
             call.op,
             now,
             &entropy,
+            &gateway.key_secret,
         );
         let index = KvIndex(self.kv()?);
         let outcome = manage::execute(plan, &index, &store).await;

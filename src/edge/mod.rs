@@ -23,6 +23,7 @@ use worker::{console_log, event, js_sys, web_sys, Context, Env};
 
 use crate::config::Consistency;
 use crate::credential::{self, HeaderLookup};
+use crate::key::verify_tag;
 use crate::policy::{self, Authorized, RequestFacts};
 use crate::{forward, route, Error};
 
@@ -32,6 +33,8 @@ struct Outcome {
     product: Option<String>,
     key_id: Option<String>,
     kv_reads: u32,
+    /// Verdicts asked of an account's Durable Object (strict mode).
+    object_calls: u32,
     usage_reported: bool,
     challenge: Option<(crate::config::Credential, String)>,
 }
@@ -94,6 +97,7 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
             "path": url.as_ref().map(url::Url::path),
             "outcome": code,
             "kv_reads": outcome.kv_reads,
+            "object_calls": outcome.object_calls,
             "usage_reported": outcome.usage_reported,
             "status": status,
             "latency_ms": js_sys::Date::now() - started,
@@ -136,21 +140,32 @@ async fn gateway(
         Some(public) => public,
         None => {
             let key = credential::present(config, product, &RequestHeaders(&req.headers()))?;
-            let record = kv::lookup(env, config, &key.hash(), now_ms, &mut outcome.kv_reads)
+            // A forged key (right shape and checksum, wrong tag) is refused
+            // like an unknown one, without a storage read.
+            let tagged = verify_tag(key, &gateway.key_secret).ok_or(Error::InvalidKey)?;
+            let record = kv::lookup(env, config, &tagged, now_ms, &mut outcome.kv_reads)
                 .await?
                 .ok_or(Error::InvalidKey)?;
+            let key = tagged.key();
             outcome.key_id = Some(record.id.clone());
             match product.consistency {
                 Consistency::Edge => {
-                    let authorized = policy::authorize(product, &key, &record, facts, now)?;
+                    let authorized = policy::authorize(product, key, &record, facts, now)?;
                     outcome.usage_reported = accounts::note_use(env, ctx, &record, now);
                     authorized
                 }
                 Consistency::Strict => {
-                    // The cached record only names the account and key; the
-                    // object's current record decides, in both directions.
+                    // A record already revoked, expired or suspended is
+                    // refused as it stands, without a round trip.
+                    if let Some(refusal) = policy::settled_refusal(product, key, &record, now) {
+                        return Err(refusal);
+                    }
+                    // Otherwise the cached record only names the account and
+                    // key; the object's current record decides, in both
+                    // directions.
+                    outcome.object_calls += 1;
                     let current = accounts::verify(env, &record).await?;
-                    let authorized = policy::authorize(product, &key, &current, facts, now)?;
+                    let authorized = policy::authorize(product, key, &current, facts, now)?;
                     outcome.usage_reported = accounts::note_use(env, ctx, &current, now);
                     authorized
                 }

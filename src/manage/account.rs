@@ -18,7 +18,7 @@ use super::op::{NewKey, Op};
 use super::view::{self, AccountView, CreatedKey, EventView, KeyView};
 use crate::config::{Config, Product};
 use crate::key::{key_id, mint, Environment, MintedKey, KEY_ID_BYTES, RANDOM_BYTES};
-use crate::secret::WebhookSecret;
+use crate::secret::{KeySecret, WebhookSecret};
 use crate::time::format_rfc3339;
 use crate::Error;
 
@@ -77,7 +77,8 @@ impl Plan {
     }
 }
 
-/// Decides `op` for the account `account_id` at `now`.
+/// Decides `op` for the account `account_id` at `now`. New keys are
+/// tagged with `secret`'s current key secret.
 pub fn plan(
     config: &Config,
     ledger: &dyn Ledger,
@@ -85,8 +86,16 @@ pub fn plan(
     op: Op,
     now: i64,
     entropy: &Entropy,
+    secret: &KeySecret,
 ) -> Plan {
-    decide(config, ledger, account_id, op, now, entropy).unwrap_or_else(Plan::refuse)
+    let minter = Minter { entropy, secret };
+    decide(config, ledger, account_id, op, now, &minter).unwrap_or_else(Plan::refuse)
+}
+
+/// What minting a key takes: fresh random bytes and the key secret.
+struct Minter<'a> {
+    entropy: &'a Entropy,
+    secret: &'a KeySecret,
 }
 
 fn decide(
@@ -95,10 +104,10 @@ fn decide(
     account_id: &str,
     op: Op,
     now: i64,
-    entropy: &Entropy,
+    minter: &Minter<'_>,
 ) -> Result<Plan, Error> {
     if let Op::CreateKey(new) = op {
-        return create(config, ledger, account_id, new, now, entropy);
+        return create(config, ledger, account_id, new, now, minter);
     }
     let account = ledger.account()?.ok_or(Error::AccountNotFound)?;
     match op {
@@ -120,7 +129,7 @@ fn decide(
         }
         Op::RevokeKey { id } => revoke(ledger, &account, &id, now),
         Op::RotateKey { id, grace_seconds } => {
-            rotate(config, ledger, &account, &id, grace_seconds, now, entropy)
+            rotate(config, ledger, &account, &id, grace_seconds, now, minter)
         }
         Op::ListEvents { limit, before } => {
             let mut events = ledger.events(before, limit.saturating_add(1))?;
@@ -168,8 +177,9 @@ fn create(
     account_id: &str,
     new: NewKey,
     now: i64,
-    entropy: &Entropy,
+    minter: &Minter<'_>,
 ) -> Result<Plan, Error> {
+    let entropy = minter.entropy;
     let product = config
         .product(&new.product)
         .ok_or_else(|| body::unknown_product(config))?;
@@ -213,7 +223,7 @@ fn create(
         return Ok(plan);
     }
 
-    let minted = mint_for(product, new.environment, entropy)?;
+    let minted = mint_for(product, new.environment, minter)?;
     let webhook_secret = new
         .webhook_url
         .as_ref()
@@ -287,9 +297,15 @@ fn changeable<'c>(
 fn mint_for(
     product: &Product,
     environment: Environment,
-    entropy: &Entropy,
+    minter: &Minter<'_>,
 ) -> Result<MintedKey, Error> {
-    mint(&product.prefix, environment, &entropy.key).map_err(|what| Error::Misconfigured {
+    mint(
+        &product.prefix,
+        environment,
+        &minter.entropy.key,
+        minter.secret,
+    )
+    .map_err(|what| Error::Misconfigured {
         what: what.to_owned(),
     })
 }
@@ -360,13 +376,14 @@ fn rotate(
     id: &str,
     grace_seconds: i64,
     now: i64,
-    entropy: &Entropy,
+    minter: &Minter<'_>,
 ) -> Result<Plan, Error> {
+    let entropy = minter.entropy;
     if account.status == AccountStatus::Suspended {
         return Err(Error::AccountSuspended);
     }
     let (mut old, product) = changeable(config, ledger, id, now)?;
-    let minted = mint_for(product, old.environment, entropy)?;
+    let minted = mint_for(product, old.environment, minter)?;
     let new = KeyRow {
         id: key_id(&entropy.id),
         hash: minted.hash.to_hex(),

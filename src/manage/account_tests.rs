@@ -26,7 +26,15 @@ impl Run for Memory {
             id: [seed; 12],
             webhook: [seed.wrapping_add(1); 32],
         };
-        let plan = plan(&demo_config(), self, "acct_1", op, now, &entropy);
+        let plan = plan(
+            &demo_config(),
+            self,
+            "acct_1",
+            op,
+            now,
+            &entropy,
+            &crate::key::test_secret(),
+        );
         self.apply(plan.changes);
         (plan.index, plan.reply)
     }
