@@ -24,6 +24,7 @@ const CONFIG: &str = r#"{ "products": [
     "permissions": [{ "method": "*", "path": "/a/*/b/**", "permission": "x" }] }
 ] }"#;
 
+#[cfg(test)]
 fn key_secret() -> KeySecret {
     KeySecret::new("property-key-secret-0123456789abcdef", None).unwrap()
 }
