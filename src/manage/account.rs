@@ -3,10 +3,11 @@
 //!
 //! Pure: the ledger is read through [`Ledger`], the clock and randomness
 //! come in as arguments, and the result is a [`Plan`] the Durable Object
-//! carries out. Invariants: the active keys of an account and product
-//! never exceed the product's `key_limit` (the object runs plans one at a
-//! time); a revoked key is never un-revoked; every change to a key comes
-//! with the index write that shows it to the edge.
+//! carries out. Invariants: the working keys of an account and product —
+//! keys in a rotation grace included — never exceed the product's
+//! `key_limit` (the object runs plans one at a time); a revoked key is
+//! never un-revoked; every change to a key comes with the index write that
+//! shows it to the edge.
 
 use serde_json::json;
 
@@ -200,27 +201,8 @@ fn create(
         Some(list) => body::scopes(product, list)?,
         None => product.default_scopes.clone(),
     };
-    let active = ledger
-        .keys()?
-        .iter()
-        .filter(|k| k.product == product.id && k.holds_a_slot(now))
-        .count();
-    if active >= product.key_limit as usize {
-        let mut plan = Plan::refuse(Error::KeyLimitReached {
-            product: product.name.clone(),
-            limit: product.key_limit,
-        });
-        if existing.is_some() {
-            plan.changes.push(Change::AppendEvent(EventRow {
-                seq: 0,
-                kind: EventKind::KeyLimitReached,
-                at: now,
-                key_id: None,
-                product: Some(product.id.clone()),
-                data: json!({ "limit": product.key_limit }),
-            }));
-        }
-        return Ok(plan);
+    if slots_in_use(ledger, product, now)? >= product.key_limit as usize {
+        return Ok(limit_reached(product, now, existing.is_some()));
     }
 
     let minted = mint_for(product, new.environment, minter)?;
@@ -269,6 +251,35 @@ fn create(
     ));
     plan.changes.push(Change::PutKey(row));
     Ok(plan)
+}
+
+/// How many of `product`'s keys work at `now`, rotation graces included.
+fn slots_in_use(ledger: &dyn Ledger, product: &Product, now: i64) -> Result<usize, Error> {
+    Ok(ledger
+        .keys()?
+        .iter()
+        .filter(|k| k.product == product.id && k.holds_a_slot(now))
+        .count())
+}
+
+/// The `key_limit_reached` refusal, recorded as an event when the account
+/// exists.
+fn limit_reached(product: &Product, now: i64, account_exists: bool) -> Plan {
+    let mut plan = Plan::refuse(Error::KeyLimitReached {
+        product: product.name.clone(),
+        limit: product.key_limit,
+    });
+    if account_exists {
+        plan.changes.push(Change::AppendEvent(EventRow {
+            seq: 0,
+            kind: EventKind::KeyLimitReached,
+            at: now,
+            key_id: None,
+            product: Some(product.id.clone()),
+            data: json!({ "limit": product.key_limit }),
+        }));
+    }
+    plan
 }
 
 /// A key that may still be changed or rotated, and its product.
@@ -400,6 +411,11 @@ fn rotate(
     let ends = now.saturating_add(grace_seconds);
     old.revoked_at = Some(old.expires_at.map_or(ends, |exp| exp.min(ends)));
     old.replaced_by = Some(new.id.clone());
+    // During its grace the old key still works, so it keeps its slot and
+    // the new key needs one of its own; with no grace it frees its slot.
+    if old.holds_a_slot(now) && slots_in_use(ledger, product, now)? >= product.key_limit as usize {
+        return Ok(limit_reached(product, now, true));
+    }
 
     let body = CreatedKey::new(&new, &minted.key, None, Some(KeyView::of(&old, now)), now);
     let mut plan = Plan::reply(201, body);

@@ -21,7 +21,7 @@ const EDGE_BOUND_MS = (CACHE_TTL_SECONDS + 3) * 1000;
 
 const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
 const KEY_ID = /^key_[0-9A-Za-z]{17}$/;
-const BODY = "[0-9A-Za-z]{49}"; // 43 random + 6 checksum characters
+const BODY = "[0-9A-Za-z]{58}"; // 43 random + 9 tag + 6 checksum characters
 const VIEW_FIELDS = [
   "id", "name", "product", "environment", "prefix", "masked", "scopes", "status",
   "created_at", "expires_at", "revoked_at", "last_used_at", "webhook_url", "replaced_by",
