@@ -68,9 +68,10 @@ pub enum Error {
     },
     /// The configuration or a required secret is invalid; keygate refuses
     /// what depends on it (all traffic, or the management API for its
-    /// token) until it is fixed. (500 `misconfigured`)
+    /// token) until it is fixed. (500 `misconfigured`) Clients get a
+    /// generic detail; only the log gets `what`.
     Misconfigured {
-        /// What is wrong, naming the product and field.
+        /// What is wrong, naming the product and field: for the log only.
         what: String,
     },
     /// The key's account is suspended. (403 `account_suspended`)
@@ -316,9 +317,11 @@ impl Error {
             Error::UpstreamUnavailable { product } => {
                 format!("The {product} origin could not be reached. Retry shortly with backoff.")
             }
-            Error::Misconfigured { what } => format!(
-                "keygate refuses this request until its operator fixes the configuration: {what}"
-            ),
+            // `what` may name origins and fields: it goes to the log only.
+            Error::Misconfigured { .. } => "keygate refuses this request until its operator \
+                 fixes its configuration; the operator finds the cause in the Worker's log. \
+                 Retry later."
+                .to_owned(),
             Error::AccountSuspended => "The account is suspended: its API keys are refused, \
                  and no key can be created or rotated. Reactivate the account (or ask the API \
                  provider to) to use it again."

@@ -331,3 +331,26 @@ fn default_permission_by_method() {
         assert_eq!(default_permission(m), "write");
     }
 }
+
+#[test]
+fn upstream_errors_never_show_credentials_or_queries() {
+    let upstream = DEMO_JSON
+        .split("\"upstream\": \"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap();
+    for bad in [
+        "https://user:pass@x.test/?token=abc",
+        "https://:pass@x.test/",
+        "ftp://user:pass@x.test/?token=abc",
+        "user:pass@x.test/?token=abc",
+    ] {
+        let err = error_after(
+            &format!("\"upstream\": \"{upstream}\""),
+            &format!("\"upstream\": \"{bad}\""),
+        );
+        assert!(err.field.ends_with(".upstream"), "{err}");
+        let text = err.to_string();
+        assert!(!text.contains("pass") && !text.contains("abc"), "{text}");
+    }
+}

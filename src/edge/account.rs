@@ -66,7 +66,12 @@ impl DurableObject for Account {
                         reply.body.to_string()
                     },
                 ),
-                Err(error) => (error.status(), error.to_problem(None).body),
+                Err(error) => {
+                    if let Error::Misconfigured { what } = &error {
+                        console_error!("account object: misconfigured: {what}");
+                    }
+                    (error.status(), error.to_problem(None).body)
+                }
             },
             Err(e) => {
                 console_error!("account object: unreadable call: {e}");

@@ -9,7 +9,7 @@
 use std::cell::{OnceCell, RefCell};
 use std::rc::Rc;
 
-use worker::{console_error, js_sys, wasm_bindgen::JsValue, Env};
+use worker::{js_sys, wasm_bindgen::JsValue, Env};
 
 use crate::cache::{TtlCache, UsageThrottle};
 use crate::config::{
@@ -52,10 +52,9 @@ pub(super) fn admin_token(env: &Env) -> Result<AdminToken, Error> {
             })
             .clone()
         })
-        .map_err(|what| {
-            console_error!("management API refuses requests: {what}");
-            Error::Misconfigured { what }
-        })
+        // The refusal's cause is logged where it is answered
+        // (respond::problem).
+        .map_err(|what| Error::Misconfigured { what })
 }
 
 /// Whether this is a local dev server (`KEYGATE_DEV=1` in `.dev.vars`).
@@ -70,10 +69,9 @@ pub(super) fn dev_mode(env: &Env) -> bool {
 pub(super) fn gateway(env: &Env) -> Result<Rc<Gateway>, Error> {
     GATEWAY
         .with(|cell| cell.get_or_init(|| load(env).map(Rc::new)).clone())
-        .map_err(|what| {
-            console_error!("keygate refuses traffic: {what}");
-            Error::Misconfigured { what }
-        })
+        // The refusal's cause is logged where it is answered
+        // (respond::problem, or the account object).
+        .map_err(|what| Error::Misconfigured { what })
 }
 
 fn load(env: &Env) -> Result<Gateway, String> {
