@@ -44,6 +44,7 @@
 pub mod cache;
 pub mod config;
 pub mod credential;
+pub mod destination;
 pub mod error;
 pub mod forward;
 pub mod key;
