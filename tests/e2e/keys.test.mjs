@@ -30,6 +30,7 @@ before(async () => {
       previous: { args: sf("--name", "previous"), secret: OLD_SECRET },
       stranger: { args: sf("--name", "stranger"), secret: OTHER_SECRET },
       unstored: { unstored: sf(), secret: NEW_SECRET },
+      missing: { unstored: sf(), secret: NEW_SECRET },
     },
   });
 });
@@ -102,9 +103,9 @@ test("a key tagged with a secret this deployment never had is refused without a 
 });
 
 test("a genuine key that is not stored costs one KV read, then none while the miss is cached", async () => {
-  const path = "/salesforge/v1/unstored";
+  const path = "/salesforge/v1/missing";
   for (let i = 0; i < 3; i++) {
-    const p = await problem(await call(path, gw.keys.unstored));
+    const p = await problem(await call(path, gw.keys.missing));
     assert.equal(p.body.code, "invalid_key");
   }
   const lines = await logFor(path, 3);
