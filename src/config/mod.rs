@@ -61,6 +61,9 @@ pub struct Config {
     pub cache_ttl_seconds: u32,
     /// `cacheTtl` passed to KV reads.
     pub kv_cache_ttl_seconds: u32,
+    /// Whether keys issued before keys carried a tag (49-character body)
+    /// are still looked up; each then costs a KV read. Default `false`.
+    pub accept_untagged_keys: bool,
     /// Where the management API is served; `None` when it is turned off.
     pub management: Option<Management>,
 }

@@ -41,6 +41,17 @@ fn demo_config_is_valid_and_normalised() {
     let config = demo_config();
     assert_eq!(config.cache_ttl_seconds, 5);
     assert_eq!(config.kv_cache_ttl_seconds, DEFAULT_KV_CACHE_TTL_SECONDS);
+    assert!(
+        !config.accept_untagged_keys,
+        "legacy keys are off by default"
+    );
+    let on = Config::from_json(&DEMO_JSON.replacen(
+        r#""cache_ttl_seconds": 5,"#,
+        r#""cache_ttl_seconds": 5, "accept_untagged_keys": true,"#,
+        1,
+    ))
+    .unwrap();
+    assert!(on.accept_untagged_keys);
     let sf = config.product("salesforge").unwrap();
     assert_eq!(sf.route.path_prefix, "/salesforge");
     assert_eq!(sf.upstream.to_string(), "http://127.0.0.1:8788");

@@ -133,6 +133,7 @@ fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
         products,
         cache_ttl_seconds,
         kv_cache_ttl_seconds,
+        accept_untagged_keys: raw.accept_untagged_keys.unwrap_or(false),
         management,
     })
 }

@@ -23,7 +23,6 @@ use worker::{console_log, event, js_sys, web_sys, Context, Env};
 
 use crate::config::Consistency;
 use crate::credential::{self, HeaderLookup};
-use crate::key::verify_tag;
 use crate::policy::{self, Authorized, RequestFacts};
 use crate::{forward, route, Error};
 
@@ -33,6 +32,8 @@ struct Outcome {
     product: Option<String>,
     key_id: Option<String>,
     kv_reads: u32,
+    /// Which check let the key through: `current`, `previous`, `untagged`.
+    key_tag: Option<&'static str>,
     /// Verdicts asked of an account's Durable Object (strict mode).
     object_calls: u32,
     usage_reported: bool,
@@ -97,6 +98,7 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
             "path": url.as_ref().map(url::Url::path),
             "outcome": code,
             "kv_reads": outcome.kv_reads,
+            "key_tag": outcome.key_tag,
             "object_calls": outcome.object_calls,
             "usage_reported": outcome.usage_reported,
             "status": status,
@@ -142,7 +144,9 @@ async fn gateway(
             let key = credential::present(config, product, &RequestHeaders(&req.headers()))?;
             // A forged key (right shape and checksum, wrong tag) is refused
             // like an unknown one, without a storage read.
-            let tagged = verify_tag(key, &gateway.key_secret).ok_or(Error::InvalidKey)?;
+            let tagged = crate::key::admit(key, &gateway.key_secret, config.accept_untagged_keys)
+                .ok_or(Error::InvalidKey)?;
+            outcome.key_tag = Some(tagged.tag().as_str());
             let record = kv::lookup(env, config, &tagged, now_ms, &mut outcome.kv_reads)
                 .await?
                 .ok_or(Error::InvalidKey)?;

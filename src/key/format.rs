@@ -2,8 +2,11 @@
 //! check that the credential reader and secret scanners share.
 //!
 //! Pure: no I/O, no secret. A [`WellFormedKey`] exists only if the prefix,
-//! environment, length, alphabet, value ranges and checksum are all right;
-//! whether this deployment minted it is [`super::verify_tag`]'s question.
+//! environment, length, alphabet, value ranges and checksum are all right:
+//! exactly what [`super::mint`] makes, or a legacy key from before keys
+//! carried a tag (43 random and 6 checksum characters), which only
+//! [`super::admit`] with the deployment's switch on lets through. Whether
+//! this deployment minted a key is [`super::verify_tag`]'s question.
 
 use std::fmt;
 
@@ -19,6 +22,9 @@ pub const RANDOM_CHARS: usize = 43;
 pub const CHECKSUM_CHARS: usize = 6;
 /// Characters after `<prefix>_<env>_`: random part, tag, checksum.
 pub const BODY_CHARS: usize = RANDOM_CHARS + TAG_CHARS + CHECKSUM_CHARS;
+/// Characters after `<prefix>_<env>_` in a legacy key, issued before keys
+/// carried a tag: random part, checksum.
+pub const UNTAGGED_BODY_CHARS: usize = RANDOM_CHARS + CHECKSUM_CHARS;
 
 /// Whether a key is for production traffic or for testing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -83,6 +89,7 @@ pub struct WellFormedKey {
     key: ApiKey,
     prefix_len: usize,
     environment: Environment,
+    tagged: bool,
 }
 
 impl fmt::Debug for WellFormedKey {
@@ -127,6 +134,11 @@ impl WellFormedKey {
         &self.key
     }
 
+    /// Whether the key carries a tag; `false` for a legacy key.
+    pub fn is_tagged(&self) -> bool {
+        self.tagged
+    }
+
     /// The text the tag covers (`<prefix>_<env>_<random>`) and the tag's
     /// characters.
     pub(crate) fn tag_parts(&self) -> (&str, &str) {
@@ -159,9 +171,11 @@ pub fn parse(key: &ApiKey) -> Result<WellFormedKey, &'static str> {
         .ok_or("it lacks the `<prefix>_<live|test>_` start")?;
     let environment =
         Environment::from_key_part(environment).ok_or("its environment is not live or test")?;
-    if body.len() != BODY_CHARS {
-        return Err("it has the wrong length; it may be truncated");
-    }
+    let tagged = match body.len() {
+        BODY_CHARS => true,
+        UNTAGGED_BODY_CHARS => false,
+        _ => return Err("it has the wrong length; it may be truncated"),
+    };
     if !base62::is_base62(body) {
         return Err("it contains characters that keys never contain");
     }
@@ -174,9 +188,12 @@ pub fn parse(key: &ApiKey) -> Result<WellFormedKey, &'static str> {
         return Err("its checksum does not match; it may be mistyped");
     }
     let random = body.get(..RANDOM_CHARS).unwrap_or_default();
-    let tag = body
-        .get(RANDOM_CHARS..RANDOM_CHARS + TAG_CHARS)
-        .unwrap_or_default();
+    let tag = if tagged {
+        body.get(RANDOM_CHARS..RANDOM_CHARS + TAG_CHARS)
+            .unwrap_or_default()
+    } else {
+        ""
+    };
     if base62::decode_fixed::<RANDOM_BYTES>(random).is_none()
         || base62::decode_fixed::<TAG_BYTES>(tag).is_none()
     {
@@ -186,6 +203,7 @@ pub fn parse(key: &ApiKey) -> Result<WellFormedKey, &'static str> {
         key: key.clone(),
         prefix_len: prefix.len(),
         environment,
+        tagged,
     })
 }
 

@@ -125,6 +125,31 @@ fn the_largest_random_part_parses() {
     assert!(parse(&ApiKey::new(&key)).is_ok());
 }
 
+/// Keys from before the tag (43 random and 6 checksum characters), as
+/// issued then: they parse as untagged.
+pub(crate) const LEGACY: &[&str] = &[
+    "sf_live_00000000000000000000000000000000000000000001U0Xa1",
+    "fai_live_003aUlTJC7tjlCTQj2uNU3MFagCXG9LRKRcwGkBIDlf1Be3k9",
+    "mf_test_yhjskwdA6OZ1AL1YmHWZWm8LLG7HjnuCA2j5rOw8Xp13WPFYo",
+];
+
+#[test]
+fn legacy_untagged_keys_parse_as_untagged() {
+    for key in LEGACY {
+        let parsed = parse(&ApiKey::new(key)).unwrap();
+        assert!(!parsed.is_tagged(), "{key}");
+    }
+    for (_, _, _, key, _) in VECTORS {
+        assert!(parse(&ApiKey::new(key)).unwrap().is_tagged());
+    }
+    // Their checksum and range rules still hold.
+    let bad = LEGACY[0].replace("Xa1", "Xa2");
+    assert!(parse(&ApiKey::new(&bad)).unwrap_err().contains("checksum"));
+    let text = format!("sf_live_{}", "z".repeat(43));
+    let over = format!("{text}{}", crate::key::checksum(&text));
+    assert!(parse(&ApiKey::new(&over)).unwrap_err().contains("range"));
+}
+
 #[test]
 fn surrounding_whitespace_is_trimmed() {
     let padded = format!("  {}\t", VECTORS[0].3);

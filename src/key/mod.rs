@@ -6,9 +6,11 @@
 //! 6-character base62 CRC32 of everything before the checksum, tag
 //! included (the idea behind GitHub's token format: scanners check the CRC
 //! without any secret). Invariants: [`parse`] accepts exactly the strings
-//! [`mint`] can produce under some secret, and does so without any I/O;
-//! [`verify_tag`] then proves, in constant time, that this deployment
-//! minted the key, so a forged key is refused before storage is touched.
+//! [`mint`] can produce under some secret (and legacy untagged keys, which
+//! [`admit`] refuses unless the deployment accepts them), and does so
+//! without any I/O; [`verify_tag`] then proves, in constant time, that this
+//! deployment minted the key, so a forged key is refused before storage is
+//! touched.
 //! Only the SHA-256 [`KeyHash`] of a key is ever stored.
 
 mod base62;
@@ -21,11 +23,11 @@ mod tag;
 pub use checksum::checksum;
 pub use format::{
     is_valid_prefix, parse, prefix_of, scan_regex, Environment, WellFormedKey, BODY_CHARS,
-    CHECKSUM_CHARS, RANDOM_BYTES, RANDOM_CHARS,
+    CHECKSUM_CHARS, RANDOM_BYTES, RANDOM_CHARS, UNTAGGED_BODY_CHARS,
 };
 pub use hash::KeyHash;
 pub use mint::{key_id, mint, MintedKey, KEY_ID_BYTES};
-pub use tag::{verify_tag, TaggedKey, TAG_BYTES, TAG_CHARS};
+pub use tag::{admit, verify_tag, Tag, TaggedKey, TAG_BYTES, TAG_CHARS};
 
 /// The key secret the known-answer vectors are tagged with, for tests
 /// elsewhere in the crate.

@@ -41,11 +41,48 @@ pub(crate) fn tag(secret: &KeySecret, tagged_text: &str) -> String {
 }
 
 /// A well-formed key whose tag verified: this deployment minted it. Only
-/// [`verify_tag`] makes one.
+/// [`verify_tag`] makes one, and [`admit`], which also lets a legacy
+/// untagged key through when the deployment's switch says so.
 #[derive(Clone)]
 pub struct TaggedKey {
     key: WellFormedKey,
     under_previous: bool,
+}
+
+/// Which check let a key through, for the request log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tag {
+    /// The tag verified under the current key secret.
+    Current,
+    /// Under the previous key secret: minted before the last rotation.
+    Previous,
+    /// A legacy key without a tag, let through by `accept_untagged_keys`.
+    Untagged,
+}
+
+impl Tag {
+    /// The tag as logged: `current`, `previous` or `untagged`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tag::Current => "current",
+            Tag::Previous => "previous",
+            Tag::Untagged => "untagged",
+        }
+    }
+}
+
+/// The keyed check the request path runs: a tagged key must verify
+/// ([`verify_tag`]); a legacy untagged key passes only if
+/// `accept_untagged` (the config's `accept_untagged_keys`) is on. `None`:
+/// answer as for an unknown key, without a storage read.
+pub fn admit(key: WellFormedKey, secret: &KeySecret, accept_untagged: bool) -> Option<TaggedKey> {
+    if key.is_tagged() {
+        return verify_tag(key, secret);
+    }
+    accept_untagged.then_some(TaggedKey {
+        key,
+        under_previous: false,
+    })
 }
 
 impl fmt::Debug for TaggedKey {
@@ -73,6 +110,15 @@ impl TaggedKey {
     pub fn under_previous(&self) -> bool {
         self.under_previous
     }
+
+    /// Which check let the key through.
+    pub fn tag(&self) -> Tag {
+        match (self.key.is_tagged(), self.under_previous) {
+            (false, _) => Tag::Untagged,
+            (true, true) => Tag::Previous,
+            (true, false) => Tag::Current,
+        }
+    }
 }
 
 /// Checks `key`'s tag against the current and the previous secret. Both
@@ -80,6 +126,9 @@ impl TaggedKey {
 /// say which part of the tag was wrong. `None` means the tag is not this
 /// deployment's: answer as for an unknown key, without a storage read.
 pub fn verify_tag(key: WellFormedKey, secret: &KeySecret) -> Option<TaggedKey> {
+    if !key.is_tagged() {
+        return None;
+    }
     let (tagged_text, presented) = key.tag_parts();
     let presented: [u8; TAG_BYTES] = base62::decode_fixed(presented)?;
     let current = tag_bytes(secret.current(), tagged_text).ct_eq(&presented);

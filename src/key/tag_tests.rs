@@ -72,6 +72,24 @@ fn any_change_to_the_tag_is_refused() {
 }
 
 #[test]
+fn legacy_keys_pass_only_with_the_switch() {
+    use crate::key::format::tests::LEGACY;
+    for key in LEGACY {
+        assert!(verify_tag(parsed(key), &vector_secret()).is_none());
+        assert!(admit(parsed(key), &vector_secret(), false).is_none());
+        let admitted = admit(parsed(key), &vector_secret(), true).unwrap();
+        assert_eq!(admitted.tag(), Tag::Untagged);
+    }
+    // The switch never lets a tagged key skip its check.
+    assert!(admit(parsed(OTHER_VECTOR), &vector_secret(), true).is_none());
+    let current = admit(parsed(VECTORS[0].3), &vector_secret(), true).unwrap();
+    assert_eq!(current.tag(), Tag::Current);
+    let rotated = KeySecret::new(OTHER_SECRET, Some(VECTOR_SECRET)).unwrap();
+    let previous = admit(parsed(VECTORS[0].3), &rotated, false).unwrap();
+    assert_eq!(previous.tag().as_str(), "previous");
+}
+
+#[test]
 fn tag_has_the_documented_size() {
     // 62^8 < 2^48 <= 62^9: nine characters hold six bytes.
     assert!(62u64.pow(8) < 1 << 48 && 1u64 << 48 <= 62u64.pow(9));

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ROOT, problem, startGateway, startOrigin } from "./harness.mjs";
+import { ROOT, kvKeyOf, problem, startGateway, startOrigin } from "./harness.mjs";
 import { forgedKey } from "./forge.mjs";
 
 const template = readFileSync(join(ROOT, "tests/e2e/wrangler.e2e.toml"), "utf8");
@@ -14,15 +14,31 @@ const OLD_SECRET = "e2e-old-key-secret-" + randomBytes(16).toString("hex");
 const NEW_SECRET = "e2e-new-key-secret-" + randomBytes(16).toString("hex");
 const OTHER_SECRET = "e2e-other-key-secret-" + randomBytes(16).toString("hex");
 
-let origin, gw;
+// A key issued before keys carried a tag (README's old vector), with its record.
+const LEGACY = "sf_live_00000000000000000000000000000000000000000001U0Xa1";
+const legacyRecord = [{
+  key: kvKeyOf(LEGACY),
+  value: JSON.stringify({
+    v: 1, id: "key_legacy00000000000", account: "acct_keys", product: "salesforge", environment: "live",
+    name: "legacy", scopes: ["read", "write"], created_at: 1_700_000_000, prefix: "sf_live_0000", last4: "Xa1",
+  }),
+}];
+
+let origin, gw, legacyOn;
 const sf = (...more) => ["--product", "salesforge", "--account", "acct_keys", ...more];
 
 before(async () => {
   origin = await startOrigin();
   // Rotated: new keys are tagged with NEW_SECRET, OLD_SECRET still verifies.
+  legacyOn = startGateway({
+    template: template.replace("cache_ttl_seconds = 60", "cache_ttl_seconds = 60\naccept_untagged_keys = true"),
+    origin: origin.url,
+    raw: legacyRecord,
+  });
   gw = await startGateway({
     template,
     origin: origin.url,
+    raw: legacyRecord,
     keySecret: NEW_SECRET,
     keySecretPrevious: OLD_SECRET,
     keys: {
@@ -33,21 +49,22 @@ before(async () => {
       missing: { unstored: sf(), secret: NEW_SECRET },
     },
   });
+  legacyOn = await legacyOn;
 });
 
 after(async () => {
-  await gw?.stop();
+  await Promise.all([gw?.stop(), legacyOn?.stop?.()]);
   await origin?.stop();
 });
 
-const call = (path, key) =>
-  fetch(gw.url + path, { headers: { "X-Salesforge-Key": key }, redirect: "manual" });
+const call = (path, key, at = gw) =>
+  fetch(at.url + path, { headers: { "X-Salesforge-Key": key }, redirect: "manual" });
 
 /** The request log lines for `path`, once `count` of them have been printed. */
-async function logFor(path, count, timeoutMs = 20_000) {
+async function logFor(path, count, timeoutMs = 20_000, at = gw) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const lines = gw.logEntries().filter((e) => e.path === path);
+    const lines = at.logEntries().filter((e) => e.path === path);
     if (lines.length >= count) return lines;
     if (Date.now() > deadline) assert.fail(`only ${lines.length} of ${count} log lines for ${path}`);
     await new Promise((r) => setTimeout(r, 200));
@@ -111,4 +128,32 @@ test("a genuine key that is not stored costs one KV read, then none while the mi
   const lines = await logFor(path, 3);
   // One isolate serves wrangler dev: the first request reads, the others hit the cache.
   assert.deepEqual(lines.map((e) => e.kv_reads), [1, 0, 0]);
+});
+
+test("the log says which secret verified a key, so an operator knows when PREVIOUS can go", async () => {
+  await call("/salesforge/v1/which-current", gw.keys.current);
+  await call("/salesforge/v1/which-previous", gw.keys.previous);
+  const [current] = await logFor("/salesforge/v1/which-current", 1);
+  const [previous] = await logFor("/salesforge/v1/which-previous", 1);
+  assert.equal(current.key_tag, "current");
+  assert.equal(previous.key_tag, "previous");
+});
+
+test("a legacy untagged key: invalid_key without a read by default, admitted with accept_untagged_keys", async () => {
+  const off = await problem(await call("/salesforge/v1/legacy", LEGACY));
+  assert.equal(off.body.code, "invalid_key");
+  const [offLine] = await logFor("/salesforge/v1/legacy", 1);
+  assert.equal(offLine.kv_reads, 0);
+
+  const res = await call("/salesforge/v1/legacy", LEGACY, legacyOn);
+  assert.equal(res.status, 200);
+  assert.equal((await res.json()).headers["keygate-key-id"], "key_legacy00000000000");
+  const [onLine] = await logFor("/salesforge/v1/legacy", 1, 20_000, legacyOn);
+  assert.equal(onLine.kv_reads, 1);
+  assert.equal(onLine.key_tag, "untagged");
+  // The switch never excuses a tagged key from its check.
+  const forged = await problem(await call("/salesforge/v1/legacy-forged", forgedKey("sf", "live"), legacyOn));
+  assert.equal(forged.body.code, "invalid_key");
+  const [forgedLine] = await logFor("/salesforge/v1/legacy-forged", 1, 20_000, legacyOn);
+  assert.equal(forgedLine.kv_reads, 0);
 });
