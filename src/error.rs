@@ -355,8 +355,9 @@ impl Error {
                 format!("This endpoint does not take this method. It takes: {allow}.")
             }
             Error::KeyLimitReached { product, limit } => format!(
-                "This account already has {limit} active {product} keys, the limit. Revoke a \
-                 key you no longer need, then create the new one."
+                "This account already has {limit} active {product} keys, the limit (a rotated \
+                 key counts until its grace ends). Revoke a key you no longer need, or rotate \
+                 with grace_seconds 0, then retry."
             ),
             Error::KeyNotActive { why } => {
                 format!("This key cannot be changed or rotated: {why}. Create a new key instead.")
