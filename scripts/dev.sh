@@ -19,7 +19,7 @@ cli="$KEYGATE_ROOT/target/debug/keygate"
 # Secrets: wrangler reads .dev.vars beside the config. KEYGATE_DEV=1 allows
 # http://localhost webhooks.
 vars="$config_dir/.dev.vars"
-for name in KEYGATE_ORIGIN_SECRET KEYGATE_ADMIN_TOKEN; do
+for name in KEYGATE_ORIGIN_SECRET KEYGATE_ADMIN_TOKEN KEYGATE_KEY_SECRET; do
   if ! grep -qs "^$name=" "$vars"; then
     echo "$name=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')" >>"$vars"
     echo "[dev] wrote a random $name to $vars"

@@ -1,4 +1,5 @@
-//! Per-isolate memory: the key-record cache and the usage throttle.
+//! Per-isolate memory: the key-record and not-found caches ([`TtlCache`])
+//! and the usage throttle.
 //!
 //! Pure: callers pass the time. Both structures are bounded, so a flood of
 //! distinct keys cannot grow an isolate's memory without limit. Expiry and

@@ -2,9 +2,9 @@ use super::*;
 use crate::config::tests::demo_config;
 use crate::config::Config;
 
-const SF: &str = "sf_live_00000000000000000000000000000000000000000001U0Xa1";
-const FAI: &str = "fai_live_003aUlTJC7tjlCTQj2uNU3MFagCXG9LRKRcwGkBIDlf1Be3k9";
-const MF: &str = "mf_test_yhjskwdA6OZ1AL1YmHWZWm8LLG7HjnuCA2j5rOw8Xp13WPFYo";
+const SF: &str = "sf_live_00000000000000000000000000000000000000000000vxImh07P3eiOQ9";
+const FAI: &str = "fai_live_003aUlTJC7tjlCTQj2uNU3MFagCXG9LRKRcwGkBIDlf01Whn6uO80Bo2D3";
+const MF: &str = "mf_test_yhjskwdA6OZ1AL1YmHWZWm8LLG7HjnuCA2j5rOw8Xp11GAUm4g4c27bjc3";
 
 fn run(config: &Config, product: &str, headers: &[(&str, &str)]) -> Result<String, Error> {
     let product = config.product(product).unwrap();
@@ -24,7 +24,7 @@ type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a str);
 #[test]
 fn credential_table() {
     let config = demo_config();
-    let sf_bad_sum = SF.replace("Xa1", "Xa2");
+    let sf_bad_sum = SF.replace("OQ9", "OQ8");
     let bearer_fai = format!("Bearer {FAI}");
     let bearer_sf = format!("Bearer {SF}");
     let lower_bearer = format!("bearer   {FAI} ");
@@ -123,7 +123,7 @@ fn wrong_product_message_names_both_products_and_the_header() {
 #[test]
 fn refusals_never_echo_the_key() {
     let config = demo_config();
-    let bad = SF.replace("Xa1", "Xa2");
+    let bad = SF.replace("OQ9", "OQ8");
     for headers in [
         vec![("X-Salesforge-Key", bad.as_str())],
         vec![("X-Salesforge-Key", MF)],

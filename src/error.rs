@@ -68,9 +68,10 @@ pub enum Error {
     },
     /// The configuration or a required secret is invalid; keygate refuses
     /// what depends on it (all traffic, or the management API for its
-    /// token) until it is fixed. (500 `misconfigured`)
+    /// token) until it is fixed. (500 `misconfigured`) Clients get a
+    /// generic detail; only the log gets `what`.
     Misconfigured {
-        /// What is wrong, naming the product and field.
+        /// What is wrong, naming the product and field: for the log only.
         what: String,
     },
     /// The key's account is suspended. (403 `account_suspended`)
@@ -334,9 +335,11 @@ impl Error {
             Error::UpstreamUnavailable { product } => {
                 format!("The {product} origin could not be reached. Retry shortly with backoff.")
             }
-            Error::Misconfigured { what } => format!(
-                "keygate refuses this request until its operator fixes the configuration: {what}"
-            ),
+            // `what` may name origins and fields: it goes to the log only.
+            Error::Misconfigured { .. } => "keygate refuses this request until its operator \
+                 fixes its configuration; the operator finds the cause in the Worker's log. \
+                 Retry later."
+                .to_owned(),
             Error::AccountSuspended => "The account is suspended: its API keys are refused, \
                  and no key can be created or rotated. Reactivate the account (or ask the API \
                  provider to) to use it again."
@@ -379,8 +382,9 @@ impl Error {
                 format!("This endpoint does not take this method. It takes: {allow}.")
             }
             Error::KeyLimitReached { product, limit } => format!(
-                "This account already has {limit} active {product} keys, the limit. Revoke a \
-                 key you no longer need, then create the new one."
+                "This account already has {limit} active {product} keys, the limit (a rotated \
+                 key counts until its grace ends). Revoke a key you no longer need, or rotate \
+                 with grace_seconds 0, then retry."
             ),
             Error::KeyNotActive { why } => {
                 format!("This key cannot be changed or rotated: {why}. Create a new key instead.")

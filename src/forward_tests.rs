@@ -76,7 +76,14 @@ fn origin_verifies(
 fn plan_signs_identity_and_keeps_method_path_query() {
     let config = demo_config();
     let product = config.product("salesforge").unwrap();
-    let key_value = mint("sf", Environment::Live, &[0; 32]).unwrap().key;
+    let key_value = mint(
+        "sf",
+        Environment::Live,
+        &[0; 32],
+        &crate::key::test_secret(),
+    )
+    .unwrap()
+    .key;
     let facts = RequestFacts {
         method: "POST",
         path: "/v1/leads",

@@ -6,10 +6,10 @@
 //! 1. picks the [product](config::Product) by host and path ([`route`]);
 //! 2. reads the key from that product's header ([`credential`]), refusing a
 //!    key that belongs to another product;
-//! 3. checks the key's shape and checksum ([`key`]) — garbage never costs a
-//!    storage read;
+//! 3. checks the key's shape and checksum, then its keyed tag ([`key`]) —
+//!    garbage and forgeries never cost a storage read;
 //! 4. looks the SHA-256 of the key up in a Workers KV hash index
-//!    ([`record`], [`cache`]);
+//!    ([`record`], [`cache`]), which only a [`key::TaggedKey`] can reach;
 //! 5. enforces product, revocation, expiry and permissions ([`policy`]),
 //!    which is the only way to obtain an [`policy::Authorized`] value;
 //! 6. forwards the request, with signed identity headers ([`forward`],
@@ -42,14 +42,19 @@
 //!   refuses a seen nonce.
 //! * Storage or configuration faults fail closed: keygate refuses and never
 //!   forwards.
+//! * Anyone can compute the public CRC32, so keys also carry a tag under a
+//!   deployment secret; a key without a valid tag is refused before any
+//!   storage read, so forged keys cost nothing.
 //! * The management API trusts only the admin token, compared in constant
-//!   time; keys are shown once, and only their SHA-256 is stored.
+//!   time as a digest; keys are shown once, and only their SHA-256 is
+//!   stored.
 
 #![forbid(unsafe_code)]
 
 pub mod cache;
 pub mod config;
 pub mod credential;
+pub mod destination;
 pub mod error;
 pub mod forward;
 pub mod key;

@@ -112,10 +112,34 @@ pub fn admit_public<'a>(product: &'a Product, request: RequestFacts<'_>) -> Opti
         })
 }
 
+/// The refusal `record` settles on its own at `now`, whatever the request:
+/// another product or environment (defence in depth), revoked, expired
+/// (valid while `now < expires_at`), or its account suspended. Strict mode
+/// refuses these from the KV record without asking the account's object:
+/// revocation and expiry are final, and a reactivation rewrites the record.
+pub fn settled_refusal(
+    product: &Product,
+    key: &WellFormedKey,
+    record: &KeyRecord,
+    now: i64,
+) -> Option<Error> {
+    if record.product != product.id || record.environment != key.environment() {
+        return Some(Error::InvalidKey);
+    }
+    if record.revoked_at.is_some_and(|at| now >= at) {
+        return Some(Error::RevokedKey);
+    }
+    if let Some(expires_at) = record.expires_at.filter(|at| now >= *at) {
+        return Some(Error::ExpiredKey {
+            expired_at: expires_at,
+        });
+    }
+    record.suspended.then_some(Error::AccountSuspended)
+}
+
 /// Decides whether the key behind `record` may make this request at `now`
-/// (Unix seconds). Checks, in order: product and environment match
-/// (defence in depth), revocation, expiry (valid while `now < expires_at`),
-/// account suspension, permission.
+/// (Unix seconds). Checks, in order: [`settled_refusal`] (product and
+/// environment, revocation, expiry, account suspension), then permission.
 pub fn authorize<'a>(
     product: &'a Product,
     key: &WellFormedKey,
@@ -123,19 +147,8 @@ pub fn authorize<'a>(
     request: RequestFacts<'_>,
     now: i64,
 ) -> Result<Authorized<'a>, Error> {
-    if record.product != product.id || record.environment != key.environment() {
-        return Err(Error::InvalidKey);
-    }
-    if record.revoked_at.is_some_and(|at| now >= at) {
-        return Err(Error::RevokedKey);
-    }
-    if let Some(expires_at) = record.expires_at.filter(|at| now >= *at) {
-        return Err(Error::ExpiredKey {
-            expired_at: expires_at,
-        });
-    }
-    if record.suspended {
-        return Err(Error::AccountSuspended);
+    if let Some(refusal) = settled_refusal(product, key, record, now) {
+        return Err(refusal);
     }
     let permission = required_permission(product, request.method, request.path);
     if !record.scopes.iter().any(|s| s == permission) {

@@ -43,7 +43,14 @@ fn decide(
 ) -> Result<Option<String>, Error> {
     let config = demo_config();
     let product = config.product(product).unwrap();
-    let key = mint(prefix, Environment::Live, &[7; 32]).unwrap().key;
+    let key = mint(
+        prefix,
+        Environment::Live,
+        &[7; 32],
+        &crate::key::test_secret(),
+    )
+    .unwrap()
+    .key;
     authorize(product, &key, rec, RequestFacts { method, path }, NOW)
         .map(|a| a.permission().map(str::to_owned))
 }
@@ -228,7 +235,14 @@ fn expired_error_carries_the_expiry() {
 fn authorized_carries_identity_and_request() {
     let config = demo_config();
     let product = config.product("forgeai").unwrap();
-    let key = mint("fai", Environment::Live, &[7; 32]).unwrap().key;
+    let key = mint(
+        "fai",
+        Environment::Live,
+        &[7; 32],
+        &crate::key::test_secret(),
+    )
+    .unwrap()
+    .key;
     let rec = record("forgeai", &["read"]);
     let facts = RequestFacts {
         method: "GET",
@@ -351,4 +365,42 @@ fn trace_track_and_connect_are_refused_everywhere() {
     for method in ["GET", "POST", "OPTIONS", "PROPFIND"] {
         assert!(!is_refused_method(method), "{method}");
     }
+}
+
+#[test]
+fn settled_refusals_need_no_request_and_leave_scope_to_the_object() {
+    let config = demo_config();
+    let product = config.product("forgeai").unwrap();
+    let key = mint(
+        "fai",
+        Environment::Live,
+        &[7; 32],
+        &crate::key::test_secret(),
+    )
+    .unwrap()
+    .key;
+    let settled = |rec: &KeyRecord, now| settled_refusal(product, &key, rec, now).map(|e| e.code());
+    let active = record("forgeai", &["read"]);
+    assert_eq!(settled(&active, NOW), None);
+    // A scope the KV record lacks may have been granted since: not settled.
+    let no_scopes = record("forgeai", &[]);
+    assert_eq!(settled(&no_scopes, NOW), None);
+    let revoked = KeyRecord {
+        revoked_at: Some(NOW),
+        ..active.clone()
+    };
+    assert_eq!(settled(&revoked, NOW), Some("revoked_key"));
+    assert_eq!(settled(&revoked, NOW - 1), None);
+    let expired = KeyRecord {
+        expires_at: Some(NOW),
+        ..active.clone()
+    };
+    assert_eq!(settled(&expired, NOW), Some("expired_key"));
+    let suspended = KeyRecord {
+        suspended: true,
+        ..active.clone()
+    };
+    assert_eq!(settled(&suspended, NOW), Some("account_suspended"));
+    let other = record("salesforge", &["read"]);
+    assert_eq!(settled(&other, NOW), Some("invalid_key"));
 }

@@ -1,5 +1,6 @@
 //! Types that hold secrets: the presented API key, the origin-signing
-//! secret, the admin token and webhook signing secrets.
+//! secret, the key-tagging secret, the admin token and webhook signing
+//! secrets.
 //!
 //! Invariant: neither type can be printed. `Debug` and `Display` write a
 //! placeholder, the raw value is reached only through an explicitly named
@@ -7,8 +8,8 @@
 
 use std::fmt;
 
-use hmac::Hmac;
-use sha2::Sha256;
+use hmac::{Hmac, Mac};
+use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::signature::hkdf;
@@ -80,13 +81,69 @@ impl fmt::Debug for OriginSecret {
     }
 }
 
+/// Shortest key-tagging secret accepted, in bytes.
+pub const MIN_KEY_SECRET_LEN: usize = 32;
+
+/// The deployment's key-tagging secrets (`KEYGATE_KEY_SECRET` and the
+/// optional `KEYGATE_KEY_SECRET_PREVIOUS`), as keyed HMAC-SHA256 states.
+/// New keys are tagged with the current secret; a key tagged with either
+/// verifies, so the secret can be rotated without breaking issued keys.
+#[derive(Clone)]
+pub struct KeySecret {
+    current: Hmac<Sha256>,
+    previous: Option<Hmac<Sha256>>,
+}
+
+impl KeySecret {
+    /// Accepts a current secret, and optionally a previous one, of at least
+    /// [`MIN_KEY_SECRET_LEN`] bytes each once surrounding whitespace is
+    /// trimmed. A previous secret that is empty or only whitespace counts
+    /// as absent.
+    pub fn new(current: &str, previous: Option<&str>) -> Result<Self, &'static str> {
+        let current = current.trim();
+        if current.len() < MIN_KEY_SECRET_LEN {
+            return Err("KEYGATE_KEY_SECRET must be at least 32 characters long");
+        }
+        let previous = previous.map(str::trim).filter(|p| !p.is_empty());
+        if previous.is_some_and(|p| p.len() < MIN_KEY_SECRET_LEN) {
+            return Err(
+                "KEYGATE_KEY_SECRET_PREVIOUS, when set, must be at least 32 characters long",
+            );
+        }
+        let key = |raw: &str| {
+            <Hmac<Sha256> as Mac>::new_from_slice(raw.as_bytes())
+                .map_err(|_| "KEYGATE_KEY_SECRET cannot key HMAC-SHA256")
+        };
+        Ok(KeySecret {
+            current: key(current)?,
+            previous: previous.map(key).transpose()?,
+        })
+    }
+
+    /// A fresh HMAC-SHA256 keyed with the current secret: it tags new keys.
+    pub fn current(&self) -> Hmac<Sha256> {
+        self.current.clone()
+    }
+
+    /// A fresh HMAC-SHA256 keyed with the previous secret, if one is set.
+    pub fn previous(&self) -> Option<Hmac<Sha256>> {
+        self.previous.clone()
+    }
+}
+
+impl fmt::Debug for KeySecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("KeySecret([redacted])")
+    }
+}
+
 /// Shortest admin token accepted, in bytes.
 pub const MIN_ADMIN_TOKEN_LEN: usize = 32;
 
 /// The management API's admin token (the Worker secret
-/// `KEYGATE_ADMIN_TOKEN`).
+/// `KEYGATE_ADMIN_TOKEN`), held as its SHA-256 digest.
 #[derive(Clone)]
-pub struct AdminToken(String);
+pub struct AdminToken([u8; 32]);
 
 impl AdminToken {
     /// Accepts a token of at least [`MIN_ADMIN_TOKEN_LEN`] bytes once
@@ -96,18 +153,21 @@ impl AdminToken {
         if trimmed.len() < MIN_ADMIN_TOKEN_LEN {
             return Err("KEYGATE_ADMIN_TOKEN must be at least 32 characters long");
         }
-        Ok(AdminToken(trimmed.to_owned()))
+        Ok(AdminToken(Sha256::digest(trimmed.as_bytes()).into()))
     }
 
     /// Whether an `Authorization` header value carries this token as
-    /// `Bearer <token>`. Constant-time in the token's content.
+    /// `Bearer <token>`. The SHA-256 digests of both are compared in
+    /// constant time, so neither the token's content nor its length shows
+    /// in the timing.
     pub fn admits(&self, authorization: Option<&str>) -> bool {
         let presented = authorization
             .map(str::trim)
             .and_then(|v| v.split_once(' '))
             .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
             .map_or("", |(_, token)| token.trim());
-        self.0.as_bytes().ct_eq(presented.as_bytes()).into()
+        let presented: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
+        self.0.ct_eq(&presented).into()
     }
 }
 
@@ -204,6 +264,30 @@ mod tests {
         assert!(!token.admits(Some("Bearer 0123456789abcdef0123456789abcdeX")));
         assert!(!token.admits(Some("Bearer 0123456789abcdef0123456789abcdef0")));
         assert!(!token.admits(Some("Bearer ")));
+    }
+
+    #[test]
+    fn key_secret_needs_length_and_is_redacted() {
+        let good = "k".repeat(32);
+        assert!(KeySecret::new("short", None).is_err());
+        assert!(KeySecret::new(&format!("  {}  ", "k".repeat(31)), None).is_err());
+        assert!(KeySecret::new(&good, Some("short")).is_err());
+        let secret = KeySecret::new(&good, Some("  ")).unwrap();
+        assert!(secret.previous().is_none());
+        let secret = KeySecret::new(&good, Some(&"p".repeat(32))).unwrap();
+        assert!(secret.previous().is_some());
+        assert_eq!(format!("{secret:?}"), "KeySecret([redacted])");
+    }
+
+    #[test]
+    fn admin_token_is_held_as_a_digest() {
+        let token = AdminToken::new("0123456789abcdef0123456789abcdef").unwrap();
+        // The stored form has a fixed length whatever the token's length.
+        assert_eq!(token.0.len(), 32);
+        assert_ne!(&token.0[..], b"0123456789abcdef0123456789abcdef");
+        let long = AdminToken::new(&"x".repeat(500)).unwrap();
+        assert!(long.admits(Some(&format!("Bearer {}", "x".repeat(500)))));
+        assert!(!long.admits(Some(&format!("Bearer {}", "x".repeat(499)))));
     }
 
     #[test]

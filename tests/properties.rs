@@ -4,11 +4,13 @@
 
 use keygate::config::Config;
 use keygate::credential::present;
-use keygate::key::{mint, parse, Environment};
+use keygate::key::{
+    checksum, mint, parse, verify_tag, Environment, BODY_CHARS, UNTAGGED_BODY_CHARS,
+};
 use keygate::pattern::PathPattern;
 use keygate::record::KeyRecord;
 use keygate::route::select;
-use keygate::secret::{ApiKey, OriginSecret};
+use keygate::secret::{ApiKey, KeySecret, OriginSecret};
 use keygate::signature::{verify, ProductKey, Received};
 use proptest::prelude::*;
 
@@ -24,6 +26,11 @@ const CONFIG: &str = r#"{ "products": [
     "permissions": [{ "method": "*", "path": "/a/*/b/**", "permission": "x" }] }
 ] }"#;
 
+#[cfg(test)]
+fn key_secret() -> KeySecret {
+    KeySecret::new("property-key-secret-0123456789abcdef", None).unwrap()
+}
+
 fn environment() -> impl Strategy<Value = Environment> {
     prop_oneof![Just(Environment::Live), Just(Environment::Test)]
 }
@@ -33,12 +40,13 @@ proptest! {
 
     #[test]
     fn minted_keys_parse_back(prefix in "[a-z][a-z0-9]{1,7}", env in environment(), random in any::<[u8; 32]>()) {
-        let minted = mint(&prefix, env, &random).unwrap();
+        let minted = mint(&prefix, env, &random, &key_secret()).unwrap();
         let parsed = parse(minted.key.key()).unwrap();
+        prop_assert!(verify_tag(parsed.clone(), &key_secret()).is_some());
         prop_assert_eq!(parsed.prefix(), prefix.as_str());
         prop_assert_eq!(parsed.environment(), env);
         prop_assert_eq!(parsed.hash(), minted.hash);
-        prop_assert_eq!(minted.key.key().expose().len(), prefix.len() + env.as_str().len() + 2 + 49);
+        prop_assert_eq!(minted.key.key().expose().len(), prefix.len() + env.as_str().len() + 2 + BODY_CHARS);
     }
 
     #[test]
@@ -47,7 +55,7 @@ proptest! {
         position in 0usize..58,
         replacement in "[0-9A-Za-z_]",
     ) {
-        let key = mint("fai", Environment::Live, &random).unwrap().key.key().expose().to_owned();
+        let key = mint("fai", Environment::Live, &random, &key_secret()).unwrap().key.key().expose().to_owned();
         let mut changed: Vec<char> = key.chars().collect();
         let at = position % changed.len();
         let new = replacement.chars().next().unwrap();
@@ -65,9 +73,20 @@ proptest! {
             let (env, body) = rest.split_once('_').unwrap();
             prop_assert!(keygate::key::is_valid_prefix(prefix));
             prop_assert!(env == "live" || env == "test");
-            prop_assert_eq!(body.len(), 49);
+            prop_assert!(body.len() == BODY_CHARS || body.len() == UNTAGGED_BODY_CHARS);
             prop_assert!(body.bytes().all(|b| b.is_ascii_alphanumeric()));
         }
+    }
+
+    #[test]
+    fn a_checksum_valid_forgery_fails_the_tag(random in "[0-9A-Za-x][0-9A-Za-z]{42}", tag in "[0-9A-Za-z]{8}") {
+        // What anyone can mint without the secret: right shape, right CRC.
+        let text = format!("fai_live_{random}0{tag}");
+        let forged = format!("{text}{}", checksum(&text));
+        let parsed = parse(&ApiKey::new(&forged)).unwrap();
+        let genuine = mint("fai", Environment::Live, &[0; 32], &key_secret()).unwrap();
+        prop_assume!(parsed.key().expose() != genuine.key.key().expose());
+        prop_assert!(verify_tag(parsed, &key_secret()).is_none());
     }
 
     #[test]

@@ -9,11 +9,12 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use keygate::config::Config;
 use keygate::credential::present;
 use keygate::forward::{plan, BodyFacts, Stamp};
-use keygate::key::{mint, Environment};
+use keygate::key::{checksum, mint, verify_tag, Environment};
+use keygate::path::canonicalize;
 use keygate::policy::{authorize, RequestFacts};
 use keygate::record::KeyRecord;
 use keygate::route::select;
-use keygate::secret::OriginSecret;
+use keygate::secret::{KeySecret, OriginSecret};
 use keygate::signature::ProductKey;
 
 const CONFIG: &str = r#"{ "products": [
@@ -67,7 +68,14 @@ fn hot_path(c: &mut Criterion) {
         content_length: Some(42),
         content_digest: None,
     };
-    let key = mint("fai", Environment::Live, &[42; 32]).expect("mint").key;
+    let key_secret = KeySecret::new("bench-key-secret-0123456789abcdef", None).expect("key secret");
+    let key = mint("fai", Environment::Live, &[42; 32], &key_secret)
+        .expect("mint")
+        .key;
+    // Right shape and checksum, wrong tag: what a forger can make.
+    let forged_text = format!("fai_live_{}0{}", "7".repeat(43), "7".repeat(8));
+    let forged = format!("Bearer {forged_text}{}", checksum(&forged_text));
+    let forged: Vec<(&str, &str)> = vec![("Authorization", forged.as_str())];
     let bearer = format!("Bearer {}", key.key().expose());
     let valid: Vec<(&str, &str)> = vec![("Authorization", bearer.as_str())];
     let garbage: Vec<(&str, &str)> = vec![("Authorization", "Bearer fai_live_not-a-real-key")];
@@ -77,14 +85,29 @@ fn hot_path(c: &mut Criterion) {
 
     c.bench_function("reject_malformed_key", |b| {
         b.iter(|| {
-            let routed = select(&config, "gw.example", black_box("/forgeai/api/v1/chat")).ok();
+            let path = canonicalize(black_box("/forgeai/api/v1/chat")).expect("path");
+            let routed = select(&config, "gw.example", &path).ok();
             let product = routed.map(|r| r.product).expect("route");
             black_box(present(&config, product, garbage.as_slice()).is_err())
         })
     });
-    c.bench_function("parse_and_hash_key", |b| {
+    c.bench_function("reject_forged_key", |b| {
         let product = config.product("forgeai").expect("product");
-        b.iter(|| black_box(present(&config, product, valid.as_slice()).map(|k| k.hash())))
+        b.iter(|| {
+            let key = present(&config, product, forged.as_slice()).expect("well formed");
+            black_box(verify_tag(key, &key_secret).is_none())
+        })
+    });
+    c.bench_function("parse_verify_and_hash_key", |b| {
+        let product = config.product("forgeai").expect("product");
+        b.iter(|| {
+            black_box(
+                present(&config, product, valid.as_slice())
+                    .ok()
+                    .and_then(|k| verify_tag(k, &key_secret))
+                    .map(|k| k.hash()),
+            )
+        })
     });
     c.bench_function("decode_record", |b| {
         b.iter(|| black_box(KeyRecord::from_json(black_box(&record_json))))
@@ -102,19 +125,16 @@ fn hot_path(c: &mut Criterion) {
     });
     c.bench_function("admit_valid_key", |b| {
         b.iter(|| {
-            let routed = select(
-                &config,
-                "gw.example",
-                black_box("/forgeai/api/v1/prediction/f1"),
-            )
-            .expect("route");
+            let path = canonicalize(black_box("/forgeai/api/v1/prediction/f1")).expect("path");
+            let routed = select(&config, "gw.example", &path).expect("route");
             let key = present(&config, routed.product, valid.as_slice()).expect("key");
+            let key = verify_tag(key, &key_secret).expect("tagged");
             let _index = black_box(key.hash().to_hex());
             let facts = RequestFacts {
                 method: "POST",
                 path: &routed.product_path,
             };
-            let ok = authorize(routed.product, &key, &record, facts, now).expect("authorized");
+            let ok = authorize(routed.product, key.key(), &record, facts, now).expect("authorized");
             black_box(plan(&ok, None, &body, &stamp))
         })
     });

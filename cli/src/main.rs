@@ -7,7 +7,9 @@
 //! * `keygate mint` is a test fixture tool: it mints a key and appends its
 //!   record to a `wrangler kv bulk put` file, bypassing the accounts'
 //!   Durable Objects (which own real keys; create those through the
-//!   management API). The key itself is never written anywhere.
+//!   management API). The key itself is never written anywhere. It tags
+//!   the key with the key secret from the environment variable
+//!   `KEYGATE_KEY_SECRET` (never a flag: flags show in process lists).
 //! * `keygate origin-key --product ID` prints that product's origin signing
 //!   key (base64), derived from `KEYGATE_ORIGIN_SECRET` in the environment
 //!   (never a flag, so it stays out of shell history), so that each origin
@@ -17,10 +19,10 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use keygate::config::{Config, CONFIG_VAR, ORIGIN_SECRET_VAR};
+use keygate::config::{Config, CONFIG_VAR, KEY_SECRET_VAR, ORIGIN_SECRET_VAR};
 use keygate::key::{key_id, mint, scan_regex, Environment, KEY_ID_BYTES, RANDOM_BYTES};
 use keygate::record::{is_header_safe_id, KeyRecord, RECORD_VERSION};
-use keygate::secret::OriginSecret;
+use keygate::secret::{KeySecret, OriginSecret};
 use keygate::signature::ProductKey;
 
 const USAGE: &str = "\
@@ -225,7 +227,16 @@ fn mint_for(config: &Config, options: &Options) -> Result<Option<(String, KeyRec
         (None, None) => None,
     };
 
-    let minted = mint(&product.prefix, environment, &random::<RANDOM_BYTES>()?)?;
+    let secret = std::env::var(KEY_SECRET_VAR).map_err(|_| {
+        format!("set {KEY_SECRET_VAR} in the environment to the gateway's key secret")
+    })?;
+    let secret = KeySecret::new(&secret, None)?;
+    let minted = mint(
+        &product.prefix,
+        environment,
+        &random::<RANDOM_BYTES>()?,
+        &secret,
+    )?;
     let record = KeyRecord {
         v: RECORD_VERSION,
         id: key_id(&random::<KEY_ID_BYTES>()?),

@@ -1,4 +1,8 @@
 //! Configuration errors: found once, at load, naming the product and field.
+//!
+//! Invariant: a message never carries a URL's userinfo or query; they are
+//! replaced by `REDACTED` ([`redact_url`]), so the log shows none of the
+//! credentials an operator may have pasted into the config.
 
 use std::fmt;
 
@@ -28,3 +32,84 @@ impl fmt::Display for ConfigError {
 }
 
 impl std::error::Error for ConfigError {}
+
+/// `raw` with its userinfo, query and fragment replaced by `REDACTED`, for
+/// messages. Works on text that is not a valid URL too.
+pub(crate) fn redact_url(raw: &str) -> String {
+    const R: &str = "REDACTED";
+    let raw = raw.trim();
+    // Only a URL with a host has userinfo where the parser sees it; text
+    // such as `user:pass@host` parses as scheme `user` and a path.
+    if let Some(mut url) = url::Url::parse(raw).ok().filter(|u| u.has_host()) {
+        if !url.username().is_empty() || url.password().is_some() {
+            let _ = url.set_password(None);
+            let _ = url.set_username(R);
+        }
+        if url.query().is_some() {
+            url.set_query(Some(R));
+        }
+        if url.fragment().is_some() {
+            url.set_fragment(Some(R));
+        }
+        return url.to_string();
+    }
+    // Not a URL: cut at the query or fragment, and drop anything before
+    // the last `@` of what would be the authority.
+    let (text, cut) = match raw.find(['?', '#']) {
+        Some(at) => (raw.get(..at).unwrap_or_default(), true),
+        None => (raw, false),
+    };
+    let start = text.find("://").map_or(0, |at| at + 3);
+    let authority_end = text
+        .get(start..)
+        .and_then(|rest| rest.find('/'))
+        .map_or(text.len(), |at| start + at);
+    let authority = text.get(start..authority_end).unwrap_or_default();
+    let mut out = String::with_capacity(raw.len());
+    out.push_str(text.get(..start).unwrap_or_default());
+    match authority.rfind('@') {
+        Some(at) => {
+            out.push_str(R);
+            out.push_str(authority.get(at..).unwrap_or_default());
+        }
+        None => out.push_str(authority),
+    }
+    out.push_str(text.get(authority_end..).unwrap_or_default());
+    if cut {
+        out.push('?');
+        out.push_str(R);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn urls_lose_userinfo_query_and_fragment() {
+        for (raw, want) in [
+            (
+                "https://user:pass@x.test/?token=abc",
+                "https://REDACTED@x.test/?REDACTED",
+            ),
+            ("https://x.test/base", "https://x.test/base"),
+            (
+                "https://:pw@x.test/#frag",
+                "https://REDACTED@x.test/#REDACTED",
+            ),
+            ("ftp://u:p@x.test/a?q=1", "ftp://REDACTED@x.test/a?REDACTED"),
+            // Not URLs, but still secrets.
+            ("user:pass@x test/?token=abc", "REDACTED@x test/?REDACTED"),
+            (
+                "https://u:p@[bad/?token=abc",
+                "https://REDACTED@[bad/?REDACTED",
+            ),
+            ("no secrets here", "no secrets here"),
+        ] {
+            let out = redact_url(raw);
+            assert_eq!(out, want, "{raw}");
+            assert!(!out.contains("pass") && !out.contains("abc"));
+        }
+    }
+}

@@ -20,6 +20,11 @@ use crate::pattern::{Matching, PathPattern};
 pub const CONFIG_VAR: &str = "KEYGATE_CONFIG";
 /// Name of the Worker secret used to sign identity headers.
 pub const ORIGIN_SECRET_VAR: &str = "KEYGATE_ORIGIN_SECRET";
+/// Name of the Worker secret that tags new keys (see [`crate::key`]).
+pub const KEY_SECRET_VAR: &str = "KEYGATE_KEY_SECRET";
+/// Name of the optional Worker secret that still verifies keys tagged
+/// before the last key-secret rotation.
+pub const KEY_SECRET_PREVIOUS_VAR: &str = "KEYGATE_KEY_SECRET_PREVIOUS";
 /// Name of the KV namespace binding holding the key hash index.
 pub const KEYS_BINDING: &str = "KEYS";
 /// Name of the Worker secret that authenticates the management API.
@@ -63,6 +68,9 @@ pub struct Config {
     pub cache_ttl_seconds: u32,
     /// `cacheTtl` passed to KV reads.
     pub kv_cache_ttl_seconds: u32,
+    /// Whether keys issued before keys carried a tag (49-character body)
+    /// are still looked up; each then costs a KV read. Default `false`.
+    pub accept_untagged_keys: bool,
     /// Where the management API is served; `None` when it is turned off.
     pub management: Option<Management>,
 }

@@ -11,6 +11,7 @@ pub(super) struct RawConfig {
     pub products: Vec<RawProduct>,
     pub cache_ttl_seconds: Option<u32>,
     pub kv_cache_ttl_seconds: Option<u32>,
+    pub accept_untagged_keys: Option<bool>,
     pub management: Option<RawManagement>,
 }
 

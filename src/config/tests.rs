@@ -45,6 +45,17 @@ fn demo_config_is_valid_and_normalised() {
     let config = demo_config();
     assert_eq!(config.cache_ttl_seconds, 5);
     assert_eq!(config.kv_cache_ttl_seconds, DEFAULT_KV_CACHE_TTL_SECONDS);
+    assert!(
+        !config.accept_untagged_keys,
+        "legacy keys are off by default"
+    );
+    let on = Config::from_json(&DEMO_JSON.replacen(
+        r#""cache_ttl_seconds": 5,"#,
+        r#""cache_ttl_seconds": 5, "accept_untagged_keys": true,"#,
+        1,
+    ))
+    .unwrap();
+    assert!(on.accept_untagged_keys);
     let sf = config.product("salesforge").unwrap();
     assert_eq!(sf.route.path_prefix, "/salesforge");
     assert_eq!(sf.upstream.to_string(), "http://127.0.0.1:8788");
@@ -406,5 +417,28 @@ fn signing_defaults_and_bounds() {
             "{fields}: {err}"
         );
         assert!(err.message.contains(message), "{fields}: {err}");
+    }
+}
+
+#[test]
+fn upstream_errors_never_show_credentials_or_queries() {
+    let upstream = DEMO_JSON
+        .split("\"upstream\": \"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap();
+    for bad in [
+        "https://user:pass@x.test/?token=abc",
+        "https://:pass@x.test/",
+        "ftp://user:pass@x.test/?token=abc",
+        "user:pass@x.test/?token=abc",
+    ] {
+        let err = error_after(
+            &format!("\"upstream\": \"{upstream}\""),
+            &format!("\"upstream\": \"{bad}\""),
+        );
+        assert!(err.field.ends_with(".upstream"), "{err}");
+        let text = err.to_string();
+        assert!(!text.contains("pass") && !text.contains("abc"), "{text}");
     }
 }

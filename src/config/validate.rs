@@ -137,6 +137,7 @@ fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
         products,
         cache_ttl_seconds,
         kv_cache_ttl_seconds,
+        accept_untagged_keys: raw.accept_untagged_keys.unwrap_or(false),
         management,
     })
 }
@@ -459,18 +460,24 @@ fn route(raw: RawRoute) -> Result<Route, (&'static str, String)> {
 }
 
 fn upstream(raw: &str) -> Result<Upstream, String> {
-    let url =
-        url::Url::parse(raw.trim()).map_err(|e| format!("{raw:?} is not an absolute URL ({e})"))?;
+    // Messages show the URL without userinfo or query: they reach the log.
+    let shown = super::error::redact_url(raw);
+    let url = url::Url::parse(raw.trim())
+        .map_err(|e| format!("{shown:?} is not an absolute URL ({e})"))?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(format!("{raw:?} must be an http or https URL"));
+        return Err(format!("{shown:?} must be an http or https URL"));
     }
-    if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+    if url.query().is_some()
+        || url.fragment().is_some()
+        || !url.username().is_empty()
+        || url.password().is_some()
+    {
         return Err(format!(
-            "{raw:?} must not have a query, fragment or credentials"
+            "{shown:?} must not have a query, fragment or credentials"
         ));
     }
     if url.host_str().is_none() {
-        return Err(format!("{raw:?} has no host"));
+        return Err(format!("{shown:?} has no host"));
     }
     Ok(Upstream {
         origin: url.origin().ascii_serialization(),

@@ -66,7 +66,12 @@ impl DurableObject for Account {
                         reply.body.to_string()
                     },
                 ),
-                Err(error) => (error.status(), error.to_problem(None).body),
+                Err(error) => {
+                    if let Error::Misconfigured { what } = &error {
+                        console_error!("account object: misconfigured: {what}");
+                    }
+                    (error.status(), error.to_problem(None).body)
+                }
             },
             Err(e) => {
                 console_error!("account object: unreadable call: {e}");
@@ -127,6 +132,7 @@ impl Account {
             call.op,
             now,
             &entropy,
+            &gateway.key_secret,
         );
         let index = KvIndex(self.kv()?);
         let outcome = manage::execute(plan, &index, &store).await;

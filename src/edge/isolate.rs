@@ -1,6 +1,6 @@
-//! Per-isolate state: the validated configuration and each product's
-//! origin signing key (derived once), the key-record cache and the usage
-//! throttle.
+//! Per-isolate state: the validated configuration, each product's origin
+//! signing key (derived once) and the key secret, the key-record cache, the
+//! not-found cache and the usage throttle.
 //!
 //! Invariant: the configuration is validated at most once per isolate; a
 //! failure is kept, and every request is refused with `misconfigured` until
@@ -9,12 +9,15 @@
 use std::cell::{OnceCell, RefCell};
 use std::rc::Rc;
 
-use worker::{console_error, js_sys, wasm_bindgen::JsValue, Env};
+use worker::{js_sys, wasm_bindgen::JsValue, Env};
 
 use crate::cache::{TtlCache, UsageThrottle};
-use crate::config::{Config, ADMIN_TOKEN_VAR, CONFIG_VAR, DEV_VAR, ORIGIN_SECRET_VAR};
+use crate::config::{
+    Config, ADMIN_TOKEN_VAR, CONFIG_VAR, DEV_VAR, KEY_SECRET_PREVIOUS_VAR, KEY_SECRET_VAR,
+    ORIGIN_SECRET_VAR,
+};
 use crate::record::KeyRecord;
-use crate::secret::{AdminToken, OriginSecret};
+use crate::secret::{AdminToken, KeySecret, OriginSecret};
 use crate::signature::ProductKey;
 use crate::Error;
 
@@ -23,6 +26,8 @@ pub(super) struct Gateway {
     pub config: Config,
     /// Each product's signing key, by product id, derived once per isolate.
     keys: Vec<(String, ProductKey)>,
+    /// Verifies key tags at the edge; tags new keys in the account objects.
+    pub key_secret: KeySecret,
 }
 
 impl Gateway {
@@ -38,6 +43,7 @@ impl Gateway {
 thread_local! {
     static GATEWAY: OnceCell<Result<Rc<Gateway>, String>> = const { OnceCell::new() };
     static RECORDS: RefCell<Option<TtlCache<Rc<KeyRecord>>>> = const { RefCell::new(None) };
+    static NOT_FOUND: RefCell<Option<TtlCache<()>>> = const { RefCell::new(None) };
     static USAGE: RefCell<UsageThrottle> = RefCell::new(UsageThrottle::default());
     static ADMIN: OnceCell<Result<AdminToken, String>> = const { OnceCell::new() };
 }
@@ -58,10 +64,9 @@ pub(super) fn admin_token(env: &Env) -> Result<AdminToken, Error> {
             })
             .clone()
         })
-        .map_err(|what| {
-            console_error!("management API refuses requests: {what}");
-            Error::Misconfigured { what }
-        })
+        // The refusal's cause is logged where it is answered
+        // (respond::problem).
+        .map_err(|what| Error::Misconfigured { what })
 }
 
 /// Whether this is a local dev server (`KEYGATE_DEV=1` in `.dev.vars`).
@@ -76,10 +81,9 @@ pub(super) fn dev_mode(env: &Env) -> bool {
 pub(super) fn gateway(env: &Env) -> Result<Rc<Gateway>, Error> {
     GATEWAY
         .with(|cell| cell.get_or_init(|| load(env).map(Rc::new)).clone())
-        .map_err(|what| {
-            console_error!("keygate refuses traffic: {what}");
-            Error::Misconfigured { what }
-        })
+        // The refusal's cause is logged where it is answered
+        // (respond::problem, or the account object).
+        .map_err(|what| Error::Misconfigured { what })
 }
 
 fn load(env: &Env) -> Result<Gateway, String> {
@@ -115,7 +119,25 @@ fn load(env: &Env) -> Result<Gateway, String> {
         .iter()
         .map(|p| (p.id.clone(), ProductKey::derive(&secret, &p.id)))
         .collect();
-    Ok(Gateway { config, keys })
+    let key_secret = env
+        .secret(KEY_SECRET_VAR)
+        .map_err(|_| {
+            format!(
+                "the Worker secret {KEY_SECRET_VAR} is not set (wrangler secret put \
+                 {KEY_SECRET_VAR}; .dev.vars locally)"
+            )
+        })?
+        .to_string();
+    let previous = env
+        .secret(KEY_SECRET_PREVIOUS_VAR)
+        .ok()
+        .map(|s| s.to_string());
+    let key_secret = KeySecret::new(&key_secret, previous.as_deref()).map_err(str::to_owned)?;
+    Ok(Gateway {
+        config,
+        keys,
+        key_secret,
+    })
 }
 
 /// A cached record for `hash_hex`, if fresh.
@@ -129,6 +151,25 @@ pub(super) fn cache_record(config: &Config, hash_hex: String, record: Rc<KeyReco
         cell.borrow_mut()
             .get_or_insert_with(|| TtlCache::new(config.cache_ttl_seconds))
             .put(hash_hex, record, now_ms);
+    });
+}
+
+/// Whether KV said recently (within `cache_ttl_seconds`) that no record
+/// is stored under `hash_hex`.
+pub(super) fn known_missing(hash_hex: &str, now_ms: f64) -> bool {
+    NOT_FOUND.with(|cell| {
+        cell.borrow()
+            .as_ref()
+            .is_some_and(|c| c.get(hash_hex, now_ms).is_some())
+    })
+}
+
+/// Remembers that KV holds no record under `hash_hex`.
+pub(super) fn note_missing(config: &Config, hash_hex: String, now_ms: f64) {
+    NOT_FOUND.with(|cell| {
+        cell.borrow_mut()
+            .get_or_insert_with(|| TtlCache::new(config.cache_ttl_seconds))
+            .put(hash_hex, (), now_ms);
     });
 }
 

@@ -1,9 +1,11 @@
-//! The KV hash index: record lookups through the isolate cache, and the
+//! The KV hash index: record lookups through the isolate caches, and the
 //! writes of the accounts' Durable Objects ([`KvIndex`]).
 //!
-//! Invariants: at most one KV read per request, none when the isolate cache
-//! holds the record; a failed or unreadable read is `storage_unavailable`,
-//! never a pass. Only the accounts' Durable Objects write the index.
+//! Invariants: only a [`TaggedKey`] is looked up, so a forged key costs no
+//! read; at most one KV read per request, none when the isolate cache
+//! holds the record or KV said "no such key" within `cache_ttl_seconds`; a
+//! failed or unreadable read is `storage_unavailable`, never a pass. Only
+//! the accounts' Durable Objects write the index.
 
 use std::rc::Rc;
 
@@ -11,23 +13,26 @@ use worker::{console_error, Env, KvStore};
 
 use super::isolate;
 use crate::config::{Config, KEYS_BINDING};
-use crate::key::KeyHash;
+use crate::key::TaggedKey;
 use crate::manage::{Index, IndexWrite};
 use crate::record::KeyRecord;
 use crate::Error;
 
-/// The record stored under `hash`, `None` if there is none. Counts the KV
-/// reads made (0 or 1) into `reads`, for the request log.
+/// The record stored under `key`'s hash, `None` if there is none. Counts
+/// the KV reads made (0 or 1) into `reads`, for the request log.
 pub(super) async fn lookup(
     env: &Env,
     config: &Config,
-    hash: &KeyHash,
+    key: &TaggedKey,
     now_ms: f64,
     reads: &mut u32,
 ) -> Result<Option<Rc<KeyRecord>>, Error> {
-    let hex = hash.to_hex();
+    let hex = key.hash().to_hex();
     if let Some(record) = isolate::cached_record(&hex, now_ms) {
         return Ok(Some(record));
+    }
+    if isolate::known_missing(&hex, now_ms) {
+        return Ok(None);
     }
     let store = env.kv(KEYS_BINDING).map_err(|_| Error::Misconfigured {
         what: format!("the KV namespace binding {KEYS_BINDING} is missing"),
@@ -43,6 +48,7 @@ pub(super) async fn lookup(
             Error::StorageUnavailable
         })?;
     let Some(text) = text else {
+        isolate::note_missing(config, hex, now_ms);
         return Ok(None);
     };
     let record = KeyRecord::from_json(&text).map(Rc::new).map_err(|e| {

@@ -32,6 +32,10 @@ struct Outcome {
     product: Option<String>,
     key_id: Option<String>,
     kv_reads: u32,
+    /// Which check let the key through: `current`, `previous`, `untagged`.
+    key_tag: Option<&'static str>,
+    /// Verdicts asked of an account's Durable Object (strict mode).
+    object_calls: u32,
     usage_reported: bool,
     request_id: Option<String>,
     challenge: Option<(crate::config::Credential, String)>,
@@ -105,6 +109,8 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
             "path": canonical.as_ref().map_or(parts.path, path::CanonicalPath::as_str),
             "outcome": code,
             "kv_reads": outcome.kv_reads,
+            "key_tag": outcome.key_tag,
+            "object_calls": outcome.object_calls,
             "usage_reported": outcome.usage_reported,
             "request_id": outcome.request_id,
             "status": status,
@@ -176,21 +182,34 @@ async fn gateway(
         Some(public) => public,
         None => {
             let key = credential::present(config, product, request.headers.as_slice())?;
-            let record = kv::lookup(env, config, &key.hash(), now_ms, &mut outcome.kv_reads)
+            // A forged key (right shape and checksum, wrong tag) is refused
+            // like an unknown one, without a storage read.
+            let tagged = crate::key::admit(key, &gateway.key_secret, config.accept_untagged_keys)
+                .ok_or(Error::InvalidKey)?;
+            outcome.key_tag = Some(tagged.tag().as_str());
+            let record = kv::lookup(env, config, &tagged, now_ms, &mut outcome.kv_reads)
                 .await?
                 .ok_or(Error::InvalidKey)?;
+            let key = tagged.key();
             outcome.key_id = Some(record.id.clone());
             match product.consistency {
                 Consistency::Edge => {
-                    let authorized = policy::authorize(product, &key, &record, facts, now)?;
+                    let authorized = policy::authorize(product, key, &record, facts, now)?;
                     outcome.usage_reported = accounts::note_use(env, ctx, &record, now);
                     authorized
                 }
                 Consistency::Strict => {
-                    // The cached record only names the account and key; the
-                    // object's current record decides, in both directions.
+                    // A record already revoked, expired or suspended is
+                    // refused as it stands, without a round trip.
+                    if let Some(refusal) = policy::settled_refusal(product, key, &record, now) {
+                        return Err(refusal);
+                    }
+                    // Otherwise the cached record only names the account and
+                    // key; the object's current record decides, in both
+                    // directions.
+                    outcome.object_calls += 1;
                     let current = accounts::verify(env, &record).await?;
-                    let authorized = policy::authorize(product, &key, &current, facts, now)?;
+                    let authorized = policy::authorize(product, key, &current, facts, now)?;
                     outcome.usage_reported = accounts::note_use(env, ctx, &current, now);
                     authorized
                 }

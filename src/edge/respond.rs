@@ -2,9 +2,10 @@
 //! management API's JSON answers.
 //!
 //! Invariant: a refusal's body and headers come only from
-//! [`Error::to_problem`]; nothing here is cached by clients or proxies.
+//! [`Error::to_problem`]; nothing here is cached by clients or proxies; a
+//! `misconfigured` refusal's cause goes to the log, never to the client.
 
-use worker::web_sys;
+use worker::{console_error, web_sys};
 
 use crate::error::{Error, PROBLEM_CONTENT_TYPE};
 
@@ -13,6 +14,10 @@ pub(super) fn problem(
     error: &Error,
     challenge: Option<String>,
 ) -> worker::Result<web_sys::Response> {
+    if let Error::Misconfigured { what } = error {
+        // The client sees a generic detail; the operator reads this.
+        console_error!("misconfigured: {what}");
+    }
     let problem = error.to_problem(challenge);
     let headers = web_sys::Headers::new()?;
     headers.set("Content-Type", PROBLEM_CONTENT_TYPE)?;

@@ -49,6 +49,25 @@ pub(crate) fn encode_fixed(bytes: &[u8], width: usize) -> String {
     digits.iter().rev().collect()
 }
 
+/// Reads the base62 number `s` into `N` big-endian bytes, or `None` if a
+/// character is outside the alphabet or the number needs more than `N`
+/// bytes. The inverse of [`encode_fixed`] for values that fit.
+pub(crate) fn decode_fixed<const N: usize>(s: &str) -> Option<[u8; N]> {
+    let mut out = [0u8; N];
+    for c in s.bytes() {
+        let mut carry = u32::from(value(c)?);
+        for byte in out.iter_mut().rev() {
+            let acc = u32::from(*byte) * 62 + carry;
+            *byte = u8::try_from(acc & 0xff).unwrap_or(0);
+            carry = acc >> 8;
+        }
+        if carry != 0 {
+            return None;
+        }
+    }
+    Some(out)
+}
+
 /// Reads a base62 number of at most 10 digits (fits in a `u64`).
 #[cfg(test)]
 pub(crate) fn decode_u64(s: &str) -> Option<u64> {
@@ -79,6 +98,37 @@ mod tests {
             assert_eq!(s.len(), 6);
             assert_eq!(decode_u64(&s), Some(u64::from(n)));
         }
+    }
+
+    #[test]
+    fn decode_fixed_inverts_encode_and_refuses_overflow() {
+        for bytes in [[0u8; 32], [0xff; 32], [7; 32]] {
+            let text = encode_fixed(&bytes, 43);
+            assert_eq!(decode_fixed::<32>(&text), Some(bytes));
+        }
+        // 62^43 > 2^256: the largest 43-digit numbers need 33 bytes.
+        assert_eq!(decode_fixed::<32>(&"z".repeat(43)), None);
+        assert_eq!(
+            decode_fixed::<32>("zhjskwdA6OZ1AL1YmHWZWm8LLG7HjnuCA2j5rOw8Xp1"),
+            None
+        );
+        // 2^256 itself, one more than the largest key value.
+        let mut past = encode_fixed(&[0xff; 32], 43).into_bytes();
+        if let Some(last) = past.last_mut() {
+            *last += 1;
+        }
+        let past = String::from_utf8(past).unwrap();
+        assert_eq!(decode_fixed::<32>(&past), None);
+        assert_eq!(decode_fixed::<6>("zzzzzzzzz"), None);
+        assert_eq!(
+            decode_fixed::<6>(&encode_fixed(&[0xff; 6], 9)),
+            Some([0xff; 6])
+        );
+        assert_eq!(
+            decode_fixed::<4>("3jZRME"),
+            Some(0xcbf4_3926u32.to_be_bytes())
+        );
+        assert_eq!(decode_fixed::<4>("3j-RME"), None);
     }
 
     #[test]

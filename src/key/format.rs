@@ -1,10 +1,16 @@
-//! Parsing a presented key into a [`WellFormedKey`].
+//! Parsing a presented key into a [`WellFormedKey`]: the secret-less offline
+//! check that the credential reader and secret scanners share.
 //!
-//! Pure: no I/O. A [`WellFormedKey`] exists only if the prefix, environment,
-//! length, alphabet and checksum are all right.
+//! Pure: no I/O, no secret. A [`WellFormedKey`] exists only if the prefix,
+//! environment, length, alphabet, value ranges and checksum are all right:
+//! exactly what [`super::mint`] makes, or a legacy key from before keys
+//! carried a tag (43 random and 6 checksum characters), which only
+//! [`super::admit`] with the deployment's switch on lets through. Whether
+//! this deployment minted a key is [`super::verify_tag`]'s question.
 
 use std::fmt;
 
+use super::tag::{TAG_BYTES, TAG_CHARS};
 use super::{base62, checksum::checksum, hash::KeyHash};
 use crate::secret::ApiKey;
 
@@ -14,8 +20,11 @@ pub const RANDOM_BYTES: usize = 32;
 pub const RANDOM_CHARS: usize = 43;
 /// Base62 characters of the CRC32 checksum.
 pub const CHECKSUM_CHARS: usize = 6;
-/// Characters after `<prefix>_<env>_`.
-pub const BODY_CHARS: usize = RANDOM_CHARS + CHECKSUM_CHARS;
+/// Characters after `<prefix>_<env>_`: random part, tag, checksum.
+pub const BODY_CHARS: usize = RANDOM_CHARS + TAG_CHARS + CHECKSUM_CHARS;
+/// Characters after `<prefix>_<env>_` in a legacy key, issued before keys
+/// carried a tag: random part, checksum.
+pub const UNTAGGED_BODY_CHARS: usize = RANDOM_CHARS + CHECKSUM_CHARS;
 
 /// Whether a key is for production traffic or for testing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -80,6 +89,7 @@ pub struct WellFormedKey {
     key: ApiKey,
     prefix_len: usize,
     environment: Environment,
+    tagged: bool,
 }
 
 impl fmt::Debug for WellFormedKey {
@@ -123,10 +133,28 @@ impl WellFormedKey {
     pub fn key(&self) -> &ApiKey {
         &self.key
     }
+
+    /// Whether the key carries a tag; `false` for a legacy key.
+    pub fn is_tagged(&self) -> bool {
+        self.tagged
+    }
+
+    /// The text the tag covers (`<prefix>_<env>_<random>`) and the tag's
+    /// characters.
+    pub(crate) fn tag_parts(&self) -> (&str, &str) {
+        let raw = self.key.expose();
+        let tag_at = raw.len().saturating_sub(TAG_CHARS + CHECKSUM_CHARS);
+        let sum_at = raw.len().saturating_sub(CHECKSUM_CHARS);
+        (
+            raw.get(..tag_at).unwrap_or_default(),
+            raw.get(tag_at..sum_at).unwrap_or_default(),
+        )
+    }
 }
 
-/// Checks shape and checksum. The error says what is wrong, never echoing
-/// the key.
+/// Checks shape, value ranges and checksum: exactly what [`super::mint`]
+/// can produce, under any secret. The error says what is wrong, never
+/// echoing the key.
 pub fn parse(key: &ApiKey) -> Result<WellFormedKey, &'static str> {
     let raw = key.expose();
     if !raw.is_ascii() {
@@ -143,9 +171,11 @@ pub fn parse(key: &ApiKey) -> Result<WellFormedKey, &'static str> {
         .ok_or("it lacks the `<prefix>_<live|test>_` start")?;
     let environment =
         Environment::from_key_part(environment).ok_or("its environment is not live or test")?;
-    if body.len() != BODY_CHARS {
-        return Err("it has the wrong length; it may be truncated");
-    }
+    let tagged = match body.len() {
+        BODY_CHARS => true,
+        UNTAGGED_BODY_CHARS => false,
+        _ => return Err("it has the wrong length; it may be truncated"),
+    };
     if !base62::is_base62(body) {
         return Err("it contains characters that keys never contain");
     }
@@ -157,13 +187,26 @@ pub fn parse(key: &ApiKey) -> Result<WellFormedKey, &'static str> {
     if checksum(checked) != sum {
         return Err("its checksum does not match; it may be mistyped");
     }
+    let random = body.get(..RANDOM_CHARS).unwrap_or_default();
+    let tag = if tagged {
+        body.get(RANDOM_CHARS..RANDOM_CHARS + TAG_CHARS)
+            .unwrap_or_default()
+    } else {
+        ""
+    };
+    if base62::decode_fixed::<RANDOM_BYTES>(random).is_none()
+        || base62::decode_fixed::<TAG_BYTES>(tag).is_none()
+    {
+        return Err("its value is out of range; keygate never issued it");
+    }
     Ok(WellFormedKey {
         key: key.clone(),
         prefix_len: prefix.len(),
         environment,
+        tagged,
     })
 }
 
 #[cfg(test)]
 #[path = "format_tests.rs"]
-mod tests;
+pub(crate) mod tests;

@@ -1,16 +1,24 @@
 use super::*;
 use crate::key::mint;
+use crate::secret::KeySecret;
+
+/// The key secret the vectors are tagged with.
+pub(crate) const VECTOR_SECRET: &str = "keygate-test-vector-secret-0123456789abcdef";
+
+pub(crate) fn vector_secret() -> KeySecret {
+    KeySecret::new(VECTOR_SECRET, None).unwrap()
+}
 
 /// Known-answer vectors, computed independently (Python: base62 of the
-/// big-endian random bytes, `zlib.crc32`, `hashlib.sha256`). README lists
-/// the same vectors.
-const VECTORS: &[(&str, Environment, [u8; 32], &str, &str)] = &[
+/// big-endian random bytes, `hmac.new(secret, text, sha256).digest()[:6]`,
+/// `zlib.crc32`, `hashlib.sha256`). README lists the same vectors.
+pub(crate) const VECTORS: &[(&str, Environment, [u8; 32], &str, &str)] = &[
     (
         "sf",
         Environment::Live,
         [0; 32],
-        "sf_live_00000000000000000000000000000000000000000001U0Xa1",
-        "f0772dd105fdda51e676ac5e41cd9508f8b682443aaaac45989d5d5f30f36b42",
+        "sf_live_00000000000000000000000000000000000000000000vxImh07P3eiOQ9",
+        "d44c591855c4c8a052cadfd3d816a01b89f61e87784521513381fda75bef51dc",
     ),
     (
         "fai",
@@ -19,22 +27,22 @@ const VECTORS: &[(&str, Environment, [u8; 32], &str, &str)] = &[
             0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23,
             24, 25, 26, 27, 28, 29, 30, 31,
         ],
-        "fai_live_003aUlTJC7tjlCTQj2uNU3MFagCXG9LRKRcwGkBIDlf1Be3k9",
-        "ca2e53b42d0b9ecd8a8356ba5bf7a74fc85c8bb2e3173a0c959116ea308ceab3",
+        "fai_live_003aUlTJC7tjlCTQj2uNU3MFagCXG9LRKRcwGkBIDlf01Whn6uO80Bo2D3",
+        "0573fee0ae72e0168842b81fcdd8b1cf30169301d435fb568478ac74de70ec35",
     ),
     (
         "mf",
         Environment::Test,
         [0xff; 32],
-        "mf_test_yhjskwdA6OZ1AL1YmHWZWm8LLG7HjnuCA2j5rOw8Xp13WPFYo",
-        "04f5723af08e25f5a3da148fd13763fe96ad14654505fa659ae447f088be7793",
+        "mf_test_yhjskwdA6OZ1AL1YmHWZWm8LLG7HjnuCA2j5rOw8Xp11GAUm4g4c27bjc3",
+        "c51c7f3a1ee8e0a4947e17287844dc332fc2128efff6b9f4e5c7c10c6252cd37",
     ),
 ];
 
 #[test]
 fn mint_matches_known_answers() {
     for (prefix, env, random, key, hash) in VECTORS {
-        let minted = mint(prefix, *env, random).unwrap();
+        let minted = mint(prefix, *env, random, &vector_secret()).unwrap();
         assert_eq!(minted.key.key().expose(), *key);
         assert_eq!(minted.hash.to_hex(), *hash);
     }
@@ -54,7 +62,7 @@ fn parse_accepts_known_answers() {
 fn display_parts_are_safe_to_show() {
     let parsed = parse(&ApiKey::new(VECTORS[1].3)).unwrap();
     assert_eq!(parsed.display_prefix(), "fai_live_003a");
-    assert_eq!(parsed.last4(), "e3k9");
+    assert_eq!(parsed.last4(), "o2D3");
     assert!(!format!("{parsed:?}").contains(VECTORS[1].3));
 }
 
@@ -72,7 +80,25 @@ fn parse_refuses_each_defect() {
         (format!("{good}0"), "length"),
         (good.replacen("0000", "00-0", 1), "characters"),
         (good.replacen("0000", "00é", 1), "ASCII"),
-        (good.replacen("00000001", "00000002", 1), "checksum"),
+        (good.replacen("0000000000vx", "0000000001vx", 1), "checksum"),
+        // Above 2^256: base62 allows it, minting never makes it.
+        (
+            with_body(&format!("{}{}", "z".repeat(43), &good[51..60])),
+            "range",
+        ),
+        (
+            with_body(&format!(
+                "{}{}",
+                "yhjskwdA6OZ1AL1YmHWZWm8LLG7HjnuCA2j5rOw8Xp2",
+                &good[51..60]
+            )),
+            "range",
+        ),
+        // A tag above 2^48.
+        (
+            with_body(&format!("{}{}", &good[8..51], "zzzzzzzzz")),
+            "range",
+        ),
         (format!("{}b1", &good[..good.len() - 2]), "checksum"),
     ];
     for (input, expected) in cases {
@@ -80,6 +106,48 @@ fn parse_refuses_each_defect() {
         assert!(err.contains(expected), "{input}: {err}");
         assert!(!err.contains(good), "error echoes the key");
     }
+}
+
+/// `sf_live_` and `body` (58 characters: random part and tag) with a
+/// correct checksum.
+fn with_body(body_without_sum: &str) -> String {
+    let text = format!("sf_live_{body_without_sum}");
+    let sum = crate::key::checksum(&text);
+    format!("{text}{sum}")
+}
+
+#[test]
+fn the_largest_random_part_parses() {
+    let key = with_body(&format!(
+        "{}{}",
+        "yhjskwdA6OZ1AL1YmHWZWm8LLG7HjnuCA2j5rOw8Xp1", "000000000"
+    ));
+    assert!(parse(&ApiKey::new(&key)).is_ok());
+}
+
+/// Keys from before the tag (43 random and 6 checksum characters), as
+/// issued then: they parse as untagged.
+pub(crate) const LEGACY: &[&str] = &[
+    "sf_live_00000000000000000000000000000000000000000001U0Xa1",
+    "fai_live_003aUlTJC7tjlCTQj2uNU3MFagCXG9LRKRcwGkBIDlf1Be3k9",
+    "mf_test_yhjskwdA6OZ1AL1YmHWZWm8LLG7HjnuCA2j5rOw8Xp13WPFYo",
+];
+
+#[test]
+fn legacy_untagged_keys_parse_as_untagged() {
+    for key in LEGACY {
+        let parsed = parse(&ApiKey::new(key)).unwrap();
+        assert!(!parsed.is_tagged(), "{key}");
+    }
+    for (_, _, _, key, _) in VECTORS {
+        assert!(parse(&ApiKey::new(key)).unwrap().is_tagged());
+    }
+    // Their checksum and range rules still hold.
+    let bad = LEGACY[0].replace("Xa1", "Xa2");
+    assert!(parse(&ApiKey::new(&bad)).unwrap_err().contains("checksum"));
+    let text = format!("sf_live_{}", "z".repeat(43));
+    let over = format!("{text}{}", crate::key::checksum(&text));
+    assert!(parse(&ApiKey::new(&over)).unwrap_err().contains("range"));
 }
 
 #[test]
@@ -92,7 +160,7 @@ fn surrounding_whitespace_is_trimmed() {
 fn scan_regex_describes_the_shape() {
     assert_eq!(
         scan_regex(Some("fai")),
-        r"\bfai_(?:live|test)_[0-9A-Za-z]{49}\b"
+        r"\bfai_(?:live|test)_[0-9A-Za-z]{58}\b"
     );
     assert!(scan_regex(None).starts_with(r"\b[a-z][a-z0-9]{1,7}_"));
 }

@@ -4,10 +4,10 @@
 //! under test and the caller chooses the entropy source.
 
 use super::{
-    base62, checksum::checksum, format::parse, Environment, KeyHash, WellFormedKey, RANDOM_BYTES,
-    RANDOM_CHARS,
+    base62, checksum::checksum, format::parse, tag::tag, Environment, KeyHash, WellFormedKey,
+    RANDOM_BYTES, RANDOM_CHARS,
 };
-use crate::secret::ApiKey;
+use crate::secret::{ApiKey, KeySecret};
 
 /// A freshly minted key and the values stored or shown with it.
 #[derive(Debug, Clone)]
@@ -19,17 +19,21 @@ pub struct MintedKey {
 }
 
 /// Mints a key for `prefix` (which must satisfy
-/// [`super::is_valid_prefix`]) from 32 random bytes.
+/// [`super::is_valid_prefix`]) from 32 random bytes, tagged with the
+/// current key secret.
 pub fn mint(
     prefix: &str,
     environment: Environment,
     random: &[u8; RANDOM_BYTES],
+    secret: &KeySecret,
 ) -> Result<MintedKey, &'static str> {
     let mut text = format!(
         "{prefix}_{}_{}",
         environment.as_str(),
         base62::encode_fixed(random, RANDOM_CHARS)
     );
+    let tag = tag(secret, &text);
+    text.push_str(&tag);
     let sum = checksum(&text);
     text.push_str(&sum);
     let key = parse(&ApiKey::new(&text))?;

@@ -3,10 +3,11 @@
 //!
 //! Pure: the ledger is read through [`Ledger`], the clock and randomness
 //! come in as arguments, and the result is a [`Plan`] the Durable Object
-//! carries out. Invariants: the active keys of an account and product
-//! never exceed the product's `key_limit` (the object runs plans one at a
-//! time); a revoked key is never un-revoked; every change to a key comes
-//! with the index write that shows it to the edge.
+//! carries out. Invariants: the working keys of an account and product —
+//! keys in a rotation grace included — never exceed the product's
+//! `key_limit` (the object runs plans one at a time); a revoked key is
+//! never un-revoked; every change to a key comes with the index write that
+//! shows it to the edge.
 
 use serde_json::json;
 
@@ -18,7 +19,7 @@ use super::op::{NewKey, Op};
 use super::view::{self, AccountView, CreatedKey, EventView, KeyView};
 use crate::config::{Config, Product};
 use crate::key::{key_id, mint, Environment, MintedKey, KEY_ID_BYTES, RANDOM_BYTES};
-use crate::secret::WebhookSecret;
+use crate::secret::{KeySecret, WebhookSecret};
 use crate::time::format_rfc3339;
 use crate::Error;
 
@@ -77,7 +78,8 @@ impl Plan {
     }
 }
 
-/// Decides `op` for the account `account_id` at `now`.
+/// Decides `op` for the account `account_id` at `now`. New keys are
+/// tagged with `secret`'s current key secret.
 pub fn plan(
     config: &Config,
     ledger: &dyn Ledger,
@@ -85,8 +87,16 @@ pub fn plan(
     op: Op,
     now: i64,
     entropy: &Entropy,
+    secret: &KeySecret,
 ) -> Plan {
-    decide(config, ledger, account_id, op, now, entropy).unwrap_or_else(Plan::refuse)
+    let minter = Minter { entropy, secret };
+    decide(config, ledger, account_id, op, now, &minter).unwrap_or_else(Plan::refuse)
+}
+
+/// What minting a key takes: fresh random bytes and the key secret.
+struct Minter<'a> {
+    entropy: &'a Entropy,
+    secret: &'a KeySecret,
 }
 
 fn decide(
@@ -95,10 +105,10 @@ fn decide(
     account_id: &str,
     op: Op,
     now: i64,
-    entropy: &Entropy,
+    minter: &Minter<'_>,
 ) -> Result<Plan, Error> {
     if let Op::CreateKey(new) = op {
-        return create(config, ledger, account_id, new, now, entropy);
+        return create(config, ledger, account_id, new, now, minter);
     }
     let account = ledger.account()?.ok_or(Error::AccountNotFound)?;
     match op {
@@ -120,7 +130,7 @@ fn decide(
         }
         Op::RevokeKey { id } => revoke(ledger, &account, &id, now),
         Op::RotateKey { id, grace_seconds } => {
-            rotate(config, ledger, &account, &id, grace_seconds, now, entropy)
+            rotate(config, ledger, &account, &id, grace_seconds, now, minter)
         }
         Op::ListEvents { limit, before } => {
             let mut events = ledger.events(before, limit.saturating_add(1))?;
@@ -168,8 +178,9 @@ fn create(
     account_id: &str,
     new: NewKey,
     now: i64,
-    entropy: &Entropy,
+    minter: &Minter<'_>,
 ) -> Result<Plan, Error> {
+    let entropy = minter.entropy;
     let product = config
         .product(&new.product)
         .ok_or_else(|| body::unknown_product(config))?;
@@ -190,30 +201,11 @@ fn create(
         Some(list) => body::scopes(product, list)?,
         None => product.default_scopes.clone(),
     };
-    let active = ledger
-        .keys()?
-        .iter()
-        .filter(|k| k.product == product.id && k.holds_a_slot(now))
-        .count();
-    if active >= product.key_limit as usize {
-        let mut plan = Plan::refuse(Error::KeyLimitReached {
-            product: product.name.clone(),
-            limit: product.key_limit,
-        });
-        if existing.is_some() {
-            plan.changes.push(Change::AppendEvent(EventRow {
-                seq: 0,
-                kind: EventKind::KeyLimitReached,
-                at: now,
-                key_id: None,
-                product: Some(product.id.clone()),
-                data: json!({ "limit": product.key_limit }),
-            }));
-        }
-        return Ok(plan);
+    if slots_in_use(ledger, product, now)? >= product.key_limit as usize {
+        return Ok(limit_reached(product, now, existing.is_some()));
     }
 
-    let minted = mint_for(product, new.environment, entropy)?;
+    let minted = mint_for(product, new.environment, minter)?;
     let webhook_secret = new
         .webhook_url
         .as_ref()
@@ -261,6 +253,35 @@ fn create(
     Ok(plan)
 }
 
+/// How many of `product`'s keys work at `now`, rotation graces included.
+fn slots_in_use(ledger: &dyn Ledger, product: &Product, now: i64) -> Result<usize, Error> {
+    Ok(ledger
+        .keys()?
+        .iter()
+        .filter(|k| k.product == product.id && k.holds_a_slot(now))
+        .count())
+}
+
+/// The `key_limit_reached` refusal, recorded as an event when the account
+/// exists.
+fn limit_reached(product: &Product, now: i64, account_exists: bool) -> Plan {
+    let mut plan = Plan::refuse(Error::KeyLimitReached {
+        product: product.name.clone(),
+        limit: product.key_limit,
+    });
+    if account_exists {
+        plan.changes.push(Change::AppendEvent(EventRow {
+            seq: 0,
+            kind: EventKind::KeyLimitReached,
+            at: now,
+            key_id: None,
+            product: Some(product.id.clone()),
+            data: json!({ "limit": product.key_limit }),
+        }));
+    }
+    plan
+}
+
 /// A key that may still be changed or rotated, and its product.
 fn changeable<'c>(
     config: &'c Config,
@@ -287,9 +308,15 @@ fn changeable<'c>(
 fn mint_for(
     product: &Product,
     environment: Environment,
-    entropy: &Entropy,
+    minter: &Minter<'_>,
 ) -> Result<MintedKey, Error> {
-    mint(&product.prefix, environment, &entropy.key).map_err(|what| Error::Misconfigured {
+    mint(
+        &product.prefix,
+        environment,
+        &minter.entropy.key,
+        minter.secret,
+    )
+    .map_err(|what| Error::Misconfigured {
         what: what.to_owned(),
     })
 }
@@ -360,13 +387,14 @@ fn rotate(
     id: &str,
     grace_seconds: i64,
     now: i64,
-    entropy: &Entropy,
+    minter: &Minter<'_>,
 ) -> Result<Plan, Error> {
+    let entropy = minter.entropy;
     if account.status == AccountStatus::Suspended {
         return Err(Error::AccountSuspended);
     }
     let (mut old, product) = changeable(config, ledger, id, now)?;
-    let minted = mint_for(product, old.environment, entropy)?;
+    let minted = mint_for(product, old.environment, minter)?;
     let new = KeyRow {
         id: key_id(&entropy.id),
         hash: minted.hash.to_hex(),
@@ -383,6 +411,11 @@ fn rotate(
     let ends = now.saturating_add(grace_seconds);
     old.revoked_at = Some(old.expires_at.map_or(ends, |exp| exp.min(ends)));
     old.replaced_by = Some(new.id.clone());
+    // During its grace the old key still works, so it keeps its slot and
+    // the new key needs one of its own; with no grace it frees its slot.
+    if old.holds_a_slot(now) && slots_in_use(ledger, product, now)? >= product.key_limit as usize {
+        return Ok(limit_reached(product, now, true));
+    }
 
     let body = CreatedKey::new(&new, &minted.key, None, Some(KeyView::of(&old, now)), now);
     let mut plan = Plan::reply(201, body);

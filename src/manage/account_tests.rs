@@ -26,7 +26,15 @@ impl Run for Memory {
             id: [seed; 12],
             webhook: [seed.wrapping_add(1); 32],
         };
-        let plan = plan(&demo_config(), self, "acct_1", op, now, &entropy);
+        let plan = plan(
+            &demo_config(),
+            self,
+            "acct_1",
+            op,
+            now,
+            &entropy,
+            &crate::key::test_secret(),
+        );
         self.apply(plan.changes);
         (plan.index, plan.reply)
     }
@@ -173,11 +181,22 @@ fn the_limit_counts_active_keys_per_product() {
 
     // Other products have their own count.
     create(&ledger, new_key("salesforge"), 10);
-    // Rotation keeps the count; revocation and expiry free a slot.
-    ledger.ok(
+    // A rotation with a grace needs a free slot: the old key still works.
+    let (index, refused) = ledger.run(
         Op::RotateKey {
             id: ids[0].clone(),
             grace_seconds: 60,
+        },
+        NOW,
+        11,
+    );
+    assert_eq!(refused.unwrap_err().code(), "key_limit_reached");
+    assert!(index.is_empty());
+    // With no grace the old key frees its slot at once.
+    ledger.ok(
+        Op::RotateKey {
+            id: ids[0].clone(),
+            grace_seconds: 0,
         },
         NOW,
         11,
@@ -211,6 +230,85 @@ fn the_limit_counts_active_keys_per_product() {
         .run(Op::CreateKey(new_key("forgeai")), NOW + 10, 5)
         .1
         .is_ok());
+}
+
+#[test]
+fn rotation_chains_cannot_get_around_the_limit() {
+    // The report: key_limit = 2, six rotations with a 7-day grace
+    // left 8 working keys. Salesforge has key_limit = 10, so use a config
+    // with 2.
+    let ledger = Memory::default();
+    let mut config = demo_config();
+    for product in &mut config.products {
+        product.key_limit = 2;
+    }
+    let run = |op: Op, now: i64, seed: u8| {
+        let entropy = Entropy {
+            key: [seed; 32],
+            id: [seed; 12],
+            webhook: [seed; 32],
+        };
+        let plan = plan(
+            &config,
+            &ledger,
+            "acct_1",
+            op,
+            now,
+            &entropy,
+            &crate::key::test_secret(),
+        );
+        ledger.apply(plan.changes);
+        plan.reply
+    };
+    let mut id = id_of(
+        &run(Op::CreateKey(new_key("salesforge")), NOW, 1)
+            .unwrap()
+            .body,
+    );
+    let mut refusals = 0;
+    for (i, seed) in (2..8u8).enumerate() {
+        let now = NOW + i as i64;
+        match run(
+            Op::RotateKey {
+                id: id.clone(),
+                grace_seconds: 604_800,
+            },
+            now,
+            seed,
+        ) {
+            Ok(reply) => id = id_of(&reply.body),
+            Err(e) => {
+                assert_eq!(e.code(), "key_limit_reached");
+                refusals += 1;
+            }
+        }
+    }
+    assert_eq!(refusals, 5, "only the first rotation fits in 2 slots");
+    let working = ledger
+        .keys()
+        .unwrap()
+        .iter()
+        .filter(|k| k.holds_a_slot(NOW + 10))
+        .count();
+    assert_eq!(working, 2);
+    // Revoking the key in its grace frees its slot for the next rotation.
+    let listed = ledger.keys().unwrap();
+    let in_grace = listed
+        .iter()
+        .find(|k| k.replaced_by.is_some())
+        .unwrap()
+        .id
+        .clone();
+    run(Op::RevokeKey { id: in_grace }, NOW + 20, 0).unwrap();
+    assert!(run(
+        Op::RotateKey {
+            id,
+            grace_seconds: 604_800
+        },
+        NOW + 21,
+        9
+    )
+    .is_ok());
 }
 
 #[test]

@@ -12,6 +12,7 @@ use super::ledger::AccountStatus;
 use super::op::NewKey;
 use super::BODY_LIMIT;
 use crate::config::{Config, Product};
+use crate::destination::{self, NotPublic};
 use crate::key::Environment;
 use crate::time::parse_rfc3339;
 use crate::Error;
@@ -160,7 +161,8 @@ pub(super) fn set_status(body: &[u8]) -> Result<AccountStatus, Error> {
         .ok_or_else(|| invalid("status", "must be \"active\" or \"suspended\""))
 }
 
-/// A key name: 1-64 characters once trimmed, no control characters.
+/// A key name: 1-64 characters once trimmed, no control characters and no
+/// invisible format characters (Unicode category Cf).
 pub(super) fn name(raw: &str) -> Result<String, Error> {
     let name = raw.trim();
     if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
@@ -171,6 +173,13 @@ pub(super) fn name(raw: &str) -> Result<String, Error> {
     }
     if name.chars().any(char::is_control) {
         return Err(invalid("name", "must not contain control characters"));
+    }
+    if name.chars().any(super::format_chars::is_format) {
+        return Err(invalid(
+            "name",
+            "must not contain invisible format characters (Unicode category Cf, such as bidi \
+             controls or zero-width spaces)",
+        ));
     }
     Ok(name.to_owned())
 }
@@ -202,7 +211,8 @@ pub(super) fn scopes(product: &Product, list: &[String]) -> Result<Vec<String>, 
     Ok(list.to_vec())
 }
 
-/// An https URL, or plain http to this machine while in dev.
+/// An https URL to a public host ([`crate::destination`]), or http or
+/// https to this machine while in dev.
 fn webhook_url(raw: &str, dev: bool) -> Result<String, Error> {
     let bad = || {
         invalid(
@@ -221,14 +231,22 @@ fn webhook_url(raw: &str, dev: bool) -> Result<String, Error> {
         ));
     }
     let url = url::Url::parse(raw).map_err(|_| bad())?;
-    let local = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
-    let allowed = match url.scheme() {
-        "https" => url.host_str().is_some(),
-        "http" => dev && local,
-        _ => false,
-    };
-    if !allowed || !url.username().is_empty() || url.password().is_some() {
+    if !url.username().is_empty() || url.password().is_some() {
         return Err(bad());
+    }
+    let destination = destination::check(&url);
+    let local = destination.is_err_and(NotPublic::is_loopback);
+    match url.scheme() {
+        "https" | "http" if dev && local => {}
+        "https" => {
+            if let Err(why) = destination {
+                return Err(invalid(
+                    "webhook_url",
+                    format!("must reach a public host, but {}", why.describe()),
+                ));
+            }
+        }
+        _ => return Err(bad()),
     }
     Ok(url.to_string())
 }

@@ -180,6 +180,76 @@ fn messages_say_how_to_fix_it() {
 }
 
 #[test]
+fn names_refuse_bidi_controls_and_invisible_format_characters() {
+    for bad in [
+        "\u{202E}gpj.exe",
+        "ci\u{200B}deploy",
+        "\u{2066}x\u{2069}",
+        "a\u{00AD}b",
+        "\u{FEFF}bom",
+        "tag\u{E0041}",
+    ] {
+        let json = serde_json::json!({ "product": "forgeai", "name": bad }).to_string();
+        let (code, field, detail) = create_err(&json);
+        assert_eq!((code, field.as_deref()), ("invalid_field", Some("name")));
+        assert!(detail.contains("Cf"), "{detail}");
+        let patch = serde_json::json!({ "name": bad }).to_string();
+        assert_eq!(update(patch.as_bytes()).unwrap_err().field(), Some("name"));
+    }
+    // Visible non-ASCII text stays allowed.
+    let ok = serde_json::json!({ "product": "forgeai", "name": "Déploiement 東京 ✓" }).to_string();
+    assert!(create(&demo_config(), ok.as_bytes(), NOW, false).is_ok());
+}
+
+#[test]
+fn webhooks_must_reach_a_public_host() {
+    for url in [
+        "https://127.0.0.1/h",
+        "https://2130706433/h",
+        "https://0x7f000001/h",
+        "https://[::1]/h",
+        "https://169.254.169.254/latest",
+        "https://10.0.0.1/h",
+        "https://[::ffff:127.0.0.1]/h",
+        "https://localhost/h",
+        "https://hooks.localhost/h",
+        "https://192.168.0.10/h",
+        "https://[fd00::1]/h",
+        "https://0.0.0.0/h",
+    ] {
+        let json = format!(r#"{{"product":"forgeai","name":"a","webhook_url":"{url}"}}"#);
+        let (code, field, detail) = create_err(&json);
+        assert_eq!(
+            (code, field.as_deref()),
+            ("invalid_field", Some("webhook_url")),
+            "{url}"
+        );
+        assert!(detail.contains("public host"), "{url}: {detail}");
+    }
+    // Dev mode allows this machine only, not the rest of the network.
+    for url in [
+        "https://10.0.0.1/h",
+        "http://169.254.169.254/",
+        "http://192.168.0.1/",
+    ] {
+        let json = format!(r#"{{"product":"forgeai","name":"a","webhook_url":"{url}"}}"#);
+        assert!(
+            create(&demo_config(), json.as_bytes(), NOW, true).is_err(),
+            "{url}"
+        );
+    }
+    for url in ["http://2130706433:9/h", "https://localhost:9/h"] {
+        let json = format!(r#"{{"product":"forgeai","name":"a","webhook_url":"{url}"}}"#);
+        assert!(
+            create(&demo_config(), json.as_bytes(), NOW, true).is_ok(),
+            "{url}"
+        );
+    }
+    let json = r#"{"product":"forgeai","name":"a","webhook_url":"https://hooks.example.com/h"}"#;
+    assert!(create(&demo_config(), json.as_bytes(), NOW, false).is_ok());
+}
+
+#[test]
 fn local_http_webhooks_only_in_dev() {
     for url in [
         "http://localhost:9/h",

@@ -70,7 +70,15 @@ fn run(store: &Memory, kv: &Kv, op: Op, now: i64, seed: u8) -> Outcome {
         id: [seed; 12],
         webhook: [seed; 32],
     };
-    let plan = plan(&demo_config(), store, "acct_1", op, now, &entropy);
+    let plan = plan(
+        &demo_config(),
+        store,
+        "acct_1",
+        op,
+        now,
+        &entropy,
+        &crate::key::test_secret(),
+    );
     block_on(execute(plan, kv, store))
 }
 

@@ -93,10 +93,11 @@ pub struct KeyRow {
 }
 
 impl KeyRow {
-    /// Whether the key counts toward the limit: not revoked or rotated,
-    /// not expired.
+    /// Whether the key counts toward the limit at `now`: it still works,
+    /// so not yet revoked (a rotated key holds its slot until its grace
+    /// ends) and not expired.
     pub fn holds_a_slot(&self, now: i64) -> bool {
-        self.revoked_at.is_none() && self.expires_at.is_none_or(|at| now < at)
+        self.revoked_at.is_none_or(|at| now < at) && self.expires_at.is_none_or(|at| now < at)
     }
 
     /// The record the edge reads from KV.

@@ -13,6 +13,7 @@
 pub mod account;
 mod body;
 pub mod execute;
+mod format_chars;
 pub mod ids;
 pub mod ledger;
 #[cfg(test)]

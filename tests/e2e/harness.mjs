@@ -1,7 +1,8 @@
 // End-to-end harness: a real HTTP origin process and keygate on workerd
 // (`wrangler dev`), with keys minted by the native `keygate` tool into a
 // scratch local KV. Everything binds to 127.0.0.1 and stops by itself.
-import { spawn, execFileSync } from "node:child_process";
+import { spawn, execFile, execFileSync } from "node:child_process";
+import { promisify } from "node:util";
 import { createHash, randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, writeFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
@@ -13,6 +14,8 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const CLI = process.env.KEYGATE_CLI ?? join(ROOT, "target/debug/keygate");
 const WRANGLER = join(ROOT, "node_modules/.bin/wrangler");
 export const SECRET = "e2e-origin-secret-" + randomBytes(16).toString("hex");
+/** The default key-tagging secret written to .dev.vars and given to `keygate mint`. */
+export const KEY_SECRET = "e2e-key-secret-" + randomBytes(16).toString("hex");
 /** The default management API token written to .dev.vars: 40 random characters. */
 export const ADMIN_TOKEN = randomBytes(20).toString("hex");
 /** Where the management API is served unless the config says otherwise. */
@@ -80,10 +83,14 @@ export const kvKeyOf = (key) => createHash("sha256").update(key).digest("hex");
 /**
  * Starts keygate under `wrangler dev`.
  * - template: wrangler config text; __BUILD__, __ORIGIN__, __DEAD_PORT__ are replaced.
- * - keys: { name: [mint args…] } minted and stored; { name: { unstored: [args] } } minted only.
+ * - keys: { name: [mint args…] } minted and stored; { name: { unstored: [args] } } minted only;
+ *   { name: { args: [args], secret } } minted with another key secret and stored.
  * - raw: extra [{ key, value }] KV entries, or a function of the minted keys returning them.
  * - secret: the origin secret in .dev.vars (omit with null).
  * - adminToken: KEYGATE_ADMIN_TOKEN in .dev.vars (omit with null); default ADMIN_TOKEN.
+ * - keySecret: KEYGATE_KEY_SECRET in .dev.vars (omit with null); default KEY_SECRET.
+ * - keySecretPrevious: KEYGATE_KEY_SECRET_PREVIOUS in .dev.vars; default none.
+ * - mintSecret: the secret `keygate mint` tags the `keys` with; default keySecret.
  * - dev: write KEYGATE_DEV=1 to .dev.vars (allows http://localhost webhooks); default true.
  * - adminPrefix: the management API's path prefix, for admin(); default ADMIN_PREFIX.
  */
@@ -94,6 +101,9 @@ export async function startGateway({
   raw = [],
   secret = SECRET,
   adminToken = ADMIN_TOKEN,
+  keySecret = KEY_SECRET,
+  keySecretPrevious = null,
+  mintSecret = keySecret ?? KEY_SECRET,
   dev = true,
   adminPrefix = ADMIN_PREFIX,
 }) {
@@ -110,6 +120,8 @@ export async function startGateway({
   const vars = [
     secret !== null && `KEYGATE_ORIGIN_SECRET=${secret}`,
     adminToken !== null && `KEYGATE_ADMIN_TOKEN=${adminToken}`,
+    keySecret !== null && `KEYGATE_KEY_SECRET=${keySecret}`,
+    keySecretPrevious !== null && `KEYGATE_KEY_SECRET_PREVIOUS=${keySecretPrevious}`,
     dev && "KEYGATE_DEV=1",
   ].filter(Boolean);
   if (vars.length) writeFileSync(join(dir, ".dev.vars"), vars.map((v) => v + "\n").join(""));
@@ -118,10 +130,11 @@ export async function startGateway({
   writeFileSync(bulk, "[]");
   const minted = {};
   for (const [name, spec] of Object.entries(keys)) {
-    const args = Array.isArray(spec) ? spec : spec.unstored;
-    const store = Array.isArray(spec) ? ["--kv-bulk", bulk] : [];
+    const args = Array.isArray(spec) ? spec : spec.unstored ?? spec.args;
+    const store = Array.isArray(spec) || spec.args ? ["--kv-bulk", bulk] : [];
     minted[name] = execFileSync(CLI, ["mint", "--config", config, "--quiet", ...store, ...args], {
       encoding: "utf8",
+      env: { ...process.env, KEYGATE_KEY_SECRET: spec.secret ?? mintSecret },
     }).trim();
   }
   const extra = typeof raw === "function" ? raw(minted) : raw;
@@ -166,19 +179,26 @@ export async function startGateway({
      */
     admin: (method, path, body, options = {}) =>
       adminCall(url + adminPrefix + path, method, body, { token: adminToken, ...options }),
-    /** Mints a key into the running gateway's KV; returns the key. */
-    mint: (args) => {
+    /**
+     * Mints a key into the running gateway's KV (tagged with `secret`, default
+     * mintSecret); resolves to the key. Asynchronous, so the event loop keeps
+     * serving sockets meanwhile (a blocked loop misses a keep-alive close, and
+     * the next fetch fails with "other side closed").
+     */
+    mint: async (args, secret = mintSecret) => {
       const file = join(dir, `mint-${Date.now()}-${Math.random()}.json`);
       writeFileSync(file, "[]");
-      const key = execFileSync(CLI, ["mint", "--config", config, "--quiet", "--kv-bulk", file, ...args], {
+      const run = promisify(execFile);
+      const { stdout } = await run(CLI, ["mint", "--config", config, "--quiet", "--kv-bulk", file, ...args], {
         encoding: "utf8",
-      }).trim();
-      execFileSync(
+        env: { ...process.env, KEYGATE_KEY_SECRET: secret },
+      });
+      await run(
         WRANGLER,
         ["kv", "bulk", "put", file, "--binding", "KEYS", "--local", "--persist-to", persist, "--config", config],
-        { env, stdio: "pipe" },
+        { env },
       );
-      return key;
+      return stdout.trim();
     },
     /** Reads a value from the gateway's local KV with wrangler. */
     kvGet: (name) =>

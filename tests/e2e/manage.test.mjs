@@ -21,7 +21,7 @@ const EDGE_BOUND_MS = (CACHE_TTL_SECONDS + 3) * 1000;
 
 const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
 const KEY_ID = /^key_[0-9A-Za-z]{17}$/;
-const BODY = "[0-9A-Za-z]{49}"; // 43 random + 6 checksum characters
+const BODY = "[0-9A-Za-z]{58}"; // 43 random + 9 tag + 6 checksum characters
 const VIEW_FIELDS = [
   "id", "name", "product", "environment", "prefix", "masked", "scopes", "status",
   "created_at", "expires_at", "revoked_at", "last_used_at", "webhook_url", "replaced_by",
@@ -149,6 +149,7 @@ const PRODUCTS = {
   forgeai: { path: "/forgeai", auth: (key) => ({ Authorization: `Bearer ${key}` }) },
   salesforge: { path: "/salesforge", auth: (key) => ({ "X-Salesforge-Key": key }) },
   strictforge: { path: "/strictforge", auth: (key) => ({ "X-Strictforge-Key": key }) },
+  limitforge: { path: "/limitforge", auth: (key) => ({ "X-Limitforge-Key": key }) },
 };
 
 /** Calls the gateway with a product's key. */
@@ -219,7 +220,7 @@ async function create(account, body, expect = {}) {
   const res = await api("POST", keysOf(account), body);
   return createdKey(ok(res, 201), { product: body.product, prefix: expect.prefix ?? prefixOf(body.product), ...expect });
 }
-const prefixOf = (product) => ({ forgeai: "fai", salesforge: "sf", strictforge: "st" })[product];
+const prefixOf = (product) => ({ forgeai: "fai", salesforge: "sf", strictforge: "st", limitforge: "lf" })[product];
 
 async function listKeys(account, query = "") {
   const body = ok(await api("GET", keysOf(account) + query), 200);
@@ -445,6 +446,63 @@ test("key limit: 30 concurrent creates give exactly 10 keys", async () => {
   failed(await api("POST", keysOf(account), { product: "forgeai", name: "eleventh again" }), 409, "key_limit_reached");
 });
 
+test("key limit: six rotations with a 7-day grace leave at most key_limit working keys", async () => {
+  // Limitforge has key_limit = 2. The issue: six rotations left 8 working keys.
+  const account = "acct_limit_rotate";
+  const first = await create(account, { product: "limitforge", name: "chain" });
+  const issued = [first.key];
+  let current = first;
+  const statuses = [];
+  for (let i = 0; i < 6; i++) {
+    const res = await api("POST", `${keyOf(account, current.id)}/rotate`, { grace_seconds: 604800 });
+    statuses.push(res.status);
+    if (res.status === 201) {
+      current = res.body;
+      issued.push(current.key);
+    } else {
+      const p = failed(res, 409, "key_limit_reached", NO_FIELD);
+      assert.match(p.detail, /\b2\b/, "the detail names the limit");
+    }
+  }
+  assert.deepEqual(statuses, [201, 409, 409, 409, 409, 409]);
+  const verdicts = [];
+  for (const key of issued) verdicts.push(verdict(await edge("limitforge", key)));
+  assert.equal(verdicts.filter((v) => v === "forwarded").length, 2, verdicts.join(", "));
+  const active = await listKeys(account, "?status=active");
+  assert.equal(active.length, 2);
+  // A create is refused too while the old key is in its grace.
+  failed(await api("POST", keysOf(account), { product: "limitforge", name: "third" }), 409, "key_limit_reached");
+  // Grace 0 frees the old key's slot at once, so that rotation is allowed.
+  const again = ok(await api("POST", `${keyOf(account, current.id)}/rotate`, { grace_seconds: 0 }), 201);
+  assert.equal(again.previous.status, "revoked");
+  const limitEvents = (await events(account)).events.filter((e) => e.type === "key.limit_reached");
+  assert.ok(limitEvents.length >= 5, "each refused rotation is recorded");
+});
+
+test("strict mode: a key revoked or suspended in its KV record is refused without asking the object", async () => {
+  const account = "acct_strict_settled";
+  const objectCalls = (keyId) =>
+    gw.logEntries().filter((e) => e.key_id === keyId).map((e) => e.object_calls);
+  const live = await create(account, { product: "strictforge", name: "live" });
+  forwarded(await edge("strictforge", live.key), { keyId: live.id });
+  // The control: an admitted strict request asks the object once.
+  await until("the log line", () => objectCalls(live.id).length === 1, 5000);
+  assert.deepEqual(objectCalls(live.id), [1]);
+
+  const revoked = await create(account, { product: "strictforge", name: "revoked" });
+  ok(await api("DELETE", keyOf(account, revoked.id)), 200);
+  refused(await edge("strictforge", revoked.key), 401, "revoked_key");
+  await until("the log line", () => objectCalls(revoked.id).length === 1, 5000);
+  assert.deepEqual(objectCalls(revoked.id), [0], "no round trip for a revoked record");
+
+  const idle = await create(account, { product: "strictforge", name: "idle" });
+  ok(await api("PATCH", `/accounts/${account}`, { status: "suspended" }), 200);
+  refused(await edge("strictforge", idle.key), 403, "account_suspended");
+  await until("the log line", () => objectCalls(idle.id).length === 1, 5000);
+  assert.deepEqual(objectCalls(idle.id), [0], "no round trip for a suspended record");
+  ok(await api("PATCH", `/accounts/${account}`, { status: "active" }), 200);
+});
+
 test("expiry: a key with expires_at works until then, then 401 expired_key and status expired", async () => {
   const account = "acct_expiry";
   const expiresAt = Math.ceil(nowSeconds()) + 3;
@@ -597,11 +655,16 @@ describe("bad input", () => {
     assert.match(testKey.key, /^fai_test_/);
   });
 
-  test("name: 1-64 characters without control characters", async () => {
+  test("name: 1-64 characters without control or invisible format characters", async () => {
     const account = "acct_in_name";
     failed(await post(account, fai({ name: "n".repeat(65) })), 400, "invalid_field", "name");
     failed(await post(account, fai({ name: "" })), 400, "invalid_field", "name");
     failed(await post(account, fai({ name: "bell\u0007" })), 400, "invalid_field", "name");
+    // Bidi controls and invisible format characters (Unicode Cf).
+    for (const name of ["\u202Egpj.exe", "ci\u200Bdeploy", "\u2066x\u2069", "tag\u{E0041}"]) {
+      const p = failed(await post(account, fai({ name })), 400, "invalid_field", "name");
+      assert.match(p.detail, /Cf/);
+    }
     await nothingStored(account);
     const k = await create(account, fai({ name: "n".repeat(64) }));
     assert.equal(k.name, "n".repeat(64));
@@ -655,7 +718,10 @@ describe("bad input", () => {
   test("webhook_url: https, or http on localhost in dev; the secret is shown once", async () => {
     const account = "acct_in_webhook";
     for (const url of ["http://example.com", "http://example.com/localhost", "http://localhost.example.com/hook",
-      "ftp://localhost/hook", "not a url"]) {
+      "ftp://localhost/hook", "not a url",
+      // Private, link-local and mapped addresses, in any notation (dev allows only this machine).
+      "https://10.0.0.1/hook", "https://169.254.169.254/latest/meta-data", "https://[::ffff:10.0.0.1]/hook",
+      "https://192.168.1.1/hook", "https://0xa9fea9fe/hook", "https://[fe80::1]/hook"]) {
       failed(await post(account, fai({ webhook_url: url })), 400, "invalid_field", "webhook_url");
     }
     await nothingStored(account);

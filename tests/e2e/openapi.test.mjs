@@ -32,7 +32,7 @@ const keyView = (over = {}) => ({
 });
 const createdKey = (over = {}) => ({
   ...keyView(),
-  key: "fai_live_Ab12" + "x7".repeat(20) + "Q" + "9xQz",
+  key: "fai_live_Ab12" + "x7".repeat(24) + "Qz" + "9xQz",
   ...over,
 });
 const problem = (code, status, over = {}) => ({
