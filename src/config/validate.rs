@@ -26,7 +26,16 @@ pub(super) fn from_json(json: &str) -> Result<Config, ConfigError> {
         if let Some(at) = message.rfind(" at line ") {
             message.truncate(at);
         }
-        ConfigError::new(name_products(json, &path), message)
+        // At the top level the path is "."; name the missing member instead.
+        let missing = message
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.split_once('`'))
+            .map(|(field, _)| field.to_owned());
+        let field = match missing {
+            Some(field) if path == "." => field,
+            _ => name_products(json, &path),
+        };
+        ConfigError::new(field, message)
     })?;
     validate(raw)
 }
