@@ -91,8 +91,8 @@ for t in "${targets[@]}"; do
   if [ "$rc" -ne 0 ]; then
     failed+=("$t")
     line="$line  FAILED (exit $rc)"
-    grep -E "panicked at|^(thread|SUMMARY|==[0-9]+== ERROR)|Test unit written to" "$work/logs/$t.log" \
-      | head -n 8 >&2 || true
+    grep -E -A1 "panicked at" "$work/logs/$t.log" | head -n 4 >&2 || true
+    grep -E "^(SUMMARY|==[0-9]+== ERROR)|Test unit written to" "$work/logs/$t.log" | head -n 4 >&2 || true
     log "$t failed; log: $work/logs/$t.log; reproduce: scripts/fuzz.sh $t $work/artifacts/$t/crash-…"
   fi
   summary+="$line"$'\n'

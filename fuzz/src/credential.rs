@@ -64,7 +64,16 @@ pub fn credential(data: &[u8]) {
         Err(err) => {
             assert_eq!(err.status(), 401, "{err:?}");
             match &err {
-                Error::MissingKey { .. } => assert!(own.is_none()),
+                Error::MissingKey { .. } => {
+                    assert!(own.is_none());
+                    // No other product's header holds a key either (else
+                    // the refusal would be wrong_product).
+                    let elsewhere = config.products.iter().any(|p| {
+                        !p.credential.is_header(&product.credential.header)
+                            && read_key(&p.credential, headers).is_some()
+                    });
+                    assert!(!elsewhere, "missing_key, yet another header holds a key");
+                }
                 Error::MalformedKey { .. } => assert!(own.is_some()),
                 Error::WrongProduct {
                     sent_in: Some(header),
