@@ -5,11 +5,11 @@
 //! `path NUL query NUL body`. Input of `manage_body`: one byte (endpoint,
 //! `dev`), then the body of a well-formed request to that endpoint.
 //! Invariants: client input is never answered with a 5xx-class error; a
-//! refusal is 400, 404, 405 or 413, a 400 names its `field` (for
-//! `invalid_json`, says where the JSON breaks; for `unknown_field`, names
-//! the member even when its name is empty), a 405
-//! never lists the method it refused, and the problem+json body carries
-//! the status and code; parsing is deterministic; an accepted request
+//! refusal is 400, 404, 405 or 413; a 400 names its `field` (except
+//! `invalid_json`, which says where the JSON breaks; `unknown_field` names
+//! the member even when its name is empty); a 405 never lists the method
+//! it refused; the problem+json body carries the status and code; parsing
+//! is deterministic; an accepted request
 //! carries checked ids, and an accepted body carries values in range (a
 //! trimmed name of 1-64 characters with no control characters, known and
 //! distinct scopes, an expiry in the next 365 days, https webhooks, a
