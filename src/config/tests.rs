@@ -328,6 +328,10 @@ fn whole_document_errors() {
         err.to_string(),
         "KEYGATE_CONFIG.products: missing field `products`"
     );
+    // And a repeated member (JSON allows it; TOML does not).
+    let twice = r#"{"products": [], "products": []}"#;
+    let err = Config::from_json(twice).unwrap_err();
+    assert_eq!(err.field, "products", "{err}");
 }
 
 #[test]

@@ -26,12 +26,14 @@ pub(super) fn from_json(json: &str) -> Result<Config, ConfigError> {
         if let Some(at) = message.rfind(" at line ") {
             message.truncate(at);
         }
-        // At the top level the path is "."; name the missing member instead.
-        let missing = message
-            .strip_prefix("missing field `")
+        // At the top level the path is "."; name the missing or repeated
+        // member instead.
+        let member = ["missing field `", "duplicate field `"]
+            .iter()
+            .find_map(|start| message.strip_prefix(start))
             .and_then(|rest| rest.split_once('`'))
             .map(|(field, _)| field.to_owned());
-        let field = match missing {
+        let field = match member {
             Some(field) if path == "." => field,
             _ => name_products(json, &path),
         };
