@@ -8,7 +8,7 @@ INSPECTOR_PORT ?= 9787
 
 export WRANGLER_SEND_METRICS := false
 
-.PHONY: setup build dev test unit e2e lint bench check-config clean
+.PHONY: setup build dev test unit e2e lint bench fuzz check-config clean
 
 setup:
 	bash scripts/setup.sh
@@ -29,6 +29,8 @@ lint:
 	cargo clippy --workspace --exclude keygate-bench --all-targets -- -D warnings
 	cargo clippy --lib --target wasm32-unknown-unknown -- -D warnings
 
+## Includes keygate-fuzz's smoke run: every seed and 3000 deterministic
+## mutations per fuzz target (fuzz/tests/smoke.rs).
 unit:
 	cargo test --workspace --exclude keygate-bench
 
@@ -42,6 +44,12 @@ e2e: build
 bench: build
 	cargo bench -p keygate-bench --bench hot_path
 	node tests/bench/latency.mjs
+
+## Coverage-guided fuzzing (libFuzzer, stable Rust): every target, at least
+## FUZZ_EXECS (default 10 000 000) executions in total; fails on any crash or
+## broken invariant. scripts/fuzz.sh TARGET FILE replays a crash.
+fuzz:
+	bash scripts/fuzz.sh
 
 clean:
 	cargo clean

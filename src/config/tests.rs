@@ -335,6 +335,18 @@ fn whole_document_errors() {
         .unwrap_err()
         .message
         .contains("products"));
+    // Found by the config fuzz target: a table without products named the
+    // field "." (`KEYGATE_CONFIG..: missing field ...`).
+    let err = Config::from_json(r#"{"cache_ttl_seconds": 5}"#).unwrap_err();
+    assert_eq!(err.field, "products", "{err}");
+    assert_eq!(
+        err.to_string(),
+        "KEYGATE_CONFIG.products: missing field `products`"
+    );
+    // And a repeated member (JSON allows it; TOML does not).
+    let twice = r#"{"products": [], "products": []}"#;
+    let err = Config::from_json(twice).unwrap_err();
+    assert_eq!(err.field, "products", "{err}");
 }
 
 #[test]

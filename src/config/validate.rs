@@ -30,7 +30,18 @@ pub(super) fn from_json(json: &str) -> Result<Config, ConfigError> {
         if let Some(at) = message.rfind(" at line ") {
             message.truncate(at);
         }
-        ConfigError::new(name_products(json, &path), message)
+        // At the top level the path is "."; name the missing or repeated
+        // member instead.
+        let member = ["missing field `", "duplicate field `"]
+            .iter()
+            .find_map(|start| message.strip_prefix(start))
+            .and_then(|rest| rest.split_once('`'))
+            .map(|(field, _)| field.to_owned());
+        let field = match member {
+            Some(field) if path == "." => field,
+            _ => name_products(json, &path),
+        };
+        ConfigError::new(field, message)
     })?;
     validate(raw)
 }

@@ -182,6 +182,11 @@ impl Query {
     /// Refuses parameters outside `known`, so a typo is not ignored.
     fn only(&self, known: &[&str]) -> Result<(), Error> {
         match self.0.iter().find(|(k, _)| !known.contains(&k.as_str())) {
+            // `?=x`: there is no name to report, so name the query itself.
+            Some((name, _)) if name.is_empty() => Err(invalid_query(
+                "query",
+                "has a parameter without a name; send name=value",
+            )),
             Some((name, _)) => Err(invalid_query(
                 name,
                 &if known.is_empty() {

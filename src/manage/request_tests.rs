@@ -188,6 +188,15 @@ fn query_parameters_are_checked() {
         code("GET", events, Some("cursor=-1"), ""),
         ("invalid_field", Some("cursor".into()))
     );
+    // Found by the manage_request fuzz target: a parameter without a name
+    // was refused with an empty `field`.
+    for nameless in ["=x", "status=active&=", "="] {
+        assert_eq!(
+            code("GET", keys, Some(nameless), ""),
+            ("invalid_field", Some("query".into())),
+            "{nameless}"
+        );
+    }
 }
 
 #[test]
