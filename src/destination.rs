@@ -61,7 +61,12 @@ pub fn check(url: &Url) -> Result<(), NotPublic> {
 
 fn check_name(name: &str) -> Result<(), NotPublic> {
     let name = name.trim_end_matches('.').to_ascii_lowercase();
-    if name.is_empty() || name == "localhost" || name.ends_with(".localhost") {
+    // `.` or `..` names no host at all (found by fuzzing: it was taken for
+    // this machine, so dev mode accepted `http://./x`).
+    if name.is_empty() {
+        return Err(NotPublic::NoHost);
+    }
+    if name == "localhost" || name.ends_with(".localhost") {
         return Err(NotPublic::Loopback);
     }
     Ok(())

@@ -82,4 +82,12 @@ fn public_hosts_pass() {
 #[test]
 fn a_url_without_a_host_is_refused() {
     assert_eq!(verdict("mailto:a@example.com"), Err(NotPublic::NoHost));
+    // A name of dots is no host, not this machine (found by fuzzing).
+    for url in [
+        "http://./x",
+        "http:////////./////92233//---/x",
+        "https://../",
+    ] {
+        assert_eq!(verdict(url), Err(NotPublic::NoHost), "{url}");
+    }
 }
