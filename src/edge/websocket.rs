@@ -17,7 +17,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use worker::{
     console_error, js_sys,
-    wasm_bindgen::JsCast,
+    wasm_bindgen::{closure::Closure, JsCast},
     wasm_bindgen_futures::{spawn_local, JsFuture},
     web_sys,
     worker_sys::ext::ResponseExt,
@@ -111,6 +111,9 @@ fn relay(client: WebSocket, origin: WebSocket, max_seconds: u32) -> worker::Resu
     let closed = Rc::new(Cell::new(false));
     let to_origin = pump(client.clone(), origin.clone(), closed.clone());
     let to_client = pump(origin.clone(), client.clone(), closed.clone());
+    for socket in [&client, &origin] {
+        absorb_late_errors(socket)?;
+    }
     client.accept()?;
     origin.accept()?;
     spawn_local(to_origin);
@@ -124,6 +127,18 @@ fn relay(client: WebSocket, origin: WebSocket, max_seconds: u32) -> worker::Resu
         }
     });
     Ok(())
+}
+
+/// Gives `socket` an `error` listener for its whole life: after a close
+/// the relay's listeners are gone, and a connection lost afterwards would
+/// otherwise be an uncaught error. The listener frees itself when called;
+/// one that is never called stays, a few bytes per socket.
+fn absorb_late_errors(socket: &WebSocket) -> worker::Result<()> {
+    let listener = Closure::once_into_js(|_: web_sys::Event| {});
+    socket
+        .as_ref()
+        .add_event_listener_with_callback("error", listener.unchecked_ref())
+        .map_err(worker::Error::from)
 }
 
 /// Relays `from`'s messages to `to` until `from` closes, then closes `to`
@@ -152,12 +167,15 @@ async fn pump(from: WebSocket, to: WebSocket, closed: Rc<Cell<bool>>) {
                 }
             }
             Ok(WebsocketEvent::Close(close)) => {
-                let code = relay_close_code(close.code());
+                // The first close is answered on this side (completing
+                // its handshake) and passed on; the other side's answer to
+                // that needs nothing more: closing a socket twice loses
+                // its connection.
                 if !closed.replace(true) {
+                    let code = relay_close_code(close.code());
+                    let _ = from.close(Some(code), Some(close.reason()));
                     let _ = to.close(Some(code), Some(close.reason()));
                 }
-                // Completes the closing handshake on this side.
-                let _ = from.close(Some(code), Some(close.reason()));
                 return;
             }
             Err(_) => break,
