@@ -5,6 +5,7 @@
 #   - worker-build (pinned, see env.sh)           -> ${CARGO_HOME:-~/.cargo}/bin
 #   - wasm-bindgen-cli (= wasm-bindgen in Cargo.lock) -> ${CARGO_HOME:-~/.cargo}/bin
 #   - npm devDependencies (wrangler, esbuild, binaryen) -> ./node_modules
+#   - Debian chromium (browser e2e test)          -> /usr/bin/chromium
 # Works non-interactively (CI=true, no stdin). Project dir: $KEYGATE_ROOT or
 # the parent of this script's directory.
 set -euo pipefail
@@ -79,6 +80,19 @@ if [ ! -x "$venv/bin/python" ] || [ ! -f "$venv/.installed" ] || [ "$req" -nt "$
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$req" </dev/null
   touch "$venv/.installed"
+fi
+
+# 5b. Chromium for the browser (CORS) end-to-end test, driven by
+#     playwright-core with executablePath (no browser download). Debian's
+#     package; CI runs as root.
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    log "installing Debian chromium (apt-get)"
+    apt-get update -qq </dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium </dev/null
+  else
+    die "/usr/bin/chromium missing: install Debian's chromium package (as root: apt-get install -y chromium)"
+  fi
 fi
 
 # 6. sanity: every override must exist, or worker-build silently falls back

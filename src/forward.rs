@@ -28,6 +28,9 @@ pub mod headers {
     pub const SCOPES: &str = "Keygate-Scopes";
     /// The signature's nonce: unique per forwarded request.
     pub const REQUEST_ID: &str = "Keygate-Request-Id";
+    /// The client's address, from `CF-Connecting-IP`
+    /// ([`crate::proxy_headers::client_ip`]); signed.
+    pub const CLIENT_IP: &str = "Keygate-Client-Ip";
     /// RFC 9421 signature parameters; see [`crate::signature`]. A client's
     /// value is replaced.
     pub const SIGNATURE_INPUT: &str = "Signature-Input";
@@ -182,6 +185,9 @@ pub struct Stamp<'a> {
     pub request_id: &'a str,
     /// The product's signing key.
     pub key: &'a ProductKey,
+    /// The client's address, sent signed as `Keygate-Client-Ip`; `None`
+    /// when the runtime gave none.
+    pub client_ip: Option<&'a str>,
 }
 
 /// Plans the upstream request. `query` is the raw query string without `?`.
@@ -216,6 +222,9 @@ pub fn plan(
         ]);
     }
     set_headers.push((headers::REQUEST_ID, stamp.request_id.to_owned()));
+    if let Some(ip) = stamp.client_ip {
+        set_headers.push((headers::CLIENT_IP, ip.to_owned()));
+    }
     if let Some(digest) = body.content_digest {
         set_headers.push((headers::CONTENT_DIGEST, digest.to_owned()));
     }

@@ -32,6 +32,7 @@ fn stamp(key: &ProductKey) -> Stamp<'_> {
         now: NOW,
         request_id: NONCE,
         key,
+        client_ip: Some("203.0.113.7"),
     }
 }
 
@@ -105,13 +106,15 @@ fn plan_signs_identity_and_keeps_method_path_query() {
     assert_eq!(h(headers::ENVIRONMENT), "live");
     assert_eq!(h(headers::SCOPES), "read write");
     assert_eq!(h(headers::REQUEST_ID), NONCE);
+    assert_eq!(h(headers::CLIENT_IP), "203.0.113.7");
     assert_eq!(header(&plan, headers::CONTENT_DIGEST), None);
     assert_eq!(plan.drop_headers, &[headers::CONTENT_DIGEST]);
     assert_eq!(
         h(headers::SIGNATURE_INPUT),
         "keygate=(\"@method\" \"@authority\" \"@path\" \"@query\" \"keygate-product\" \
          \"keygate-key-id\" \"keygate-account\" \"keygate-environment\" \"keygate-scopes\" \
-         \"keygate-request-id\" \"content-length\" \"content-type\");created=1795416000;\
+         \"keygate-request-id\" \"keygate-client-ip\" \"content-length\" \"content-type\");\
+         created=1795416000;\
          expires=1795416300;nonce=\"0123456789abcdef0123456789abcdef\";keyid=\"salesforge\";\
          alg=\"hmac-sha256\""
     );
@@ -162,13 +165,14 @@ fn public_plan_signs_product_and_request_id_only() {
         vec![
             headers::PRODUCT,
             headers::REQUEST_ID,
+            headers::CLIENT_IP,
             headers::SIGNATURE_INPUT,
             headers::SIGNATURE
         ]
     );
     assert!(header(&plan, headers::SIGNATURE_INPUT)
         .unwrap()
-        .starts_with("keygate=(\"@method\" \"@authority\" \"@path\" \"@query\" \"keygate-product\" \"keygate-request-id\");"));
+        .starts_with("keygate=(\"@method\" \"@authority\" \"@path\" \"@query\" \"keygate-product\" \"keygate-request-id\" \"keygate-client-ip\");"));
     assert_eq!(origin_verifies(&plan, "salesforge", &[], b""), Ok(()));
     // A replay that adds identity headers is refused: they are not covered.
     assert_eq!(
@@ -334,4 +338,46 @@ fn method_override_in_the_query_is_found() {
         assert!(!overrides_method_in_query(Some(query)), "{query}");
     }
     assert!(!overrides_method_in_query(None));
+}
+
+#[test]
+fn the_client_ip_is_signed_and_cannot_be_swapped() {
+    let config = demo_config();
+    let sf = config.product("salesforge").unwrap();
+    let public = admit_public(
+        sf,
+        RequestFacts {
+            method: "GET",
+            path: "/health",
+        },
+    )
+    .unwrap();
+    let sk = key("salesforge");
+    let plan = plan(&public, None, &BodyFacts::default(), &stamp(&sk)).unwrap();
+    assert_eq!(header(&plan, headers::CLIENT_IP), Some("203.0.113.7"));
+    let mut swapped = plan.clone();
+    for (name, value) in &mut swapped.set_headers {
+        if *name == headers::CLIENT_IP {
+            *value = "198.51.100.1".to_owned();
+        }
+    }
+    assert_eq!(
+        origin_verifies(&swapped, "salesforge", &[], b""),
+        Err(VerifyError::Mismatch)
+    );
+    // Without an address from the runtime, none is sent or signed.
+    let no_ip = Stamp {
+        client_ip: None,
+        ..stamp(&sk)
+    };
+    let plan = plan_fn(&public, &no_ip);
+    assert_eq!(header(&plan, headers::CLIENT_IP), None);
+    assert!(!header(&plan, headers::SIGNATURE_INPUT)
+        .unwrap()
+        .contains("keygate-client-ip"));
+    assert_eq!(origin_verifies(&plan, "salesforge", &[], b""), Ok(()));
+}
+
+fn plan_fn(authorized: &Authorized<'_>, stamp: &Stamp<'_>) -> ForwardPlan {
+    plan(authorized, None, &BodyFacts::default(), stamp).unwrap()
 }

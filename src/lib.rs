@@ -53,6 +53,7 @@
 
 pub mod cache;
 pub mod config;
+pub mod cors;
 pub mod credential;
 pub mod destination;
 pub mod error;
@@ -62,11 +63,13 @@ pub mod manage;
 pub mod path;
 pub mod pattern;
 pub mod policy;
+pub mod proxy_headers;
 pub mod record;
 pub mod route;
 pub mod secret;
 pub mod signature;
 pub mod time;
+pub mod websocket;
 
 #[cfg(target_arch = "wasm32")]
 mod edge;

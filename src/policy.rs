@@ -1,7 +1,7 @@
 //! The access decision, and the proof that it was made.
 //!
-//! Pure: the clock comes in as `now`. [`authorize`] and [`admit_public`] are
-//! the only ways to construct an [`Authorized`], and forwarding
+//! Pure: the clock comes in as `now`. [`authorize`], [`admit_public`] and
+//! [`admit_preflight`] are the only ways to construct an [`Authorized`], and forwarding
 //! ([`crate::forward::plan`]) requires one, so no code path can forward a
 //! request that the policy did not admit.
 
@@ -135,6 +135,25 @@ pub fn settled_refusal(
         });
     }
     record.suspended.then_some(Error::AccountSuspended)
+}
+
+/// Admits a CORS preflight (see [`crate::cors::is_preflight`]) without a
+/// key, for a product whose origin answers CORS itself (`cors = "origin"`);
+/// or returns `None`. Browsers never send a key on a preflight.
+pub fn admit_preflight<'a>(
+    product: &'a Product,
+    request: RequestFacts<'_>,
+    headers: &(impl crate::credential::HeaderLookup + ?Sized),
+) -> Option<Authorized<'a>> {
+    (product.cors == crate::cors::Cors::Origin
+        && crate::cors::is_preflight(request.method, headers))
+    .then(|| Authorized {
+        product,
+        method: request.method.to_owned(),
+        path: request.path.to_owned(),
+        identity: None,
+        permission: None,
+    })
 }
 
 /// Decides whether the key behind `record` may make this request at `now`

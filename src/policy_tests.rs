@@ -404,3 +404,30 @@ fn settled_refusals_need_no_request_and_leave_scope_to_the_object() {
     let other = record("salesforge", &["read"]);
     assert_eq!(settled(&other, NOW), Some("invalid_key"));
 }
+
+#[test]
+fn preflights_pass_without_a_key_only_when_the_origin_answers_cors() {
+    let mut config = crate::config::tests::demo_config();
+    let facts = RequestFacts {
+        method: "OPTIONS",
+        path: "/v1/leads",
+    };
+    let preflight: &[(&str, &str)] = &[
+        ("Origin", "https://app.example"),
+        ("Access-Control-Request-Method", "POST"),
+    ];
+    let plain_options: &[(&str, &str)] = &[("Origin", "https://app.example")];
+    let product = config.products.first_mut().unwrap();
+    assert!(admit_preflight(product, facts, preflight).is_none());
+    product.cors = crate::cors::Cors::Origin;
+    let product = &*product;
+    let admitted = admit_preflight(product, facts, preflight).unwrap();
+    assert!(admitted.identity().is_none());
+    assert_eq!(admitted.method(), "OPTIONS");
+    assert!(admit_preflight(product, facts, plain_options).is_none());
+    let get = RequestFacts {
+        method: "GET",
+        path: "/v1/leads",
+    };
+    assert!(admit_preflight(product, get, preflight).is_none());
+}

@@ -62,6 +62,7 @@ fn hot_path(c: &mut Criterion) {
         now: 1_795_416_000,
         request_id: "0123456789abcdef0123456789abcdef",
         key: &signing_key,
+        client_ip: Some("203.0.113.7"),
     };
     let body = BodyFacts {
         content_type: Some("application/json"),

@@ -8,6 +8,7 @@
 //! [`ConfigError`] naming the product and field, and the edge answers
 //! `500 misconfigured` until it is fixed.
 
+mod clients;
 mod error;
 mod raw;
 mod validate;
@@ -164,6 +165,15 @@ pub struct Product {
     pub origin_cache: bool,
     /// How requests to the origin are signed.
     pub signing: Signing,
+    /// How browsers' cross-origin calls are handled.
+    pub cors: crate::cors::Cors,
+    /// WebSocket upgrades: where a browser's key may be, how long a socket
+    /// may stay open.
+    pub websocket: crate::websocket::WebSocketConfig,
+    /// Whether client-sent `X-Forwarded-*`, `Forwarded`, `X-Real-IP` and
+    /// `True-Client-IP` reach the origin (`trust_forwarded = true`); off by
+    /// default, since any client can write them.
+    pub trust_forwarded: bool,
 }
 
 /// How a product's forwarded requests are signed (RFC 9421).

@@ -46,6 +46,10 @@ pub(super) struct RawProduct {
     pub sign_body: Option<bool>,
     pub max_signed_body: Option<u64>,
     pub signature_ttl_seconds: Option<u32>,
+    // Clients: browsers, WebSockets, proxy headers (see super::clients).
+    pub cors: Option<super::clients::RawCors>,
+    pub websocket: Option<super::clients::RawWebSocket>,
+    pub trust_forwarded: Option<bool>,
 }
 
 /// A public path: `"/health"`, or `{ path = "/hooks/in", methods = ["POST"] }`.

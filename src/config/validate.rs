@@ -267,6 +267,11 @@ fn product(index: usize, raw: RawProduct) -> Result<Product, ConfigError> {
     )
     .map_err(|(f, m)| ConfigError::new(at(f), m))?;
 
+    let cors =
+        super::clients::cors(raw.cors, &credential).map_err(|(f, m)| ConfigError::new(at(f), m))?;
+    let websocket =
+        super::clients::websocket(raw.websocket).map_err(|(f, m)| ConfigError::new(at(f), m))?;
+
     Ok(Product {
         id: raw.id,
         name: name.to_owned(),
@@ -286,6 +291,9 @@ fn product(index: usize, raw: RawProduct) -> Result<Product, ConfigError> {
         },
         origin_cache: raw.origin_cache.unwrap_or(false),
         signing,
+        cors,
+        websocket,
+        trust_forwarded: raw.trust_forwarded.unwrap_or(false),
     })
 }
 
@@ -388,7 +396,7 @@ pub fn is_permission_name(name: &str) -> bool {
         })
 }
 
-fn is_token(s: &str) -> bool {
+pub(super) fn is_token(s: &str) -> bool {
     !s.is_empty()
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))

@@ -79,6 +79,11 @@ impl DurableObject for Account {
                 (error.status(), error.to_problem(None).body)
             }
         };
+        // A 204 must be built without a body: workerd warns about (and
+        // the runtime log must stay free of) a null-body status with "".
+        if status == 204 {
+            return Ok(Response::empty()?.with_status(status));
+        }
         Ok(Response::ok(body)?.with_status(status))
     }
 

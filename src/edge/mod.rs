@@ -12,17 +12,19 @@
 
 mod account;
 mod accounts;
+mod cors;
 mod isolate;
 mod kv;
 mod management;
 mod respond;
 mod sql_ledger;
 mod upstream;
+mod websocket;
 
 use worker::{console_log, event, js_sys, wasm_bindgen::JsCast, web_sys, Context, Env};
 
 use crate::config::Consistency;
-use crate::credential;
+use crate::credential::{self, HeaderLookup};
 use crate::policy::{self, Authorized, RequestFacts};
 use crate::{forward, path, route, Error};
 
@@ -39,6 +41,9 @@ struct Outcome {
     usage_reported: bool,
     request_id: Option<String>,
     challenge: Option<(crate::config::Credential, String)>,
+    /// The routed product's CORS headers for this request's `Origin`,
+    /// added to refusals as to answers.
+    cors: Vec<(&'static str, String)>,
 }
 
 /// Every request header, read across the JS boundary once: the core
@@ -95,7 +100,11 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
                 let presented = !matches!(error, Error::MissingKey { .. });
                 credential.challenge(name, presented)
             });
-            (respond::problem(&error, challenge), error.code())
+            let problem = respond::problem(&error, challenge).and_then(|response| {
+                cors::add_to_own(&response, &outcome.cors)?;
+                Ok(response)
+            });
+            (problem, error.code())
         }
     };
     let status = response.as_ref().map_or(500, web_sys::Response::status);
@@ -171,17 +180,41 @@ async fn gateway(
     let product = routed.product;
     outcome.product = Some(product.id.clone());
     outcome.challenge = Some((product.credential.clone(), product.name.clone()));
+    let origin = request.headers.as_slice().header("Origin");
+    if let crate::cors::Cors::Edge(cors_policy) = &product.cors {
+        if crate::cors::is_preflight(method, request.headers.as_slice()) {
+            // From configuration alone: no key, no storage read.
+            return cors::preflight(cors_policy, origin.as_deref()).map_err(|_| {
+                Error::Misconfigured {
+                    what: "cannot build a preflight answer".to_owned(),
+                }
+            });
+        }
+        outcome.cors = cors_policy.response_headers(origin.as_deref());
+    }
     let facts = RequestFacts {
         method,
         path: &routed.product_path,
     };
+    let upgrade = crate::websocket::is_upgrade(request.headers.as_slice());
+    let located =
+        upgrade.then(|| crate::websocket::locate(product, &request.headers, request.query));
+    let key_headers = located
+        .as_ref()
+        .map_or(request.headers.as_slice(), |l| l.headers.as_slice());
+    let query = match &located {
+        Some(located) => located.query.as_deref(),
+        None => request.query,
+    };
     let now_ms = js_sys::Date::now();
     let now = (now_ms / 1000.0).floor() as i64;
 
-    let authorized: Authorized<'_> = match policy::admit_public(product, facts) {
+    let admitted = policy::admit_public(product, facts)
+        .or_else(|| policy::admit_preflight(product, facts, request.headers.as_slice()));
+    let authorized: Authorized<'_> = match admitted {
         Some(public) => public,
         None => {
-            let key = credential::present(config, product, request.headers.as_slice())?;
+            let key = credential::present(config, product, key_headers)?;
             // A forged key (right shape and checksum, wrong tag) is refused
             // like an unknown one, without a storage read.
             let tagged = crate::key::admit(key, &gateway.key_secret, config.accept_untagged_keys)
@@ -224,15 +257,29 @@ async fn gateway(
         })?;
     let request_id = request_id()?;
     outcome.request_id = Some(request_id.clone());
-    let prepared =
-        upstream::prepare_body(config, request.req, &request.headers, &authorized).await?;
+    let client_ip = crate::proxy_headers::client_ip(&request.headers);
     let stamp = forward::Stamp {
         now,
         request_id: &request_id,
         key,
+        client_ip: client_ip.as_deref(),
     };
-    let plan = forward::plan(&authorized, request.query, &prepared.facts(), &stamp)?;
-    upstream::send(config, &request.headers, &authorized, &plan, prepared.body).await
+    if let Some(located) = &located {
+        let plan = forward::plan(&authorized, query, &forward::BodyFacts::default(), &stamp)?;
+        let protocols = located.protocols.as_deref();
+        return websocket::proxy(config, &request.headers, &authorized, &plan, protocols).await;
+    }
+    let prepared =
+        upstream::prepare_body(config, request.req, &request.headers, &authorized).await?;
+    let plan = forward::plan(&authorized, query, &prepared.facts(), &stamp)?;
+    let response =
+        upstream::send(config, &request.headers, &authorized, &plan, prepared.body).await?;
+    if outcome.cors.is_empty() {
+        return Ok(response);
+    }
+    cors::add_to_forwarded(response, &outcome.cors).map_err(|_| Error::UpstreamUnavailable {
+        product: product.name.clone(),
+    })
 }
 
 /// A fresh request id, the signature's nonce: 16 random bytes as hex.

@@ -3,11 +3,14 @@
 //! Invariants: without `sign_body` the body is streamed, never buffered;
 //! with it, at most `max_signed_body` bytes are kept and a larger body is
 //! refused (`413`); the headers [`is_stripped`] names (keys, client-sent
-//! `Keygate-*`, hop-by-hop) and those the plan drops are removed, and the
+//! `Keygate-*`, hop-by-hop), those [`Drops`] names (`Expect`, headers named
+//! by `Connection`, untrusted proxy headers) and those the plan drops are
+//! removed, and the
 //! plan's headers (identity, `Signature`, `Signature-Input`) replace any a
 //! client sent; the request is fetched with `cache: "no-store"` unless the
 //! product opts in to its origin's caching; the origin's status, headers
-//! and body come back unchanged, except that no `Keygate-*` header passes;
+//! and body come back unchanged, except that no `Keygate-*` header passes
+//! and an interim (1xx) status is refused as `502`;
 //! redirects are returned to the client, not followed.
 
 use worker::{
@@ -21,6 +24,7 @@ use crate::config::Config;
 use crate::credential::HeaderLookup;
 use crate::forward::{is_reserved, is_stripped, BodyFacts, ForwardPlan};
 use crate::policy::Authorized;
+use crate::proxy_headers::Drops;
 use crate::signature::content_digest;
 use crate::Error;
 
@@ -61,8 +65,10 @@ pub(super) async fn prepare_body(
 ) -> Result<Prepared, Error> {
     let get = |name: &str| client_headers.header(name);
     // Signed only when it is forwarded as is.
-    let content_type =
-        get("Content-Type").filter(|v| !is_stripped(config, authorized, "Content-Type", v));
+    let drops = Drops::new(client_headers, authorized.product().trust_forwarded);
+    let content_type = get("Content-Type")
+        .filter(|v| !is_stripped(config, authorized, "Content-Type", v))
+        .filter(|_| !drops.drops("Content-Type"));
     let declared = get("Content-Length").and_then(|v| canonical_length(&v));
     let signing = authorized.product().signing;
     if !signing.sign_body {
@@ -160,21 +166,8 @@ pub(super) async fn send(
     let unavailable = || Error::UpstreamUnavailable {
         product: authorized.product().name.clone(),
     };
-    let headers = web_sys::Headers::new().map_err(|_| unavailable())?;
-    for (name, value) in client_headers {
-        if is_stripped(config, authorized, name, value)
-            || plan
-                .drop_headers
-                .iter()
-                .any(|d| d.eq_ignore_ascii_case(name))
-        {
-            continue;
-        }
-        headers.append(name, value).map_err(|_| unavailable())?;
-    }
-    for (name, value) in &plan.set_headers {
-        headers.set(name, value).map_err(|_| unavailable())?;
-    }
+    let headers = upstream_headers(config, client_headers, authorized, plan, |_| false)
+        .map_err(|_| unavailable())?;
 
     let init = web_sys::RequestInit::new();
     init.set_method(&plan.method);
@@ -203,7 +196,45 @@ pub(super) async fn send(
         })?
         .dyn_into()
         .map_err(|_| unavailable())?;
+    if (100..200).contains(&response.status()) {
+        // An interim answer is never a final one (a Response cannot even
+        // be built with it): the origin misbehaved.
+        console_error!("origin answered {} as a final response", response.status());
+        return Err(unavailable());
+    }
     without_reserved_headers(response).map_err(|_| unavailable())
+}
+
+/// The headers the origin receives: the client's less those
+/// [`is_stripped`] names, those [`Drops`] names (`Expect`, hop-by-hop
+/// headers named by `Connection`, untrusted proxy headers), those the plan
+/// drops and those `also_drop` names; then the plan's.
+pub(super) fn upstream_headers(
+    config: &Config,
+    client_headers: &[(String, String)],
+    authorized: &Authorized<'_>,
+    plan: &ForwardPlan,
+    also_drop: impl Fn(&str) -> bool,
+) -> Result<web_sys::Headers, JsValue> {
+    let drops = Drops::new(client_headers, authorized.product().trust_forwarded);
+    let headers = web_sys::Headers::new()?;
+    for (name, value) in client_headers {
+        if is_stripped(config, authorized, name, value)
+            || drops.drops(name)
+            || also_drop(name)
+            || plan
+                .drop_headers
+                .iter()
+                .any(|d| d.eq_ignore_ascii_case(name))
+        {
+            continue;
+        }
+        headers.append(name, value)?;
+    }
+    for (name, value) in &plan.set_headers {
+        headers.set(name, value)?;
+    }
+    Ok(headers)
 }
 
 /// The origin's response without any `Keygate-*` header: those are
@@ -221,13 +252,9 @@ fn without_reserved_headers(response: web_sys::Response) -> Result<web_sys::Resp
     if reserved.is_empty() {
         return Ok(response);
     }
-    let init = web_sys::ResponseInit::new();
-    init.set_status(response.status());
-    init.set_status_text(&response.status_text());
     let headers = web_sys::Headers::new_with_headers(&response.headers())?;
     for name in &reserved {
         headers.delete(name)?;
     }
-    init.set_headers(&headers);
-    web_sys::Response::new_with_opt_readable_stream_and_init(response.body().as_ref(), &init)
+    super::cors::rebuild(&response, &headers)
 }

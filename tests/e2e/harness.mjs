@@ -216,11 +216,38 @@ export async function startGateway({
         .filter(Boolean)
         .map((json) => JSON.parse(json)),
     ...tracked,
+    /** What the runtime logged that it must never log (see runtimeProblems). */
+    runtimeProblems: () => runtimeProblems(tracked.lines),
     stop: async () => {
       await tracked.stop();
       rmSync(dir, { recursive: true, force: true });
+      const problems = runtimeProblems(tracked.lines);
+      if (problems.length) {
+        throw new Error(`the runtime logged what it never should:\n${problems.join("\n")}`);
+      }
     },
   };
+}
+
+/**
+ * Lines of a wrangler/workerd log that fail a test file: an uncaught
+ * exception, "Your worker restarted", or a runtime warning (such as a
+ * null-body status built with a body).
+ */
+export const RUNTIME_PROBLEMS = [
+  /uncaught/i,
+  /Your worker restarted/i,
+  /worker restarted mid-request/i,
+  /null body status/i,
+  /workerd\/[^\n]*\b(warning|error)\b/i,
+  /A hanging Promise was canceled/i,
+];
+
+export function runtimeProblems(lines) {
+  return lines
+    .join("")
+    .split("\n")
+    .filter((line) => RUNTIME_PROBLEMS.some((re) => re.test(line)));
 }
 
 async function adminCall(url, method, body, { token, headers = {} }) {
