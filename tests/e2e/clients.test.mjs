@@ -29,6 +29,11 @@ before(async () => {
   gw = await startGateway({
     template,
     origin: origin.url,
+    // OPEN DEFECT (issue 8): when keygate closes a relayed WebSocket (the
+    // client closed first, or max_connection_seconds ran out), workerd logs
+    // "Uncaught Error: Network connection lost." although no socket reports
+    // an error event. Tolerated here, and only this line; see README, Clients.
+    knownRuntimeProblems: [/Uncaught Error: Network connection lost\./],
     keys: {
       app: ["--product", "clients", "--account", "acct_clients"],
       other: ["--product", "clients", "--account", "acct_clients"],
