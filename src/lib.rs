@@ -59,11 +59,18 @@ pub mod pattern;
 pub mod policy;
 pub mod record;
 pub mod route;
+pub mod seam;
 pub mod secret;
 pub mod signature;
 pub mod time;
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "gateway", feature = "control"))]
+compile_error!("build one Worker at a time: --features gateway, or --features control");
+
+#[cfg(all(
+    target_arch = "wasm32",
+    any(feature = "gateway", feature = "control")
+))]
 mod edge;
 
 pub use error::Error;
