@@ -67,10 +67,7 @@ pub mod time;
 #[cfg(all(target_arch = "wasm32", feature = "gateway", feature = "control"))]
 compile_error!("build one Worker at a time: --features gateway, or --features control");
 
-#[cfg(all(
-    target_arch = "wasm32",
-    any(feature = "gateway", feature = "control")
-))]
+#[cfg(all(target_arch = "wasm32", any(feature = "gateway", feature = "control")))]
 mod edge;
 
 pub use error::Error;

@@ -1,30 +1,48 @@
-//! Per-isolate state: the validated configuration and each product's
-//! origin signing key (derived once), the key-record cache and the usage
-//! throttle.
+//! Per-isolate state: the validated configuration and its digest; in the
+//! gateway, each product's origin signing key (derived once), the
+//! key-record cache and the usage throttle; in the control Worker, the
+//! admin token.
 //!
 //! Invariant: the configuration is validated at most once per isolate; a
 //! failure is kept, and every request is refused with `misconfigured` until
 //! a fixed configuration is deployed (which starts new isolates).
 
-use std::cell::{OnceCell, RefCell};
+use std::cell::OnceCell;
+#[cfg(feature = "gateway")]
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use worker::{console_error, js_sys, wasm_bindgen::JsValue, Env};
 
+#[cfg(feature = "gateway")]
 use crate::cache::{TtlCache, UsageThrottle};
-use crate::config::{Config, ADMIN_TOKEN_VAR, CONFIG_VAR, DEV_VAR, ORIGIN_SECRET_VAR};
+#[cfg(feature = "gateway")]
+use crate::config::ORIGIN_SECRET_VAR;
+use crate::config::{Config, CONFIG_VAR};
+#[cfg(feature = "control")]
+use crate::config::{ADMIN_TOKEN_VAR, DEV_VAR};
+#[cfg(feature = "gateway")]
 use crate::record::KeyRecord;
-use crate::secret::{AdminToken, OriginSecret};
+#[cfg(feature = "control")]
+use crate::secret::AdminToken;
+#[cfg(feature = "gateway")]
+use crate::secret::OriginSecret;
+#[cfg(feature = "gateway")]
 use crate::signature::ProductKey;
 use crate::Error;
 
 /// What a request needs from configuration.
 pub(super) struct Gateway {
     pub config: Config,
+    /// [`crate::seam::config_digest`] of the configuration, sent on every
+    /// call across the seam.
+    pub digest: String,
     /// Each product's signing key, by product id, derived once per isolate.
+    #[cfg(feature = "gateway")]
     keys: Vec<(String, ProductKey)>,
 }
 
+#[cfg(feature = "gateway")]
 impl Gateway {
     /// `product`'s origin signing key.
     pub fn key(&self, product: &str) -> Option<&ProductKey> {
@@ -37,13 +55,22 @@ impl Gateway {
 
 thread_local! {
     static GATEWAY: OnceCell<Result<Rc<Gateway>, String>> = const { OnceCell::new() };
+}
+
+#[cfg(feature = "gateway")]
+thread_local! {
     static RECORDS: RefCell<Option<TtlCache<Rc<KeyRecord>>>> = const { RefCell::new(None) };
     static USAGE: RefCell<UsageThrottle> = RefCell::new(UsageThrottle::default());
+}
+
+#[cfg(feature = "control")]
+thread_local! {
     static ADMIN: OnceCell<Result<AdminToken, String>> = const { OnceCell::new() };
 }
 
 /// The management API's admin token, or `misconfigured`. Its absence
 /// turns off only the management API, not the gateway.
+#[cfg(feature = "control")]
 pub(super) fn admin_token(env: &Env) -> Result<AdminToken, Error> {
     ADMIN
         .with(|cell| {
@@ -65,6 +92,7 @@ pub(super) fn admin_token(env: &Env) -> Result<AdminToken, Error> {
 }
 
 /// Whether this is a local dev server (`KEYGATE_DEV=1` in `.dev.vars`).
+#[cfg(feature = "control")]
 pub(super) fn dev_mode(env: &Env) -> bool {
     js_sys::Reflect::get(env, &JsValue::from_str(DEV_VAR))
         .ok()
@@ -72,7 +100,8 @@ pub(super) fn dev_mode(env: &Env) -> bool {
         .is_some_and(|v| matches!(v.trim(), "1" | "true"))
 }
 
-/// The validated gateway configuration, or `misconfigured`.
+/// The validated configuration (and in the gateway the signing keys), or
+/// `misconfigured`. The control Worker needs no origin secret.
 pub(super) fn gateway(env: &Env) -> Result<Rc<Gateway>, Error> {
     GATEWAY
         .with(|cell| cell.get_or_init(|| load(env).map(Rc::new)).clone())
@@ -100,6 +129,19 @@ fn load(env: &Env) -> Result<Gateway, String> {
         .and_then(|s| s.as_string())
         .ok_or_else(|| format!("{CONFIG_VAR} is not a JSON-compatible table"))?;
     let config = Config::from_json(&json).map_err(|e| e.to_string())?;
+    let digest = crate::seam::config_digest(&json)
+        .ok_or_else(|| format!("{CONFIG_VAR} is not a JSON-compatible table"))?;
+    Ok(Gateway {
+        #[cfg(feature = "gateway")]
+        keys: signing_keys(env, &config)?,
+        config,
+        digest,
+    })
+}
+
+/// Each product's origin signing key, derived from the origin secret.
+#[cfg(feature = "gateway")]
+fn signing_keys(env: &Env, config: &Config) -> Result<Vec<(String, ProductKey)>, String> {
     let secret = env
         .secret(ORIGIN_SECRET_VAR)
         .map_err(|_| {
@@ -110,20 +152,21 @@ fn load(env: &Env) -> Result<Gateway, String> {
         })?
         .to_string();
     let secret = OriginSecret::new(&secret).map_err(str::to_owned)?;
-    let keys = config
+    Ok(config
         .products
         .iter()
         .map(|p| (p.id.clone(), ProductKey::derive(&secret, &p.id)))
-        .collect();
-    Ok(Gateway { config, keys })
+        .collect())
 }
 
 /// A cached record for `hash_hex`, if fresh.
+#[cfg(feature = "gateway")]
 pub(super) fn cached_record(hash_hex: &str, now_ms: f64) -> Option<Rc<KeyRecord>> {
     RECORDS.with(|cell| cell.borrow().as_ref()?.get(hash_hex, now_ms))
 }
 
 /// Caches a record read from KV.
+#[cfg(feature = "gateway")]
 pub(super) fn cache_record(config: &Config, hash_hex: String, record: Rc<KeyRecord>, now_ms: f64) {
     RECORDS.with(|cell| {
         cell.borrow_mut()
@@ -133,6 +176,7 @@ pub(super) fn cache_record(config: &Config, hash_hex: String, record: Rc<KeyReco
 }
 
 /// Whether to report `key_id`'s use now (at most once a minute per key).
+#[cfg(feature = "gateway")]
 pub(super) fn should_report_usage(key_id: &str, now: i64) -> bool {
     USAGE.with(|cell| cell.borrow_mut().should_report(key_id, now))
 }
