@@ -27,6 +27,14 @@
 //! alone) touches the Workers runtime: KV, Durable Objects, `fetch`, the
 //! environment, randomness and the clock.
 //!
+//! # Two Workers, one core
+//!
+//! `edge` is built as one of two Workers, by cargo feature: the `gateway`
+//! (the request flow above, nothing else) and the `control` Worker (the
+//! management API and the accounts' Durable Objects). What they share at
+//! run time is in [`seam`]: the gateway's only calls to an account's object
+//! and the configuration digest both sides compare.
+//!
 //! # Threat model
 //!
 //! * Clients are untrusted: any header, path or key they send may be hostile.

@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT, problem, startGateway, startOrigin } from "./harness.mjs";
+import { loadDocument, validateResponse } from "./openapi.mjs";
 
 const template = readFileSync(join(ROOT, "tests/e2e/wrangler.manage.toml"), "utf8");
 const SEAMS = ["missing", "unbound", "failing", "mismatch"];
@@ -18,6 +19,7 @@ const keys = {
 };
 let origin;
 const gateways = {};
+const doc = loadDocument();
 
 before(async () => {
   origin = await startOrigin();
@@ -80,6 +82,15 @@ for (const seam of SEAMS) {
       assert.equal(res.body.code, expected);
       assert.equal(res.headers.get("retry-after"), "1");
       assert.match(res.body.detail, /control Worker/);
+      // The management API's document allows these answers.
+      validateResponse(doc, {
+        method,
+        path,
+        status: res.status,
+        contentType: res.type,
+        body: res.body,
+        headers: res.headers,
+      });
     }
   });
 }
