@@ -8,7 +8,7 @@ INSPECTOR_PORT ?= 9787
 
 export WRANGLER_SEND_METRICS := false
 
-.PHONY: setup build dev test unit e2e lint bench fuzz check-config clean
+.PHONY: setup build dev test unit e2e lint bench fuzz check-config wasm-check clean
 
 setup:
 	bash scripts/setup.sh
@@ -22,12 +22,13 @@ dev: build
 	bash scripts/dev.sh "$(CONFIG)" "$(PORT)" "$(ORIGIN_PORT)" "$(INSPECTOR_PORT)"
 
 ## Every test: lints, native unit tests, config check, end-to-end on workerd.
-test: setup lint unit check-config e2e
+test: setup lint unit check-config wasm-check e2e
 
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --exclude keygate-bench --all-targets -- -D warnings
-	cargo clippy --lib --target wasm32-unknown-unknown -- -D warnings
+	cargo clippy --lib --target wasm32-unknown-unknown --features gateway -- -D warnings
+	cargo clippy --lib --target wasm32-unknown-unknown --features control -- -D warnings
 
 ## Includes keygate-fuzz's smoke run: every seed and 3000 deterministic
 ## mutations per fuzz target (fuzz/tests/smoke.rs).
@@ -36,6 +37,10 @@ unit:
 
 check-config:
 	cargo run -q -p keygate-cli -- check --config "$(CONFIG)"
+
+## The gateway's wasm holds no control-plane code (function names listed).
+wasm-check: build
+	node --test tests/wasm/
 
 e2e: build
 	PYTHON="$(CURDIR)/.tools/venv/bin/python" node --test --test-concurrency=1 tests/e2e/

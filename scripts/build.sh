@@ -1,6 +1,13 @@
 #!/usr/bin/env bash
-# Build the worker with worker-build (release): output in build/
-# (build/index.js is wrangler's `main`). Extra args go to worker-build.
+# Build both Workers with worker-build (release), from the one crate:
+#   build/gateway/  the gateway (cargo feature `gateway`): product traffic
+#   build/control/  the control plane (feature `control`): the management
+#                   API and the Account Durable Object
+# Each directory holds index.js, the Worker's `main` in the configs that
+# `keygate render` writes. The shipped wasm carries no function names; a
+# copy with them is kept in build/symbols/<worker>.wasm (never deployed), and
+# tests/wasm/ reads it to show what the gateway contains. Extra args go to
+# worker-build.
 # Project dir: $KEYGATE_ROOT or the parent of this script's directory.
 set -euo pipefail
 
@@ -16,4 +23,9 @@ for b in "$KEYGATE_CARGO_BIN/worker-build" "$WASM_BINDGEN_BIN" "$ESBUILD_BIN" "$
   fi
 done
 
-exec worker-build --release "$@"
+for worker in gateway control; do
+  echo "[build] $worker -> build/$worker" >&2
+  worker-build --release --out-dir "build/$worker" "$@" . --features "$worker"
+  mkdir -p build/symbols
+  node scripts/wasm-names.mjs split "build/$worker/index_bg.wasm" "build/symbols/$worker.wasm"
+done

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# make dev: demo origin + `wrangler dev` + demo keys made through the
-# management API.
+# make dev: demo origin + one `wrangler dev` serving both Workers (the
+# gateway and the control Worker, their configs rendered by `keygate render`
+# into build/dev/) + demo keys made through the management API.
 # Usage: scripts/dev.sh [CONFIG] [PORT] [ORIGIN_PORT] [INSPECTOR_PORT]
 set -euo pipefail
 SCRIPT_DIR="$(CDPATH='' cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)"
@@ -31,6 +32,12 @@ secret="$(read_var KEYGATE_ORIGIN_SECRET)"
 
 "$cli" check --config "$config"
 
+# The two Workers' configs, from the one config. wrangler reads .dev.vars
+# beside each config: link the operator's.
+rendered="$KEYGATE_ROOT/build/dev"
+"$cli" render --config "$config" --out "$rendered" --main-dir "$KEYGATE_ROOT/build" >/dev/null
+ln -sfn "$vars" "$rendered/.dev.vars"
+
 # Demo origin: echoes what it receives and verifies its RFC 9421 signature.
 KEYGATE_ORIGIN_SECRET="$secret" node demo/origin.mjs "$origin_port" &
 origin_pid=$!
@@ -38,9 +45,11 @@ trap 'kill $origin_pid 2>/dev/null || true' EXIT
 trap 'exit 130' INT TERM
 
 # In the background so that a signal to this script stops both servers. The
-# entry point is given explicitly, so a CONFIG kept in another directory still
-# serves this checkout's build.
-wrangler dev "$KEYGATE_ROOT/build/index.js" --config "$config" --ip 127.0.0.1 --port "$port" --inspector-port "$inspector_port" \
+# rendered configs name this checkout's build, wherever CONFIG lives. The
+# gateway's config comes first: its port serves product traffic and, through
+# the service binding, the management API.
+wrangler dev --config "$rendered/gateway.toml" --config "$rendered/control.toml" \
+  --ip 127.0.0.1 --port "$port" --inspector-port "$inspector_port" \
   --persist-to "$state" --local &
 dev_pid=$!
 trap 'kill $origin_pid $dev_pid 2>/dev/null || true' EXIT

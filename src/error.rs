@@ -61,6 +61,14 @@ pub enum Error {
     /// The key store could not be read, or held an unreadable record; the
     /// request is not forwarded. (503 `storage_unavailable`)
     StorageUnavailable,
+    /// The control Worker (the management API and the accounts' objects)
+    /// could not be reached from the gateway: unbound, not deployed or
+    /// failing. (503 `control_unavailable`)
+    ControlUnavailable,
+    /// The gateway and the control Worker run with different
+    /// configurations, so the control side refuses the call.
+    /// (503 `config_mismatch`)
+    ConfigMismatch,
     /// The origin could not be reached. (502 `upstream_unavailable`)
     UpstreamUnavailable {
         /// Display name of the product whose origin failed.
@@ -214,7 +222,7 @@ impl Error {
             Error::BodyTooLarge { .. } => 413,
             Error::Misconfigured { .. } => 500,
             Error::UpstreamUnavailable { .. } => 502,
-            Error::StorageUnavailable => 503,
+            Error::StorageUnavailable | Error::ControlUnavailable | Error::ConfigMismatch => 503,
         }
     }
 
@@ -230,6 +238,8 @@ impl Error {
             Error::ExpiredKey { .. } => "expired_key",
             Error::InsufficientScope { .. } => "insufficient_scope",
             Error::StorageUnavailable => "storage_unavailable",
+            Error::ControlUnavailable => "control_unavailable",
+            Error::ConfigMismatch => "config_mismatch",
             Error::UpstreamUnavailable { .. } => "upstream_unavailable",
             Error::Misconfigured { .. } => "misconfigured",
             Error::AccountSuspended => "account_suspended",
@@ -263,6 +273,8 @@ impl Error {
             Error::ExpiredKey { .. } => "API key expired",
             Error::InsufficientScope { .. } => "Permission missing",
             Error::StorageUnavailable => "Key store unavailable",
+            Error::ControlUnavailable => "Control plane unavailable",
+            Error::ConfigMismatch => "Configuration mismatch",
             Error::UpstreamUnavailable { .. } => "Origin unavailable",
             Error::Misconfigured { .. } => "Gateway misconfigured",
             Error::AccountSuspended => "Account suspended",
@@ -331,6 +343,16 @@ impl Error {
             ),
             Error::StorageUnavailable => "The key store could not be read or written, so \
                  nothing was forwarded or changed. Retry shortly with backoff."
+                .to_owned(),
+            Error::ControlUnavailable => "keygate's control Worker (the management API and \
+                 the accounts' key ledgers) could not be reached, so nothing was changed or \
+                 forwarded. Retry shortly with backoff; operators: check that the control \
+                 Worker is deployed and bound to the gateway."
+                .to_owned(),
+            Error::ConfigMismatch => "keygate's gateway and control Worker run with different \
+                 configurations, so the control Worker refuses until both are deployed from \
+                 the same config. Retry shortly; operators: render both with `keygate render` \
+                 and deploy both."
                 .to_owned(),
             Error::UpstreamUnavailable { product } => {
                 format!("The {product} origin could not be reached. Retry shortly with backoff.")
@@ -425,7 +447,10 @@ impl Error {
             .then(|| challenge.unwrap_or_else(|| "ApiKey realm=\"keygate\"".to_owned()));
         let retry_after = matches!(
             self,
-            Error::StorageUnavailable | Error::UpstreamUnavailable { .. }
+            Error::StorageUnavailable
+                | Error::UpstreamUnavailable { .. }
+                | Error::ControlUnavailable
+                | Error::ConfigMismatch
         )
         .then_some(1);
         let allow = match self {

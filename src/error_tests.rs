@@ -70,6 +70,8 @@ fn all() -> Vec<Error> {
         Error::OverrideHeader {
             header: "X-HTTP-Method-Override".into(),
         },
+        Error::ControlUnavailable,
+        Error::ConfigMismatch,
     ]
 }
 
@@ -103,6 +105,8 @@ fn wire_table() {
         (413, "body_too_large"),
         (400, "malformed_path"),
         (400, "override_header"),
+        (503, "control_unavailable"),
+        (503, "config_mismatch"),
     ];
     assert_eq!(all().len(), expected.len());
     for (error, (status, code)) in all().iter().zip(expected) {

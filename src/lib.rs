@@ -27,6 +27,14 @@
 //! alone) touches the Workers runtime: KV, Durable Objects, `fetch`, the
 //! environment, randomness and the clock.
 //!
+//! # Two Workers, one core
+//!
+//! `edge` is built as one of two Workers, by cargo feature: the `gateway`
+//! (the request flow above, nothing else) and the `control` Worker (the
+//! management API and the accounts' Durable Objects). What they share at
+//! run time is in [`seam`]: the gateway's only calls to an account's object
+//! and the configuration digest both sides compare.
+//!
 //! # Threat model
 //!
 //! * Clients are untrusted: any header, path or key they send may be hostile.
@@ -66,12 +74,16 @@ pub mod policy;
 pub mod proxy_headers;
 pub mod record;
 pub mod route;
+pub mod seam;
 pub mod secret;
 pub mod signature;
 pub mod time;
 pub mod websocket;
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "gateway", feature = "control"))]
+compile_error!("build one Worker at a time: --features gateway, or --features control");
+
+#[cfg(all(target_arch = "wasm32", any(feature = "gateway", feature = "control")))]
 mod edge;
 
 pub use error::Error;

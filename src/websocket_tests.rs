@@ -12,12 +12,17 @@ fn config(websocket: &str, header: &str) -> Config {
 }
 
 fn key(byte: u8) -> String {
-    mint("ch", Environment::Live, &[byte; 32], &crate::key::test_secret())
-        .unwrap()
-        .key
-        .key()
-        .expose()
-        .to_owned()
+    mint(
+        "ch",
+        Environment::Live,
+        &[byte; 32],
+        &crate::key::test_secret(),
+    )
+    .unwrap()
+    .key
+    .key()
+    .expose()
+    .to_owned()
 }
 
 fn headers(list: &[(&str, &str)]) -> Vec<(String, String)> {

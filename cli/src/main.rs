@@ -4,6 +4,12 @@
 //!   exactly as the Worker will, and prints each product's scanner regex
 //!   (`--json`: the products and the management prefix, for scripts such as
 //!   `make dev`'s seeding).
+//!   It also renders the two Workers' configs in memory, so that what both
+//!   will run with is checked, and prints the configuration digest that
+//!   both Workers compute and compare at run time.
+//! * `keygate render` writes the gateway's and the control Worker's wrangler
+//!   configs (`gateway.toml`, `control.toml`) from the operator's one
+//!   `wrangler.toml` ([`render`]).
 //! * `keygate mint` is a test fixture tool: it mints a key and appends its
 //!   record to a `wrangler kv bulk put` file, bypassing the accounts'
 //!   Durable Objects (which own real keys; create those through the
@@ -19,15 +25,21 @@ use std::fmt::Write as _;
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+mod render;
+
 use keygate::config::{Config, CONFIG_VAR, KEY_SECRET_VAR, ORIGIN_SECRET_VAR};
 use keygate::key::{key_id, mint, scan_regex, Environment, KEY_ID_BYTES, RANDOM_BYTES};
 use keygate::record::{is_header_safe_id, KeyRecord, RECORD_VERSION};
+use keygate::seam::config_digest;
 use keygate::secret::{KeySecret, OriginSecret};
 use keygate::signature::ProductKey;
 
 const USAGE: &str = "\
 usage:
   keygate check [--config wrangler.toml] [--json]
+  keygate render [--config wrangler.toml] [--out build] [--main-dir DIR] [--allow-invalid-config]
+               (writes OUT/gateway.toml and OUT/control.toml; main = DIR/<worker>/index.js,
+                DIR defaulting to OUT)
   keygate mint --product ID --account ID [--name NAME] [--environment live|test]
                [--scopes a,b] [--expires-at UNIX | --expires-in SECONDS]
                [--revoked-at UNIX] [--config wrangler.toml] [--kv-bulk FILE] [--quiet]
@@ -44,6 +56,7 @@ fn main() -> ExitCode {
             }
         }),
         Some("origin-key") => origin_key(&Options::parse(&args[1..])),
+        Some("render") => render_configs(&Options::parse(&args[1..])),
         _ => Err(USAGE.to_owned()),
     };
     match result {
@@ -102,6 +115,33 @@ impl Options {
 }
 
 fn load_config(options: &Options) -> Result<Config, String> {
+    load(options).map(|loaded| loaded.config)
+}
+
+/// A wrangler config read from `--config`, and its validated
+/// `KEYGATE_CONFIG`.
+struct Loaded {
+    path: String,
+    doc: toml::Table,
+    config: Config,
+    /// What both Workers compute from the same table at run time.
+    digest: String,
+}
+
+fn load(options: &Options) -> Result<Loaded, String> {
+    let (path, doc, json, digest) = read(options)?;
+    let config = Config::from_json(&json).map_err(|e| format!("{path}: {e}"))?;
+    Ok(Loaded {
+        path,
+        doc,
+        config,
+        digest,
+    })
+}
+
+/// The `--config` file: its path, the document, `KEYGATE_CONFIG` as JSON
+/// (not validated) and its digest.
+fn read(options: &Options) -> Result<(String, toml::Table, String, String), String> {
     let path = options.get("config").unwrap_or("wrangler.toml");
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
     let doc: toml::Table = toml::from_str(&text).map_err(|e| format!("{path}: {e}"))?;
@@ -110,12 +150,47 @@ fn load_config(options: &Options) -> Result<Config, String> {
         .and_then(|v| v.get(CONFIG_VAR))
         .ok_or_else(|| format!("{path} has no [vars.{CONFIG_VAR}] table"))?;
     let json = serde_json::to_string(table).map_err(|e| e.to_string())?;
-    Config::from_json(&json).map_err(|e| format!("{path}: {e}"))
+    let digest = config_digest(&json).ok_or_else(|| format!("{path}: {CONFIG_VAR} is not JSON"))?;
+    Ok((path.to_owned(), doc, json, digest))
+}
+
+/// Writes the two Workers' configs.
+fn render_configs(options: &Result<Options, String>) -> Result<(), String> {
+    let options = options.as_ref().map_err(Clone::clone)?;
+    let (path, doc, json, digest) = read(options)?;
+    // Only tests of the Workers' own refusal render an invalid config.
+    if !options.flag("allow-invalid-config") {
+        Config::from_json(&json).map_err(|e| format!("{path}: {e}"))?;
+    }
+    let out = options.get("out").unwrap_or("build");
+    let main_dir = options.get("main-dir").unwrap_or(".");
+    let rendered = render::render(&doc, main_dir).map_err(|e| format!("{path}: {e}"))?;
+    std::fs::create_dir_all(out).map_err(|e| format!("cannot create {out}: {e}"))?;
+    for (file, table) in [
+        ("gateway.toml", &rendered.gateway),
+        ("control.toml", &rendered.control),
+    ] {
+        let body = toml::to_string(table).map_err(|e| e.to_string())?;
+        let text = format!(
+            "# Written by `keygate render --config {path}`: edit that file, not this one.\n\
+             # KEYGATE_CONFIG digest: {digest}\n{body}"
+        );
+        let target = format!("{out}/{file}");
+        std::fs::write(&target, text).map_err(|e| format!("cannot write {target}: {e}"))?;
+    }
+    println!(
+        "{out}/gateway.toml: {}\n{out}/control.toml: {}\nconfig digest: {digest}",
+        rendered.gateway_name, rendered.control_name
+    );
+    Ok(())
 }
 
 fn check(options: &Result<Options, String>) -> Result<(), String> {
     let options = options.as_ref().map_err(Clone::clone)?;
-    let config = load_config(options)?;
+    let loaded = load(options)?;
+    // Both Workers' configs must render: the bindings each one needs.
+    let rendered = render::render(&loaded.doc, ".").map_err(|e| format!("{}: {e}", loaded.path))?;
+    let config = loaded.config;
     if options.flag("json") {
         let products: Vec<serde_json::Value> = config
             .products
@@ -137,7 +212,13 @@ fn check(options: &Result<Options, String>) -> Result<(), String> {
             .map(|m| serde_json::json!({ "host": m.host, "path_prefix": m.path_prefix }));
         println!(
             "{}",
-            serde_json::json!({ "products": products, "management": management })
+            serde_json::json!({
+                "products": products,
+                "management": management,
+                "digest": loaded.digest,
+                "gateway": rendered.gateway_name,
+                "control": rendered.control_name,
+            })
         );
         return Ok(());
     }
@@ -151,7 +232,13 @@ fn check(options: &Result<Options, String>) -> Result<(), String> {
         );
         println!("{:<16} scan: {}", "", scan_regex(Some(&product.prefix)));
     }
-    println!("config OK: {} products", config.products.len());
+    println!(
+        "config OK: {} products; gateway {}, control {}; config digest {}",
+        config.products.len(),
+        rendered.gateway_name,
+        rendered.control_name,
+        loaded.digest
+    );
     Ok(())
 }
 

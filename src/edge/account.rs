@@ -6,6 +6,11 @@
 //! carried out by [`manage::execute()`] — index first, then one
 //! `transactionSync`, nothing half-written — and when it leaves dirty keys,
 //! the object's alarm runs [`manage::resync()`] until the index converges.
+//! Every call must carry the caller's configuration digest, equal to this
+//! Worker's ([`crate::seam`]); otherwise it is refused with
+//! `503 config_mismatch` and nothing is read or changed. The gateway's
+//! calls arrive on [`EDGE_CALL_PATH`] and can only be an
+//! [`EdgeCall`].
 
 use std::cell::Cell;
 
@@ -21,7 +26,12 @@ use super::kv::KvIndex;
 use super::sql_ledger::{self, SqlLedger};
 use crate::config::KEYS_BINDING;
 use crate::manage::{self, Entropy, Op};
+use crate::seam::{digest_matches, EdgeCall, DIGEST_HEADER, EDGE_CALL_PATH};
 use crate::Error;
+
+/// The path, on the object's internal host, of the control Worker's
+/// management calls.
+pub(super) const OP_PATH: &str = "/op";
 
 /// Milliseconds before a failed index write is retried.
 const RESYNC_AFTER_MS: i64 = 15_000;
@@ -56,7 +66,7 @@ impl DurableObject for Account {
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         let text = req.text().await?;
-        let (status, body) = match serde_json::from_str::<Call>(&text) {
+        let (status, body) = match self.admit(&req, &text) {
             Ok(call) => match self.run(call).await {
                 Ok(reply) => (
                     reply.status,
@@ -73,11 +83,7 @@ impl DurableObject for Account {
                     (error.status(), error.to_problem(None).body)
                 }
             },
-            Err(e) => {
-                console_error!("account object: unreadable call: {e}");
-                let error = Error::StorageUnavailable;
-                (error.status(), error.to_problem(None).body)
-            }
+            Err(error) => (error.status(), error.to_problem(None).body),
         };
         // A 204 must be built without a body: workerd warns about (and
         // the runtime log must stay free of) a null-body status with "".
@@ -98,6 +104,34 @@ impl DurableObject for Account {
 }
 
 impl Account {
+    /// The call in `text`, if its caller runs with this Worker's
+    /// configuration and it is readable: a gateway's call only as one of
+    /// its [`EdgeCall`]s.
+    fn admit(&self, req: &Request, text: &str) -> std::result::Result<Call, Error> {
+        let gateway = isolate::gateway(&self.env)?;
+        let sent = req.headers().get(DIGEST_HEADER).ok().flatten();
+        if !digest_matches(&gateway.digest, sent.as_deref()) {
+            console_error!("account object: the caller's configuration differs from ours");
+            return Err(Error::ConfigMismatch);
+        }
+        let unreadable = |e: serde_json::Error| {
+            console_error!("account object: unreadable call: {e}");
+            Error::StorageUnavailable
+        };
+        let path = req.path();
+        if path == EDGE_CALL_PATH {
+            let call: EdgeCall = serde_json::from_str(text).map_err(unreadable)?;
+            Ok(Call {
+                account: call.account,
+                op: call.op.into(),
+            })
+        } else if path == OP_PATH {
+            serde_json::from_str(text).map_err(unreadable)
+        } else {
+            Err(Error::NotFound)
+        }
+    }
+
     fn sql(&self) -> SqlStorage {
         self.state.storage().sql()
     }

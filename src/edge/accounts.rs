@@ -1,17 +1,26 @@
-//! Calling an account's Durable Object from the Worker.
+//! Calling an account's Durable Object, which the control Worker owns.
 //!
 //! Invariants: the object is named by the account id, so each account has
-//! exactly one; any failure to reach it, or an answer that cannot be read,
-//! is `storage_unavailable` — the caller refuses rather than guesses.
+//! exactly one; every call carries the caller's configuration digest; any
+//! failure to reach the object, or an answer that cannot be read, is
+//! refused (`storage_unavailable`, `control_unavailable` when the binding
+//! is missing, `config_mismatch` when the object says so) — the caller
+//! refuses rather than guesses. The gateway sends only
+//! [`EdgeCall`](crate::seam::EdgeCall)s.
 
-use worker::{console_error, wasm_bindgen::JsValue, Context, Env, Method, RequestInit};
+use worker::{console_error, wasm_bindgen::JsValue, Env, Headers, Method, RequestInit};
 
-use super::account::Call;
+#[cfg(feature = "gateway")]
 use super::isolate;
 use crate::config::ACCOUNTS_BINDING;
-use crate::manage::Op;
+#[cfg(feature = "gateway")]
 use crate::record::KeyRecord;
+use crate::seam::DIGEST_HEADER;
+#[cfg(feature = "gateway")]
+use crate::seam::{EdgeCall, EdgeOp, EDGE_CALL_PATH};
 use crate::Error;
+#[cfg(feature = "gateway")]
+use worker::Context;
 
 /// The object's answer: status and body (JSON, or problem+json on errors).
 pub(super) struct Answer {
@@ -19,13 +28,21 @@ pub(super) struct Answer {
     pub body: String,
 }
 
-/// Sends `op` to `account`'s object.
-pub(super) async fn call(env: &Env, account: &str, op: Op) -> Result<Answer, Error> {
-    let namespace = env
-        .durable_object(ACCOUNTS_BINDING)
-        .map_err(|_| Error::Misconfigured {
-            what: format!("the Durable Object binding {ACCOUNTS_BINDING} is missing"),
-        })?;
+/// Posts `body` to `path` of `account`'s object, with `digest`.
+pub(super) async fn send(
+    env: &Env,
+    account: &str,
+    path: &str,
+    body: &str,
+    digest: &str,
+) -> Result<Answer, Error> {
+    let namespace = env.durable_object(ACCOUNTS_BINDING).map_err(|_| {
+        console_error!(
+            "the Durable Object binding {ACCOUNTS_BINDING} is missing; bind the control \
+             Worker's Account class (keygate render writes it)"
+        );
+        Error::ControlUnavailable
+    })?;
     let failed = |what: &str, e: worker::Error| {
         console_error!("account object {what}: {e}");
         Error::StorageUnavailable
@@ -34,16 +51,16 @@ pub(super) async fn call(env: &Env, account: &str, op: Op) -> Result<Answer, Err
         .id_from_name(account)
         .and_then(|id| id.get_stub())
         .map_err(|e| failed("stub", e))?;
-    let call = Call {
-        account: account.to_owned(),
-        op,
-    };
-    let body = serde_json::to_string(&call).map_err(|_| Error::StorageUnavailable)?;
+    let headers = Headers::new();
+    headers
+        .set(DIGEST_HEADER, digest)
+        .map_err(|e| failed("request", e))?;
     let mut init = RequestInit::new();
     init.with_method(Method::Post)
-        .with_body(Some(JsValue::from_str(&body)));
-    let request = worker::Request::new_with_init("https://account.keygate.internal/op", &init)
-        .map_err(|e| failed("request", e))?;
+        .with_headers(headers)
+        .with_body(Some(JsValue::from_str(body)));
+    let url = format!("https://account.keygate.internal{path}");
+    let request = worker::Request::new_with_init(&url, &init).map_err(|e| failed("request", e))?;
     let mut response = stub
         .fetch_with_request(request)
         .await
@@ -53,13 +70,26 @@ pub(super) async fn call(env: &Env, account: &str, op: Op) -> Result<Answer, Err
     Ok(Answer { status, body })
 }
 
+/// Sends the gateway's `op` to `account`'s object.
+#[cfg(feature = "gateway")]
+async fn call(env: &Env, account: &str, op: EdgeOp) -> Result<Answer, Error> {
+    let gateway = isolate::gateway(env)?;
+    let call = EdgeCall {
+        account: account.to_owned(),
+        op,
+    };
+    let body = serde_json::to_string(&call).map_err(|_| Error::StorageUnavailable)?;
+    send(env, account, EDGE_CALL_PATH, &body, &gateway.digest).await
+}
+
 /// `consistency = "strict"`: the key's record as the account's object holds
 /// it now.
+#[cfg(feature = "gateway")]
 pub(super) async fn verify(env: &Env, record: &KeyRecord) -> Result<KeyRecord, Error> {
     let answer = call(
         env,
         &record.account,
-        Op::Verify {
+        EdgeOp::Verify {
             id: record.id.clone(),
         },
     )
@@ -70,12 +100,27 @@ pub(super) async fn verify(env: &Env, record: &KeyRecord) -> Result<KeyRecord, E
             Error::StorageUnavailable
         }),
         404 => Err(Error::InvalidKey),
-        _ => Err(Error::StorageUnavailable),
+        503 if is_mismatch(&answer.body) => Err(Error::ConfigMismatch),
+        status => {
+            console_error!("account object refused a verdict: {status}");
+            Err(Error::StorageUnavailable)
+        }
     }
+}
+
+/// Whether a refusal from the object is `config_mismatch`.
+#[cfg(feature = "gateway")]
+fn is_mismatch(body: &str) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Coded<'a> {
+        code: &'a str,
+    }
+    serde_json::from_str::<Coded>(body).is_ok_and(|p| p.code == Error::ConfigMismatch.code())
 }
 
 /// Reports a use of `record`'s key to its account, after the response and
 /// at most once a minute per key per isolate. Returns whether it reports.
+#[cfg(feature = "gateway")]
 pub(super) fn note_use(env: &Env, ctx: &Context, record: &KeyRecord, now: i64) -> bool {
     if !isolate::should_report_usage(&record.id, now) {
         return false;
@@ -84,7 +129,7 @@ pub(super) fn note_use(env: &Env, ctx: &Context, record: &KeyRecord, now: i64) -
     let account = record.account.clone();
     let id = record.id.clone();
     ctx.wait_until(async move {
-        match call(&env, &account, Op::NoteUse { id, at: now }).await {
+        match call(&env, &account, EdgeOp::NoteUse { id, at: now }).await {
             Ok(answer) if answer.status < 300 => {}
             Ok(answer) => console_error!("usage report refused: {}", answer.status),
             Err(e) => console_error!("usage report failed: {e}"),

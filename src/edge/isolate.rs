@@ -1,35 +1,52 @@
-//! Per-isolate state: the validated configuration, each product's origin
-//! signing key (derived once) and the key secret, the key-record cache, the
-//! not-found cache and the usage throttle.
+//! Per-isolate state: the validated configuration and its digest, and the
+//! key secret (the gateway verifies key tags with it, the control Worker's
+//! account objects tag new keys); in the gateway, each product's origin
+//! signing key (derived once), the key-record cache, the not-found cache
+//! and the usage throttle; in the control Worker, the admin token.
 //!
 //! Invariant: the configuration is validated at most once per isolate; a
 //! failure is kept, and every request is refused with `misconfigured` until
 //! a fixed configuration is deployed (which starts new isolates).
 
-use std::cell::{OnceCell, RefCell};
+use std::cell::OnceCell;
+#[cfg(feature = "gateway")]
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use worker::{js_sys, wasm_bindgen::JsValue, Env};
 
+#[cfg(feature = "gateway")]
 use crate::cache::{TtlCache, UsageThrottle};
-use crate::config::{
-    Config, ADMIN_TOKEN_VAR, CONFIG_VAR, DEV_VAR, KEY_SECRET_PREVIOUS_VAR, KEY_SECRET_VAR,
-    ORIGIN_SECRET_VAR,
-};
+#[cfg(feature = "gateway")]
+use crate::config::ORIGIN_SECRET_VAR;
+use crate::config::{Config, CONFIG_VAR, KEY_SECRET_PREVIOUS_VAR, KEY_SECRET_VAR};
+#[cfg(feature = "control")]
+use crate::config::{ADMIN_TOKEN_VAR, DEV_VAR};
+#[cfg(feature = "gateway")]
 use crate::record::KeyRecord;
-use crate::secret::{AdminToken, KeySecret, OriginSecret};
+#[cfg(feature = "control")]
+use crate::secret::AdminToken;
+use crate::secret::KeySecret;
+#[cfg(feature = "gateway")]
+use crate::secret::OriginSecret;
+#[cfg(feature = "gateway")]
 use crate::signature::ProductKey;
 use crate::Error;
 
 /// What a request needs from configuration.
 pub(super) struct Gateway {
     pub config: Config,
+    /// [`crate::seam::config_digest`] of the configuration, sent on every
+    /// call across the seam.
+    pub digest: String,
     /// Each product's signing key, by product id, derived once per isolate.
+    #[cfg(feature = "gateway")]
     keys: Vec<(String, ProductKey)>,
     /// Verifies key tags at the edge; tags new keys in the account objects.
     pub key_secret: KeySecret,
 }
 
+#[cfg(feature = "gateway")]
 impl Gateway {
     /// `product`'s origin signing key.
     pub fn key(&self, product: &str) -> Option<&ProductKey> {
@@ -42,14 +59,23 @@ impl Gateway {
 
 thread_local! {
     static GATEWAY: OnceCell<Result<Rc<Gateway>, String>> = const { OnceCell::new() };
+}
+
+#[cfg(feature = "gateway")]
+thread_local! {
     static RECORDS: RefCell<Option<TtlCache<Rc<KeyRecord>>>> = const { RefCell::new(None) };
     static NOT_FOUND: RefCell<Option<TtlCache<()>>> = const { RefCell::new(None) };
     static USAGE: RefCell<UsageThrottle> = RefCell::new(UsageThrottle::default());
+}
+
+#[cfg(feature = "control")]
+thread_local! {
     static ADMIN: OnceCell<Result<AdminToken, String>> = const { OnceCell::new() };
 }
 
 /// The management API's admin token, or `misconfigured`. Its absence
 /// turns off only the management API, not the gateway.
+#[cfg(feature = "control")]
 pub(super) fn admin_token(env: &Env) -> Result<AdminToken, Error> {
     ADMIN
         .with(|cell| {
@@ -64,12 +90,12 @@ pub(super) fn admin_token(env: &Env) -> Result<AdminToken, Error> {
             })
             .clone()
         })
-        // The refusal's cause is logged where it is answered
-        // (respond::problem).
+        // The refusal's cause is logged where it is answered.
         .map_err(|what| Error::Misconfigured { what })
 }
 
 /// Whether this is a local dev server (`KEYGATE_DEV=1` in `.dev.vars`).
+#[cfg(feature = "control")]
 pub(super) fn dev_mode(env: &Env) -> bool {
     js_sys::Reflect::get(env, &JsValue::from_str(DEV_VAR))
         .ok()
@@ -77,7 +103,8 @@ pub(super) fn dev_mode(env: &Env) -> bool {
         .is_some_and(|v| matches!(v.trim(), "1" | "true"))
 }
 
-/// The validated gateway configuration, or `misconfigured`.
+/// The validated configuration (and in the gateway the signing keys), or
+/// `misconfigured`. The control Worker needs no origin secret.
 pub(super) fn gateway(env: &Env) -> Result<Rc<Gateway>, Error> {
     GATEWAY
         .with(|cell| cell.get_or_init(|| load(env).map(Rc::new)).clone())
@@ -104,22 +131,20 @@ fn load(env: &Env) -> Result<Gateway, String> {
         .and_then(|s| s.as_string())
         .ok_or_else(|| format!("{CONFIG_VAR} is not a JSON-compatible table"))?;
     let config = Config::from_json(&json).map_err(|e| e.to_string())?;
-    let secret = env
-        .secret(ORIGIN_SECRET_VAR)
-        .map_err(|_| {
-            format!(
-                "the Worker secret {ORIGIN_SECRET_VAR} is not set (wrangler secret put \
-                 {ORIGIN_SECRET_VAR}; .dev.vars locally)"
-            )
-        })?
-        .to_string();
-    let secret = OriginSecret::new(&secret).map_err(str::to_owned)?;
-    let keys = config
-        .products
-        .iter()
-        .map(|p| (p.id.clone(), ProductKey::derive(&secret, &p.id)))
-        .collect();
-    let key_secret = env
+    let digest = crate::seam::config_digest(&json)
+        .ok_or_else(|| format!("{CONFIG_VAR} is not a JSON-compatible table"))?;
+    Ok(Gateway {
+        #[cfg(feature = "gateway")]
+        keys: signing_keys(env, &config)?,
+        key_secret: key_secret(env)?,
+        config,
+        digest,
+    })
+}
+
+/// The key secret, and the previous one while it is rotated.
+fn key_secret(env: &Env) -> Result<KeySecret, String> {
+    let current = env
         .secret(KEY_SECRET_VAR)
         .map_err(|_| {
             format!(
@@ -132,20 +157,37 @@ fn load(env: &Env) -> Result<Gateway, String> {
         .secret(KEY_SECRET_PREVIOUS_VAR)
         .ok()
         .map(|s| s.to_string());
-    let key_secret = KeySecret::new(&key_secret, previous.as_deref()).map_err(str::to_owned)?;
-    Ok(Gateway {
-        config,
-        keys,
-        key_secret,
-    })
+    KeySecret::new(&current, previous.as_deref()).map_err(str::to_owned)
+}
+
+/// Each product's origin signing key, derived from the origin secret.
+#[cfg(feature = "gateway")]
+fn signing_keys(env: &Env, config: &Config) -> Result<Vec<(String, ProductKey)>, String> {
+    let secret = env
+        .secret(ORIGIN_SECRET_VAR)
+        .map_err(|_| {
+            format!(
+                "the Worker secret {ORIGIN_SECRET_VAR} is not set (wrangler secret put \
+                 {ORIGIN_SECRET_VAR}; .dev.vars locally)"
+            )
+        })?
+        .to_string();
+    let secret = OriginSecret::new(&secret).map_err(str::to_owned)?;
+    Ok(config
+        .products
+        .iter()
+        .map(|p| (p.id.clone(), ProductKey::derive(&secret, &p.id)))
+        .collect())
 }
 
 /// A cached record for `hash_hex`, if fresh.
+#[cfg(feature = "gateway")]
 pub(super) fn cached_record(hash_hex: &str, now_ms: f64) -> Option<Rc<KeyRecord>> {
     RECORDS.with(|cell| cell.borrow().as_ref()?.get(hash_hex, now_ms))
 }
 
 /// Caches a record read from KV.
+#[cfg(feature = "gateway")]
 pub(super) fn cache_record(config: &Config, hash_hex: String, record: Rc<KeyRecord>, now_ms: f64) {
     RECORDS.with(|cell| {
         cell.borrow_mut()
@@ -154,8 +196,14 @@ pub(super) fn cache_record(config: &Config, hash_hex: String, record: Rc<KeyReco
     });
 }
 
-/// Whether KV said recently (within `cache_ttl_seconds`) that no record
-/// is stored under `hash_hex`.
+/// Whether to report `key_id`'s use now (at most once a minute per key).
+#[cfg(feature = "gateway")]
+pub(super) fn should_report_usage(key_id: &str, now: i64) -> bool {
+    USAGE.with(|cell| cell.borrow_mut().should_report(key_id, now))
+}
+
+/// Whether KV recently had no record under `hash_hex`.
+#[cfg(feature = "gateway")]
 pub(super) fn known_missing(hash_hex: &str, now_ms: f64) -> bool {
     NOT_FOUND.with(|cell| {
         cell.borrow()
@@ -164,16 +212,13 @@ pub(super) fn known_missing(hash_hex: &str, now_ms: f64) -> bool {
     })
 }
 
-/// Remembers that KV holds no record under `hash_hex`.
+/// Remembers that KV has no record under `hash_hex`, for the record
+/// cache's TTL.
+#[cfg(feature = "gateway")]
 pub(super) fn note_missing(config: &Config, hash_hex: String, now_ms: f64) {
     NOT_FOUND.with(|cell| {
         cell.borrow_mut()
             .get_or_insert_with(|| TtlCache::new(config.cache_ttl_seconds))
             .put(hash_hex, (), now_ms);
     });
-}
-
-/// Whether to report `key_id`'s use now (at most once a minute per key).
-pub(super) fn should_report_usage(key_id: &str, now: i64) -> bool {
-    USAGE.with(|cell| cell.borrow_mut().should_report(key_id, now))
 }

@@ -7,19 +7,30 @@
 //! failed or unreadable read is `storage_unavailable`, never a pass. Only
 //! the accounts' Durable Objects write the index.
 
+#[cfg(feature = "gateway")]
 use std::rc::Rc;
 
-use worker::{console_error, Env, KvStore};
+#[cfg(feature = "control")]
+use worker::KvStore;
+#[cfg(feature = "gateway")]
+use worker::{console_error, Env};
 
+#[cfg(feature = "gateway")]
 use super::isolate;
+#[cfg(feature = "gateway")]
 use crate::config::{Config, KEYS_BINDING};
+#[cfg(feature = "gateway")]
 use crate::key::TaggedKey;
+#[cfg(feature = "control")]
 use crate::manage::{Index, IndexWrite};
+#[cfg(feature = "gateway")]
 use crate::record::KeyRecord;
+#[cfg(feature = "gateway")]
 use crate::Error;
 
 /// The record stored under `key`'s hash, `None` if there is none. Counts
 /// the KV reads made (0 or 1) into `reads`, for the request log.
+#[cfg(feature = "gateway")]
 pub(super) async fn lookup(
     env: &Env,
     config: &Config,
@@ -60,8 +71,10 @@ pub(super) async fn lookup(
 }
 
 /// The KV hash index, as an account's object writes it.
+#[cfg(feature = "control")]
 pub(super) struct KvIndex(pub(super) KvStore);
 
+#[cfg(feature = "control")]
 impl Index for KvIndex {
     async fn put(&self, write: &IndexWrite) -> std::result::Result<(), String> {
         let mut put = self

@@ -13,6 +13,7 @@ use worker::{
     Env,
 };
 
+use super::account::{Call, OP_PATH};
 use super::{accounts, isolate, respond};
 use crate::error::PROBLEM_CONTENT_TYPE;
 use crate::manage::openapi;
@@ -93,7 +94,10 @@ async fn handle(
     match request::parse(&gateway.config, method, path, query, &body, now, dev)? {
         Request::OpenApi => Ok(openapi()),
         Request::Account { account, op } => {
-            let answer = accounts::call(env, &account, op).await?;
+            let call = Call { account, op };
+            let body = serde_json::to_string(&call).map_err(|_| Error::StorageUnavailable)?;
+            let answer =
+                accounts::send(env, &call.account, OP_PATH, &body, &gateway.digest).await?;
             Ok((answer.status, answer.body))
         }
     }

@@ -2,33 +2,60 @@
 //!
 //! It reads the request, the environment, KV, the accounts' Durable Objects
 //! and the clock, hands them to the pure core, and carries out the core's
-//! decision. The management API ([`management`]) and the per-account
-//! object ([`account`]) live here too. Invariants: every
+//! decision. One adapter, two Workers, chosen by cargo feature:
+//!
+//! * `gateway`: this file's request flow, [`kv`] lookups, [`upstream`],
+//!   [`cors`] and [`websocket`] proxying, the strict-mode and usage calls of
+//!   [`accounts`], and [`handoff`] of management requests to the control
+//!   Worker. Nothing else is compiled into it.
+//! * `control`: [`control`]'s entry point, the management API
+//!   ([`management`]) and the per-account object ([`account`],
+//!   [`sql_ledger`]).
+//!
+//! Invariants: every
 //! refusal is a problem+json response built here (the runtime's plain-text
 //! 500 could appear only if no `Response` could be constructed at all); a
 //! request is forwarded only with an [`Authorized`] from the policy; any
 //! storage or configuration fault refuses the request. `latency_ms` in the
 //! log follows the Workers clock, which advances across I/O only.
 
+#[cfg(feature = "control")]
 mod account;
 mod accounts;
+#[cfg(feature = "control")]
+mod control;
+#[cfg(feature = "gateway")]
 mod cors;
+#[cfg(feature = "gateway")]
+mod handoff;
 mod isolate;
 mod kv;
+#[cfg(feature = "control")]
 mod management;
 mod respond;
+#[cfg(feature = "control")]
 mod sql_ledger;
+#[cfg(feature = "gateway")]
 mod upstream;
+#[cfg(feature = "gateway")]
 mod websocket;
 
-use worker::{console_log, event, js_sys, wasm_bindgen::JsCast, web_sys, Context, Env};
+use worker::Env;
+#[cfg(feature = "gateway")]
+use worker::{console_log, event, js_sys, wasm_bindgen::JsCast, web_sys, Context};
 
+#[cfg(feature = "gateway")]
 use crate::config::Consistency;
+#[cfg(feature = "gateway")]
 use crate::credential::{self, HeaderLookup};
+use crate::path;
+#[cfg(feature = "gateway")]
 use crate::policy::{self, Authorized, RequestFacts};
-use crate::{forward, path, route, Error};
+#[cfg(feature = "gateway")]
+use crate::{forward, route, Error};
 
 /// What the request log line records. Never the key.
+#[cfg(feature = "gateway")]
 #[derive(Default)]
 struct Outcome {
     product: Option<String>,
@@ -48,6 +75,7 @@ struct Outcome {
 
 /// Every request header, read across the JS boundary once: the core
 /// judges this list, and forwarding copies from it.
+#[cfg(feature = "gateway")]
 fn collect_headers(headers: &web_sys::Headers) -> Vec<(String, String)> {
     headers
         .entries()
@@ -59,6 +87,8 @@ fn collect_headers(headers: &web_sys::Headers) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The gateway's entry point.
+#[cfg(feature = "gateway")]
 #[event(fetch)]
 async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<web_sys::Response> {
     let started = js_sys::Date::now();
@@ -68,9 +98,9 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
     let canonical = path::canonicalize(parts.path);
     let mut outcome = Outcome::default();
     if let Ok(canonical) = &canonical {
-        if let Some(answer) = management_path(&env, parts.authority, canonical) {
-            let (response, code) =
-                management::serve(&req, &method, &answer, parts.query, &env).await?;
+        if management_path(&env, parts.authority, canonical).is_some() {
+            // Served by the control Worker, through the service binding.
+            let (response, code) = handoff::to_control(&req, &env).await?;
             console_log!(
                 "{}",
                 serde_json::json!({
@@ -139,6 +169,7 @@ fn management_path(env: &Env, authority: &str, path: &path::CanonicalPath) -> Op
 }
 
 /// The incoming request, as the gateway reads it.
+#[cfg(feature = "gateway")]
 struct Incoming<'r> {
     req: &'r web_sys::Request,
     method: &'r str,
@@ -149,6 +180,7 @@ struct Incoming<'r> {
 
 /// The request flow: refuse what no rule can judge, then route,
 /// credential, lookup, policy, forward.
+#[cfg(feature = "gateway")]
 async fn gateway(
     request: &Incoming<'_>,
     canonical: Result<&path::CanonicalPath, &path::PathError>,
@@ -283,6 +315,7 @@ async fn gateway(
 }
 
 /// A fresh request id, the signature's nonce: 16 random bytes as hex.
+#[cfg(feature = "gateway")]
 fn request_id() -> Result<String, Error> {
     let mut bytes = [0u8; 16];
     let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
@@ -296,4 +329,5 @@ fn request_id() -> Result<String, Error> {
 }
 
 /// The `Allow` value of a refusal for a method refused everywhere.
+#[cfg(feature = "gateway")]
 const GATEWAY_METHODS: &str = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";

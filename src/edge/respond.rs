@@ -41,6 +41,7 @@ pub(super) fn problem(
 }
 
 /// A JSON response from the management API; no body for 204.
+#[cfg(feature = "control")]
 pub(super) fn json(
     status: u16,
     content_type: &str,

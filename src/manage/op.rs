@@ -124,3 +124,13 @@ impl KeyStatus {
             .find(|s| s.as_str() == text)
     }
 }
+
+/// A gateway's call stands for the operation of the same name.
+impl From<crate::seam::EdgeOp> for Op {
+    fn from(op: crate::seam::EdgeOp) -> Self {
+        match op {
+            crate::seam::EdgeOp::Verify { id } => Op::Verify { id },
+            crate::seam::EdgeOp::NoteUse { id, at } => Op::NoteUse { id, at },
+        }
+    }
+}

@@ -1,6 +1,8 @@
-// End-to-end harness: a real HTTP origin process and keygate on workerd
-// (`wrangler dev`), with keys minted by the native `keygate` tool into a
-// scratch local KV. Everything binds to 127.0.0.1 and stops by itself.
+// End-to-end harness: a real HTTP origin process and keygate's two Workers
+// (the gateway and the control Worker) on workerd, in one `wrangler dev`
+// with both configs, as `keygate render` writes them from the test's one
+// template; keys minted by the native `keygate` tool into a scratch local
+// KV. Everything binds to 127.0.0.1 and stops by itself.
 import { spawn, execFile, execFileSync } from "node:child_process";
 import { promisify } from "node:util";
 import { createHash, randomBytes } from "node:crypto";
@@ -80,8 +82,33 @@ export async function startOrigin(script = "demo/origin.mjs") {
 /** SHA-256 of a key, lowercase hex: its KV key. */
 export const kvKeyOf = (key) => createHash("sha256").update(key).digest("hex");
 
+/** Rewrites the rendered configs for a broken seam (see startGateway's `seam`). */
+function breakSeam(seam, dir) {
+  const gatewayToml = join(dir, "gateway.toml");
+  const controlToml = join(dir, "control.toml");
+  if (seam === "unbound") {
+    const text = readFileSync(gatewayToml, "utf8").replace(
+      /^\[\[(durable_objects\.bindings|services)\]\]\n(?:[^[\n][^\n]*\n)*/gm,
+      "",
+    );
+    if (/script_name|CONTROL/.test(text)) throw new Error("unbound: bindings left in gateway.toml");
+    writeFileSync(gatewayToml, text);
+  } else if (seam === "mismatch") {
+    const text = readFileSync(controlToml, "utf8");
+    const changed = text.replace(/^cache_ttl_seconds = (\d+)$/m, (_, n) => `cache_ttl_seconds = ${n > 0 ? n - 1 : 1}`);
+    if (changed === text) throw new Error("mismatch: no cache_ttl_seconds line in control.toml");
+    writeFileSync(controlToml, changed);
+  } else if (seam === "failing") {
+    const text = readFileSync(controlToml, "utf8");
+    writeFileSync(
+      controlToml,
+      text.replace(/^main = .*$/m, `main = ${JSON.stringify(join(ROOT, "tests/e2e/failing-control.mjs"))}`),
+    );
+  }
+}
+
 /**
- * Starts keygate under `wrangler dev`.
+ * Starts keygate's two Workers under one `wrangler dev`.
  * - template: wrangler config text; __BUILD__, __ORIGIN__, __DEAD_PORT__ are replaced.
  * - keys: { name: [mint args…] } minted and stored; { name: { unstored: [args] } } minted only;
  *   { name: { args: [args], secret } } minted with another key secret and stored.
@@ -95,6 +122,11 @@ export const kvKeyOf = (key) => createHash("sha256").update(key).digest("hex");
  * - adminPrefix: the management API's path prefix, for admin(); default ADMIN_PREFIX.
  * - knownRuntimeProblems: regexps of runtime log lines this file tolerates, each an
  *   open defect named where it is passed; every other runtime problem fails the file.
+ * - seam: "pair" (default): both Workers; "missing": the gateway alone, bound
+ *   to a control Worker that is not running; "unbound": the gateway alone,
+ *   without the ACCOUNTS and CONTROL bindings; "mismatch": the control
+ *   Worker with another KEYGATE_CONFIG; "failing": a control Worker whose
+ *   every fetch throws (tests/e2e/failing-control.mjs).
  */
 export async function startGateway({
   template,
@@ -109,17 +141,33 @@ export async function startGateway({
   dev = true,
   adminPrefix = ADMIN_PREFIX,
   knownRuntimeProblems = [],
+  seam = "pair",
 }) {
   const dir = mkdtempSync(join(tmpdir(), "keygate-e2e-"));
   const config = join(dir, "wrangler.toml");
   const deadPort = await freePort();
+  // A control Worker name of its own, so that no other dev session's
+  // control Worker can answer for this one.
+  const controlName = `keygate-e2e-control-${randomBytes(4).toString("hex")}`;
   writeFileSync(
     config,
     template
       .replaceAll("__BUILD__", join(ROOT, "build"))
       .replaceAll("__ORIGIN__", origin ?? "http://127.0.0.1:9")
-      .replaceAll("__DEAD_PORT__", String(deadPort)),
+      .replaceAll("__DEAD_PORT__", String(deadPort)) +
+      `\n[keygate]\ncontrol_name = "${controlName}"\n`,
   );
+  // The two Workers' configs, rendered by the CLI as an operator would.
+  // --allow-invalid-config: the Workers' own refusal of one is under test.
+  execFileSync(
+    CLI,
+    ["render", "--config", config, "--out", dir, "--main-dir", join(ROOT, "build"), "--allow-invalid-config"],
+    { stdio: "pipe" },
+  );
+  breakSeam(seam, dir);
+  const configs = ["gateway.toml", "control.toml"]
+    .slice(0, seam === "missing" || seam === "unbound" ? 1 : 2)
+    .flatMap((file) => ["--config", join(dir, file)]);
   const vars = [
     secret !== null && `KEYGATE_ORIGIN_SECRET=${secret}`,
     adminToken !== null && `KEYGATE_ADMIN_TOKEN=${adminToken}`,
@@ -155,7 +203,7 @@ export async function startGateway({
   const inspector = await freePort();
   const child = spawn(
     WRANGLER,
-    ["dev", "--config", config, "--ip", "127.0.0.1", "--port", String(port),
+    ["dev", ...configs, "--ip", "127.0.0.1", "--port", String(port),
       "--inspector-port", String(inspector), "--persist-to", persist, "--local", "--show-interactive-dev-session=false"],
     { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"], detached: true },
   );

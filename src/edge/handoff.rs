@@ -1,0 +1,72 @@
+//! The gateway's hand-off of management requests to the control Worker,
+//! through the `CONTROL` service binding, so one hostname serves both.
+//!
+//! Invariants: the request goes on unchanged (body streamed) except that
+//! [`DIGEST_HEADER`] is set to this gateway's configuration digest,
+//! replacing any value the client sent; the gateway reads neither the
+//! token nor the body. If the control Worker is unbound, unreachable or
+//! fails without a problem+json answer of its own, the client gets
+//! `503 control_unavailable` in problem+json.
+
+use std::borrow::Cow;
+
+use worker::{console_error, web_sys, Env};
+
+use super::{isolate, respond};
+use crate::error::PROBLEM_CONTENT_TYPE;
+use crate::seam::{CONTROL_BINDING, DIGEST_HEADER};
+use crate::Error;
+
+/// The control Worker's answer to `req`, or a problem+json refusal; and the
+/// outcome for the log line.
+pub(super) async fn to_control(
+    req: &web_sys::Request,
+    env: &Env,
+) -> worker::Result<(web_sys::Response, Cow<'static, str>)> {
+    match hand_off(req, env).await {
+        Ok(response) => Ok((response, Cow::Borrowed("control"))),
+        Err(error) => Ok((respond::problem(&error, None)?, Cow::Borrowed(error.code()))),
+    }
+}
+
+async fn hand_off(req: &web_sys::Request, env: &Env) -> Result<web_sys::Response, Error> {
+    let gateway = isolate::gateway(env)?;
+    let unavailable = |what: &str| {
+        console_error!("control Worker {what}");
+        Error::ControlUnavailable
+    };
+    let control = env
+        .service(CONTROL_BINDING)
+        .map_err(|_| unavailable("binding CONTROL is missing"))?;
+    let headers = web_sys::Headers::new_with_headers(&req.headers())
+        .map_err(|_| unavailable("request headers cannot be copied"))?;
+    headers
+        .set(DIGEST_HEADER, &gateway.digest)
+        .map_err(|_| unavailable("request headers cannot be set"))?;
+    let init = web_sys::RequestInit::new();
+    init.set_headers(&headers);
+    let request = web_sys::Request::new_with_request_and_init(req, &init)
+        .map_err(|_| unavailable("request cannot be built"))?;
+    let response: web_sys::Response = control
+        .fetch_request(worker::Request::from(request))
+        .await
+        .map_err(|e| {
+            console_error!("control Worker fetch failed: {e}");
+            Error::ControlUnavailable
+        })?
+        .into();
+    let status = response.status();
+    let problem = response
+        .headers()
+        .get("Content-Type")
+        .ok()
+        .flatten()
+        .is_some_and(|t| t.starts_with(PROBLEM_CONTENT_TYPE));
+    if status >= 500 && !problem {
+        // The runtime's own error page: the control Worker threw, or is not
+        // there at all.
+        console_error!("control Worker failed: {status}");
+        return Err(Error::ControlUnavailable);
+    }
+    Ok(response)
+}
