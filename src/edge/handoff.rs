@@ -1,10 +1,11 @@
 //! The gateway's hand-off of management requests to the control Worker,
 //! through the `CONTROL` service binding, so one hostname serves both.
 //!
-//! Invariants: the request goes on unchanged (body streamed) except that
+//! Invariants: the request goes on unchanged except that
 //! [`DIGEST_HEADER`] is set to this gateway's configuration digest,
-//! replacing any value the client sent; the gateway reads neither the
-//! token nor the body. If the control Worker is unbound, unreachable or
+//! replacing any value the client sent; the gateway never looks at the
+//! token, and reads the body only to hand it on whole, refusing one over
+//! the management API's 64 KiB limit with `413 body_too_large`. If the control Worker is unbound, unreachable or
 //! fails without a problem+json answer of its own, the client gets
 //! `503 control_unavailable` in problem+json.
 
@@ -45,6 +46,15 @@ async fn hand_off(req: &web_sys::Request, env: &Env) -> Result<web_sys::Response
         .map_err(|_| unavailable("request headers cannot be set"))?;
     let init = web_sys::RequestInit::new();
     init.set_headers(&headers);
+    // The body is read here, up to the management API's own limit, and
+    // handed on whole: a streamed body would still be read from the client
+    // after the gateway answered, whenever the control Worker answers
+    // without reading it (unreachable, or refusing early).
+    if let Some(stream) = req.body() {
+        let limit = u64::try_from(crate::manage::BODY_LIMIT).unwrap_or(u64::MAX);
+        let body = super::upstream::read_limited(&stream, limit).await?;
+        init.set_body(&worker::js_sys::Uint8Array::from(body.as_slice()));
+    }
     let request = web_sys::Request::new_with_request_and_init(req, &init)
         .map_err(|_| unavailable("request cannot be built"))?;
     let response: web_sys::Response = control

@@ -118,7 +118,10 @@ fn too_large(limit: u64) -> Error {
 const DRAIN_LIMIT: u64 = 1 << 20;
 
 /// Reads at most `limit` bytes; more is `413 body_too_large`.
-async fn read_limited(stream: &web_sys::ReadableStream, limit: u64) -> Result<Vec<u8>, Error> {
+pub(super) async fn read_limited(
+    stream: &web_sys::ReadableStream,
+    limit: u64,
+) -> Result<Vec<u8>, Error> {
     let unreadable = |e: JsValue| {
         console_error!("the request body could not be read: {e:?}");
         Error::InvalidField {

@@ -34,8 +34,12 @@ before(async () => {
 });
 
 after(async () => {
-  await Promise.all(Object.values(gateways).map((gw) => gw.stop()));
+  const stopped = await Promise.allSettled(Object.values(gateways).map((gw) => gw.stop()));
   await origin?.stop();
+  const problems = Object.keys(gateways)
+    .map((seam, i) => stopped[i].status === "rejected" && `${seam}: ${stopped[i].reason.message}`)
+    .filter(Boolean);
+  if (problems.length) throw new Error(problems.join("\n"));
 });
 
 const edge = (gw) => fetch(`${gw.url}/salesforge/v1/leads`, { headers: { "X-Salesforge-Key": gw.keys.edge } });
