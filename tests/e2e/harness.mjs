@@ -49,6 +49,29 @@ async function waitFor(url, child, what, timeoutMs = 60_000) {
   throw new Error(`${what} did not start within ${timeoutMs} ms`);
 }
 
+/**
+ * The address `wrangler dev` says it serves on, once keygate itself answers
+ * there (a problem+json refusal of the readiness path). Trusting only the
+ * port asked for is not enough: another process can take it between
+ * freePort() and wrangler's bind, and then a test would talk to a stranger.
+ */
+async function waitForKeygate(child, lines, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited early (${child.exitCode})`);
+    const ready = /Ready on (http:\/\/127\.0\.0\.1:\d+)/.exec(lines.join(""));
+    if (ready) {
+      try {
+        const res = await fetch(`${ready[1]}/__keygate_ready`, { signal: AbortSignal.timeout(2000) });
+        await res.arrayBuffer();
+        if ((res.headers.get("content-type") ?? "").startsWith("application/problem+json")) return ready[1];
+      } catch {}
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`wrangler dev did not serve keygate within ${timeoutMs} ms`);
+}
+
 function track(child, name) {
   const lines = [];
   for (const stream of [child.stdout, child.stderr]) {
@@ -208,9 +231,9 @@ export async function startGateway({
     { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"], detached: true },
   );
   const tracked = track(child, "gateway");
-  const url = `http://127.0.0.1:${port}`;
+  let url;
   try {
-    await waitFor(`${url}/__keygate_ready`, child, "wrangler dev");
+    url = await waitForKeygate(child, tracked.lines);
   } catch (e) {
     await tracked.stop();
     throw new Error(`${e.message}\n${tracked.lines.join("")}`);

@@ -23,9 +23,17 @@ const doc = loadDocument();
 
 before(async () => {
   origin = await startOrigin();
-  const started = await Promise.allSettled(
-    ["pair", ...SEAMS].map((seam) => startGateway({ template, origin: origin.url, keys, seam })),
-  );
+  // One at a time: five wrangler dev processes binding ports at once make
+  // port races likely on a small machine.
+  const started = [];
+  for (const seam of ["pair", ...SEAMS]) {
+    started.push(
+      await startGateway({ template, origin: origin.url, keys, seam }).then(
+        (value) => ({ status: "fulfilled", value }),
+        (reason) => ({ status: "rejected", reason }),
+      ),
+    );
+  }
   ["pair", ...SEAMS].forEach((seam, i) => {
     if (started[i].status === "fulfilled") gateways[seam] = started[i].value;
   });

@@ -96,7 +96,8 @@ describe("what keygate signs", () => {
     assert.equal(seen.signature_valid, true, seen.signature_error);
     assert.deepEqual(covered(seen), [
       "@method", "@authority", "@path", "@query", "keygate-product", "keygate-key-id", "keygate-account",
-      "keygate-environment", "keygate-scopes", "keygate-request-id", "content-length", "content-type",
+      "keygate-environment", "keygate-scopes", "keygate-request-id", "keygate-client-ip", "content-length",
+      "content-type",
     ]);
     // workerd keeps the streamed body's Content-Length, so signing it is sound.
     assert.equal(seen.headers["content-length"], String(Buffer.byteLength(body)));
@@ -139,10 +140,12 @@ describe("what keygate signs", () => {
     }
   });
 
-  test("a public path signs only the product and the request id", async () => {
+  test("a public path signs only the product, the request id and the client IP", async () => {
     const seen = await through("/salesforge/health");
     assert.equal(seen.signature_valid, true, seen.signature_error);
-    assert.deepEqual(covered(seen), ["@method", "@authority", "@path", "@query", "keygate-product", "keygate-request-id"]);
+    assert.deepEqual(covered(seen), [
+      "@method", "@authority", "@path", "@query", "keygate-product", "keygate-request-id", "keygate-client-ip",
+    ]);
     // Adding an identity header to it is caught: it is not covered.
     const forged = await replay(seen, { headers: { "keygate-account": "acct_victim", "keygate-request-id": seen.headers["keygate-request-id"] } });
     assert.equal(forged.body.signature_valid, false);
