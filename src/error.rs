@@ -113,6 +113,15 @@ pub enum Error {
         /// What is wrong and what is accepted.
         reason: String,
     },
+    /// A query parameter the operation does not take; every operation
+    /// refuses them, so an option it lacks (`?force=true`) is never
+    /// silently ignored. (400 `unknown_parameter`)
+    UnknownParameter {
+        /// The parameter's name, decoded.
+        name: String,
+        /// The parameters the operation takes, or empty for none.
+        known: &'static str,
+    },
     /// `product` names no configured product. (400 `unknown_product`)
     UnknownProduct {
         /// The ids that are configured.
@@ -203,6 +212,7 @@ impl Error {
             Error::InvalidJson { .. }
             | Error::UnknownField { .. }
             | Error::InvalidField { .. }
+            | Error::UnknownParameter { .. }
             | Error::UnknownProduct { .. }
             | Error::InvalidId { .. }
             | Error::MalformedPath { .. }
@@ -239,6 +249,7 @@ impl Error {
             Error::InvalidJson { .. } => "invalid_json",
             Error::UnknownField { .. } => "unknown_field",
             Error::InvalidField { .. } => "invalid_field",
+            Error::UnknownParameter { .. } => "unknown_parameter",
             Error::UnknownProduct { .. } => "unknown_product",
             Error::InvalidId { .. } => "invalid_id",
             Error::AccountNotFound => "account_not_found",
@@ -272,6 +283,7 @@ impl Error {
             Error::InvalidJson { .. } => "Body is not a JSON object",
             Error::UnknownField { .. } => "Unknown field",
             Error::InvalidField { .. } => "Invalid field",
+            Error::UnknownParameter { .. } => "Unknown query parameter",
             Error::UnknownProduct { .. } => "Unknown product",
             Error::InvalidId { .. } => "Invalid id",
             Error::AccountNotFound => "Account not found",
@@ -363,6 +375,19 @@ impl Error {
                 "`{field}` is not a field of this request. Remove it; the fields are: {expected}."
             ),
             Error::InvalidField { field, reason } => format!("`{field}` {reason}."),
+            Error::UnknownParameter { name, known } => {
+                if known.is_empty() {
+                    format!(
+                        "`{name}` is not a query parameter of this operation, which takes none. \
+                         Remove it."
+                    )
+                } else {
+                    format!(
+                        "`{name}` is not a query parameter of this operation. Remove it; the \
+                         parameters are: {known}."
+                    )
+                }
+            }
             Error::UnknownProduct { known } => {
                 format!("`product` is not a configured product. Use one of: {known}.")
             }
@@ -399,6 +424,7 @@ impl Error {
     pub fn field(&self) -> Option<&str> {
         match self {
             Error::UnknownField { field, .. } | Error::InvalidField { field, .. } => Some(field),
+            Error::UnknownParameter { name, .. } => Some(name),
             Error::UnknownProduct { .. } => Some("product"),
             Error::InvalidId { field, .. } => Some(field),
             _ => None,

@@ -48,6 +48,10 @@ fn all() -> Vec<Error> {
         Error::UnknownProduct {
             known: "salesforge, forgeai".into(),
         },
+        Error::UnknownParameter {
+            name: "force".into(),
+            known: "",
+        },
         Error::InvalidId {
             field: "account",
             shape: "1-64 characters of A-Z, a-z, 0-9, '_', '.', ':', '-'",
@@ -93,6 +97,7 @@ fn wire_table() {
         (400, "unknown_field"),
         (400, "invalid_field"),
         (400, "unknown_product"),
+        (400, "unknown_parameter"),
         (400, "invalid_id"),
         (404, "account_not_found"),
         (404, "key_not_found"),

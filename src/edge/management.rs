@@ -31,6 +31,29 @@ pub(super) async fn serve(
     query: Option<&str>,
     env: &Env,
 ) -> worker::Result<(web_sys::Response, Cow<'static, str>)> {
+    let (response, code) = answer(req, method, path, query, env).await?;
+    if method == "HEAD" {
+        return Ok((without_body(&response)?, code));
+    }
+    Ok((response, code))
+}
+
+/// `response` with its status and headers but no body: the answer to HEAD
+/// (RFC 9110 §9.3.2).
+fn without_body(response: &web_sys::Response) -> worker::Result<web_sys::Response> {
+    let init = web_sys::ResponseInit::new();
+    init.set_status(response.status());
+    init.set_headers(&response.headers());
+    Ok(web_sys::Response::new_with_opt_str_and_init(None, &init)?)
+}
+
+async fn answer(
+    req: &web_sys::Request,
+    method: &str,
+    path: &str,
+    query: Option<&str>,
+    env: &Env,
+) -> worker::Result<(web_sys::Response, Cow<'static, str>)> {
     match handle(req, method, path, query, env).await {
         // A refusal from the account's object, already in problem+json.
         Ok((status, body)) if status >= 400 => {
@@ -90,7 +113,15 @@ async fn handle(
     let body = read_body(req).await?;
     let now = (js_sys::Date::now() / 1000.0).floor() as i64;
     let dev = isolate::dev_mode(env);
-    match request::parse(&gateway.config, method, path, query, &body, now, dev)? {
+    let content_type = req.headers().get("Content-Type").ok().flatten();
+    let incoming = request::Incoming {
+        method,
+        path,
+        query,
+        content_type: content_type.as_deref(),
+        body: &body,
+    };
+    match request::parse(&gateway.config, &incoming, now, dev)? {
         Request::OpenApi => Ok(openapi()),
         Request::Account { account, op } => {
             let answer = accounts::call(env, &account, op).await?;

@@ -30,7 +30,7 @@ pub fn document_for(api: &Management) -> String {
 mod tests {
     use super::*;
     use crate::config::tests::demo_config;
-    use crate::manage::request::{parse, Request};
+    use crate::manage::request::{parse, Incoming, Request};
     use crate::Error;
 
     fn doc() -> serde_json::Value {
@@ -72,10 +72,20 @@ mod tests {
         };
         let doc = doc();
         let paths = doc["paths"].as_object().unwrap();
-        for method in ["GET", "POST", "PATCH", "DELETE", "PUT"] {
+        for method in ["GET", "HEAD", "POST", "PATCH", "DELETE", "PUT"] {
             for (template, item) in paths {
-                let documented = item.get(method.to_lowercase()).is_some();
-                let routed = parse(&config, method, &concrete(template), None, b"{}", 0, false);
+                // HEAD is served wherever GET is (RFC 9110).
+                let as_documented = if method == "HEAD" { "get" } else { method };
+                let documented = item.get(as_documented.to_lowercase()).is_some();
+                let path = concrete(template);
+                let incoming = Incoming {
+                    method,
+                    path: &path,
+                    query: None,
+                    content_type: Some("application/json"),
+                    body: b"{}",
+                };
+                let routed = parse(&config, &incoming, 0, false);
                 let routed = !matches!(
                     routed,
                     Err(Error::MethodNotAllowed { .. } | Error::NotFound)
@@ -83,9 +93,13 @@ mod tests {
                 assert_eq!(documented, routed, "{method} {template}");
             }
         }
-        assert_eq!(
-            parse(&config, "GET", "/openapi.json", None, b"", 0, false),
-            Ok(Request::OpenApi)
-        );
+        let incoming = Incoming {
+            method: "GET",
+            path: "/openapi.json",
+            query: None,
+            content_type: None,
+            body: b"",
+        };
+        assert_eq!(parse(&config, &incoming, 0, false), Ok(Request::OpenApi));
     }
 }

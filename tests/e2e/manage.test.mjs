@@ -863,14 +863,85 @@ describe("bad input", () => {
       failed(await gw.admin("GET", path), 404, "not_found", NO_FIELD);
     }
     for (const [method, path, allow] of [
-      ["PUT", keysOf("acct_x"), "GET, POST"],
-      ["POST", `/accounts/acct_x`, "GET, PATCH"],
+      ["PUT", keysOf("acct_x"), "GET, HEAD, POST"],
+      ["POST", `/accounts/acct_x`, "GET, HEAD, PATCH"],
       ["GET", "/accounts/acct_x/keys/key_0000000000000000a/rotate", "POST"],
-      ["DELETE", "/openapi.json", "GET"],
+      ["DELETE", "/openapi.json", "GET, HEAD"],
     ]) {
       const res = await gw.admin(method, path);
       failed(res, 405, "method_not_allowed", NO_FIELD);
       assert.equal(res.headers.get("allow"), allow, `${method} ${path}`);
     }
+  });
+
+  test("a percent-encoded id reaches the same account and key as the plain one", async () => {
+    const k = await create("team:42", fai());
+    for (const account of ["team%3A42", "team%3a42", "%74eam:42"]) {
+      const view = keyView(ok(await api("GET", keyOf(account, k.id)), 200));
+      assert.equal(view.id, k.id);
+      assert.equal(ok(await api("GET", `/accounts/${account}`), 200).id, "team:42");
+    }
+    assert.equal(keyView(ok(await api("GET", keyOf("team:42", k.id.replace("_", "%5F"))), 200)).id, k.id);
+    // Decoded once: a double-encoded ':' is a '%', which ids never hold.
+    failed(await api("GET", "/accounts/team%253A42"), 400, "invalid_id", "account");
+  });
+
+  test("every operation refuses an unknown query parameter with 400 unknown_parameter", async () => {
+    const account = "acct_in_params";
+    const k = await create(account, fai());
+    const cases = [
+      ["GET", `/accounts/${account}`],
+      ["PATCH", `/accounts/${account}`, { status: "active" }],
+      ["GET", keysOf(account)],
+      ["POST", keysOf(account), fai()],
+      ["GET", keyOf(account, k.id)],
+      ["PATCH", keyOf(account, k.id), { name: "renamed" }],
+      ["DELETE", keyOf(account, k.id)],
+      ["POST", `${keyOf(account, k.id)}/rotate`, { grace_seconds: 0 }],
+      ["GET", `/accounts/${account}/events`],
+    ];
+    for (const [method, path, body] of cases) {
+      failed(await api(method, `${path}?force=true`, body), 400, "unknown_parameter", "force");
+    }
+    // Nothing was done: the key is still active and not renamed.
+    const view = keyView(ok(await api("GET", keyOf(account, k.id)), 200));
+    assert.equal(view.status, "active");
+    assert.equal(view.name, k.name);
+    assert.equal((await listKeys(account)).length, 1);
+  });
+
+  test("empty or repeated query values: 400 invalid_field, as the schema says", async () => {
+    const account = "acct_in_empty";
+    await create(account, fai());
+    for (const [path, query, field] of [
+      [keysOf(account), "status=", "status"],
+      [keysOf(account), "product=", "product"],
+      [keysOf(account), "status=active&status=revoked", "status"],
+      [`/accounts/${account}/events`, "limit=", "limit"],
+      [`/accounts/${account}/events`, "cursor=", "cursor"],
+    ]) {
+      failed(await api("GET", `${path}?${query}`), 400, "invalid_field", field);
+    }
+  });
+
+  test("HEAD is answered wherever GET is, with no body", async () => {
+    const account = "acct_in_head";
+    const k = await create(account, fai());
+    for (const path of [`/accounts/${account}`, keysOf(account), keyOf(account, k.id), `/accounts/${account}/events`,
+      "/openapi.json"]) {
+      const res = await fetch(`${gw.url}${ADMIN_PREFIX}${path}`, {
+        method: "HEAD",
+        headers: { Authorization: `Bearer ${ADMIN_TOKEN}` },
+      });
+      assert.equal(res.status, 200, `HEAD ${path}`);
+      assert.equal(mediaType(res.headers.get("content-type")), "application/json");
+      assert.equal(await res.text(), "");
+    }
+    const missing = await fetch(`${gw.url}${ADMIN_PREFIX}/accounts/acct_never_head`, {
+      method: "HEAD",
+      headers: { Authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    assert.equal(missing.status, 404);
+    assert.equal(await missing.text(), "");
   });
 });
