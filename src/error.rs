@@ -160,6 +160,13 @@ pub enum Error {
         /// Why, e.g. `it was revoked at 2026-11-23T06:40:00Z`.
         why: String,
     },
+    /// A management body sent as anything but `application/json`.
+    /// (415 `unsupported_media_type`)
+    UnsupportedMediaType {
+        /// The media type sent, if any, without parameters; already
+        /// checked to be short and printable.
+        sent: Option<String>,
+    },
     /// The body is over the limit. (413 `body_too_large`)
     BodyTooLarge {
         /// The limit in bytes.
@@ -220,6 +227,7 @@ impl Error {
             Error::InsufficientScope { .. } | Error::AccountSuspended => 403,
             Error::AccountNotFound | Error::KeyNotFound | Error::NotFound => 404,
             Error::MethodNotAllowed { .. } => 405,
+            Error::UnsupportedMediaType { .. } => 415,
             Error::KeyLimitReached { .. } | Error::KeyNotActive { .. } => 409,
             Error::BodyTooLarge { .. } => 413,
             Error::Misconfigured { .. } => 500,
@@ -259,6 +267,7 @@ impl Error {
             Error::KeyLimitReached { .. } => "key_limit_reached",
             Error::KeyNotActive { .. } => "key_not_active",
             Error::BodyTooLarge { .. } => "body_too_large",
+            Error::UnsupportedMediaType { .. } => "unsupported_media_type",
         }
     }
 
@@ -293,6 +302,7 @@ impl Error {
             Error::KeyLimitReached { .. } => "Key limit reached",
             Error::KeyNotActive { .. } => "Key not active",
             Error::BodyTooLarge { .. } => "Body too large",
+            Error::UnsupportedMediaType { .. } => "Unsupported media type",
         }
     }
 
@@ -417,6 +427,15 @@ impl Error {
             Error::BodyTooLarge { limit } => {
                 format!("The body is over {limit} bytes. Send a smaller body.")
             }
+            Error::UnsupportedMediaType { sent } => match sent {
+                Some(sent) => format!(
+                    "The body was sent as {sent}. Send it as JSON with \
+                     Content-Type: application/json."
+                ),
+                None => "The body has no Content-Type. Send it as JSON with \
+                         Content-Type: application/json."
+                    .to_owned(),
+            },
         }
     }
 

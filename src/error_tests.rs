@@ -68,6 +68,9 @@ fn all() -> Vec<Error> {
             why: "it was revoked at 2026-11-23T06:40:00Z".into(),
         },
         Error::BodyTooLarge { limit: 65_536 },
+        Error::UnsupportedMediaType {
+            sent: Some("text/plain".into()),
+        },
         Error::MalformedPath {
             reason: "it contains an empty segment ('//')",
         },
@@ -106,6 +109,7 @@ fn wire_table() {
         (409, "key_limit_reached"),
         (409, "key_not_active"),
         (413, "body_too_large"),
+        (415, "unsupported_media_type"),
         (400, "malformed_path"),
         (400, "override_header"),
     ];

@@ -3,7 +3,9 @@
 //! Invariant: every body is a JSON object whose members this operation
 //! takes, each of the right type and in range; any fault is one [`Error`]
 //! naming the member (`field`), and nothing from the body is stored before
-//! all of it has passed.
+//! all of it has passed. The JSON is read as JSON Schema reads it: a
+//! member named twice is refused (never last-wins), `null` is not an
+//! absent member, and a whole-number float (`60.0`, `1e1`) is an integer.
 
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -268,21 +270,31 @@ fn decode<T: DeserializeOwned>(body: &[u8], fields: &'static str) -> Result<T, E
             reason: "the body is empty".to_owned(),
         });
     }
-    let value: serde_json::Value =
-        serde_json::from_slice(body).map_err(|e| Error::InvalidJson {
-            reason: format!(
-                "line {} column {}: {}",
-                e.line(),
-                e.column(),
-                without_position(&e)
-            ),
-        })?;
-    if !value.is_object() {
+    let syntax = |e: serde_json::Error| Error::InvalidJson {
+        reason: format!(
+            "line {} column {}: {}",
+            e.line(),
+            e.column(),
+            without_position(&e)
+        ),
+    };
+    // serde_json keeps the last of repeated members; refuse them first.
+    serde_json::from_slice::<strict::NoRepeats>(body).map_err(syntax)?;
+    let mut value: serde_json::Value = serde_json::from_slice(body).map_err(syntax)?;
+    let Some(members) = value.as_object_mut() else {
         return Err(Error::InvalidJson {
             reason: "the body is JSON but not an object".to_owned(),
         });
-    }
-    serde_path_to_error::deserialize(value).map_err(|err| {
+    };
+    // Optional members deserialise `null` as absent; the schema forbids
+    // it, so it is refused once the members are known to be the
+    // operation's (an unknown member is reported as such first).
+    let null = members
+        .iter()
+        .find(|(_, v)| v.is_null())
+        .map(|(name, _)| name.clone());
+    members.values_mut().for_each(strict::whole_numbers);
+    let decoded = serde_path_to_error::deserialize(value).map_err(|err| {
         let path = err.path().to_string();
         let message = err.inner().to_string();
         if let Some(field) = quoted_after(&message, "unknown field `") {
@@ -295,7 +307,14 @@ fn decode<T: DeserializeOwned>(body: &[u8], fields: &'static str) -> Result<T, E
             return invalid(&join(&path, field), "is required");
         }
         invalid(&path, format!("is not valid: {message}"))
-    })
+    })?;
+    match null {
+        Some(name) => Err(invalid(
+            &name,
+            "must not be null; leave the member out to keep its default",
+        )),
+        None => Ok(decoded),
+    }
 }
 
 fn without_position(err: &serde_json::Error) -> String {
@@ -323,6 +342,8 @@ fn join(path: &str, field: &str) -> String {
         format!("{path}.{field}")
     }
 }
+
+mod strict;
 
 #[cfg(test)]
 #[path = "body_tests.rs"]

@@ -304,3 +304,74 @@ fn update_rotate_and_status_bodies() {
         Some("status")
     );
 }
+
+/// JSON as JSON Schema reads it: no repeated members, no nulls for
+/// absent members, whole-number floats are integers.
+#[test]
+fn json_is_read_as_the_schema_reads_it() {
+    let config = demo_config();
+    let create = |json: &str| create(&config, json.as_bytes(), NOW, false);
+    // Last-wins would make a forgeai key; refuse instead.
+    let repeated = create(r#"{"product":"salesforge","name":"x","product":"forgeai"}"#);
+    let err = repeated.unwrap_err();
+    assert_eq!(err.code(), "invalid_json");
+    assert!(err.detail().contains("`product` is given more than once"));
+    assert_eq!(
+        create(r#"{"product":"forgeai","name":"x","scopes":["read"],"scopes":["write"]}"#)
+            .unwrap_err()
+            .code(),
+        "invalid_json"
+    );
+    for member in [
+        "scopes",
+        "environment",
+        "expires_in_days",
+        "expires_at",
+        "webhook_url",
+    ] {
+        let err = create(&format!(
+            r#"{{"product":"forgeai","name":"x","{member}":null}}"#
+        ))
+        .unwrap_err();
+        assert_eq!((err.code(), err.field()), ("invalid_field", Some(member)));
+    }
+    assert_eq!(
+        update(br#"{"name":null,"scopes":["read"]}"#)
+            .unwrap_err()
+            .field(),
+        Some("name")
+    );
+    // An unknown member is reported as unknown, null or not.
+    let err = create(r#"{"product":"forgeai","name":"x","bogus":null}"#).unwrap_err();
+    assert_eq!((err.code(), err.field()), ("unknown_field", Some("bogus")));
+    // A required member sent as null is refused too.
+    let err = create(r#"{"product":"forgeai","name":null}"#).unwrap_err();
+    assert_eq!((err.code(), err.field()), ("invalid_field", Some("name")));
+    for days in ["60.0", "6e1", "600e-1", "60.000"] {
+        let new = create(&format!(
+            r#"{{"product":"forgeai","name":"x","expires_in_days":{days}}}"#
+        ))
+        .unwrap();
+        assert_eq!(new.expires_at, Some(NOW + 60 * 86_400), "{days}");
+    }
+    for days in ["60.5", "1e300", "-0.5"] {
+        let err = create(&format!(
+            r#"{{"product":"forgeai","name":"x","expires_in_days":{days}}}"#
+        ))
+        .unwrap_err();
+        assert_eq!(err.field(), Some("expires_in_days"), "{days}");
+    }
+    assert_eq!(rotate(br#"{"grace_seconds":3.6e3}"#), Ok(3600));
+    assert_eq!(rotate(br#"{"grace_seconds":-0.0}"#), Ok(0));
+    assert_eq!(
+        rotate(br#"{"grace_seconds":0.5}"#).unwrap_err().field(),
+        Some("grace_seconds")
+    );
+    // A whole float where a string belongs is still the wrong type.
+    assert_eq!(
+        create(r#"{"product":"forgeai","name":5.0}"#)
+            .unwrap_err()
+            .field(),
+        Some("name")
+    );
+}

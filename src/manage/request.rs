@@ -60,8 +60,9 @@ pub fn parse(config: &Config, req: &Incoming<'_>, now: i64, dev: bool) -> Result
         path,
         query,
         body,
-        ..
+        content_type,
     } = *req;
+    let json = || json_body(content_type, body);
     if body.len() > BODY_LIMIT {
         return Err(Error::BodyTooLarge { limit: BODY_LIMIT });
     }
@@ -97,7 +98,7 @@ pub fn parse(config: &Config, req: &Incoming<'_>, now: i64, dev: bool) -> Result
             (None, _, _) => {
                 query.only(&[], "")?;
                 Op::SetStatus {
-                    status: body::set_status(body)?,
+                    status: body::set_status(json()?)?,
                 }
             }
             (Some("keys"), "GET", _) => {
@@ -120,12 +121,12 @@ pub fn parse(config: &Config, req: &Incoming<'_>, now: i64, dev: bool) -> Result
             }
             (Some("keys"), _, _) => {
                 query.only(&[], "")?;
-                Op::CreateKey(body::create(config, body, now, dev)?)
+                Op::CreateKey(body::create(config, json()?, now, dev)?)
             }
             (Some("key"), "GET", Some(id)) => query.only(&[], "").map(|()| Op::GetKey { id })?,
             (Some("key"), "PATCH", Some(id)) => {
                 query.only(&[], "")?;
-                let (name, scopes) = body::update(body)?;
+                let (name, scopes) = body::update(json()?)?;
                 Op::UpdateKey { id, name, scopes }
             }
             (Some("key"), _, Some(id)) => query.only(&[], "").map(|()| Op::RevokeKey { id })?,
@@ -133,7 +134,7 @@ pub fn parse(config: &Config, req: &Incoming<'_>, now: i64, dev: bool) -> Result
                 query.only(&[], "")?;
                 Op::RotateKey {
                     id,
-                    grace_seconds: body::rotate(body)?,
+                    grace_seconds: body::rotate(json()?)?,
                 }
             }
             (Some("events"), _, _) => {
@@ -162,6 +163,28 @@ pub fn parse(config: &Config, req: &Incoming<'_>, now: i64, dev: bool) -> Result
         };
         Ok(Request::Account { account, op })
     })
+}
+
+/// The body, if it is declared `application/json` (parameters such as
+/// `charset` aside); else 415, so a form or text body is never read as JSON.
+fn json_body<'b>(content_type: Option<&str>, body: &'b [u8]) -> Result<&'b [u8], Error> {
+    let media = content_type.map(|t| t.split(';').next().unwrap_or_default().trim());
+    match media {
+        Some(media) if media.eq_ignore_ascii_case("application/json") => Ok(body),
+        Some(media) => {
+            let printable = !media.is_empty()
+                && media.len() <= 64
+                && media.bytes().all(|b| b.is_ascii_graphic());
+            Err(Error::UnsupportedMediaType {
+                sent: Some(if printable {
+                    media.to_owned()
+                } else {
+                    "an unreadable media type".to_owned()
+                }),
+            })
+        }
+        None => Err(Error::UnsupportedMediaType { sent: None }),
+    }
 }
 
 /// Runs `then` if `method` is one of `allow`, else 405.

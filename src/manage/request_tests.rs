@@ -330,3 +330,62 @@ fn head_is_get_without_a_body() {
         }
     );
 }
+
+#[test]
+fn bodies_must_be_declared_json() {
+    let key = format!("/accounts/acct_1/keys/{ID}");
+    let rotate = format!("{key}/rotate");
+    let cases: [(&str, &str, &str); 4] = [
+        ("PATCH", "/accounts/acct_1", r#"{"status":"active"}"#),
+        (
+            "POST",
+            "/accounts/acct_1/keys",
+            r#"{"product":"forgeai","name":"a"}"#,
+        ),
+        ("PATCH", &key, r#"{"name":"a"}"#),
+        ("POST", &rotate, r#"{"grace_seconds":0}"#),
+    ];
+    let with = |method, path, content_type, body: &str| {
+        let incoming = Incoming {
+            method,
+            path,
+            query: None,
+            content_type,
+            body: body.as_bytes(),
+        };
+        parse(&demo_config(), &incoming, NOW, false)
+    };
+    for (method, path, body) in cases {
+        for ok in [
+            "application/json",
+            "Application/JSON",
+            "application/json; charset=utf-8",
+            " application/json ;charset=UTF-8",
+        ] {
+            assert!(with(method, path, Some(ok), body).is_ok(), "{ok}");
+        }
+        for bad in [
+            None,
+            Some(""),
+            Some("text/plain"),
+            Some("application/x-www-form-urlencoded"),
+            Some("multipart/form-data; boundary=x"),
+            Some("application/jsonx"),
+            Some("application/problem+json"),
+            Some("application/json\u{1}"),
+        ] {
+            let err = with(method, path, bad, body).unwrap_err();
+            assert_eq!(err.code(), "unsupported_media_type", "{bad:?}");
+            assert_eq!(err.status(), 415);
+        }
+    }
+    // A control character or a long type is not echoed.
+    let err = with("POST", "/accounts/acct_1/keys", Some("text/\u{7}x"), "{}").unwrap_err();
+    assert!(!err.detail().contains('\u{7}'));
+    let long = format!("text/{}", "x".repeat(100));
+    let err = with("POST", "/accounts/acct_1/keys", Some(&long), "{}").unwrap_err();
+    assert!(!err.detail().contains(&long));
+    // Operations without a body do not look at it.
+    assert!(with("DELETE", &key, None, "").is_ok());
+    assert!(with("GET", &key, Some("text/plain"), "").is_ok());
+}

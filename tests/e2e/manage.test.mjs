@@ -924,6 +924,39 @@ describe("bad input", () => {
     }
   });
 
+  test("a body not sent as application/json: 415 unsupported_media_type, nothing made", async () => {
+    const account = "acct_in_media";
+    const body = JSON.stringify(fai());
+    for (const type of ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
+      "application/jsonx"]) {
+      failed(await api("POST", keysOf(account), body, { headers: { "Content-Type": type } }), 415,
+        "unsupported_media_type", NO_FIELD);
+    }
+    await nothingStored(account);
+    const k = await create(account, fai());
+    failed(await api("PATCH", keyOf(account, k.id), JSON.stringify({ name: "x" }), { headers: { "Content-Type": "text/plain" } }),
+      415, "unsupported_media_type");
+    failed(await api("POST", `${keyOf(account, k.id)}/rotate`, "{\"grace_seconds\":0}", { headers: { "Content-Type": "text/plain" } }),
+      415, "unsupported_media_type");
+    const made = ok(await api("POST", keysOf(account), body, { headers: { "Content-Type": "application/json; charset=utf-8" } }), 201);
+    assert.match(made.id, KEY_ID);
+  });
+
+  test("JSON as the schema reads it: repeated members refused, null refused, 60.0 is an integer", async () => {
+    const account = "acct_in_strict";
+    const p = failed(await post(account, '{"product":"salesforge","name":"dup","product":"forgeai"}'), 400, "invalid_json");
+    assert.match(p.detail, /`product` is given more than once/);
+    failed(await post(account, fai({ expires_in_days: null })), 400, "invalid_field", "expires_in_days");
+    failed(await post(account, fai({ scopes: null })), 400, "invalid_field", "scopes");
+    await nothingStored(account);
+    const k = await create(account, fai({ expires_in_days: 60.0 }));
+    const raw = ok(await post(account, '{"product":"forgeai","name":"float","expires_in_days":6e1}'), 201);
+    assert.equal(secondsOf(raw.expires_at) - secondsOf(raw.created_at), 60 * 86400);
+    failed(await post(account, fai({ expires_in_days: 60.5 })), 400, "invalid_field", "expires_in_days");
+    const rotated = ok(await api("POST", `${keyOf(account, k.id)}/rotate`, '{"grace_seconds":3.6e3}'), 201);
+    assert.ok(rotated.previous.revoked_at);
+  });
+
   test("HEAD is answered wherever GET is, with no body", async () => {
     const account = "acct_in_head";
     const k = await create(account, fai());
