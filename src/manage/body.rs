@@ -19,8 +19,6 @@ use crate::key::Environment;
 use crate::time::parse_rfc3339;
 use crate::Error;
 
-/// Longest key name, in characters.
-pub const MAX_NAME_CHARS: usize = 64;
 /// Longest expiry, in days.
 pub const MAX_EXPIRY_DAYS: i64 = 365;
 /// Longest rotation grace period: 7 days.
@@ -70,7 +68,7 @@ pub(super) fn create(config: &Config, body: &[u8], now: i64, dev: bool) -> Resul
     let product = config
         .product(&raw.product)
         .ok_or_else(|| unknown_product(config))?;
-    let name = name(&raw.name)?;
+    let name = super::name::check(&raw.name)?;
     let scopes = raw.scopes.map(|s| scopes(product, &s)).transpose()?;
     let expires_at = match (raw.expires_in_days, raw.expires_at) {
         (Some(_), Some(_)) => {
@@ -141,7 +139,10 @@ pub(super) fn update(body: &[u8]) -> Result<(Option<String>, Option<Vec<String>>
             "or scopes must be given; nothing to change",
         ));
     }
-    Ok((raw.name.as_deref().map(name).transpose()?, raw.scopes))
+    Ok((
+        raw.name.as_deref().map(super::name::check).transpose()?,
+        raw.scopes,
+    ))
 }
 
 /// `POST /accounts/{account}/keys/{id}/rotate`: the grace period.
@@ -161,29 +162,6 @@ pub(super) fn set_status(body: &[u8]) -> Result<AccountStatus, Error> {
     let raw: AccountBody = decode(body, ACCOUNT_FIELDS)?;
     AccountStatus::parse(&raw.status)
         .ok_or_else(|| invalid("status", "must be \"active\" or \"suspended\""))
-}
-
-/// A key name: 1-64 characters once trimmed, no control characters and no
-/// invisible format characters (Unicode category Cf).
-pub(super) fn name(raw: &str) -> Result<String, Error> {
-    let name = raw.trim();
-    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
-        return Err(invalid(
-            "name",
-            format!("must be 1 to {MAX_NAME_CHARS} characters"),
-        ));
-    }
-    if name.chars().any(char::is_control) {
-        return Err(invalid("name", "must not contain control characters"));
-    }
-    if name.chars().any(super::format_chars::is_format) {
-        return Err(invalid(
-            "name",
-            "must not contain invisible format characters (Unicode category Cf, such as bidi \
-             controls or zero-width spaces)",
-        ));
-    }
-    Ok(name.to_owned())
 }
 
 /// Scopes for a key of `product`: at least one, each a permission of the
@@ -253,7 +231,7 @@ fn webhook_url(raw: &str, dev: bool) -> Result<String, Error> {
     Ok(url.to_string())
 }
 
-fn invalid(field: &str, reason: impl Into<String>) -> Error {
+pub(super) fn invalid(field: &str, reason: impl Into<String>) -> Error {
     Error::InvalidField {
         field: field.to_owned(),
         reason: reason.into(),

@@ -18,6 +18,7 @@ pub mod ids;
 pub mod ledger;
 #[cfg(test)]
 pub(crate) mod memory;
+pub mod name;
 pub mod op;
 pub mod openapi;
 pub mod request;

@@ -60,6 +60,23 @@ mod tests {
         assert_eq!(served(api(None, "/admin"))["paths"], doc()["paths"]);
     }
 
+    /// The schema's name pattern is the rule [`crate::manage::name`]
+    /// applies, so a client validating against the document agrees.
+    #[test]
+    fn the_name_pattern_is_the_name_rule() {
+        let doc = doc();
+        for schema in ["CreateKey", "UpdateKey"] {
+            let name = &doc["components"]["schemas"][schema]["properties"]["name"];
+            assert_eq!(
+                name["pattern"].as_str(),
+                Some(crate::manage::name::schema_pattern().as_str()),
+                "{schema}"
+            );
+            assert_eq!(name["minLength"], 1);
+            assert_eq!(name["maxLength"], 64);
+        }
+    }
+
     /// Every documented operation is routed, and every routed path and
     /// method is documented.
     #[test]

@@ -67,7 +67,7 @@ fn routes_every_operation() {
         "POST",
         "/accounts/acct_1/keys",
         None,
-        r#"{"product":"forgeai","name":" CI ","expires_in_days":90}"#,
+        r#"{"product":"forgeai","name":"CI","expires_in_days":90}"#,
     ) else {
         panic!("not a create")
     };

@@ -659,6 +659,10 @@ describe("bad input", () => {
     const account = "acct_in_name";
     failed(await post(account, fai({ name: "n".repeat(65) })), 400, "invalid_field", "name");
     failed(await post(account, fai({ name: "" })), 400, "invalid_field", "name");
+    // Never trimmed: white space first or last is refused, as the schema's pattern says.
+    for (const name of ["   ", " CI", "CI ", "\u3000x"]) {
+      failed(await post(account, fai({ name })), 400, "invalid_field", "name");
+    }
     failed(await post(account, fai({ name: "bell\u0007" })), 400, "invalid_field", "name");
     // Bidi controls and invisible format characters (Unicode Cf).
     for (const name of ["\u202Egpj.exe", "ci\u200Bdeploy", "\u2066x\u2069", "tag\u{E0041}"]) {
@@ -670,6 +674,12 @@ describe("bad input", () => {
     assert.equal(k.name, "n".repeat(64));
     failed(await api("PATCH", keyOf(account, k.id), { name: "m".repeat(65) }), 400, "invalid_field", "name");
     failed(await api("PATCH", keyOf(account, k.id), {}), 400, "invalid_field");
+    // The served schema's pattern (read as Ajv reads it) and the server agree.
+    const pattern = new RegExp(doc.components.schemas.CreateKey.properties.name.pattern, "u");
+    for (const name of ["a b", "Déploiement 東京 ✓", "\u{1F600}", " ", "x ", "a\u00ADb", "x\u{110BD}", "x\n", "\u202Fx"]) {
+      const res = await post("acct_in_name_agree", fai({ name }));
+      assert.equal(res.status === 201, pattern.test(name), `${JSON.stringify(name)}: ${show(res)}`);
+    }
   });
 
   test("expires_in_days: 1-365", async () => {
