@@ -77,6 +77,55 @@ mod tests {
         }
     }
 
+    /// Every link names a documented operation and fills exactly its
+    /// path parameters, so stateful testers can follow it.
+    #[test]
+    fn links_lead_to_operations() {
+        let doc = doc();
+        let paths = doc["paths"].as_object().unwrap();
+        let mut operations = std::collections::BTreeMap::new();
+        for (template, item) in paths {
+            for op in item.as_object().unwrap().values() {
+                if let Some(id) = op.get("operationId").and_then(|v| v.as_str()) {
+                    let params: std::collections::BTreeSet<String> = template
+                        .split('{')
+                        .skip(1)
+                        .filter_map(|s| s.split_once('}').map(|(p, _)| p.to_owned()))
+                        .collect();
+                    operations.insert(id.to_owned(), params);
+                }
+            }
+        }
+        let mut links = 0;
+        for item in paths.values() {
+            for op in item.as_object().unwrap().values() {
+                let Some(responses) = op.get("responses").and_then(|r| r.as_object()) else {
+                    continue;
+                };
+                for response in responses.values() {
+                    for link in response["links"].as_object().into_iter().flatten() {
+                        let (name, link) = link;
+                        let target = link["operationId"].as_str().unwrap();
+                        let wanted = operations.get(target).expect(target);
+                        let given: std::collections::BTreeSet<String> = link["parameters"]
+                            .as_object()
+                            .unwrap()
+                            .keys()
+                            .cloned()
+                            .collect();
+                        assert_eq!(&given, wanted, "{name}");
+                        links += 1;
+                    }
+                }
+            }
+        }
+        let created = &doc["paths"]["/accounts/{account}/keys"]["post"]["responses"]["201"];
+        for name in ["GetKey", "UpdateKey", "RotateKey", "RevokeKey"] {
+            assert!(created["links"].get(name).is_some(), "{name}");
+        }
+        assert!(links >= 8);
+    }
+
     /// Every documented operation is routed, and every routed path and
     /// method is documented.
     #[test]

@@ -338,7 +338,8 @@ test("a wrong enum value is rejected", () => {
   );
   rejects(
     { method: "PATCH", path: KEY_PATH, status: 409, contentType: PROBLEM_TYPE, body: problem("key_limit_reached", 409) },
-    /\/code must be equal to constant \("key_not_active"\)/,
+    // One-code responses narrow with a one-value enum (generators cannot merge a const).
+    /\/code must be equal to one of the allowed values \("key_not_active"\)/,
   );
 });
 
