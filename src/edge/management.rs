@@ -95,13 +95,7 @@ async fn handle(
     env: &Env,
 ) -> Result<(u16, String), Error> {
     let gateway = isolate::gateway(env)?;
-    let openapi = || {
-        let api = gateway.config.management.as_ref();
-        (
-            200,
-            api.map_or_else(|| openapi::DOCUMENT.to_owned(), openapi::document_for),
-        )
-    };
+    let openapi = || (200, openapi::served(&gateway.config));
     if request::is_openapi(method, path) {
         return Ok(openapi());
     }

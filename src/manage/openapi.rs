@@ -2,17 +2,96 @@
 //!
 //! The document is `openapi/management.json`, compiled in. Invariant: the
 //! served copy names the configured prefix and host as its server, so
-//! generated clients call the right address; the tests below keep the
+//! generated clients call the right address, and names this deployment's
+//! products and each product's permissions as enums, so generated clients
+//! and testers send only what the server takes; the tests below keep the
 //! document's paths and methods equal to what [`super::request`] routes.
 
-use crate::config::Management;
+use serde_json::{json, Value};
+
+use crate::config::{Config, Management};
 
 /// The document as kept in the repository.
 pub const DOCUMENT: &str = include_str!("../../openapi/management.json");
 
+/// The document as this deployment serves it: [`document_for`] its
+/// management address, with its products and permissions as enums.
+pub fn served(config: &Config) -> String {
+    let Some(api) = &config.management else {
+        return DOCUMENT.to_owned();
+    };
+    let Ok(mut doc) = serde_json::from_str::<Value>(&document_for(api)) else {
+        return DOCUMENT.to_owned();
+    };
+    name_products(&mut doc, config);
+    doc.to_string()
+}
+
+/// Request schemas narrowed to `config`'s product ids and permissions.
+/// Response schemas stay open: a key may outlive its product's config.
+fn name_products(doc: &mut Value, config: &Config) {
+    let ids: Vec<&str> = config.products.iter().map(|p| p.id.as_str()).collect();
+    let mut every: Vec<&str> = config
+        .products
+        .iter()
+        .flat_map(|p| p.known_permissions.iter().map(String::as_str))
+        .collect();
+    every.sort_unstable();
+    every.dedup();
+    if ids.is_empty() {
+        return;
+    }
+    let schemas = "/components/schemas";
+    set(
+        doc,
+        &format!("{schemas}/CreateKey/properties/product/enum"),
+        json!(ids),
+    );
+    set(
+        doc,
+        "/components/parameters/ProductFilter/schema/enum",
+        json!(ids),
+    );
+    if every.is_empty() {
+        return;
+    }
+    for schema in ["CreateKey", "UpdateKey"] {
+        let at = format!("{schemas}/{schema}/properties/scopes/items/enum");
+        set(doc, &at, json!(every));
+    }
+    // Each product's own permissions, where validators look (generators
+    // ignore `if`/`then`, and the union above is what they type).
+    let per_product: Vec<Value> = config
+        .products
+        .iter()
+        .filter(|p| !p.known_permissions.is_empty())
+        .map(|p| {
+            json!({
+                "if": { "properties": { "product": { "const": p.id } }, "required": ["product"] },
+                "then": { "properties": { "scopes": { "items": { "enum": p.known_permissions } } } }
+            })
+        })
+        .collect();
+    if let Some(create) = doc.pointer_mut(&format!("{schemas}/CreateKey")) {
+        if let Some(object) = create.as_object_mut() {
+            object.insert("allOf".to_owned(), Value::Array(per_product));
+        }
+    }
+}
+
+/// Sets the member at `pointer` (whose parent exists) to `value`.
+fn set(doc: &mut Value, pointer: &str, value: Value) {
+    let Some((parent, name)) = pointer.rsplit_once('/') else {
+        return;
+    };
+    if let Some(object) = doc.pointer_mut(parent).and_then(Value::as_object_mut) {
+        object.insert(name.to_owned(), value);
+    }
+}
+
 /// The document with `servers` set to where this deployment serves the API.
 pub fn document_for(api: &Management) -> String {
-    let Ok(mut doc) = serde_json::from_str::<serde_json::Value>(DOCUMENT) else {
+    let Ok(mut doc) = serde_json::from_str::<Value>(DOCUMENT) else {
         return DOCUMENT.to_owned();
     };
     let url = match &api.host {
@@ -21,7 +100,7 @@ pub fn document_for(api: &Management) -> String {
         None => api.path_prefix.clone(),
     };
     if let Some(servers) = doc.get_mut("servers") {
-        *servers = serde_json::json!([{ "url": url, "description": "This deployment." }]);
+        *servers = json!([{ "url": url, "description": "This deployment." }]);
     }
     doc.to_string()
 }
@@ -58,6 +137,58 @@ mod tests {
             "https://admin.forge.ai"
         );
         assert_eq!(served(api(None, "/admin"))["paths"], doc()["paths"]);
+    }
+
+    /// The served document names the configured products and each one's
+    /// permissions; the kept one stays generic.
+    #[test]
+    fn the_served_document_names_this_deployments_products() {
+        let config = demo_config();
+        let served: serde_json::Value = serde_json::from_str(&served(&config)).unwrap();
+        let ids: Vec<&str> = config.products.iter().map(|p| p.id.as_str()).collect();
+        let create = &served["components"]["schemas"]["CreateKey"];
+        assert_eq!(create["properties"]["product"]["enum"], json!(ids));
+        assert_eq!(
+            served["components"]["parameters"]["ProductFilter"]["schema"]["enum"],
+            json!(ids)
+        );
+        let every = create["properties"]["scopes"]["items"]["enum"]
+            .as_array()
+            .unwrap();
+        for product in &config.products {
+            for permission in &product.known_permissions {
+                assert!(every.contains(&json!(permission)), "{permission}");
+            }
+            let rule = create["allOf"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["if"]["properties"]["product"]["const"] == json!(product.id))
+                .unwrap();
+            assert_eq!(
+                rule["then"]["properties"]["scopes"]["items"]["enum"],
+                json!(product.known_permissions)
+            );
+        }
+        assert_eq!(
+            served["components"]["schemas"]["UpdateKey"]["properties"]["scopes"]["items"]["enum"],
+            json!(every)
+        );
+        // Responses stay open, and the kept document names no product.
+        assert!(
+            served["components"]["schemas"]["KeyView"]["properties"]["product"]
+                .get("enum")
+                .is_none()
+        );
+        assert!(
+            doc()["components"]["schemas"]["CreateKey"]["properties"]["product"]
+                .get("enum")
+                .is_none()
+        );
+        // Without a management API there is nothing to serve but the kept copy.
+        let mut off = demo_config();
+        off.management = None;
+        assert_eq!(super::served(&off), DOCUMENT);
     }
 
     /// The schema's name pattern is the rule [`crate::manage::name`]

@@ -21,6 +21,7 @@ from keygate_client.api.keys import (
 from keygate_client.models import (
     CreatedKey,
     CreateKey,
+    CreateKeyProduct,
     KeyList,
     KeyView,
     RotatedKey,
@@ -35,7 +36,10 @@ def main():
     seen = {}
     with client as c:
         created = create_key.sync(
-            account, client=c, body=CreateKey(product="forgeai", name="from python", expires_in_days=30)
+            account,
+            client=c,
+            # The served document names this deployment's products as an enum.
+            body=CreateKey(product=CreateKeyProduct("forgeai"), name="from python", expires_in_days=30),
         )
         assert isinstance(created, CreatedKey), f"create_key gave {created!r}"
         seen["created"] = {"id": created.id, "key": created.key, "status": str(created.status)}
