@@ -4,7 +4,9 @@
 //! Invariants: every endpoint but the OpenAPI document needs the admin
 //! token, compared in constant time, before any id or body is looked at;
 //! no more than [`BODY_LIMIT`] bytes of a body are ever kept; the body and
-//! the token are never logged.
+//! the token are never logged; every response carries a fresh request id
+//! ([`trace::HEADER`], and `instance` in a problem), which the log line
+//! repeats.
 
 use std::borrow::Cow;
 
@@ -15,9 +17,9 @@ use worker::{
 
 use super::{accounts, isolate, respond};
 use crate::error::PROBLEM_CONTENT_TYPE;
-use crate::manage::openapi;
 use crate::manage::request::{self, Request};
 use crate::manage::BODY_LIMIT;
+use crate::manage::{openapi, trace};
 use crate::Error;
 
 /// `WWW-Authenticate` on a 401 from the management API.
@@ -31,11 +33,40 @@ pub(super) async fn serve(
     query: Option<&str>,
     env: &Env,
 ) -> worker::Result<(web_sys::Response, Cow<'static, str>)> {
-    let (response, code) = answer(req, method, path, query, env).await?;
+    let Some(id) = request_id() else {
+        let error = Error::Misconfigured {
+            what: "crypto.getRandomValues is unavailable".to_owned(),
+        };
+        return Ok((respond::problem(&error, None)?, Cow::Borrowed(error.code())));
+    };
+    let (response, code) = answer(req, method, path, query, env, &id).await?;
+    response.headers().set(trace::HEADER, &id)?;
     if method == "HEAD" {
         return Ok((without_body(&response)?, code));
     }
     Ok((response, code))
+}
+
+/// A fresh request id from the runtime's CSPRNG.
+fn request_id() -> Option<String> {
+    let mut bytes = [0u8; 16];
+    let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
+    global
+        .crypto()
+        .and_then(|c| c.get_random_values_with_u8_array(&mut bytes))
+        .ok()?;
+    Some(trace::request_id(&bytes))
+}
+
+/// `response` with `body` in place of its own (same status and headers).
+fn with_body(response: &web_sys::Response, body: &str) -> worker::Result<web_sys::Response> {
+    let init = web_sys::ResponseInit::new();
+    init.set_status(response.status());
+    init.set_headers(&response.headers());
+    Ok(web_sys::Response::new_with_opt_str_and_init(
+        Some(body),
+        &init,
+    )?)
 }
 
 /// `response` with its status and headers but no body: the answer to HEAD
@@ -53,27 +84,31 @@ async fn answer(
     path: &str,
     query: Option<&str>,
     env: &Env,
+    id: &str,
 ) -> worker::Result<(web_sys::Response, Cow<'static, str>)> {
     match handle(req, method, path, query, env).await {
         // A refusal from the account's object, already in problem+json.
-        Ok((status, body)) if status >= 400 => {
+        Ok((status, body, _)) if status >= 400 => {
             let code = problem_code(&body);
+            let body = trace::with_instance(&body, id);
             let response = respond::json(status, PROBLEM_CONTENT_TYPE, &body)?;
             if status == 503 {
                 response.headers().set("Retry-After", "1")?;
             }
             Ok((response, code))
         }
-        Ok((status, body)) => Ok((
-            respond::json(status, "application/json", &body)?,
-            Cow::Borrowed("managed"),
-        )),
+        Ok((status, body, location)) => {
+            let response = respond::json(status, "application/json", &body)?;
+            if let Some(location) = location {
+                response.headers().set("Location", &location)?;
+            }
+            Ok((response, Cow::Borrowed("managed")))
+        }
         Err(error) => {
             let challenge = matches!(error, Error::Unauthorized).then(|| CHALLENGE.to_owned());
-            Ok((
-                respond::problem(&error, challenge)?,
-                Cow::Borrowed(error.code()),
-            ))
+            let body = trace::with_instance(&error.to_problem(challenge.clone()).body, id);
+            let response = respond::problem(&error, challenge)?;
+            Ok((with_body(&response, &body)?, Cow::Borrowed(error.code())))
         }
     }
 }
@@ -93,9 +128,9 @@ async fn handle(
     path: &str,
     query: Option<&str>,
     env: &Env,
-) -> Result<(u16, String), Error> {
+) -> Result<(u16, String, Option<String>), Error> {
     let gateway = isolate::gateway(env)?;
-    let openapi = || (200, openapi::served(&gateway.config));
+    let openapi = || (200, openapi::served(&gateway.config), None);
     if request::is_openapi(method, path) {
         return Ok(openapi());
     }
@@ -119,7 +154,11 @@ async fn handle(
         Request::OpenApi => Ok(openapi()),
         Request::Account { account, op } => {
             let answer = accounts::call(env, &account, op).await?;
-            Ok((answer.status, answer.body))
+            let location = (answer.status == 201)
+                .then(|| gateway.config.management.as_ref())
+                .flatten()
+                .and_then(|api| trace::location(&api.path_prefix, &account, &answer.body));
+            Ok((answer.status, answer.body, location))
         }
     }
 }

@@ -22,6 +22,7 @@ pub mod name;
 pub mod op;
 pub mod openapi;
 pub mod request;
+pub mod trace;
 pub mod view;
 
 pub use account::{plan, Entropy, Plan, Reply};

@@ -256,6 +256,36 @@ test("GET /openapi.json needs no token and serves a valid OpenAPI 3.1 document",
   assert.ok(create.properties.scopes.items.enum.includes("send_campaigns"));
 });
 
+test("every response carries a request id; a problem repeats it as instance; a 201 says where the key is", async () => {
+  const account = "acct_trace";
+  const made = await api("POST", keysOf(account), { product: "forgeai", name: "traced" });
+  assert.equal(made.status, 201, show(made));
+  const location = made.headers.get("location");
+  assert.equal(location, `${ADMIN_PREFIX}${keyOf(account, made.body.id)}`);
+  const read = await gw.admin("GET", location.slice(ADMIN_PREFIX.length));
+  assert.equal(read.status, 200);
+  assert.equal(read.body.id, made.body.id);
+  const rotated = await api("POST", `${keyOf(account, made.body.id)}/rotate`, { grace_seconds: 0 });
+  assert.equal(rotated.headers.get("location"), `${ADMIN_PREFIX}${keyOf(account, rotated.body.id)}`);
+  const ids = new Set();
+  for (const res of [
+    made, read, rotated,
+    await api("GET", `/accounts/${account}`),
+    await api("GET", keyOf(account, "key_" + "0".repeat(17))),
+    await api("GET", `/accounts/${account}?x=1`),
+    await gw.admin("GET", `/accounts/${account}`, undefined, { token: "wrong-token-wrong-token-wrong-token" }),
+    await gw.admin("PUT", `/accounts/${account}`),
+    await gw.admin("GET", "/nowhere"),
+    await gw.admin("GET", "/openapi.json"),
+  ]) {
+    const id = res.headers.get("keygate-request-id");
+    assert.match(id ?? "", /^[0-9a-f]{32}$/, show(res));
+    ids.add(id);
+    if (res.status >= 400) assert.equal(res.body.instance, `urn:keygate:request:${id}`, show(res));
+  }
+  assert.equal(ids.size, 10, "a fresh id per request");
+});
+
 // --- lifecycle ---------------------------------------------------------------
 
 test("lifecycle: create, use, list, get, patch, rotate, revoke, events", async () => {

@@ -292,14 +292,14 @@ test("valid problems validate, with their headers", () => {
     ok({
       method: "GET", path: `/accounts/${ACCOUNT}`, status: 401, contentType: PROBLEM_TYPE,
       body: problem("unauthorized", 401),
-      headers: new Headers({ "www-authenticate": 'Bearer realm="keygate-admin"' }),
+      headers: new Headers({ "www-authenticate": 'Bearer realm="keygate-admin"', "keygate-request-id": "0".repeat(32) }),
     }),
     "getAccount",
   );
   assert.equal(
     ok({
       method: "PATCH", path: KEY_PATH, status: 503, contentType: PROBLEM_TYPE,
-      body: problem("storage_unavailable", 503), headers: { "Retry-After": "1" },
+      body: problem("storage_unavailable", 503), headers: { "Retry-After": "1", "Keygate-Request-Id": "0".repeat(32) },
     }),
     "updateKey",
   );
