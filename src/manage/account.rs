@@ -368,16 +368,57 @@ fn update(
 
 fn revoke(ledger: &dyn Ledger, account: &AccountRow, id: &str, now: i64) -> Result<Plan, Error> {
     let mut row = key(ledger, id)?;
-    if row.revoked_at.is_some_and(|at| at <= now) {
-        return Ok(Plan::reply(200, KeyView::of(&row, now)));
+    let already = row.revoked_at.is_some_and(|at| at <= now);
+    if !already {
+        row.revoked_at = Some(now);
     }
-    row.revoked_at = Some(now);
     let mut plan = Plan::reply(200, KeyView::of(&row, now));
-    plan.index.push(IndexWrite::of(&row, account, now));
-    plan.changes
-        .push(event(EventKind::KeyRevoked, Some(&row), now, json!({})));
-    plan.changes.push(Change::PutKey(row));
+    if !already {
+        plan.index.push(IndexWrite::of(&row, account, now));
+        plan.changes
+            .push(event(EventKind::KeyRevoked, Some(&row), now, json!({})));
+    }
+    // Keys this one replaced, directly or down a rotation chain, that are
+    // still in their grace would outlive it: their grace ends now too (also
+    // when this key had already ended, so a revocation always leaves none).
+    for mut old in in_grace_before(ledger, &row.id, now)? {
+        old.revoked_at = Some(now);
+        plan.index.push(IndexWrite::of(&old, account, now));
+        plan.changes.push(event(
+            EventKind::KeyRevoked,
+            Some(&old),
+            now,
+            json!({ "replacement_revoked": row.id }),
+        ));
+        plan.changes.push(Change::PutKey(old));
+    }
+    if !already {
+        plan.changes.push(Change::PutKey(row));
+    }
     Ok(plan)
+}
+
+/// The keys that `id` replaced, directly or through a chain of
+/// rotations, whose grace has not ended at `now`.
+fn in_grace_before(ledger: &dyn Ledger, id: &str, now: i64) -> Result<Vec<KeyRow>, Error> {
+    let keys = ledger.keys()?;
+    let mut seen: Vec<&str> = vec![id];
+    let mut targets = vec![id];
+    while let Some(target) = targets.pop() {
+        for key in &keys {
+            // A chain never loops, but a ledger is data: visit each key once.
+            if key.replaced_by.as_deref() == Some(target) && !seen.contains(&key.id.as_str()) {
+                seen.push(&key.id);
+                targets.push(&key.id);
+            }
+        }
+    }
+    Ok(keys
+        .iter()
+        .filter(|k| seen.contains(&k.id.as_str()) && k.id != id)
+        .filter(|k| k.revoked_at.is_some_and(|at| at > now))
+        .cloned()
+        .collect())
 }
 
 fn rotate(

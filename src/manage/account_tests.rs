@@ -624,3 +624,126 @@ fn events_page_newest_first() {
     assert_eq!(second["events"][0]["type"], "key.created");
     assert_eq!(second["next_cursor"], serde_json::Value::Null);
 }
+
+/// K1 rotated to K2 (grace), K2 to K3 (grace): revoking K3 ends the grace
+/// of K2 and K1 too, at the edge as in the ledger; revoking K2 alone ends
+/// K1's but leaves K3, and a key past its grace is left as it was.
+#[test]
+fn revoking_a_rotated_key_ends_the_grace_of_the_keys_it_replaced() {
+    let ledger = Memory::default();
+    let k1 = id_of(&create(&ledger, new_key("forgeai"), 1));
+    let rotate = |id: &str, grace: i64, now: i64, seed: u8| {
+        let (_, reply) = ledger.run(
+            Op::RotateKey {
+                id: id.to_owned(),
+                grace_seconds: grace,
+            },
+            now,
+            seed,
+        );
+        id_of(&reply.unwrap().body)
+    };
+    let k2 = rotate(&k1, 86_400, NOW + 10, 2);
+    let k3 = rotate(&k2, 3_600, NOW + 20, 3);
+    let (index, reply) = ledger.run(Op::RevokeKey { id: k3.clone() }, NOW + 30, 0);
+    assert_eq!(reply.unwrap().body["status"], "revoked");
+    let mut revoked: Vec<&str> = index.iter().map(|w| w.record.id.as_str()).collect();
+    revoked.sort_unstable();
+    let mut want = vec![k1.as_str(), k2.as_str(), k3.as_str()];
+    want.sort_unstable();
+    assert_eq!(
+        revoked, want,
+        "every key in the chain is rewritten at the edge"
+    );
+    assert!(index.iter().all(|w| w.record.revoked_at == Some(NOW + 30)));
+    for id in [&k1, &k2, &k3] {
+        let view = ledger.ok(Op::GetKey { id: id.clone() }, NOW + 31, 0);
+        assert_eq!(view["status"], "revoked", "{id}");
+    }
+    let events = ledger.ok(
+        Op::ListEvents {
+            limit: 20,
+            before: None,
+        },
+        NOW + 31,
+        0,
+    );
+    let cascaded = events["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"] == "key.revoked" && e["data"]["replacement_revoked"].is_string())
+        .count();
+    assert_eq!(cascaded, 2);
+
+    // Revoking the middle of a chain ends only what it replaced.
+    let ledger = Memory::default();
+    let a = id_of(&create(&ledger, new_key("forgeai"), 1));
+    let rotate = |id: &str, grace: i64, now: i64, seed: u8| {
+        let (_, reply) = ledger.run(
+            Op::RotateKey {
+                id: id.to_owned(),
+                grace_seconds: grace,
+            },
+            now,
+            seed,
+        );
+        id_of(&reply.unwrap().body)
+    };
+    let b = rotate(&a, 86_400, NOW + 10, 2);
+    let c = rotate(&b, 60, NOW + 20, 3);
+    // b's grace ended at NOW + 80; a's runs to NOW + 86_410.
+    let (index, _) = ledger.run(Op::RevokeKey { id: c.clone() }, NOW + 200, 0);
+    let ids: Vec<&str> = index.iter().map(|w| w.record.id.as_str()).collect();
+    assert!(
+        ids.contains(&a.as_str()),
+        "through b, whose grace had ended"
+    );
+    assert!(!ids.contains(&b.as_str()), "b's own end is kept");
+    let view = ledger.ok(Op::GetKey { id: b.clone() }, NOW + 201, 0);
+    assert_eq!(view["revoked_at"], crate::record::format_rfc3339(NOW + 80));
+
+    // Revoking a key that had already ended still ends what it replaced.
+    let ledger = Memory::default();
+    let a = id_of(&create(&ledger, new_key("forgeai"), 1));
+    let (_, reply) = ledger.run(
+        Op::RotateKey {
+            id: a.clone(),
+            grace_seconds: 86_400,
+        },
+        NOW + 10,
+        2,
+    );
+    let b = id_of(&reply.unwrap().body);
+    let (_, first) = ledger.run(Op::RevokeKey { id: b.clone() }, NOW + 20, 0);
+    let first = first.unwrap().body;
+    let view = ledger.ok(Op::GetKey { id: a.clone() }, NOW + 21, 0);
+    assert_eq!(view["status"], "revoked");
+    let (index, again) = ledger.run(Op::RevokeKey { id: b.clone() }, NOW + 30, 0);
+    assert!(index.is_empty(), "nothing left to end");
+    assert_eq!(again.unwrap().body, first, "idempotent");
+
+    // A key whose grace ended by itself, revoked later, ends what it replaced.
+    let ledger = Memory::default();
+    let a = id_of(&create(&ledger, new_key("forgeai"), 1));
+    let rotate = |id: &str, grace: i64, now: i64, seed: u8| {
+        let (_, reply) = ledger.run(
+            Op::RotateKey {
+                id: id.to_owned(),
+                grace_seconds: grace,
+            },
+            now,
+            seed,
+        );
+        id_of(&reply.unwrap().body)
+    };
+    let b = rotate(&a, 86_400, NOW + 10, 2);
+    rotate(&b, 60, NOW + 20, 3);
+    let (index, reply) = ledger.run(Op::RevokeKey { id: b.clone() }, NOW + 100, 0);
+    assert_eq!(
+        reply.unwrap().body["revoked_at"],
+        crate::record::format_rfc3339(NOW + 80)
+    );
+    let ids: Vec<&str> = index.iter().map(|w| w.record.id.as_str()).collect();
+    assert_eq!(ids, [a.as_str()]);
+}

@@ -444,6 +444,24 @@ test("lifecycle: create, use, list, get, patch, rotate, revoke, events", async (
 
 // --- limits, expiry, suspension, strict --------------------------------------
 
+test("revoking a rotated key ends the grace of the key it replaced, at the edge too", async () => {
+  const account = "acct_chain";
+  const k1 = ok(await api("POST", keysOf(account), { product: "forgeai", name: "chain" }), 201);
+  const k2 = ok(await api("POST", `${keyOf(account, k1.id)}/rotate`, { grace_seconds: 86400 }), 201);
+  forwarded(await edge("forgeai", k1.key, "/api/v1/chat"), { keyId: k1.id });
+  const revokedAt = Date.now();
+  keyView(ok(await api("DELETE", keyOf(account, k2.id)), 200));
+  const old = keyView(ok(await api("GET", keyOf(account, k1.id)), 200));
+  assert.equal(old.status, "revoked", "the old key's grace ended with its replacement");
+  assert.ok(Math.abs(secondsOf(old.revoked_at) - revokedAt / 1000) <= 2, old.revoked_at);
+  const { response } = await edgeUntil("the old key at the edge", () => edge("forgeai", k1.key, "/api/v1/chat"),
+    "revoked_key", revokedAt);
+  refused(response, 401, "revoked_key");
+  const page = await events(account);
+  const cascade = page.events.find((e) => e.type === "key.revoked" && e.key_id === k1.id);
+  assert.deepEqual(cascade?.data, { replacement_revoked: k2.id });
+});
+
 test("key limit: 30 concurrent creates give exactly 10 keys", async () => {
   const account = "acct_limit";
   const results = await Promise.all(
