@@ -747,3 +747,66 @@ fn revoking_a_rotated_key_ends_the_grace_of_the_keys_it_replaced() {
     let ids: Vec<&str> = index.iter().map(|w| w.record.id.as_str()).collect();
     assert_eq!(ids, [a.as_str()]);
 }
+
+/// What lets the object skip creating tables for an unknown account: every
+/// op that `needs_account` is refused `account_not_found` by the plan
+/// itself on an empty ledger, with nothing to write.
+#[test]
+fn ops_that_need_an_account_change_nothing_without_one() {
+    let ops = [
+        Op::ListKeys {
+            status: None,
+            product: None,
+        },
+        Op::GetKey {
+            id: "key_8Hq2Xn1Lr5Tb7Vc9Z".into(),
+        },
+        Op::UpdateKey {
+            id: "key_8Hq2Xn1Lr5Tb7Vc9Z".into(),
+            name: Some("x".into()),
+            scopes: None,
+        },
+        Op::RevokeKey {
+            id: "key_8Hq2Xn1Lr5Tb7Vc9Z".into(),
+        },
+        Op::RotateKey {
+            id: "key_8Hq2Xn1Lr5Tb7Vc9Z".into(),
+            grace_seconds: 0,
+        },
+        Op::ListEvents {
+            limit: 10,
+            before: None,
+        },
+        Op::GetAccount,
+        Op::SetStatus {
+            status: crate::manage::AccountStatus::Suspended,
+        },
+        Op::Verify {
+            id: "key_8Hq2Xn1Lr5Tb7Vc9Z".into(),
+        },
+        Op::NoteUse {
+            id: "key_8Hq2Xn1Lr5Tb7Vc9Z".into(),
+            at: NOW,
+        },
+    ];
+    let entropy = Entropy {
+        key: [1; 32],
+        id: [1; 12],
+        webhook: [1; 32],
+    };
+    for op in ops {
+        assert!(op.needs_account(), "{op:?}");
+        let plan = plan(
+            &demo_config(),
+            &Memory::default(),
+            "acct_1",
+            op.clone(),
+            NOW,
+            &entropy,
+            &crate::key::test_secret(),
+        );
+        assert_eq!(plan.reply.unwrap_err(), Error::AccountNotFound, "{op:?}");
+        assert!(plan.changes.is_empty() && plan.index.is_empty(), "{op:?}");
+    }
+    assert!(!Op::CreateKey(new_key("forgeai")).needs_account());
+}

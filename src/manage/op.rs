@@ -77,6 +77,16 @@ pub enum Op {
     },
 }
 
+impl Op {
+    /// Whether the op is answered `account_not_found` for an account that
+    /// does not exist: every op but [`Op::CreateKey`]. An object with no
+    /// tables yet answers these without creating any, so reads of unknown
+    /// accounts leave no storage behind.
+    pub fn needs_account(&self) -> bool {
+        !matches!(self, Op::CreateKey(_))
+    }
+}
+
 /// A key to create.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

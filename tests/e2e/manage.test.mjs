@@ -8,7 +8,8 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ADMIN_PREFIX, ADMIN_TOKEN, ROOT, startGateway, startOrigin } from "./harness.mjs";
 import { checkDocument, loadDocument, validateResponse } from "./openapi.mjs";
@@ -460,6 +461,34 @@ test("revoking a rotated key ends the grace of the key it replaced, at the edge 
   const page = await events(account);
   const cascade = page.events.find((e) => e.type === "key.revoked" && e.key_id === k1.id);
   assert.deepEqual(cascade?.data, { replacement_revoked: k2.id });
+});
+
+/** How many account objects hold the account tables (read with Python's sqlite3, read-only). */
+function accountsWithTables() {
+  const root = join(gw.dir, "state", "v3", "do");
+  const files = readdirSync(root, { recursive: true }).map(String)
+    .filter((f) => f.endsWith(".sqlite") && !f.endsWith("metadata.sqlite")).map((f) => join(root, f));
+  const script = "import sqlite3, sys\nn = 0\nfor f in sys.argv[1:]:\n" +
+    "    db = sqlite3.connect('file:' + f + '?mode=ro', uri=True)\n" +
+    "    n += bool(db.execute(\"SELECT count(*) FROM sqlite_master WHERE type='table' AND name='account'\").fetchone()[0])\n" +
+    "    db.close()\nprint(n)";
+  return Number(execFileSync("python3", ["-c", script, ...files], { encoding: "utf8" }).trim());
+}
+
+test("reads of unknown accounts answer 404 and store nothing", async () => {
+  const before = accountsWithTables();
+  for (let i = 0; i < 7; i++) {
+    const account = `acct_ghost_${i}`;
+    failed(await api("GET", `/accounts/${account}`), 404, "account_not_found");
+    failed(await api("GET", keysOf(account)), 404, "account_not_found");
+    failed(await api("GET", `/accounts/${account}/events`), 404, "account_not_found");
+    failed(await api("DELETE", keyOf(account, "key_" + "0".repeat(17))), 404, "account_not_found");
+    failed(await api("PATCH", `/accounts/${account}`, { status: "suspended" }), 404, "account_not_found");
+  }
+  assert.equal(accountsWithTables(), before, "no object made tables for an unknown account");
+  await create("acct_ghost_0", { product: "forgeai", name: "now real" });
+  assert.equal(accountsWithTables(), before + 1, "a create makes them (the check can see tables)");
+  assert.equal(ok(await api("GET", "/accounts/acct_ghost_0"), 200).id, "acct_ghost_0");
 });
 
 test("key limit: 30 concurrent creates give exactly 10 keys", async () => {
