@@ -122,6 +122,13 @@ pub enum Error {
         /// The parameters the operation takes, or empty for none.
         known: &'static str,
     },
+    /// Several members are invalid at once; each is listed in the
+    /// problem's `errors`, and `field` names the first. (400
+    /// `invalid_field`)
+    InvalidFields {
+        /// Each member and what is wrong with it, as in [`Error::InvalidField`].
+        errors: Vec<(String, String)>,
+    },
     /// `product` names no configured product. (400 `unknown_product`)
     UnknownProduct {
         /// The ids that are configured.
@@ -202,6 +209,15 @@ struct ProblemBody<'a> {
     detail: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     field: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    errors: Option<Vec<FieldProblem<'a>>>,
+}
+
+/// One invalid member in a problem's `errors`.
+#[derive(Serialize)]
+struct FieldProblem<'a> {
+    field: &'a str,
+    detail: String,
 }
 
 impl Error {
@@ -219,6 +235,7 @@ impl Error {
             Error::InvalidJson { .. }
             | Error::UnknownField { .. }
             | Error::InvalidField { .. }
+            | Error::InvalidFields { .. }
             | Error::UnknownParameter { .. }
             | Error::UnknownProduct { .. }
             | Error::InvalidId { .. }
@@ -256,7 +273,7 @@ impl Error {
             Error::Unauthorized => "unauthorized",
             Error::InvalidJson { .. } => "invalid_json",
             Error::UnknownField { .. } => "unknown_field",
-            Error::InvalidField { .. } => "invalid_field",
+            Error::InvalidField { .. } | Error::InvalidFields { .. } => "invalid_field",
             Error::UnknownParameter { .. } => "unknown_parameter",
             Error::UnknownProduct { .. } => "unknown_product",
             Error::InvalidId { .. } => "invalid_id",
@@ -292,6 +309,7 @@ impl Error {
             Error::InvalidJson { .. } => "Body is not a JSON object",
             Error::UnknownField { .. } => "Unknown field",
             Error::InvalidField { .. } => "Invalid field",
+            Error::InvalidFields { .. } => "Invalid fields",
             Error::UnknownParameter { .. } => "Unknown query parameter",
             Error::UnknownProduct { .. } => "Unknown product",
             Error::InvalidId { .. } => "Invalid id",
@@ -385,6 +403,11 @@ impl Error {
                 "`{field}` is not a field of this request. Remove it; the fields are: {expected}."
             ),
             Error::InvalidField { field, reason } => format!("`{field}` {reason}."),
+            Error::InvalidFields { errors } => errors
+                .iter()
+                .map(|(field, reason)| format!("`{field}` {reason}."))
+                .collect::<Vec<_>>()
+                .join(" "),
             Error::UnknownParameter { name, known } => {
                 if known.is_empty() {
                     format!(
@@ -443,9 +466,31 @@ impl Error {
     pub fn field(&self) -> Option<&str> {
         match self {
             Error::UnknownField { field, .. } | Error::InvalidField { field, .. } => Some(field),
+            Error::InvalidFields { errors } => errors.first().map(|(field, _)| field.as_str()),
             Error::UnknownParameter { name, .. } => Some(name),
             Error::UnknownProduct { .. } => Some("product"),
             Error::InvalidId { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+
+    /// Every invalid member, for the problem's `errors`: present exactly
+    /// when the code is `invalid_field`.
+    fn errors(&self) -> Option<Vec<FieldProblem<'_>>> {
+        fn one<'e>(field: &'e str, reason: &str) -> FieldProblem<'e> {
+            FieldProblem {
+                field,
+                detail: format!("`{field}` {reason}."),
+            }
+        }
+        match self {
+            Error::InvalidField { field, reason } => Some(vec![one(field, reason)]),
+            Error::InvalidFields { errors } => Some(
+                errors
+                    .iter()
+                    .map(|(field, reason)| one(field, reason))
+                    .collect(),
+            ),
             _ => None,
         }
     }
@@ -462,6 +507,7 @@ impl Error {
             code,
             detail: self.detail(),
             field: self.field(),
+            errors: self.errors(),
         };
         let body = serde_json::to_string(&body).unwrap_or_else(|_| {
             format!(r#"{{"type":"urn:keygate:error:{code}","status":{status},"code":"{code}"}}"#)

@@ -48,6 +48,12 @@ fn all() -> Vec<Error> {
         Error::UnknownProduct {
             known: "salesforge, forgeai".into(),
         },
+        Error::InvalidFields {
+            errors: vec![
+                ("name".into(), "must be 1 to 64 characters".into()),
+                ("expires_in_days".into(), "must be 1 to 365".into()),
+            ],
+        },
         Error::UnknownParameter {
             name: "force".into(),
             known: "",
@@ -100,6 +106,7 @@ fn wire_table() {
         (400, "unknown_field"),
         (400, "invalid_field"),
         (400, "unknown_product"),
+        (400, "invalid_field"),
         (400, "unknown_parameter"),
         (400, "invalid_id"),
         (404, "account_not_found"),
@@ -172,4 +179,35 @@ fn a_401_without_a_route_still_challenges() {
         problem.www_authenticate.as_deref(),
         Some("ApiKey realm=\"keygate\"")
     );
+}
+
+#[test]
+fn field_problems_list_every_field() {
+    let many = Error::InvalidFields {
+        errors: vec![
+            ("name".into(), "must be 1 to 64 characters".into()),
+            ("scopes[1]".into(), "repeats an earlier scope".into()),
+        ],
+    };
+    let body: serde_json::Value = serde_json::from_str(&many.to_problem(None).body).unwrap();
+    assert_eq!(body["code"], "invalid_field");
+    assert_eq!(body["field"], "name");
+    assert_eq!(body["errors"][0]["field"], "name");
+    assert_eq!(body["errors"][1]["field"], "scopes[1]");
+    assert_eq!(
+        body["errors"][1]["detail"],
+        "`scopes[1]` repeats an earlier scope."
+    );
+    assert_eq!(body["errors"].as_array().unwrap().len(), 2);
+    assert!(body["detail"].as_str().unwrap().contains("`scopes[1]`"));
+    // One invalid field is a list of one; other codes have none.
+    let one = Error::InvalidField {
+        field: "name".into(),
+        reason: "must be 1 to 64 characters".into(),
+    };
+    let body: serde_json::Value = serde_json::from_str(&one.to_problem(None).body).unwrap();
+    assert_eq!(body["errors"].as_array().unwrap().len(), 1);
+    let body: serde_json::Value =
+        serde_json::from_str(&Error::NotFound.to_problem(None).body).unwrap();
+    assert!(body.get("errors").is_none());
 }

@@ -68,15 +68,60 @@ pub(super) fn create(config: &Config, body: &[u8], now: i64, dev: bool) -> Resul
     let product = config
         .product(&raw.product)
         .ok_or_else(|| unknown_product(config))?;
-    let name = super::name::check(&raw.name)?;
-    let scopes = raw.scopes.map(|s| scopes(product, &s)).transpose()?;
-    let expires_at = match (raw.expires_in_days, raw.expires_at) {
-        (Some(_), Some(_)) => {
-            return Err(invalid(
-                "expires_at",
-                "cannot be given with expires_in_days; send one of them",
-            ))
+    // Every member is checked, and every fault reported at once.
+    let name = super::name::check(&raw.name);
+    let scopes = raw.scopes.map(|s| scopes(product, &s)).transpose();
+    let expires_at = expiry(raw.expires_in_days, raw.expires_at, now);
+    let webhook_url = raw
+        .webhook_url
+        .map(|url| webhook_url(&url, dev))
+        .transpose();
+    match (name, scopes, expires_at, webhook_url) {
+        (Ok(name), Ok(scopes), Ok(expires_at), Ok(webhook_url)) => Ok(NewKey {
+            product: product.id.clone(),
+            name,
+            scopes,
+            environment: raw.environment.unwrap_or(Environment::Live),
+            expires_at,
+            webhook_url,
+        }),
+        (name, scopes, expires_at, webhook_url) => Err(all_of(vec![
+            name.err(),
+            scopes.err(),
+            expires_at.err(),
+            webhook_url.err(),
+        ])),
+    }
+}
+
+/// One error for `faults` (at least one): itself if alone, else
+/// [`Error::InvalidFields`] listing each.
+fn all_of(faults: Vec<Option<Error>>) -> Error {
+    let mut faults: Vec<Error> = faults.into_iter().flatten().collect();
+    if faults.len() == 1 {
+        if let Some(only) = faults.pop() {
+            return only;
         }
+    }
+    let mut errors = Vec::new();
+    for fault in faults {
+        match fault {
+            Error::InvalidField { field, reason } => errors.push((field, reason)),
+            Error::InvalidFields { errors: more } => errors.extend(more),
+            // Only field faults are gathered; anything else stands alone.
+            other => return other,
+        }
+    }
+    Error::InvalidFields { errors }
+}
+
+/// The expiry from `expires_in_days` or `expires_at` (not both), in range.
+fn expiry(days: Option<i64>, at: Option<String>, now: i64) -> Result<Option<i64>, Error> {
+    match (days, at) {
+        (Some(_), Some(_)) => Err(invalid(
+            "expires_at",
+            "cannot be given with expires_in_days; send one of them",
+        )),
         (Some(days), None) => {
             if !(1..=MAX_EXPIRY_DAYS).contains(&days) {
                 return Err(invalid(
@@ -84,7 +129,7 @@ pub(super) fn create(config: &Config, body: &[u8], now: i64, dev: bool) -> Resul
                     format!("must be 1 to {MAX_EXPIRY_DAYS}"),
                 ));
             }
-            Some(now + days * 86_400)
+            Ok(Some(now + days * 86_400))
         }
         (None, Some(text)) => {
             let at = parse_rfc3339(&text).ok_or_else(|| {
@@ -99,22 +144,10 @@ pub(super) fn create(config: &Config, body: &[u8], now: i64, dev: bool) -> Resul
                     format!("must be in the future and at most {MAX_EXPIRY_DAYS} days ahead"),
                 ));
             }
-            Some(at)
+            Ok(Some(at))
         }
-        (None, None) => None,
-    };
-    let webhook_url = raw
-        .webhook_url
-        .map(|url| webhook_url(&url, dev))
-        .transpose()?;
-    Ok(NewKey {
-        product: product.id.clone(),
-        name,
-        scopes,
-        environment: raw.environment.unwrap_or(Environment::Live),
-        expires_at,
-        webhook_url,
-    })
+        (None, None) => Ok(None),
+    }
 }
 
 /// `unknown_product`, listing the configured product ids.
@@ -173,20 +206,26 @@ pub(super) fn scopes(product: &Product, list: &[String]) -> Result<Vec<String>, 
             "must list at least one permission; leave it out for the product's defaults",
         ));
     }
+    let mut faults = Vec::new();
     for (i, scope) in list.iter().enumerate() {
         if !product.known_permissions.contains(scope) {
-            return Err(invalid(
+            faults.push(Some(invalid(
                 &format!("scopes[{i}]"),
                 format!(
                     "is not a permission of {} (its permissions: {})",
                     product.name,
                     product.known_permissions.join(", ")
                 ),
-            ));
+            )));
+        } else if list.iter().take(i).any(|s| s == scope) {
+            faults.push(Some(invalid(
+                &format!("scopes[{i}]"),
+                "repeats an earlier scope",
+            )));
         }
-        if list.iter().take(i).any(|s| s == scope) {
-            return Err(invalid(&format!("scopes[{i}]"), "repeats an earlier scope"));
-        }
+    }
+    if !faults.is_empty() {
+        return Err(all_of(faults));
     }
     Ok(list.to_vec())
 }

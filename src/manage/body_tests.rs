@@ -375,3 +375,36 @@ fn json_is_read_as_the_schema_reads_it() {
         Some("name")
     );
 }
+
+/// Every invalid member is reported at once, not only the first.
+#[test]
+fn several_faults_are_reported_together() {
+    let json = r#"{"product":"forgeai","name":" x","scopes":["read","nope","read"],
+        "expires_in_days":400,"webhook_url":"http://example.com"}"#;
+    let err = create(&demo_config(), json.as_bytes(), NOW, false).unwrap_err();
+    let Error::InvalidFields { errors } = &err else {
+        panic!("{err:?}")
+    };
+    let fields: Vec<&str> = errors.iter().map(|(f, _)| f.as_str()).collect();
+    assert_eq!(
+        fields,
+        [
+            "name",
+            "scopes[1]",
+            "scopes[2]",
+            "expires_in_days",
+            "webhook_url"
+        ]
+    );
+    assert_eq!(err.code(), "invalid_field");
+    assert_eq!(err.field(), Some("name"));
+    // One fault stays a single InvalidField.
+    let err = create(
+        &demo_config(),
+        br#"{"product":"forgeai","name":"x","expires_in_days":0}"#,
+        NOW,
+        false,
+    )
+    .unwrap_err();
+    assert!(matches!(err, Error::InvalidField { .. }), "{err:?}");
+}

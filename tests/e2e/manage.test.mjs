@@ -1018,6 +1018,17 @@ describe("bad input", () => {
     }
   });
 
+  test("several invalid members are reported at once in errors", async () => {
+    const account = "acct_in_many";
+    const p = failed(await post(account, fai({ name: " x", scopes: ["read", "nope", "read"], expires_in_days: 400 })),
+      400, "invalid_field", "name");
+    assert.deepEqual(p.errors.map((e) => e.field), ["name", "scopes[1]", "scopes[2]", "expires_in_days"]);
+    for (const e of p.errors) assert.ok(e.detail.startsWith(`\`${e.field}\``), e.detail);
+    const one = failed(await post(account, fai({ expires_in_days: 0 })), 400, "invalid_field", "expires_in_days");
+    assert.deepEqual(one.errors.map((e) => e.field), ["expires_in_days"]);
+    await nothingStored(account);
+  });
+
   test("a body not sent as application/json: 415 unsupported_media_type, nothing made", async () => {
     const account = "acct_in_media";
     const body = JSON.stringify(fai());

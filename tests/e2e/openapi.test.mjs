@@ -270,7 +270,7 @@ test("valid problems validate, with their headers", () => {
   assert.equal(
     ok({
       method: "GET", path: `/accounts/${ACCOUNT}/keys`, status: 400, contentType: PROBLEM_TYPE,
-      body: problem("invalid_field", 400, { field: "status" }),
+      body: problem("invalid_field", 400, { field: "status", errors: [{ field: "status", detail: "`status` is bad." }] }),
     }),
     "listKeys",
   );
