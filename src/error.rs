@@ -167,6 +167,9 @@ pub enum Error {
         /// Why, e.g. `it was revoked at 2026-11-23T06:40:00Z`.
         why: String,
     },
+    /// `If-Match` names no tag the resource has now: it changed since the
+    /// client read it. (412 `precondition_failed`)
+    PreconditionFailed,
     /// A management body sent as anything but `application/json`.
     /// (415 `unsupported_media_type`)
     UnsupportedMediaType {
@@ -245,6 +248,7 @@ impl Error {
             Error::AccountNotFound | Error::KeyNotFound | Error::NotFound => 404,
             Error::MethodNotAllowed { .. } => 405,
             Error::UnsupportedMediaType { .. } => 415,
+            Error::PreconditionFailed => 412,
             Error::KeyLimitReached { .. } | Error::KeyNotActive { .. } => 409,
             Error::BodyTooLarge { .. } => 413,
             Error::Misconfigured { .. } => 500,
@@ -285,6 +289,7 @@ impl Error {
             Error::KeyNotActive { .. } => "key_not_active",
             Error::BodyTooLarge { .. } => "body_too_large",
             Error::UnsupportedMediaType { .. } => "unsupported_media_type",
+            Error::PreconditionFailed => "precondition_failed",
         }
     }
 
@@ -321,6 +326,7 @@ impl Error {
             Error::KeyNotActive { .. } => "Key not active",
             Error::BodyTooLarge { .. } => "Body too large",
             Error::UnsupportedMediaType { .. } => "Unsupported media type",
+            Error::PreconditionFailed => "Precondition failed",
         }
     }
 
@@ -450,6 +456,9 @@ impl Error {
             Error::BodyTooLarge { limit } => {
                 format!("The body is over {limit} bytes. Send a smaller body.")
             }
+            Error::PreconditionFailed => "The resource changed since you read it: If-Match names \
+                 none of its entity tags. Read it again (its ETag is the new tag) and retry."
+                .to_owned(),
             Error::UnsupportedMediaType { sent } => match sent {
                 Some(sent) => format!(
                     "The body was sent as {sent}. Send it as JSON with \

@@ -77,6 +77,7 @@ fn all() -> Vec<Error> {
         Error::UnsupportedMediaType {
             sent: Some("text/plain".into()),
         },
+        Error::PreconditionFailed,
         Error::MalformedPath {
             reason: "it contains an empty segment ('//')",
         },
@@ -117,6 +118,7 @@ fn wire_table() {
         (409, "key_not_active"),
         (413, "body_too_large"),
         (415, "unsupported_media_type"),
+        (412, "precondition_failed"),
         (400, "malformed_path"),
         (400, "override_header"),
     ];

@@ -19,7 +19,7 @@ use super::{accounts, isolate, respond};
 use crate::error::PROBLEM_CONTENT_TYPE;
 use crate::manage::request::{self, Request};
 use crate::manage::BODY_LIMIT;
-use crate::manage::{openapi, trace};
+use crate::manage::{etag, openapi, trace};
 use crate::Error;
 
 /// `WWW-Authenticate` on a 401 from the management API.
@@ -102,6 +102,9 @@ async fn answer(
             if let Some(location) = location {
                 response.headers().set("Location", &location)?;
             }
+            if let Some(tag) = etag::of_reply(status, &body) {
+                response.headers().set("ETag", &tag)?;
+            }
             Ok((response, Cow::Borrowed("managed")))
         }
         Err(error) => {
@@ -143,11 +146,13 @@ async fn handle(
     let now = (js_sys::Date::now() / 1000.0).floor() as i64;
     let dev = isolate::dev_mode(env);
     let content_type = req.headers().get("Content-Type").ok().flatten();
+    let if_match = req.headers().get("If-Match").ok().flatten();
     let incoming = request::Incoming {
         method,
         path,
         query,
         content_type: content_type.as_deref(),
+        if_match: if_match.as_deref(),
         body: &body,
     };
     match request::parse(&gateway.config, &incoming, now, dev)? {

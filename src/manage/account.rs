@@ -12,6 +12,7 @@
 use serde_json::json;
 
 use super::body;
+use super::etag;
 use super::ledger::{
     AccountRow, AccountStatus, Change, EventKind, EventRow, IndexWrite, KeyRow, Ledger,
 };
@@ -111,9 +112,23 @@ fn decide(
         return create(config, ledger, account_id, new, now, minter);
     }
     let account = ledger.account()?.ok_or(Error::AccountNotFound)?;
+    if let Op::IfMatch { if_match, then } = op {
+        let current = match then.as_ref() {
+            Op::UpdateKey { id, .. } | Op::RevokeKey { id } | Op::RotateKey { id, .. } => {
+                etag::of(&json!(KeyView::of(&key(ledger, id)?, now)))
+            }
+            Op::SetStatus { .. } => etag::of(&json!(AccountView::of(&account))),
+            // Only changes are conditional.
+            _ => return Err(Error::NotFound),
+        };
+        if !if_match.admits(&current) {
+            return Err(Error::PreconditionFailed);
+        }
+        return decide(config, ledger, account_id, *then, now, minter);
+    }
     match op {
-        // Decided above, before the account must exist.
-        Op::CreateKey(_) => Err(Error::NotFound),
+        // Decided above.
+        Op::CreateKey(_) | Op::IfMatch { .. } => Err(Error::NotFound),
         Op::ListKeys { status, product } => {
             let mut keys = ledger.keys()?;
             keys.retain(|k| {

@@ -810,3 +810,96 @@ fn ops_that_need_an_account_change_nothing_without_one() {
     }
     assert!(!Op::CreateKey(new_key("forgeai")).needs_account());
 }
+
+/// A change with `If-Match` goes ahead only while the resource still has
+/// the tag its view had; any change (a rename, a revocation) moves the tag,
+/// and use at the edge does not.
+#[test]
+fn if_match_guards_changes() {
+    use crate::manage::etag::{self, IfMatch};
+    let ledger = Memory::default();
+    let id = id_of(&create(&ledger, new_key("forgeai"), 1));
+    let tag = |ledger: &Memory| etag::of(&ledger.ok(Op::GetKey { id: id.clone() }, NOW + 1, 0));
+    let first = tag(&ledger);
+    let rename = |name: &str| Op::UpdateKey {
+        id: id.clone(),
+        name: Some(name.into()),
+        scopes: None,
+    };
+    let guarded = |tags: IfMatch, then: Op| Op::IfMatch {
+        if_match: tags,
+        then: Box::new(then),
+    };
+    // Use at the edge does not move the tag.
+    ledger.ok(
+        Op::NoteUse {
+            id: id.clone(),
+            at: NOW + 1,
+        },
+        NOW + 1,
+        0,
+    );
+    assert_eq!(tag(&ledger), first);
+    let renamed = ledger.ok(
+        guarded(IfMatch::Tags(vec![first.clone()]), rename("b")),
+        NOW + 2,
+        0,
+    );
+    assert_eq!(renamed["name"], "b");
+    assert_eq!(
+        etag::of(&renamed),
+        tag(&ledger),
+        "the answer's tag is the new one"
+    );
+    // The old tag is stale now; a weak one never matches.
+    let stale = ledger.err(
+        guarded(IfMatch::Tags(vec![first.clone()]), rename("c")),
+        NOW + 3,
+    );
+    assert_eq!(stale, Error::PreconditionFailed);
+    let weak = IfMatch::Tags(vec![format!("W/{}", tag(&ledger))]);
+    assert_eq!(
+        ledger.err(guarded(weak, Op::RevokeKey { id: id.clone() }), NOW + 3),
+        Error::PreconditionFailed
+    );
+    assert_eq!(
+        ledger.ok(Op::GetKey { id: id.clone() }, NOW + 4, 0)["name"],
+        "b",
+        "a refused change changes nothing"
+    );
+    let revoked = ledger.ok(
+        guarded(IfMatch::Any, Op::RevokeKey { id: id.clone() }),
+        NOW + 5,
+        0,
+    );
+    assert_eq!(revoked["status"], "revoked");
+    // The account's tag guards status changes.
+    let account_tag = etag::of(&ledger.ok(Op::GetAccount, NOW + 6, 0));
+    let suspend = || Op::SetStatus {
+        status: crate::manage::AccountStatus::Suspended,
+    };
+    assert_eq!(
+        ledger.err(
+            guarded(IfMatch::Tags(vec!["\"x\"".into()]), suspend()),
+            NOW + 7
+        ),
+        Error::PreconditionFailed
+    );
+    let suspended = ledger.ok(
+        guarded(IfMatch::Tags(vec![account_tag]), suspend()),
+        NOW + 7,
+        0,
+    );
+    assert_eq!(suspended["status"], "suspended");
+    // An unknown key is 404 before any tag is compared.
+    let missing = ledger.err(
+        guarded(
+            IfMatch::Any,
+            Op::RevokeKey {
+                id: "key_00000000000000000".into(),
+            },
+        ),
+        NOW + 8,
+    );
+    assert_eq!(missing, Error::KeyNotFound);
+}

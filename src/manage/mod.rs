@@ -12,6 +12,7 @@
 
 pub mod account;
 mod body;
+pub mod etag;
 pub mod execute;
 mod format_chars;
 pub mod ids;

@@ -63,6 +63,14 @@ pub enum Op {
         /// The new status.
         status: AccountStatus,
     },
+    /// `then`, only if the resource it changes (its key, or the account
+    /// for [`Op::SetStatus`]) still has a tag `if_match` admits; else 412.
+    IfMatch {
+        /// From the `If-Match` header.
+        if_match: super::etag::IfMatch,
+        /// An update, revocation, rotation or status change.
+        then: Box<Op>,
+    },
     /// From the edge (`consistency = "strict"`): the key's current record.
     Verify {
         /// Key id.

@@ -280,6 +280,7 @@ mod tests {
                     path: &path,
                     query: None,
                     content_type: Some("application/json"),
+                    if_match: None,
                     body: b"{}",
                 };
                 let routed = parse(&config, &incoming, 0, false);
@@ -295,6 +296,7 @@ mod tests {
             path: "/openapi.json",
             query: None,
             content_type: None,
+            if_match: None,
             body: b"",
         };
         assert_eq!(parse(&config, &incoming, 0, false), Ok(Request::OpenApi));

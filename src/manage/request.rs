@@ -6,6 +6,7 @@
 //! first; this module assumes it passed.
 
 use super::body;
+use super::etag::IfMatch;
 use super::ids;
 use super::op::{KeyStatus, Op};
 use super::BODY_LIMIT;
@@ -49,6 +50,9 @@ pub struct Incoming<'a> {
     pub query: Option<&'a str>,
     /// The `Content-Type` header.
     pub content_type: Option<&'a str>,
+    /// The `If-Match` header: a change (PATCH, DELETE, rotate) goes ahead
+    /// only if the resource still has one of its tags.
+    pub if_match: Option<&'a str>,
     /// The body, at most [`BODY_LIMIT`] bytes.
     pub body: &'a [u8],
 }
@@ -61,6 +65,7 @@ pub fn parse(config: &Config, req: &Incoming<'_>, now: i64, dev: bool) -> Result
         query,
         body,
         content_type,
+        if_match,
     } = *req;
     let json = || json_body(content_type, body);
     if body.len() > BODY_LIMIT {
@@ -160,6 +165,20 @@ pub fn parse(config: &Config, req: &Incoming<'_>, now: i64, dev: bool) -> Result
                 Op::ListEvents { limit, before }
             }
             _ => return Err(Error::NotFound),
+        };
+        let conditional = matches!(
+            op,
+            Op::UpdateKey { .. }
+                | Op::RevokeKey { .. }
+                | Op::RotateKey { .. }
+                | Op::SetStatus { .. }
+        );
+        let op = match if_match {
+            Some(header) if conditional => Op::IfMatch {
+                if_match: IfMatch::parse(header)?,
+                then: Box::new(op),
+            },
+            _ => op,
         };
         Ok(Request::Account { account, op })
     })

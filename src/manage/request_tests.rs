@@ -11,6 +11,7 @@ fn call(method: &str, path: &str, query: Option<&str>, body: &str) -> Result<Req
         path,
         query,
         content_type: Some("application/json"),
+        if_match: None,
         body: body.as_bytes(),
     };
     parse(&demo_config(), &incoming, NOW, false)
@@ -351,6 +352,7 @@ fn bodies_must_be_declared_json() {
             path,
             query: None,
             content_type,
+            if_match: None,
             body: body.as_bytes(),
         };
         parse(&demo_config(), &incoming, NOW, false)
@@ -388,4 +390,59 @@ fn bodies_must_be_declared_json() {
     // Operations without a body do not look at it.
     assert!(with("DELETE", &key, None, "").is_ok());
     assert!(with("GET", &key, Some("text/plain"), "").is_ok());
+}
+
+#[test]
+fn if_match_guards_only_changes() {
+    let key = format!("/accounts/acct_1/keys/{ID}");
+    let with = |method, path: &str, if_match, body: &str| {
+        let incoming = Incoming {
+            method,
+            path,
+            query: None,
+            content_type: Some("application/json"),
+            if_match,
+            body: body.as_bytes(),
+        };
+        match parse(&demo_config(), &incoming, NOW, false) {
+            Ok(Request::Account { op, .. }) => Ok(op),
+            Ok(other) => panic!("{other:?}"),
+            Err(e) => Err(e),
+        }
+    };
+    let tag = Some("\"0123\"");
+    for (method, path, body) in [
+        ("PATCH", key.as_str(), r#"{"name":"a"}"#),
+        ("DELETE", key.as_str(), ""),
+        ("POST", &format!("{key}/rotate"), r#"{"grace_seconds":0}"#),
+        ("PATCH", "/accounts/acct_1", r#"{"status":"active"}"#),
+    ] {
+        let op = with(method, path, tag, body).unwrap();
+        assert!(matches!(op, Op::IfMatch { .. }), "{method} {path}: {op:?}");
+        assert_eq!(
+            with(method, path, Some("not a tag"), body)
+                .unwrap_err()
+                .field(),
+            Some("If-Match")
+        );
+        assert!(!matches!(
+            with(method, path, None, body).unwrap(),
+            Op::IfMatch { .. }
+        ));
+    }
+    // Reads and creates ignore it.
+    assert_eq!(
+        with("GET", &key, tag, "").unwrap(),
+        Op::GetKey { id: ID.into() }
+    );
+    assert!(matches!(
+        with(
+            "POST",
+            "/accounts/acct_1/keys",
+            tag,
+            r#"{"product":"forgeai","name":"a"}"#
+        )
+        .unwrap(),
+        Op::CreateKey(_)
+    ));
 }

@@ -463,6 +463,37 @@ test("revoking a rotated key ends the grace of the key it replaced, at the edge 
   assert.deepEqual(cascade?.data, { replacement_revoked: k2.id });
 });
 
+test("ETag and If-Match: a change goes ahead only on the tag it was read with", async () => {
+  const account = "acct_etag";
+  const k = ok(await api("POST", keysOf(account), { product: "forgeai", name: "tagged" }), 201);
+  const read = await api("GET", keyOf(account, k.id));
+  const tag = read.headers.get("etag");
+  assert.match(tag ?? "", /^"[0-9a-f]{32}"$/);
+  forwarded(await edge("forgeai", k.key, "/api/v1/chat"), { keyId: k.id });
+  await until("use reported", async () => ok(await api("GET", keyOf(account, k.id)), 200).last_used_at, 5000);
+  assert.equal((await api("GET", keyOf(account, k.id))).headers.get("etag"), tag, "use does not move the tag");
+  const renamed = await api("PATCH", keyOf(account, k.id), { name: "first" }, { headers: { "If-Match": tag } });
+  assert.equal(ok(renamed, 200).name, "first");
+  const next = renamed.headers.get("etag");
+  assert.notEqual(next, tag);
+  failed(await api("PATCH", keyOf(account, k.id), { name: "lost update" }, { headers: { "If-Match": tag } }),
+    412, "precondition_failed");
+  failed(await api("DELETE", keyOf(account, k.id), undefined, { headers: { "If-Match": `W/${next}` } }),
+    412, "precondition_failed");
+  failed(await api("POST", `${keyOf(account, k.id)}/rotate`, { grace_seconds: 0 }, { headers: { "If-Match": tag } }),
+    412, "precondition_failed");
+  failed(await api("PATCH", keyOf(account, k.id), { name: "x" }, { headers: { "If-Match": "nonsense" } }),
+    400, "invalid_field", "If-Match");
+  assert.equal(ok(await api("GET", keyOf(account, k.id)), 200).name, "first", "refused changes changed nothing");
+  const acct = await api("GET", `/accounts/${account}`);
+  failed(await api("PATCH", `/accounts/${account}`, { status: "suspended" }, { headers: { "If-Match": next } }),
+    412, "precondition_failed");
+  assert.equal(ok(await api("PATCH", `/accounts/${account}`, { status: "suspended" },
+    { headers: { "If-Match": acct.headers.get("etag") } }), 200).status, "suspended");
+  assert.equal(keyView(ok(await api("DELETE", keyOf(account, k.id), undefined, { headers: { "If-Match": "*" } }), 200)).status,
+    "revoked");
+});
+
 /** How many account objects hold the account tables (read with Python's sqlite3, read-only). */
 function accountsWithTables() {
   const root = join(gw.dir, "state", "v3", "do");
