@@ -16,7 +16,7 @@ use super::etag;
 use super::ledger::{
     AccountRow, AccountStatus, Change, EventKind, EventRow, IndexWrite, KeyRow, Ledger,
 };
-use super::op::{NewKey, Op};
+use super::op::{Expiry, NewKey, Op};
 use super::view::{self, AccountView, CreatedKey, EventView, KeyView};
 use crate::config::{Config, Product};
 use crate::key::{key_id, mint, Environment, MintedKey, KEY_ID_BYTES, RANDOM_BYTES};
@@ -140,9 +140,23 @@ fn decide(
             Ok(Plan::reply(200, json!({ "keys": keys })))
         }
         Op::GetKey { id } => Ok(Plan::reply(200, KeyView::of(&key(ledger, &id)?, now))),
-        Op::UpdateKey { id, name, scopes } => {
-            update(config, ledger, &account, &id, name, scopes, now)
-        }
+        Op::UpdateKey {
+            id,
+            name,
+            scopes,
+            expires_at,
+        } => update(
+            config,
+            ledger,
+            &account,
+            &id,
+            Changes {
+                name,
+                scopes,
+                expires_at,
+            },
+            now,
+        ),
         Op::RevokeKey { id } => revoke(ledger, &account, &id, now),
         Op::RotateKey { id, grace_seconds } => {
             rotate(config, ledger, &account, &id, grace_seconds, now, minter)
@@ -347,18 +361,42 @@ fn not_active(key: &KeyRow, now: i64) -> Option<Error> {
     Some(Error::KeyNotActive { why })
 }
 
+/// What an update asks to change.
+struct Changes {
+    name: Option<String>,
+    scopes: Option<Vec<String>>,
+    expires_at: Option<Expiry>,
+}
+
 fn update(
     config: &Config,
     ledger: &dyn Ledger,
     account: &AccountRow,
     id: &str,
-    name: Option<String>,
-    scopes: Option<Vec<String>>,
+    Changes {
+        name,
+        scopes,
+        expires_at,
+    }: Changes,
     now: i64,
 ) -> Result<Plan, Error> {
     let (mut row, product) = changeable(config, ledger, id, now)?;
     let scopes = scopes.map(|s| body::scopes(product, &s)).transpose()?;
+    let expires_at = expires_at.map(|e| match e {
+        Expiry::Never => None,
+        Expiry::At(at) => Some(at),
+    });
     let mut data = serde_json::Map::new();
+    if let Some(expires_at) = expires_at.filter(|e| *e != row.expires_at) {
+        data.insert(
+            "expires_at".into(),
+            json!({
+                "from": row.expires_at.map(format_rfc3339),
+                "to": expires_at.map(format_rfc3339),
+            }),
+        );
+        row.expires_at = expires_at;
+    }
     if let Some(name) = name.filter(|n| *n != row.name) {
         data.insert("name".into(), json!({ "from": row.name, "to": name }));
         row.name = name;

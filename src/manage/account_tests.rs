@@ -414,6 +414,7 @@ fn revocation_is_immediate_final_and_idempotent() {
             id: id.clone(),
             name: Some("x".into()),
             scopes: None,
+            expires_at: None,
         },
         NOW + 60,
     );
@@ -442,6 +443,7 @@ fn updates_check_scopes_against_the_keys_product() {
         id: id.clone(),
         name: name.map(str::to_owned),
         scopes: scopes.map(|s| s.iter().map(|x| (*x).to_owned()).collect()),
+        expires_at: None,
     };
     let err = ledger.err(patch(None, Some(&["read", "send_campaigns"])), NOW);
     assert_eq!(err.field(), Some("scopes[1]"));
@@ -596,6 +598,7 @@ fn events_page_newest_first() {
                 id: id.clone(),
                 name: Some(name.into()),
                 scopes: None,
+                expires_at: None,
             },
             NOW,
             0,
@@ -765,6 +768,7 @@ fn ops_that_need_an_account_change_nothing_without_one() {
             id: "key_8Hq2Xn1Lr5Tb7Vc9Z".into(),
             name: Some("x".into()),
             scopes: None,
+            expires_at: None,
         },
         Op::RevokeKey {
             id: "key_8Hq2Xn1Lr5Tb7Vc9Z".into(),
@@ -825,6 +829,7 @@ fn if_match_guards_changes() {
         id: id.clone(),
         name: Some(name.into()),
         scopes: None,
+        expires_at: None,
     };
     let guarded = |tags: IfMatch, then: Op| Op::IfMatch {
         if_match: tags,
@@ -902,4 +907,56 @@ fn if_match_guards_changes() {
         NOW + 8,
     );
     assert_eq!(missing, Error::KeyNotFound);
+}
+
+#[test]
+fn updates_move_or_remove_the_expiry_at_the_edge_too() {
+    use crate::manage::op::Expiry;
+    let ledger = Memory::default();
+    let id = id_of(&create(&ledger, new_key("forgeai"), 1));
+    let set = |expiry: Expiry, now: i64| {
+        ledger.run(
+            Op::UpdateKey {
+                id: id.clone(),
+                name: None,
+                scopes: None,
+                expires_at: Some(expiry),
+            },
+            now,
+            0,
+        )
+    };
+    let (index, reply) = set(Expiry::At(NOW + 500), NOW + 1);
+    assert_eq!(
+        reply.unwrap().body["expires_at"],
+        crate::record::format_rfc3339(NOW + 500)
+    );
+    assert_eq!(index.len(), 1);
+    assert_eq!(index[0].record.expires_at, Some(NOW + 500));
+    let (index, reply) = set(Expiry::Never, NOW + 2);
+    assert!(reply.unwrap().body["expires_at"].is_null());
+    assert_eq!(index[0].record.expires_at, None);
+    // Unchanged: nothing written.
+    let (index, _) = set(Expiry::Never, NOW + 3);
+    assert!(index.is_empty());
+    let events = ledger.ok(
+        Op::ListEvents {
+            limit: 10,
+            before: None,
+        },
+        NOW + 4,
+        0,
+    );
+    let updates: Vec<&serde_json::Value> = events["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"] == "key.updated")
+        .collect();
+    assert_eq!(updates.len(), 2);
+    assert!(updates[0]["data"]["expires_at"]["to"].is_null());
+    // An expired key can no longer be changed.
+    set(Expiry::At(NOW + 10), NOW + 5).1.unwrap();
+    let (_, late) = set(Expiry::At(NOW + 5_000), NOW + 20);
+    assert_eq!(late.unwrap_err().code(), "key_not_active");
 }

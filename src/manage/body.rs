@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use super::ledger::AccountStatus;
-use super::op::NewKey;
+use super::op::{Expiry, NewKey};
 use super::BODY_LIMIT;
 use crate::config::{Config, Product};
 use crate::destination::{self, NotPublic};
@@ -45,8 +45,28 @@ const CREATE_FIELDS: &str =
 struct UpdateBody {
     name: Option<String>,
     scopes: Option<Vec<String>>,
+    expires_in_days: Option<i64>,
+    /// Absent: unchanged; `null`: no expiry; a time: that expiry.
+    #[serde(default, deserialize_with = "present")]
+    expires_at: Option<Option<String>>,
 }
-const UPDATE_FIELDS: &str = "name, scopes";
+const UPDATE_FIELDS: &str = "name, scopes, expires_in_days, expires_at";
+
+/// A member that is present, `null` included.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
+/// What `PATCH /accounts/{account}/keys/{id}` asks to change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Update {
+    /// A new name.
+    pub name: Option<String>,
+    /// New scopes (checked against the key's product by the account).
+    pub scopes: Option<Vec<String>>,
+    /// A new expiry, or none.
+    pub expires_at: Option<Expiry>,
+}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -64,7 +84,7 @@ const ACCOUNT_FIELDS: &str = "status";
 
 /// `POST /accounts/{account}/keys`.
 pub(super) fn create(config: &Config, body: &[u8], now: i64, dev: bool) -> Result<NewKey, Error> {
-    let raw: CreateBody = decode(body, CREATE_FIELDS)?;
+    let raw: CreateBody = decode(body, CREATE_FIELDS, &[])?;
     let product = config
         .product(&raw.product)
         .ok_or_else(|| unknown_product(config))?;
@@ -162,25 +182,43 @@ pub(super) fn unknown_product(config: &Config) -> Error {
     }
 }
 
-/// `PATCH /accounts/{account}/keys/{id}`: the new name and/or scopes
-/// (scopes are checked against the key's product by the account).
-pub(super) fn update(body: &[u8]) -> Result<(Option<String>, Option<Vec<String>>), Error> {
-    let raw: UpdateBody = decode(body, UPDATE_FIELDS)?;
-    if raw.name.is_none() && raw.scopes.is_none() {
+/// `PATCH /accounts/{account}/keys/{id}`: a new name, scopes and/or
+/// expiry (`expires_at: null` removes it; a new one is 1-365 days from
+/// `now`, as at creation).
+pub(super) fn update(body: &[u8], now: i64) -> Result<Update, Error> {
+    let raw: UpdateBody = decode(body, UPDATE_FIELDS, &["expires_at"])?;
+    if raw.name.is_none()
+        && raw.scopes.is_none()
+        && raw.expires_in_days.is_none()
+        && raw.expires_at.is_none()
+    {
         return Err(invalid(
             "name",
-            "or scopes must be given; nothing to change",
+            "or scopes, expires_in_days or expires_at must be given; nothing to change",
         ));
     }
-    Ok((
-        raw.name.as_deref().map(super::name::check).transpose()?,
-        raw.scopes,
-    ))
+    let name = raw.name.as_deref().map(super::name::check).transpose();
+    let expires_at = match (raw.expires_in_days, raw.expires_at) {
+        (None, Some(None)) => Ok(Some(Expiry::Never)),
+        (Some(_), Some(None)) => Err(invalid(
+            "expires_at",
+            "cannot be given with expires_in_days; send one of them",
+        )),
+        (days, at) => expiry(days, at.flatten(), now).map(|e| e.map(Expiry::At)),
+    };
+    match (name, expires_at) {
+        (Ok(name), Ok(expires_at)) => Ok(Update {
+            name,
+            scopes: raw.scopes,
+            expires_at,
+        }),
+        (name, expires_at) => Err(all_of(vec![name.err(), expires_at.err()])),
+    }
 }
 
 /// `POST /accounts/{account}/keys/{id}/rotate`: the grace period.
 pub(super) fn rotate(body: &[u8]) -> Result<i64, Error> {
-    let raw: RotateBody = decode(body, ROTATE_FIELDS)?;
+    let raw: RotateBody = decode(body, ROTATE_FIELDS, &[])?;
     if !(0..=MAX_GRACE_SECONDS).contains(&raw.grace_seconds) {
         return Err(invalid(
             "grace_seconds",
@@ -192,7 +230,7 @@ pub(super) fn rotate(body: &[u8]) -> Result<i64, Error> {
 
 /// `PATCH /accounts/{account}`: the new status.
 pub(super) fn set_status(body: &[u8]) -> Result<AccountStatus, Error> {
-    let raw: AccountBody = decode(body, ACCOUNT_FIELDS)?;
+    let raw: AccountBody = decode(body, ACCOUNT_FIELDS, &[])?;
     AccountStatus::parse(&raw.status)
         .ok_or_else(|| invalid("status", "must be \"active\" or \"suspended\""))
 }
@@ -278,7 +316,13 @@ pub(super) fn invalid(field: &str, reason: impl Into<String>) -> Error {
 }
 
 /// Decodes a JSON object body into `T`, naming the member at fault.
-fn decode<T: DeserializeOwned>(body: &[u8], fields: &'static str) -> Result<T, Error> {
+/// Only the members in `nullable` may be `null` (where `null` means
+/// something: `expires_at: null` removes an expiry).
+fn decode<T: DeserializeOwned>(
+    body: &[u8],
+    fields: &'static str,
+    nullable: &[&str],
+) -> Result<T, Error> {
     if body.len() > BODY_LIMIT {
         return Err(Error::BodyTooLarge { limit: BODY_LIMIT });
     }
@@ -308,7 +352,7 @@ fn decode<T: DeserializeOwned>(body: &[u8], fields: &'static str) -> Result<T, E
     // operation's (an unknown member is reported as such first).
     let null = members
         .iter()
-        .find(|(_, v)| v.is_null())
+        .find(|(name, v)| v.is_null() && !nullable.contains(&name.as_str()))
         .map(|(name, _)| name.clone());
     members.values_mut().for_each(strict::whole_numbers);
     let decoded = serde_path_to_error::deserialize(value).map_err(|err| {

@@ -194,7 +194,10 @@ fn names_refuse_bidi_controls_and_invisible_format_characters() {
         assert_eq!((code, field.as_deref()), ("invalid_field", Some("name")));
         assert!(detail.contains("Cf"), "{detail}");
         let patch = serde_json::json!({ "name": bad }).to_string();
-        assert_eq!(update(patch.as_bytes()).unwrap_err().field(), Some("name"));
+        assert_eq!(
+            update(patch.as_bytes(), NOW).unwrap_err().field(),
+            Some("name")
+        );
     }
     // Visible non-ASCII text stays allowed.
     let ok = serde_json::json!({ "product": "forgeai", "name": "Déploiement 東京 ✓" }).to_string();
@@ -273,12 +276,18 @@ fn local_http_webhooks_only_in_dev() {
 #[test]
 fn update_rotate_and_status_bodies() {
     assert_eq!(
-        update(br#"{"name":"b"}"#).unwrap(),
-        (Some("b".into()), None)
+        update(br#"{"name":"b"}"#, NOW).unwrap(),
+        Update {
+            name: Some("b".into()),
+            scopes: None,
+            expires_at: None
+        }
     );
-    assert_eq!(update(b"{}").unwrap_err().field(), Some("name"));
+    assert_eq!(update(b"{}", NOW).unwrap_err().field(), Some("name"));
     assert_eq!(
-        update(br#"{"name":"b","product":"x"}"#).unwrap_err().code(),
+        update(br#"{"name":"b","product":"x"}"#, NOW)
+            .unwrap_err()
+            .code(),
         "unknown_field"
     );
     assert_eq!(rotate(br#"{"grace_seconds":0}"#).unwrap(), 0);
@@ -336,7 +345,7 @@ fn json_is_read_as_the_schema_reads_it() {
         assert_eq!((err.code(), err.field()), ("invalid_field", Some(member)));
     }
     assert_eq!(
-        update(br#"{"name":null,"scopes":["read"]}"#)
+        update(br#"{"name":null,"scopes":["read"]}"#, NOW)
             .unwrap_err()
             .field(),
         Some("name")
@@ -407,4 +416,43 @@ fn several_faults_are_reported_together() {
     )
     .unwrap_err();
     assert!(matches!(err, Error::InvalidField { .. }), "{err:?}");
+}
+
+/// PATCH changes the expiry within the creation bounds, from now, or
+/// removes it with `null` (the one member where `null` means something).
+#[test]
+fn updates_change_or_remove_the_expiry() {
+    let at = |json: &str| update(json.as_bytes(), NOW).map(|u| u.expires_at);
+    assert_eq!(
+        at(r#"{"expires_in_days":30}"#),
+        Ok(Some(Expiry::At(NOW + 30 * 86_400)))
+    );
+    assert_eq!(at(r#"{"expires_at":null}"#), Ok(Some(Expiry::Never)));
+    assert_eq!(
+        at(r#"{"expires_at":"2026-12-01T00:00:00Z"}"#),
+        Ok(Some(Expiry::At(
+            crate::time::parse_rfc3339("2026-12-01T00:00:00Z").unwrap()
+        )))
+    );
+    assert_eq!(at(r#"{"name":"x"}"#), Ok(None));
+    for (json, field) in [
+        (r#"{"expires_in_days":0}"#, "expires_in_days"),
+        (r#"{"expires_in_days":366}"#, "expires_in_days"),
+        (r#"{"expires_in_days":null}"#, "expires_in_days"),
+        (r#"{"expires_at":"2020-01-01T00:00:00Z"}"#, "expires_at"),
+        (r#"{"expires_at":"soon"}"#, "expires_at"),
+        (r#"{"expires_in_days":3,"expires_at":null}"#, "expires_at"),
+        (
+            r#"{"expires_in_days":3,"expires_at":"2026-12-01T00:00:00Z"}"#,
+            "expires_at",
+        ),
+    ] {
+        assert_eq!(at(json).unwrap_err().field(), Some(field), "{json}");
+    }
+    // Several faults at once.
+    let err = update(br#"{"name":" x","expires_in_days":0}"#, NOW).unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidFields { ref errors } if errors.len() == 2),
+        "{err:?}"
+    );
 }

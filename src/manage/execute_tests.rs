@@ -220,6 +220,7 @@ fn a_failed_commit_takes_the_index_writes_back() {
             id: id.clone(),
             name: None,
             scopes: Some(vec!["read".into()]),
+            expires_at: None,
         },
         NOW,
         0,

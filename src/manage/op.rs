@@ -36,6 +36,8 @@ pub enum Op {
         name: Option<String>,
         /// New scopes, not yet checked against the key's product.
         scopes: Option<Vec<String>>,
+        /// A new expiry, already in range, or none.
+        expires_at: Option<Expiry>,
     },
     /// Revoke a key now.
     RevokeKey {
@@ -93,6 +95,16 @@ impl Op {
     pub fn needs_account(&self) -> bool {
         !matches!(self, Op::CreateKey(_))
     }
+}
+
+/// An expiry to set on a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Expiry {
+    /// The key no longer expires.
+    Never,
+    /// Unix seconds.
+    At(i64),
 }
 
 /// A key to create.

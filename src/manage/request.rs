@@ -131,8 +131,13 @@ pub fn parse(config: &Config, req: &Incoming<'_>, now: i64, dev: bool) -> Result
             (Some("key"), "GET", Some(id)) => query.only(&[], "").map(|()| Op::GetKey { id })?,
             (Some("key"), "PATCH", Some(id)) => {
                 query.only(&[], "")?;
-                let (name, scopes) = body::update(json()?)?;
-                Op::UpdateKey { id, name, scopes }
+                let update = body::update(json()?, now)?;
+                Op::UpdateKey {
+                    id,
+                    name: update.name,
+                    scopes: update.scopes,
+                    expires_at: update.expires_at,
+                }
             }
             (Some("key"), _, Some(id)) => query.only(&[], "").map(|()| Op::RevokeKey { id })?,
             (Some("rotate"), _, Some(id)) => {

@@ -83,7 +83,8 @@ fn routes_every_operation() {
         Op::UpdateKey {
             id: ID.into(),
             name: None,
-            scopes: Some(vec!["read".into()])
+            scopes: Some(vec!["read".into()]),
+            expires_at: None,
         }
     );
     assert_eq!(

@@ -494,6 +494,27 @@ test("ETag and If-Match: a change goes ahead only on the tag it was read with", 
     "revoked");
 });
 
+test("PATCH moves a key's expiry (the edge follows) or removes it", async () => {
+  const account = "acct_expiry_patch";
+  const k = ok(await api("POST", keysOf(account), { product: "forgeai", name: "moving", expires_in_days: 30 }), 201);
+  const removed = keyView(ok(await api("PATCH", keyOf(account, k.id), { expires_at: null }), 200));
+  assert.equal(removed.expires_at, null);
+  const later = keyView(ok(await api("PATCH", keyOf(account, k.id), { expires_in_days: 2 }), 200));
+  assert.ok(Math.abs(secondsOf(later.expires_at) - (nowSeconds() + 2 * 86400)) <= 3, later.expires_at);
+  failed(await api("PATCH", keyOf(account, k.id), { expires_in_days: 400 }), 400, "invalid_field", "expires_in_days");
+  failed(await api("PATCH", keyOf(account, k.id), { expires_in_days: 1, expires_at: null }), 400, "invalid_field", "expires_at");
+  forwarded(await edge("forgeai", k.key, "/api/v1/chat"), { keyId: k.id });
+  const soon = Math.ceil(nowSeconds()) + 3;
+  const moved = keyView(ok(await api("PATCH", keyOf(account, k.id), { expires_at: rfc3339At(soon) }), 200));
+  assert.equal(moved.expires_at, rfc3339At(soon));
+  const { response } = await edgeUntil("the moved expiry at the edge", () => edge("forgeai", k.key, "/api/v1/chat"),
+    "expired_key", Date.now(), EDGE_BOUND_MS + 4000);
+  refused(response, 401, "expired_key");
+  failed(await api("PATCH", keyOf(account, k.id), { expires_in_days: 30 }), 409, "key_not_active");
+  const events = (await api("GET", `/accounts/${account}/events`)).body.events;
+  assert.ok(events.some((e) => e.type === "key.updated" && e.data.expires_at?.to === null));
+});
+
 /** How many account objects hold the account tables (read with Python's sqlite3, read-only). */
 function accountsWithTables() {
   const root = join(gw.dir, "state", "v3", "do");
