@@ -15,11 +15,11 @@ use worker::{
     Env,
 };
 
-use super::{accounts, isolate, respond};
+use super::{accounts, isolate, kv, respond};
 use crate::error::PROBLEM_CONTENT_TYPE;
 use crate::manage::request::{self, Request};
 use crate::manage::BODY_LIMIT;
-use crate::manage::{etag, openapi, trace};
+use crate::manage::{etag, lookup, openapi, trace};
 use crate::Error;
 
 /// `WWW-Authenticate` on a 401 from the management API.
@@ -157,6 +157,35 @@ async fn handle(
     };
     match request::parse(&gateway.config, &incoming, now, dev)? {
         Request::OpenApi => Ok(openapi()),
+        Request::Lookup(key) => {
+            // A forged key is unknown without a read, as at the edge.
+            let tagged = crate::key::admit(
+                key,
+                &gateway.key_secret,
+                gateway.config.accept_untagged_keys,
+            )
+            .ok_or(Error::KeyNotFound)?;
+            let mut reads = 0;
+            let record = kv::lookup(
+                env,
+                &gateway.config,
+                &tagged,
+                js_sys::Date::now(),
+                &mut reads,
+            )
+            .await?
+            .ok_or(Error::KeyNotFound)?;
+            let op = crate::manage::Op::GetKey {
+                id: record.id.clone(),
+            };
+            let answer = accounts::call(env, &record.account, op).await?;
+            if answer.status != 200 {
+                return Ok((answer.status, answer.body, None));
+            }
+            let body =
+                lookup::answer(&record.account, &answer.body).ok_or(Error::StorageUnavailable)?;
+            Ok((200, body, None))
+        }
         Request::Account { account, op } => {
             let answer = accounts::call(env, &account, op).await?;
             let location = (answer.status == 201)

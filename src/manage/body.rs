@@ -318,7 +318,7 @@ pub(super) fn invalid(field: &str, reason: impl Into<String>) -> Error {
 /// Decodes a JSON object body into `T`, naming the member at fault.
 /// Only the members in `nullable` may be `null` (where `null` means
 /// something: `expires_at: null` removes an expiry).
-fn decode<T: DeserializeOwned>(
+pub(super) fn decode<T: DeserializeOwned>(
     body: &[u8],
     fields: &'static str,
     nullable: &[&str],

@@ -17,6 +17,7 @@ pub mod execute;
 mod format_chars;
 pub mod ids;
 pub mod ledger;
+pub mod lookup;
 #[cfg(test)]
 pub(crate) mod memory;
 pub mod name;

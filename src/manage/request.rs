@@ -11,6 +11,7 @@ use super::ids;
 use super::op::{KeyStatus, Op};
 use super::BODY_LIMIT;
 use crate::config::Config;
+use crate::key::WellFormedKey;
 use crate::Error;
 
 /// Most events per page.
@@ -23,6 +24,9 @@ pub const DEFAULT_EVENTS_PAGE: u32 = 50;
 pub enum Request {
     /// `GET /openapi.json`.
     OpenApi,
+    /// `POST /keys/lookup`: the key whose value this is, already well
+    /// formed (its tag is checked by the edge before any read).
+    Lookup(WellFormedKey),
     /// An operation on one account.
     Account {
         /// The account id, checked.
@@ -75,6 +79,15 @@ pub fn parse(config: &Config, req: &Incoming<'_>, now: i64, dev: bool) -> Result
     let (allow, account, rest) = match segments.as_slice() {
         ["openapi.json"] => {
             return allowed(method, "GET, HEAD", || Ok(Request::OpenApi));
+        }
+        ["keys", "lookup"] => {
+            return allowed(method, "POST", || {
+                Query::parse(query)?.only(&[], "")?;
+                Ok(Request::Lookup(super::lookup::key(json_body(
+                    content_type,
+                    body,
+                )?)?))
+            });
         }
         ["accounts", account] => ("GET, HEAD, PATCH", *account, None),
         ["accounts", account, "keys"] => ("GET, HEAD, POST", *account, Some(("keys", None))),

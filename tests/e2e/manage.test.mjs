@@ -13,6 +13,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ADMIN_PREFIX, ADMIN_TOKEN, ROOT, startGateway, startOrigin } from "./harness.mjs";
 import { checkDocument, loadDocument, validateResponse } from "./openapi.mjs";
+import { forgedKey } from "./forge.mjs";
 
 const template = readFileSync(join(ROOT, "tests/e2e/wrangler.manage.toml"), "utf8");
 /** The isolate cache TTL of the test config: the bound for "edge" consistency. */
@@ -513,6 +514,26 @@ test("PATCH moves a key's expiry (the edge follows) or removes it", async () => 
   failed(await api("PATCH", keyOf(account, k.id), { expires_in_days: 30 }), 409, "key_not_active");
   const events = (await api("GET", `/accounts/${account}/events`)).body.events;
   assert.ok(events.some((e) => e.type === "key.updated" && e.data.expires_at?.to === null));
+});
+
+test("POST /keys/lookup finds a key by its value, never echoing it", async () => {
+  const account = "acct_lookup";
+  const k = ok(await api("POST", keysOf(account), { product: "forgeai", name: "leaked" }), 201);
+  const found = ok(await api("POST", "/keys/lookup", { key: k.key }), 200);
+  assert.equal(found.account, account);
+  assert.equal(keyView(found.key).id, k.id);
+  assert.ok(!JSON.stringify(found).includes(k.key));
+  // A forged key (right shape and checksum, wrong tag) and a malformed one.
+  const forged = forgedKey("fai", "live");
+  failed(await api("POST", "/keys/lookup", { key: forged }), 404, "key_not_found");
+  const bad = failed(await api("POST", "/keys/lookup", { key: k.key.slice(0, -1) + (k.key.endsWith("x") ? "y" : "x") }), 400, "invalid_field", "key");
+  assert.ok(!JSON.stringify(bad).includes(k.key.slice(0, 20)), "the value is not echoed");
+  failed(await api("POST", "/keys/lookup", { key: k.key }, { token: null }), 401, "unauthorized");
+  failed(await api("POST", "/keys/lookup", JSON.stringify({ key: k.key }), { headers: { "Content-Type": "text/plain" } }),
+    415, "unsupported_media_type");
+  // Revoked keys are still found, as revoked.
+  await api("DELETE", keyOf(account, k.id));
+  assert.equal(ok(await api("POST", "/keys/lookup", { key: k.key }), 200).key.status, "revoked");
 });
 
 /** How many account objects hold the account tables (read with Python's sqlite3, read-only). */

@@ -70,7 +70,7 @@ test("the document is a valid OpenAPI 3.1 document with the agreed shape", () =>
   assert.deepEqual(doc.paths["/openapi.json"].get.security, []);
   for (const name of [
     "KeyView", "CreatedKey", "RotatedKey", "KeyList", "Account", "Event", "EventPage",
-    "CreateKey", "UpdateKey", "RotateKey", "UpdateAccount", "Problem",
+    "CreateKey", "UpdateKey", "RotateKey", "UpdateAccount", "Problem", "LookupKey", "FoundKey",
   ]) {
     assert.ok(doc.components.schemas[name], `schema ${name}`);
   }
@@ -90,6 +90,7 @@ test("the document is a valid OpenAPI 3.1 document with the agreed shape", () =>
     "PATCH /accounts/{account}/keys/{id} updateKey",
     "POST /accounts/{account}/keys createKey",
     "POST /accounts/{account}/keys/{id}/rotate rotateKey",
+    "POST /keys/lookup lookupKey",
   ].sort());
 });
 
