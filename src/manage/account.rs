@@ -129,11 +129,18 @@ fn decide(
     match op {
         // Decided above.
         Op::CreateKey(_) | Op::IfMatch { .. } => Err(Error::NotFound),
-        Op::ListKeys { status, product } => {
+        Op::ListKeys {
+            status,
+            product,
+            owner_id,
+        } => {
             let mut keys = ledger.keys()?;
             keys.retain(|k| {
                 status.is_none_or(|s| view::status(k, now) == s)
                     && product.as_deref().is_none_or(|p| k.product == p)
+                    && owner_id
+                        .as_deref()
+                        .is_none_or(|o| k.owner_id.as_deref() == Some(o))
             });
             keys.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
             let keys: Vec<KeyView> = keys.iter().map(|k| KeyView::of(k, now)).collect();
@@ -254,6 +261,7 @@ fn create(
         webhook_url: new.webhook_url,
         webhook_secret: webhook_secret.clone(),
         replaced_by: None,
+        owner_id: new.owner_id,
         last_used_at: None,
     };
     let body = CreatedKey::new(

@@ -48,6 +48,7 @@ fn new_key(product: &str) -> NewKey {
         environment: Environment::Live,
         expires_at: None,
         webhook_url: None,
+        owner_id: None,
     }
 }
 
@@ -103,6 +104,7 @@ fn create_returns_the_key_once_and_indexes_only_its_hash() {
             Op::ListKeys {
                 status: None,
                 product: None,
+                owner_id: None,
             },
             NOW,
             0,
@@ -128,6 +130,7 @@ fn other_operations_need_an_existing_account() {
         Op::ListKeys {
             status: None,
             product: None,
+            owner_id: None,
         },
         Op::GetAccount,
         Op::ListEvents {
@@ -564,6 +567,7 @@ fn listing_filters_and_reports_use() {
             Op::ListKeys {
                 status,
                 product: product.map(str::to_owned),
+                owner_id: None,
             },
             NOW + 10,
             0,
@@ -760,6 +764,7 @@ fn ops_that_need_an_account_change_nothing_without_one() {
         Op::ListKeys {
             status: None,
             product: None,
+            owner_id: None,
         },
         Op::GetKey {
             id: "key_8Hq2Xn1Lr5Tb7Vc9Z".into(),
@@ -959,4 +964,54 @@ fn updates_move_or_remove_the_expiry_at_the_edge_too() {
     set(Expiry::At(NOW + 10), NOW + 5).1.unwrap();
     let (_, late) = set(Expiry::At(NOW + 5_000), NOW + 20);
     assert_eq!(late.unwrap_err().code(), "key_not_active");
+}
+
+#[test]
+fn keys_carry_an_owner_and_list_by_it() {
+    let ledger = Memory::default();
+    let mine = |owner: Option<&str>, seed: u8| {
+        id_of(&create(
+            &ledger,
+            NewKey {
+                owner_id: owner.map(str::to_owned),
+                ..new_key("forgeai")
+            },
+            seed,
+        ))
+    };
+    let a = mine(Some("user_1"), 1);
+    let b = mine(Some("user_2"), 2);
+    let c = mine(None, 3);
+    let list = |owner: Option<&str>| -> Vec<String> {
+        ledger.ok(
+            Op::ListKeys {
+                status: None,
+                product: None,
+                owner_id: owner.map(str::to_owned),
+            },
+            NOW + 1,
+            0,
+        )["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(list(Some("user_1")), std::slice::from_ref(&a));
+    assert_eq!(list(Some("user_2")), std::slice::from_ref(&b));
+    assert!(list(Some("user_3")).is_empty());
+    assert_eq!(list(None).len(), 3);
+    let view = ledger.ok(Op::GetKey { id: c }, NOW + 1, 0);
+    assert!(view["owner_id"].is_null());
+    // Rotation keeps the owner.
+    let (_, rotated) = ledger.run(
+        Op::RotateKey {
+            id: a,
+            grace_seconds: 0,
+        },
+        NOW + 2,
+        4,
+    );
+    assert_eq!(rotated.unwrap().body["owner_id"], "user_1");
 }

@@ -36,9 +36,13 @@ struct CreateBody {
     expires_in_days: Option<i64>,
     expires_at: Option<String>,
     webhook_url: Option<String>,
+    owner_id: Option<String>,
 }
 const CREATE_FIELDS: &str =
-    "product, name, scopes, environment, expires_in_days, expires_at, webhook_url";
+    "product, name, scopes, environment, expires_in_days, expires_at, webhook_url, owner_id";
+
+/// Longest `owner_id`, in bytes.
+pub const MAX_OWNER_ID_BYTES: usize = 128;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -96,21 +100,44 @@ pub(super) fn create(config: &Config, body: &[u8], now: i64, dev: bool) -> Resul
         .webhook_url
         .map(|url| webhook_url(&url, dev))
         .transpose();
-    match (name, scopes, expires_at, webhook_url) {
-        (Ok(name), Ok(scopes), Ok(expires_at), Ok(webhook_url)) => Ok(NewKey {
+    let owner_id = raw
+        .owner_id
+        .map(|o| owner_id(&o, "owner_id").map(|()| o))
+        .transpose();
+    match (name, scopes, expires_at, webhook_url, owner_id) {
+        (Ok(name), Ok(scopes), Ok(expires_at), Ok(webhook_url), Ok(owner_id)) => Ok(NewKey {
             product: product.id.clone(),
             name,
             scopes,
             environment: raw.environment.unwrap_or(Environment::Live),
             expires_at,
             webhook_url,
+            owner_id,
         }),
-        (name, scopes, expires_at, webhook_url) => Err(all_of(vec![
+        (name, scopes, expires_at, webhook_url, owner_id) => Err(all_of(vec![
             name.err(),
             scopes.err(),
             expires_at.err(),
             webhook_url.err(),
+            owner_id.err(),
         ])),
+    }
+}
+
+/// An owner id (in a body or the `owner_id` filter, named `field`): 1 to
+/// [`MAX_OWNER_ID_BYTES`] visible ASCII characters, so any product's user
+/// ids (numbers, UUIDs, emails) fit and none can hide a control character.
+pub(super) fn owner_id(raw: &str, field: &str) -> Result<(), Error> {
+    let ok = !raw.is_empty()
+        && raw.len() <= MAX_OWNER_ID_BYTES
+        && raw.bytes().all(|b| b.is_ascii_graphic());
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(
+            field,
+            format!("must be 1 to {MAX_OWNER_ID_BYTES} visible ASCII characters"),
+        ))
     }
 }
 

@@ -456,3 +456,23 @@ fn updates_change_or_remove_the_expiry() {
         "{err:?}"
     );
 }
+
+#[test]
+fn owner_ids_are_visible_ascii() {
+    let with = |owner: &str| {
+        let json = serde_json::json!({"product": "forgeai", "name": "x", "owner_id": owner});
+        create(&demo_config(), json.to_string().as_bytes(), NOW, false)
+    };
+    for ok in [
+        "u",
+        "user_42",
+        "a.b+c@example.com",
+        "9f1c2d3e-0000-4000-8000-000000000000",
+        &"x".repeat(128),
+    ] {
+        assert_eq!(with(ok).unwrap().owner_id.as_deref(), Some(ok));
+    }
+    for bad in ["", "a b", "tab\t", "ü", &"x".repeat(129)] {
+        assert_eq!(with(bad).unwrap_err().field(), Some("owner_id"), "{bad:?}");
+    }
+}

@@ -90,6 +90,7 @@ fn create_op() -> Op {
         environment: Environment::Live,
         expires_at: None,
         webhook_url: None,
+        owner_id: None,
     })
 }
 

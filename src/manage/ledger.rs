@@ -87,6 +87,10 @@ pub struct KeyRow {
     pub webhook_secret: Option<WebhookSecret>,
     /// The key that replaced this one in a rotation.
     pub replaced_by: Option<String>,
+    /// The product's own id for the key's holder (rows stored before it
+    /// existed have none).
+    #[serde(default)]
+    pub owner_id: Option<String>,
     /// Unix seconds of the last reported use (kept beside the row).
     #[serde(default, skip_serializing)]
     pub last_used_at: Option<i64>,
@@ -166,6 +170,9 @@ pub struct EventRow {
 }
 
 /// A write to the source of truth.
+// A plan holds a handful of changes, briefly; boxing the key row would
+// cost more churn than the bytes it saves.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Change {
     /// Insert or replace the account.

@@ -22,6 +22,8 @@ pub enum Op {
         status: Option<KeyStatus>,
         /// Only keys of this product.
         product: Option<String>,
+        /// Only keys of this holder.
+        owner_id: Option<String>,
     },
     /// One key.
     GetKey {
@@ -123,6 +125,8 @@ pub struct NewKey {
     pub expires_at: Option<i64>,
     /// Already checked to be https (or local http in dev).
     pub webhook_url: Option<String>,
+    /// The product's own id for the key's holder, already checked.
+    pub owner_id: Option<String>,
 }
 
 /// A key's status as listed.

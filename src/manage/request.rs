@@ -120,7 +120,10 @@ pub fn parse(config: &Config, req: &Incoming<'_>, now: i64, dev: bool) -> Result
                 }
             }
             (Some("keys"), "GET", _) => {
-                query.only(&["status", "product"], "status, product")?;
+                query.only(
+                    &["status", "product", "owner_id"],
+                    "status, product, owner_id",
+                )?;
                 let status = query
                     .get("status")?
                     .map(|s| {
@@ -135,7 +138,15 @@ pub fn parse(config: &Config, req: &Incoming<'_>, now: i64, dev: bool) -> Result
                         return Err(invalid_query("product", "is not a configured product id"));
                     }
                 }
-                Op::ListKeys { status, product }
+                let owner_id = query.get("owner_id")?.map(str::to_owned);
+                if let Some(o) = &owner_id {
+                    body::owner_id(o, "owner_id")?;
+                }
+                Op::ListKeys {
+                    status,
+                    product,
+                    owner_id,
+                }
             }
             (Some("keys"), _, _) => {
                 query.only(&[], "")?;

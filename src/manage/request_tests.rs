@@ -61,7 +61,8 @@ fn routes_every_operation() {
         ),
         Op::ListKeys {
             status: Some(KeyStatus::Revoked),
-            product: Some("forgeai".into())
+            product: Some("forgeai".into()),
+            owner_id: None,
         }
     );
     let Op::CreateKey(new) = op(
@@ -299,7 +300,8 @@ fn empty_and_repeated_query_values_are_refused() {
         op("GET", keys, Some("st%61tus=%61ctive"), ""),
         Op::ListKeys {
             status: Some(KeyStatus::Active),
-            product: None
+            product: None,
+            owner_id: None,
         }
     );
 }
@@ -446,4 +448,28 @@ fn if_match_guards_only_changes() {
         .unwrap(),
         Op::CreateKey(_)
     ));
+}
+
+#[test]
+fn keys_list_by_owner() {
+    assert_eq!(
+        op(
+            "GET",
+            "/accounts/acct_1/keys",
+            Some("owner_id=a%2Bb%40example.com"),
+            ""
+        ),
+        Op::ListKeys {
+            status: None,
+            product: None,
+            owner_id: Some("a+b@example.com".into()),
+        }
+    );
+    for bad in ["owner_id=", "owner_id=a%20b", "owner_id=a&owner_id=b"] {
+        assert_eq!(
+            code("GET", "/accounts/acct_1/keys", Some(bad), ""),
+            ("invalid_field", Some("owner_id".into())),
+            "{bad}"
+        );
+    }
 }

@@ -30,6 +30,7 @@ pub struct KeyView {
     last_used_at: Option<String>,
     webhook_url: Option<String>,
     replaced_by: Option<String>,
+    owner_id: Option<String>,
 }
 
 /// The status of `key` at `now`.
@@ -61,6 +62,7 @@ impl KeyView {
             last_used_at: key.last_used_at.map(format_rfc3339),
             webhook_url: key.webhook_url.clone(),
             replaced_by: key.replaced_by.clone(),
+            owner_id: key.owner_id.clone(),
         }
     }
 }

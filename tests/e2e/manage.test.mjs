@@ -26,7 +26,7 @@ const KEY_ID = /^key_[0-9A-Za-z]{17}$/;
 const BODY = "[0-9A-Za-z]{58}"; // 43 random + 9 tag + 6 checksum characters
 const VIEW_FIELDS = [
   "id", "name", "product", "environment", "prefix", "masked", "scopes", "status",
-  "created_at", "expires_at", "revoked_at", "last_used_at", "webhook_url", "replaced_by",
+  "created_at", "expires_at", "revoked_at", "last_used_at", "webhook_url", "replaced_by", "owner_id",
 ];
 
 let origin, gw, doc;
@@ -534,6 +534,23 @@ test("POST /keys/lookup finds a key by its value, never echoing it", async () =>
   // Revoked keys are still found, as revoked.
   await api("DELETE", keyOf(account, k.id));
   assert.equal(ok(await api("POST", "/keys/lookup", { key: k.key }), 200).key.status, "revoked");
+});
+
+test("owner_id: a key's holder, kept through rotation, and a list filter", async () => {
+  const account = "acct_owner";
+  const a = ok(await api("POST", keysOf(account), { product: "forgeai", name: "a", owner_id: "user@example.com" }), 201);
+  const b = ok(await api("POST", keysOf(account), { product: "forgeai", name: "b", owner_id: "user_2" }), 201);
+  ok(await api("POST", keysOf(account), { product: "forgeai", name: "c" }), 201);
+  assert.equal(a.owner_id, "user@example.com");
+  const mine = ok(await api("GET", `${keysOf(account)}?owner_id=${encodeURIComponent("user@example.com")}`), 200);
+  assert.deepEqual(mine.keys.map((k) => k.id), [a.id]);
+  assert.deepEqual(ok(await api("GET", `${keysOf(account)}?owner_id=user_2`), 200).keys.map((k) => k.id), [b.id]);
+  assert.equal(ok(await api("GET", keysOf(account)), 200).keys.length, 3);
+  const rotated = ok(await api("POST", `${keyOf(account, a.id)}/rotate`, { grace_seconds: 0 }), 201);
+  assert.equal(rotated.owner_id, "user@example.com");
+  failed(await api("POST", keysOf(account), { product: "forgeai", name: "d", owner_id: "has space" }), 400,
+    "invalid_field", "owner_id");
+  failed(await api("GET", `${keysOf(account)}?owner_id=`), 400, "invalid_field", "owner_id");
 });
 
 /** How many account objects hold the account tables (read with Python's sqlite3, read-only). */

@@ -28,6 +28,7 @@ const keyView = (over = {}) => ({
   last_used_at: null,
   webhook_url: null,
   replaced_by: null,
+  owner_id: null,
   ...over,
 });
 const createdKey = (over = {}) => ({
