@@ -47,6 +47,9 @@ pub enum Error {
     InvalidKey,
     /// The key was revoked. (401 `revoked_key`)
     RevokedKey,
+    /// The key is turned off by its owner (not revoked: it can be turned
+    /// on again). (401 `disabled_key`)
+    DisabledKey,
     /// The key's expiry has passed. (401 `expired_key`)
     ExpiredKey {
         /// When the key expired, in Unix seconds.
@@ -233,6 +236,7 @@ impl Error {
             | Error::MalformedKey { .. }
             | Error::InvalidKey
             | Error::RevokedKey
+            | Error::DisabledKey
             | Error::ExpiredKey { .. }
             | Error::Unauthorized => 401,
             Error::InvalidJson { .. }
@@ -266,6 +270,7 @@ impl Error {
             Error::MalformedKey { .. } => "malformed_key",
             Error::InvalidKey => "invalid_key",
             Error::RevokedKey => "revoked_key",
+            Error::DisabledKey => "disabled_key",
             Error::ExpiredKey { .. } => "expired_key",
             Error::InsufficientScope { .. } => "insufficient_scope",
             Error::StorageUnavailable => "storage_unavailable",
@@ -302,6 +307,7 @@ impl Error {
             Error::MalformedKey { .. } => "Malformed API key",
             Error::InvalidKey => "Unknown API key",
             Error::RevokedKey => "API key revoked",
+            Error::DisabledKey => "API key disabled",
             Error::ExpiredKey { .. } => "API key expired",
             Error::InsufficientScope { .. } => "Permission missing",
             Error::StorageUnavailable => "Key store unavailable",
@@ -367,6 +373,9 @@ impl Error {
             Error::RevokedKey => {
                 "This API key was revoked. Use a current key or create a new one.".to_owned()
             }
+            Error::DisabledKey => "This API key is turned off by its owner. Ask them to turn \
+                 it on again, or use another key."
+                .to_owned(),
             Error::ExpiredKey { expired_at } => format!(
                 "This API key expired at {}. Create a new key.",
                 format_rfc3339(*expired_at)

@@ -19,6 +19,7 @@ fn all() -> Vec<Error> {
         },
         Error::InvalidKey,
         Error::RevokedKey,
+        Error::DisabledKey,
         Error::ExpiredKey {
             expired_at: 1_795_416_000,
         },
@@ -96,6 +97,7 @@ fn wire_table() {
         (401, "malformed_key"),
         (401, "invalid_key"),
         (401, "revoked_key"),
+        (401, "disabled_key"),
         (401, "expired_key"),
         (403, "insufficient_scope"),
         (503, "storage_unavailable"),
@@ -170,8 +172,8 @@ fn details_tell_the_caller_what_to_do() {
         "This is a Mailforge key; the Salesforge API expects a Salesforge key in the \
          X-Salesforge-Key header."
     );
-    assert!(all()[6].detail().contains("2026-11-23T06:40:00Z"));
-    assert!(all()[7].detail().contains("`execute_flows`"));
+    assert!(all()[7].detail().contains("2026-11-23T06:40:00Z"));
+    assert!(all()[8].detail().contains("`execute_flows`"));
 }
 
 #[test]

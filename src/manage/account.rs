@@ -152,6 +152,7 @@ fn decide(
             name,
             scopes,
             expires_at,
+            enabled,
         } => update(
             config,
             ledger,
@@ -161,6 +162,7 @@ fn decide(
                 name,
                 scopes,
                 expires_at,
+                enabled,
             },
             now,
         ),
@@ -262,6 +264,7 @@ fn create(
         webhook_secret: webhook_secret.clone(),
         replaced_by: None,
         owner_id: new.owner_id,
+        disabled: false,
         last_used_at: None,
     };
     let body = CreatedKey::new(
@@ -374,6 +377,7 @@ struct Changes {
     name: Option<String>,
     scopes: Option<Vec<String>>,
     expires_at: Option<Expiry>,
+    enabled: Option<bool>,
 }
 
 fn update(
@@ -385,6 +389,7 @@ fn update(
         name,
         scopes,
         expires_at,
+        enabled,
     }: Changes,
     now: i64,
 ) -> Result<Plan, Error> {
@@ -404,6 +409,10 @@ fn update(
             }),
         );
         row.expires_at = expires_at;
+    }
+    if let Some(enabled) = enabled.filter(|e| *e == row.disabled) {
+        data.insert("enabled".into(), json!({ "from": !enabled, "to": enabled }));
+        row.disabled = !enabled;
     }
     if let Some(name) = name.filter(|n| *n != row.name) {
         data.insert("name".into(), json!({ "from": row.name, "to": name }));

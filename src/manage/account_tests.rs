@@ -418,6 +418,7 @@ fn revocation_is_immediate_final_and_idempotent() {
             name: Some("x".into()),
             scopes: None,
             expires_at: None,
+            enabled: None,
         },
         NOW + 60,
     );
@@ -447,6 +448,7 @@ fn updates_check_scopes_against_the_keys_product() {
         name: name.map(str::to_owned),
         scopes: scopes.map(|s| s.iter().map(|x| (*x).to_owned()).collect()),
         expires_at: None,
+        enabled: None,
     };
     let err = ledger.err(patch(None, Some(&["read", "send_campaigns"])), NOW);
     assert_eq!(err.field(), Some("scopes[1]"));
@@ -603,6 +605,7 @@ fn events_page_newest_first() {
                 name: Some(name.into()),
                 scopes: None,
                 expires_at: None,
+                enabled: None,
             },
             NOW,
             0,
@@ -774,6 +777,7 @@ fn ops_that_need_an_account_change_nothing_without_one() {
             name: Some("x".into()),
             scopes: None,
             expires_at: None,
+            enabled: None,
         },
         Op::RevokeKey {
             id: "key_8Hq2Xn1Lr5Tb7Vc9Z".into(),
@@ -835,6 +839,7 @@ fn if_match_guards_changes() {
         name: Some(name.into()),
         scopes: None,
         expires_at: None,
+        enabled: None,
     };
     let guarded = |tags: IfMatch, then: Op| Op::IfMatch {
         if_match: tags,
@@ -926,6 +931,7 @@ fn updates_move_or_remove_the_expiry_at_the_edge_too() {
                 name: None,
                 scopes: None,
                 expires_at: Some(expiry),
+                enabled: None,
             },
             now,
             0,
@@ -1014,4 +1020,50 @@ fn keys_carry_an_owner_and_list_by_it() {
         4,
     );
     assert_eq!(rotated.unwrap().body["owner_id"], "user_1");
+}
+
+#[test]
+fn keys_turn_off_and_on_without_revocation() {
+    let ledger = Memory::default();
+    let id = id_of(&create(&ledger, new_key("forgeai"), 1));
+    let set = |enabled: bool, now: i64| {
+        ledger.run(
+            Op::UpdateKey {
+                id: id.clone(),
+                name: None,
+                scopes: None,
+                expires_at: None,
+                enabled: Some(enabled),
+            },
+            now,
+            0,
+        )
+    };
+    let (index, reply) = set(false, NOW + 1);
+    let view = reply.unwrap().body;
+    assert_eq!(
+        (view["enabled"].as_bool(), view["status"].as_str()),
+        (Some(false), Some("active"))
+    );
+    assert!(index[0].record.disabled, "the edge refuses it");
+    let (index, _) = set(false, NOW + 2);
+    assert!(index.is_empty(), "unchanged: nothing written");
+    let (index, reply) = set(true, NOW + 3);
+    assert_eq!(reply.unwrap().body["enabled"], true);
+    assert!(!index[0].record.disabled);
+    let events = ledger.ok(
+        Op::ListEvents {
+            limit: 10,
+            before: None,
+        },
+        NOW + 4,
+        0,
+    );
+    let toggles = events["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"] == "key.updated" && e["data"]["enabled"].is_object())
+        .count();
+    assert_eq!(toggles, 2);
 }

@@ -53,8 +53,9 @@ struct UpdateBody {
     /// Absent: unchanged; `null`: no expiry; a time: that expiry.
     #[serde(default, deserialize_with = "present")]
     expires_at: Option<Option<String>>,
+    enabled: Option<bool>,
 }
-const UPDATE_FIELDS: &str = "name, scopes, expires_in_days, expires_at";
+const UPDATE_FIELDS: &str = "name, scopes, expires_in_days, expires_at, enabled";
 
 /// A member that is present, `null` included.
 fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
@@ -70,6 +71,8 @@ pub(super) struct Update {
     pub scopes: Option<Vec<String>>,
     /// A new expiry, or none.
     pub expires_at: Option<Expiry>,
+    /// Turn the key on or off.
+    pub enabled: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -218,10 +221,11 @@ pub(super) fn update(body: &[u8], now: i64) -> Result<Update, Error> {
         && raw.scopes.is_none()
         && raw.expires_in_days.is_none()
         && raw.expires_at.is_none()
+        && raw.enabled.is_none()
     {
         return Err(invalid(
             "name",
-            "or scopes, expires_in_days or expires_at must be given; nothing to change",
+            "or scopes, expires_in_days, expires_at or enabled must be given; nothing to change",
         ));
     }
     let name = raw.name.as_deref().map(super::name::check).transpose();
@@ -238,6 +242,7 @@ pub(super) fn update(body: &[u8], now: i64) -> Result<Update, Error> {
             name,
             scopes: raw.scopes,
             expires_at,
+            enabled: raw.enabled,
         }),
         (name, expires_at) => Err(all_of(vec![name.err(), expires_at.err()])),
     }

@@ -280,7 +280,8 @@ fn update_rotate_and_status_bodies() {
         Update {
             name: Some("b".into()),
             scopes: None,
-            expires_at: None
+            expires_at: None,
+            enabled: None,
         }
     );
     assert_eq!(update(b"{}", NOW).unwrap_err().field(), Some("name"));

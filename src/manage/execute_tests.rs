@@ -222,6 +222,7 @@ fn a_failed_commit_takes_the_index_writes_back() {
             name: None,
             scopes: Some(vec!["read".into()]),
             expires_at: None,
+            enabled: None,
         },
         NOW,
         0,

@@ -91,6 +91,10 @@ pub struct KeyRow {
     /// existed have none).
     #[serde(default)]
     pub owner_id: Option<String>,
+    /// Turned off by its owner: refused at the edge with `disabled_key`
+    /// until turned on again (rows stored before it existed are on).
+    #[serde(default)]
+    pub disabled: bool,
     /// Unix seconds of the last reported use (kept beside the row).
     #[serde(default, skip_serializing)]
     pub last_used_at: Option<i64>,
@@ -120,6 +124,7 @@ impl KeyRow {
             prefix: self.prefix.clone(),
             last4: self.last4.clone(),
             suspended: account.status == AccountStatus::Suspended,
+            disabled: self.disabled,
         }
     }
 }

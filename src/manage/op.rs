@@ -40,6 +40,8 @@ pub enum Op {
         scopes: Option<Vec<String>>,
         /// A new expiry, already in range, or none.
         expires_at: Option<Expiry>,
+        /// Turn the key on or off (off: refused with `disabled_key`).
+        enabled: Option<bool>,
     },
     /// Revoke a key now.
     RevokeKey {

@@ -161,6 +161,7 @@ pub fn parse(config: &Config, req: &Incoming<'_>, now: i64, dev: bool) -> Result
                     name: update.name,
                     scopes: update.scopes,
                     expires_at: update.expires_at,
+                    enabled: update.enabled,
                 }
             }
             (Some("key"), _, Some(id)) => query.only(&[], "").map(|()| Op::RevokeKey { id })?,

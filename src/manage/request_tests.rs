@@ -86,6 +86,7 @@ fn routes_every_operation() {
             name: None,
             scopes: Some(vec!["read".into()]),
             expires_at: None,
+            enabled: None,
         }
     );
     assert_eq!(

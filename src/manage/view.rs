@@ -31,6 +31,7 @@ pub struct KeyView {
     webhook_url: Option<String>,
     replaced_by: Option<String>,
     owner_id: Option<String>,
+    enabled: bool,
 }
 
 /// The status of `key` at `now`.
@@ -63,6 +64,7 @@ impl KeyView {
             webhook_url: key.webhook_url.clone(),
             replaced_by: key.replaced_by.clone(),
             owner_id: key.owner_id.clone(),
+            enabled: !key.disabled,
         }
     }
 }

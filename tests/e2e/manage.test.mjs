@@ -26,7 +26,7 @@ const KEY_ID = /^key_[0-9A-Za-z]{17}$/;
 const BODY = "[0-9A-Za-z]{58}"; // 43 random + 9 tag + 6 checksum characters
 const VIEW_FIELDS = [
   "id", "name", "product", "environment", "prefix", "masked", "scopes", "status",
-  "created_at", "expires_at", "revoked_at", "last_used_at", "webhook_url", "replaced_by", "owner_id",
+  "created_at", "expires_at", "revoked_at", "last_used_at", "webhook_url", "replaced_by", "owner_id", "enabled",
 ];
 
 let origin, gw, doc;
@@ -551,6 +551,23 @@ test("owner_id: a key's holder, kept through rotation, and a list filter", async
   failed(await api("POST", keysOf(account), { product: "forgeai", name: "d", owner_id: "has space" }), 400,
     "invalid_field", "owner_id");
   failed(await api("GET", `${keysOf(account)}?owner_id=`), 400, "invalid_field", "owner_id");
+});
+
+test("enabled: a key turned off is refused with disabled_key, and works again when turned on", async () => {
+  const account = "acct_toggle";
+  const k = ok(await api("POST", keysOf(account), { product: "forgeai", name: "toggled" }), 201);
+  assert.equal(k.enabled, true);
+  forwarded(await edge("forgeai", k.key, "/api/v1/chat"), { keyId: k.id });
+  const offAt = Date.now();
+  const off = keyView(ok(await api("PATCH", keyOf(account, k.id), { enabled: false }), 200));
+  assert.deepEqual([off.enabled, off.status], [false, "active"]);
+  const { response } = await edgeUntil("the key turned off at the edge", () => edge("forgeai", k.key, "/api/v1/chat"),
+    "disabled_key", offAt);
+  refused(response, 401, "disabled_key");
+  const onAt = Date.now();
+  assert.equal(keyView(ok(await api("PATCH", keyOf(account, k.id), { enabled: true }), 200)).enabled, true);
+  await edgeUntil("the key turned on again", () => edge("forgeai", k.key, "/api/v1/chat"), "forwarded", onAt);
+  failed(await api("PATCH", keyOf(account, k.id), { enabled: "no" }), 400, "invalid_field", "enabled");
 });
 
 /** How many account objects hold the account tables (read with Python's sqlite3, read-only). */

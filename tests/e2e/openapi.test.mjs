@@ -29,6 +29,7 @@ const keyView = (over = {}) => ({
   webhook_url: null,
   replaced_by: null,
   owner_id: null,
+  enabled: true,
   ...over,
 });
 const createdKey = (over = {}) => ({
