@@ -153,6 +153,7 @@ fn decide(
             scopes,
             expires_at,
             enabled,
+            meta,
         } => update(
             config,
             ledger,
@@ -163,6 +164,7 @@ fn decide(
                 scopes,
                 expires_at,
                 enabled,
+                meta,
             },
             now,
         ),
@@ -265,6 +267,7 @@ fn create(
         replaced_by: None,
         owner_id: new.owner_id,
         disabled: false,
+        meta: new.meta,
         last_used_at: None,
     };
     let body = CreatedKey::new(
@@ -378,6 +381,7 @@ struct Changes {
     scopes: Option<Vec<String>>,
     expires_at: Option<Expiry>,
     enabled: Option<bool>,
+    meta: Option<super::op::Meta>,
 }
 
 fn update(
@@ -390,6 +394,7 @@ fn update(
         scopes,
         expires_at,
         enabled,
+        meta,
     }: Changes,
     now: i64,
 ) -> Result<Plan, Error> {
@@ -413,6 +418,13 @@ fn update(
     if let Some(enabled) = enabled.filter(|e| *e == row.disabled) {
         data.insert("enabled".into(), json!({ "from": !enabled, "to": enabled }));
         row.disabled = !enabled;
+    }
+    // An empty object removes it. The event says that it changed, never
+    // what it holds (it may be personal data).
+    let meta = meta.map(|m| Some(m).filter(|m| !m.is_empty()));
+    if let Some(meta) = meta.filter(|m| *m != row.meta) {
+        data.insert("meta".into(), json!("replaced"));
+        row.meta = meta;
     }
     if let Some(name) = name.filter(|n| *n != row.name) {
         data.insert("name".into(), json!({ "from": row.name, "to": name }));

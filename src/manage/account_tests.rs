@@ -49,6 +49,7 @@ fn new_key(product: &str) -> NewKey {
         expires_at: None,
         webhook_url: None,
         owner_id: None,
+        meta: None,
     }
 }
 
@@ -419,6 +420,7 @@ fn revocation_is_immediate_final_and_idempotent() {
             scopes: None,
             expires_at: None,
             enabled: None,
+            meta: None,
         },
         NOW + 60,
     );
@@ -449,6 +451,7 @@ fn updates_check_scopes_against_the_keys_product() {
         scopes: scopes.map(|s| s.iter().map(|x| (*x).to_owned()).collect()),
         expires_at: None,
         enabled: None,
+        meta: None,
     };
     let err = ledger.err(patch(None, Some(&["read", "send_campaigns"])), NOW);
     assert_eq!(err.field(), Some("scopes[1]"));
@@ -606,6 +609,7 @@ fn events_page_newest_first() {
                 scopes: None,
                 expires_at: None,
                 enabled: None,
+                meta: None,
             },
             NOW,
             0,
@@ -778,6 +782,7 @@ fn ops_that_need_an_account_change_nothing_without_one() {
             scopes: None,
             expires_at: None,
             enabled: None,
+            meta: None,
         },
         Op::RevokeKey {
             id: "key_8Hq2Xn1Lr5Tb7Vc9Z".into(),
@@ -840,6 +845,7 @@ fn if_match_guards_changes() {
         scopes: None,
         expires_at: None,
         enabled: None,
+        meta: None,
     };
     let guarded = |tags: IfMatch, then: Op| Op::IfMatch {
         if_match: tags,
@@ -932,6 +938,7 @@ fn updates_move_or_remove_the_expiry_at_the_edge_too() {
                 scopes: None,
                 expires_at: Some(expiry),
                 enabled: None,
+                meta: None,
             },
             now,
             0,
@@ -1034,6 +1041,7 @@ fn keys_turn_off_and_on_without_revocation() {
                 scopes: None,
                 expires_at: None,
                 enabled: Some(enabled),
+                meta: None,
             },
             now,
             0,
@@ -1066,4 +1074,69 @@ fn keys_turn_off_and_on_without_revocation() {
         .filter(|e| e["type"] == "key.updated" && e["data"]["enabled"].is_object())
         .count();
     assert_eq!(toggles, 2);
+}
+
+#[test]
+fn meta_is_kept_shown_replaced_and_removed() {
+    let ledger = Memory::default();
+    let meta = |v: serde_json::Value| v.as_object().cloned();
+    let id = id_of(&create(
+        &ledger,
+        NewKey {
+            meta: meta(serde_json::json!({"plan": "pro", "seats": 5})),
+            ..new_key("forgeai")
+        },
+        1,
+    ));
+    let view = ledger.ok(Op::GetKey { id: id.clone() }, NOW + 1, 0);
+    assert_eq!(view["meta"], serde_json::json!({"plan": "pro", "seats": 5}));
+    let set = |m: serde_json::Value, now: i64| {
+        ledger.run(
+            Op::UpdateKey {
+                id: id.clone(),
+                name: None,
+                scopes: None,
+                expires_at: None,
+                enabled: None,
+                meta: meta(m),
+            },
+            now,
+            0,
+        )
+    };
+    let (_, reply) = set(serde_json::json!({"plan": "team"}), NOW + 2);
+    assert_eq!(
+        reply.unwrap().body["meta"],
+        serde_json::json!({"plan": "team"})
+    );
+    let (_, reply) = set(serde_json::json!({}), NOW + 3);
+    assert!(
+        reply.unwrap().body["meta"].is_null(),
+        "an empty object removes it"
+    );
+    // Events say it changed, never what it holds.
+    let events = ledger.ok(
+        Op::ListEvents {
+            limit: 10,
+            before: None,
+        },
+        NOW + 4,
+        0,
+    );
+    let text = events.to_string();
+    assert!(!text.contains("plan") && !text.contains("team"), "{text}");
+    // Rotation keeps it.
+    set(serde_json::json!({"plan": "pro"}), NOW + 5).1.unwrap();
+    let (_, rotated) = ledger.run(
+        Op::RotateKey {
+            id: id.clone(),
+            grace_seconds: 0,
+        },
+        NOW + 6,
+        2,
+    );
+    assert_eq!(
+        rotated.unwrap().body["meta"],
+        serde_json::json!({"plan": "pro"})
+    );
 }

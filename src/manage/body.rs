@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use super::ledger::AccountStatus;
-use super::op::{Expiry, NewKey};
+use super::op::{Expiry, Meta, NewKey, MAX_META_BYTES};
 use super::BODY_LIMIT;
 use crate::config::{Config, Product};
 use crate::destination::{self, NotPublic};
@@ -37,9 +37,10 @@ struct CreateBody {
     expires_at: Option<String>,
     webhook_url: Option<String>,
     owner_id: Option<String>,
+    meta: Option<serde_json::Value>,
 }
-const CREATE_FIELDS: &str =
-    "product, name, scopes, environment, expires_in_days, expires_at, webhook_url, owner_id";
+const CREATE_FIELDS: &str = "product, name, scopes, environment, expires_in_days, expires_at, \
+     webhook_url, owner_id, meta";
 
 /// Longest `owner_id`, in bytes.
 pub const MAX_OWNER_ID_BYTES: usize = 128;
@@ -54,8 +55,9 @@ struct UpdateBody {
     #[serde(default, deserialize_with = "present")]
     expires_at: Option<Option<String>>,
     enabled: Option<bool>,
+    meta: Option<serde_json::Value>,
 }
-const UPDATE_FIELDS: &str = "name, scopes, expires_in_days, expires_at, enabled";
+const UPDATE_FIELDS: &str = "name, scopes, expires_in_days, expires_at, enabled, meta";
 
 /// A member that is present, `null` included.
 fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
@@ -73,6 +75,8 @@ pub(super) struct Update {
     pub expires_at: Option<Expiry>,
     /// Turn the key on or off.
     pub enabled: Option<bool>,
+    /// A new `meta` object (empty: remove it).
+    pub meta: Option<Meta>,
 }
 
 #[derive(Deserialize)]
@@ -107,24 +111,44 @@ pub(super) fn create(config: &Config, body: &[u8], now: i64, dev: bool) -> Resul
         .owner_id
         .map(|o| owner_id(&o, "owner_id").map(|()| o))
         .transpose();
-    match (name, scopes, expires_at, webhook_url, owner_id) {
-        (Ok(name), Ok(scopes), Ok(expires_at), Ok(webhook_url), Ok(owner_id)) => Ok(NewKey {
-            product: product.id.clone(),
-            name,
-            scopes,
-            environment: raw.environment.unwrap_or(Environment::Live),
-            expires_at,
-            webhook_url,
-            owner_id,
-        }),
-        (name, scopes, expires_at, webhook_url, owner_id) => Err(all_of(vec![
+    let meta = raw.meta.map(meta).transpose();
+    match (name, scopes, expires_at, webhook_url, owner_id, meta) {
+        (Ok(name), Ok(scopes), Ok(expires_at), Ok(webhook_url), Ok(owner_id), Ok(meta)) => {
+            Ok(NewKey {
+                product: product.id.clone(),
+                name,
+                scopes,
+                environment: raw.environment.unwrap_or(Environment::Live),
+                expires_at,
+                webhook_url,
+                owner_id,
+                meta: meta.filter(|m| !m.is_empty()),
+            })
+        }
+        (name, scopes, expires_at, webhook_url, owner_id, meta) => Err(all_of(vec![
             name.err(),
             scopes.err(),
             expires_at.err(),
             webhook_url.err(),
             owner_id.err(),
+            meta.err(),
         ])),
     }
+}
+
+/// A `meta` value: a JSON object of at most [`MAX_META_BYTES`] bytes.
+pub(super) fn meta(value: serde_json::Value) -> Result<Meta, Error> {
+    let serde_json::Value::Object(members) = value else {
+        return Err(invalid("meta", "must be a JSON object"));
+    };
+    let size = serde_json::to_string(&members).map_or(usize::MAX, |t| t.len());
+    if size > MAX_META_BYTES {
+        return Err(invalid(
+            "meta",
+            format!("must be at most {MAX_META_BYTES} bytes as compact JSON (it is {size})"),
+        ));
+    }
+    Ok(members)
 }
 
 /// An owner id (in a body or the `owner_id` filter, named `field`): 1 to
@@ -222,10 +246,12 @@ pub(super) fn update(body: &[u8], now: i64) -> Result<Update, Error> {
         && raw.expires_in_days.is_none()
         && raw.expires_at.is_none()
         && raw.enabled.is_none()
+        && raw.meta.is_none()
     {
         return Err(invalid(
             "name",
-            "or scopes, expires_in_days, expires_at or enabled must be given; nothing to change",
+            "or scopes, expires_in_days, expires_at, enabled or meta must be given; nothing to \
+             change",
         ));
     }
     let name = raw.name.as_deref().map(super::name::check).transpose();
@@ -237,14 +263,16 @@ pub(super) fn update(body: &[u8], now: i64) -> Result<Update, Error> {
         )),
         (days, at) => expiry(days, at.flatten(), now).map(|e| e.map(Expiry::At)),
     };
-    match (name, expires_at) {
-        (Ok(name), Ok(expires_at)) => Ok(Update {
+    let meta = raw.meta.map(meta).transpose();
+    match (name, expires_at, meta) {
+        (Ok(name), Ok(expires_at), Ok(meta)) => Ok(Update {
             name,
             scopes: raw.scopes,
             expires_at,
             enabled: raw.enabled,
+            meta,
         }),
-        (name, expires_at) => Err(all_of(vec![name.err(), expires_at.err()])),
+        (name, expires_at, meta) => Err(all_of(vec![name.err(), expires_at.err(), meta.err()])),
     }
 }
 

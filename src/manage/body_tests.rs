@@ -282,6 +282,7 @@ fn update_rotate_and_status_bodies() {
             scopes: None,
             expires_at: None,
             enabled: None,
+            meta: None,
         }
     );
     assert_eq!(update(b"{}", NOW).unwrap_err().field(), Some("name"));
@@ -476,4 +477,33 @@ fn owner_ids_are_visible_ascii() {
     for bad in ["", "a b", "tab\t", "ü", &"x".repeat(129)] {
         assert_eq!(with(bad).unwrap_err().field(), Some("owner_id"), "{bad:?}");
     }
+}
+
+#[test]
+fn meta_is_an_object_of_at_most_4_kib() {
+    let with = |meta: serde_json::Value| {
+        let json = serde_json::json!({"product": "forgeai", "name": "x", "meta": meta});
+        create(&demo_config(), json.to_string().as_bytes(), NOW, false)
+    };
+    assert!(with(serde_json::json!({"a": [1, {"b": null}]})).is_ok());
+    assert_eq!(with(serde_json::json!({})).unwrap().meta, None);
+    // {"k":"…"} is 8 bytes plus the string.
+    assert!(with(serde_json::json!({"k": "x".repeat(4_088)})).is_ok());
+    let err = with(serde_json::json!({"k": "x".repeat(4_089)})).unwrap_err();
+    assert_eq!(err.field(), Some("meta"));
+    for bad in [
+        serde_json::json!([1]),
+        serde_json::json!("x"),
+        serde_json::json!(1),
+    ] {
+        assert_eq!(with(bad).unwrap_err().field(), Some("meta"));
+    }
+    assert_eq!(
+        update(br#"{"meta":null}"#, NOW).unwrap_err().field(),
+        Some("meta")
+    );
+    assert_eq!(
+        update(br#"{"meta":{"a":1}}"#, NOW).unwrap().meta,
+        serde_json::json!({"a": 1}).as_object().cloned()
+    );
 }

@@ -91,6 +91,7 @@ fn create_op() -> Op {
         expires_at: None,
         webhook_url: None,
         owner_id: None,
+        meta: None,
     })
 }
 
@@ -223,6 +224,7 @@ fn a_failed_commit_takes_the_index_writes_back() {
             scopes: Some(vec!["read".into()]),
             expires_at: None,
             enabled: None,
+            meta: None,
         },
         NOW,
         0,

@@ -95,6 +95,9 @@ pub struct KeyRow {
     /// until turned on again (rows stored before it existed are on).
     #[serde(default)]
     pub disabled: bool,
+    /// The product's data about the key, a JSON object (4 KiB at most).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<super::op::Meta>,
     /// Unix seconds of the last reported use (kept beside the row).
     #[serde(default, skip_serializing)]
     pub last_used_at: Option<i64>,

@@ -42,6 +42,8 @@ pub enum Op {
         expires_at: Option<Expiry>,
         /// Turn the key on or off (off: refused with `disabled_key`).
         enabled: Option<bool>,
+        /// A new `meta` object, already checked (empty: none).
+        meta: Option<Meta>,
     },
     /// Revoke a key now.
     RevokeKey {
@@ -129,7 +131,15 @@ pub struct NewKey {
     pub webhook_url: Option<String>,
     /// The product's own id for the key's holder, already checked.
     pub owner_id: Option<String>,
+    /// The key's `meta` object, already checked.
+    pub meta: Option<Meta>,
 }
+
+/// A key's `meta`: a JSON object of at most [`MAX_META_BYTES`].
+pub type Meta = serde_json::Map<String, serde_json::Value>;
+
+/// Largest `meta`, in bytes of compact JSON.
+pub const MAX_META_BYTES: usize = 4_096;
 
 /// A key's status as listed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

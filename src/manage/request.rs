@@ -162,6 +162,7 @@ pub fn parse(config: &Config, req: &Incoming<'_>, now: i64, dev: bool) -> Result
                     scopes: update.scopes,
                     expires_at: update.expires_at,
                     enabled: update.enabled,
+                    meta: update.meta,
                 }
             }
             (Some("key"), _, Some(id)) => query.only(&[], "").map(|()| Op::RevokeKey { id })?,

@@ -87,6 +87,7 @@ fn routes_every_operation() {
             scopes: Some(vec!["read".into()]),
             expires_at: None,
             enabled: None,
+            meta: None,
         }
     );
     assert_eq!(

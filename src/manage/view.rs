@@ -32,6 +32,7 @@ pub struct KeyView {
     replaced_by: Option<String>,
     owner_id: Option<String>,
     enabled: bool,
+    meta: Option<super::op::Meta>,
 }
 
 /// The status of `key` at `now`.
@@ -65,6 +66,7 @@ impl KeyView {
             replaced_by: key.replaced_by.clone(),
             owner_id: key.owner_id.clone(),
             enabled: !key.disabled,
+            meta: key.meta.clone(),
         }
     }
 }

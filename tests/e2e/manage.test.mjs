@@ -26,7 +26,7 @@ const KEY_ID = /^key_[0-9A-Za-z]{17}$/;
 const BODY = "[0-9A-Za-z]{58}"; // 43 random + 9 tag + 6 checksum characters
 const VIEW_FIELDS = [
   "id", "name", "product", "environment", "prefix", "masked", "scopes", "status",
-  "created_at", "expires_at", "revoked_at", "last_used_at", "webhook_url", "replaced_by", "owner_id", "enabled",
+  "created_at", "expires_at", "revoked_at", "last_used_at", "webhook_url", "replaced_by", "owner_id", "enabled", "meta",
 ];
 
 let origin, gw, doc;
@@ -568,6 +568,19 @@ test("enabled: a key turned off is refused with disabled_key, and works again wh
   assert.equal(keyView(ok(await api("PATCH", keyOf(account, k.id), { enabled: true }), 200)).enabled, true);
   await edgeUntil("the key turned on again", () => edge("forgeai", k.key, "/api/v1/chat"), "forwarded", onAt);
   failed(await api("PATCH", keyOf(account, k.id), { enabled: "no" }), 400, "invalid_field", "enabled");
+});
+
+test("meta: a JSON object of at most 4 KiB on each key, shown in views, kept out of events", async () => {
+  const account = "acct_meta";
+  const k = ok(await api("POST", keysOf(account), { product: "forgeai", name: "m", meta: { plan: "pro", seats: 5 } }), 201);
+  assert.deepEqual(k.meta, { plan: "pro", seats: 5 });
+  assert.deepEqual(keyView(ok(await api("GET", keyOf(account, k.id)), 200)).meta, { plan: "pro", seats: 5 });
+  assert.deepEqual(keyView(ok(await api("PATCH", keyOf(account, k.id), { meta: { plan: "team" } }), 200)).meta, { plan: "team" });
+  failed(await api("PATCH", keyOf(account, k.id), { meta: { big: "x".repeat(5000) } }), 400, "invalid_field", "meta");
+  failed(await api("PATCH", keyOf(account, k.id), { meta: [1] }), 400, "invalid_field", "meta");
+  assert.equal(keyView(ok(await api("PATCH", keyOf(account, k.id), { meta: {} }), 200)).meta, null);
+  const text = JSON.stringify(await events(account));
+  assert.ok(!text.includes("seats") && !text.includes("team"), "events never hold meta");
 });
 
 /** How many account objects hold the account tables (read with Python's sqlite3, read-only). */

@@ -30,6 +30,7 @@ const keyView = (over = {}) => ({
   replaced_by: null,
   owner_id: null,
   enabled: true,
+  meta: null,
   ...over,
 });
 const createdKey = (over = {}) => ({
