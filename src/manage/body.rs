@@ -1,18 +1,19 @@
 //! Request bodies: strict JSON in, checked values out.
 //!
 //! Invariant: every body is a JSON object whose members this operation
-//! takes, each of the right type and in range; any fault is one [`Error`]
-//! naming the member (`field`), and nothing from the body is stored before
-//! all of it has passed. The JSON is read as JSON Schema reads it: a
-//! member named twice is refused (never last-wins), `null` is not an
-//! absent member, and a whole-number float (`60.0`, `1e1`) is an integer.
+//! takes, each of the right type and in range; a fault is an [`Error`]
+//! naming the member (`field`; several bad members are all listed, as
+//! [`Error::InvalidFields`]), and nothing from the body is stored before
+//! all of it has passed. The JSON is read as JSON Schema reads it
+//! ([`decode()`]): a member named twice is refused (never last-wins),
+//! `null` is not an absent member (but for `expires_at` on an update,
+//! where it removes the expiry), and a whole-number float (`60.0`, `1e1`)
+//! is an integer.
 
-use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use super::ledger::AccountStatus;
 use super::op::{Expiry, Meta, NewKey, MAX_META_BYTES};
-use super::BODY_LIMIT;
 use crate::config::{Config, Product};
 use crate::destination::{self, NotPublic};
 use crate::key::Environment;
@@ -375,96 +376,10 @@ pub(super) fn invalid(field: &str, reason: impl Into<String>) -> Error {
     }
 }
 
-/// Decodes a JSON object body into `T`, naming the member at fault.
-/// Only the members in `nullable` may be `null` (where `null` means
-/// something: `expires_at: null` removes an expiry).
-pub(super) fn decode<T: DeserializeOwned>(
-    body: &[u8],
-    fields: &'static str,
-    nullable: &[&str],
-) -> Result<T, Error> {
-    if body.len() > BODY_LIMIT {
-        return Err(Error::BodyTooLarge { limit: BODY_LIMIT });
-    }
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(Error::InvalidJson {
-            reason: "the body is empty".to_owned(),
-        });
-    }
-    let syntax = |e: serde_json::Error| Error::InvalidJson {
-        reason: format!(
-            "line {} column {}: {}",
-            e.line(),
-            e.column(),
-            without_position(&e)
-        ),
-    };
-    // serde_json keeps the last of repeated members; refuse them first.
-    serde_json::from_slice::<strict::NoRepeats>(body).map_err(syntax)?;
-    let mut value: serde_json::Value = serde_json::from_slice(body).map_err(syntax)?;
-    let Some(members) = value.as_object_mut() else {
-        return Err(Error::InvalidJson {
-            reason: "the body is JSON but not an object".to_owned(),
-        });
-    };
-    // Optional members deserialise `null` as absent; the schema forbids
-    // it, so it is refused once the members are known to be the
-    // operation's (an unknown member is reported as such first).
-    let null = members
-        .iter()
-        .find(|(name, v)| v.is_null() && !nullable.contains(&name.as_str()))
-        .map(|(name, _)| name.clone());
-    members.values_mut().for_each(strict::whole_numbers);
-    let decoded = serde_path_to_error::deserialize(value).map_err(|err| {
-        let path = err.path().to_string();
-        let message = err.inner().to_string();
-        if let Some(field) = quoted_after(&message, "unknown field `") {
-            return Error::UnknownField {
-                field: join(&path, field),
-                expected: fields,
-            };
-        }
-        if let Some(field) = quoted_after(&message, "missing field `") {
-            return invalid(&join(&path, field), "is required");
-        }
-        invalid(&path, format!("is not valid: {message}"))
-    })?;
-    match null {
-        Some(name) => Err(invalid(
-            &name,
-            "must not be null; leave the member out to keep its default",
-        )),
-        None => Ok(decoded),
-    }
-}
-
-fn without_position(err: &serde_json::Error) -> String {
-    let text = err.to_string();
-    match text.rfind(" at line ") {
-        Some(at) => text.get(..at).unwrap_or_default().to_owned(),
-        None => text,
-    }
-}
-
-/// `name` in ``… `name` …`` after `marker`.
-fn quoted_after<'m>(message: &'m str, marker: &str) -> Option<&'m str> {
-    let rest = message.split_once(marker)?.1;
-    Some(rest.split_once('`')?.0)
-}
-
-/// `path.field`, or `field` at the top level (`.`). serde_path_to_error
-/// already ends the path with an unknown field's name.
-fn join(path: &str, field: &str) -> String {
-    if path == "." || path.is_empty() {
-        field.to_owned()
-    } else if path == field || path.ends_with(&format!(".{field}")) {
-        path.to_owned()
-    } else {
-        format!("{path}.{field}")
-    }
-}
-
+mod decode;
 mod strict;
+
+pub(super) use decode::decode;
 
 #[cfg(test)]
 #[path = "body_tests.rs"]

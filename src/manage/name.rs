@@ -1,7 +1,7 @@
 //! Key names: the rule, and the same rule as the OpenAPI `pattern`.
 //!
 //! Pure. Invariant: a name is stored exactly as sent (never trimmed), and
-//! [`check`] accepts exactly the strings that [`schema_pattern`] matches:
+//! `check` accepts exactly the strings that [`schema_pattern`] matches:
 //! 1-64 characters, none a control character (Cc) or an invisible format
 //! character (Cf), and neither the first nor the last one white space.
 //! So a client that validates against the document and the server agree.
