@@ -47,6 +47,9 @@ pub enum Error {
     InvalidKey,
     /// The key was revoked. (401 `revoked_key`)
     RevokedKey,
+    /// The key is turned off by its owner (not revoked: it can be turned
+    /// on again). (401 `disabled_key`)
+    DisabledKey,
     /// The key's expiry has passed. (401 `expired_key`)
     ExpiredKey {
         /// When the key expired, in Unix seconds.
@@ -121,6 +124,22 @@ pub enum Error {
         /// What is wrong and what is accepted.
         reason: String,
     },
+    /// A query parameter the operation does not take; every operation
+    /// refuses them, so an option it lacks (`?force=true`) is never
+    /// silently ignored. (400 `unknown_parameter`)
+    UnknownParameter {
+        /// The parameter's name, decoded.
+        name: String,
+        /// The parameters the operation takes, or empty for none.
+        known: &'static str,
+    },
+    /// Several members are invalid at once; each is listed in the
+    /// problem's `errors`, and `field` names the first. (400
+    /// `invalid_field`)
+    InvalidFields {
+        /// Each member and what is wrong with it, as in [`Error::InvalidField`].
+        errors: Vec<(String, String)>,
+    },
     /// `product` names no configured product. (400 `unknown_product`)
     UnknownProduct {
         /// The ids that are configured.
@@ -159,6 +178,16 @@ pub enum Error {
         /// Why, e.g. `it was revoked at 2026-11-23T06:40:00Z`.
         why: String,
     },
+    /// `If-Match` names no tag the resource has now: it changed since the
+    /// client read it. (412 `precondition_failed`)
+    PreconditionFailed,
+    /// A management body sent as anything but `application/json`.
+    /// (415 `unsupported_media_type`)
+    UnsupportedMediaType {
+        /// The media type sent, if any, without parameters; already
+        /// checked to be short and printable.
+        sent: Option<String>,
+    },
     /// The body is over the limit. (413 `body_too_large`)
     BodyTooLarge {
         /// The limit in bytes.
@@ -194,6 +223,15 @@ struct ProblemBody<'a> {
     detail: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     field: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    errors: Option<Vec<FieldProblem<'a>>>,
+}
+
+/// One invalid member in a problem's `errors`.
+#[derive(Serialize)]
+struct FieldProblem<'a> {
+    field: &'a str,
+    detail: String,
 }
 
 impl Error {
@@ -206,11 +244,14 @@ impl Error {
             | Error::MalformedKey { .. }
             | Error::InvalidKey
             | Error::RevokedKey
+            | Error::DisabledKey
             | Error::ExpiredKey { .. }
             | Error::Unauthorized => 401,
             Error::InvalidJson { .. }
             | Error::UnknownField { .. }
             | Error::InvalidField { .. }
+            | Error::InvalidFields { .. }
+            | Error::UnknownParameter { .. }
             | Error::UnknownProduct { .. }
             | Error::InvalidId { .. }
             | Error::MalformedPath { .. }
@@ -218,6 +259,8 @@ impl Error {
             Error::InsufficientScope { .. } | Error::AccountSuspended => 403,
             Error::AccountNotFound | Error::KeyNotFound | Error::NotFound => 404,
             Error::MethodNotAllowed { .. } => 405,
+            Error::UnsupportedMediaType { .. } => 415,
+            Error::PreconditionFailed => 412,
             Error::KeyLimitReached { .. } | Error::KeyNotActive { .. } => 409,
             Error::BodyTooLarge { .. } => 413,
             Error::Misconfigured { .. } => 500,
@@ -235,6 +278,7 @@ impl Error {
             Error::MalformedKey { .. } => "malformed_key",
             Error::InvalidKey => "invalid_key",
             Error::RevokedKey => "revoked_key",
+            Error::DisabledKey => "disabled_key",
             Error::ExpiredKey { .. } => "expired_key",
             Error::InsufficientScope { .. } => "insufficient_scope",
             Error::StorageUnavailable => "storage_unavailable",
@@ -248,7 +292,8 @@ impl Error {
             Error::Unauthorized => "unauthorized",
             Error::InvalidJson { .. } => "invalid_json",
             Error::UnknownField { .. } => "unknown_field",
-            Error::InvalidField { .. } => "invalid_field",
+            Error::InvalidField { .. } | Error::InvalidFields { .. } => "invalid_field",
+            Error::UnknownParameter { .. } => "unknown_parameter",
             Error::UnknownProduct { .. } => "unknown_product",
             Error::InvalidId { .. } => "invalid_id",
             Error::AccountNotFound => "account_not_found",
@@ -258,6 +303,8 @@ impl Error {
             Error::KeyLimitReached { .. } => "key_limit_reached",
             Error::KeyNotActive { .. } => "key_not_active",
             Error::BodyTooLarge { .. } => "body_too_large",
+            Error::UnsupportedMediaType { .. } => "unsupported_media_type",
+            Error::PreconditionFailed => "precondition_failed",
         }
     }
 
@@ -270,6 +317,7 @@ impl Error {
             Error::MalformedKey { .. } => "Malformed API key",
             Error::InvalidKey => "Unknown API key",
             Error::RevokedKey => "API key revoked",
+            Error::DisabledKey => "API key disabled",
             Error::ExpiredKey { .. } => "API key expired",
             Error::InsufficientScope { .. } => "Permission missing",
             Error::StorageUnavailable => "Key store unavailable",
@@ -284,6 +332,8 @@ impl Error {
             Error::InvalidJson { .. } => "Body is not a JSON object",
             Error::UnknownField { .. } => "Unknown field",
             Error::InvalidField { .. } => "Invalid field",
+            Error::InvalidFields { .. } => "Invalid fields",
+            Error::UnknownParameter { .. } => "Unknown query parameter",
             Error::UnknownProduct { .. } => "Unknown product",
             Error::InvalidId { .. } => "Invalid id",
             Error::AccountNotFound => "Account not found",
@@ -293,6 +343,8 @@ impl Error {
             Error::KeyLimitReached { .. } => "Key limit reached",
             Error::KeyNotActive { .. } => "Key not active",
             Error::BodyTooLarge { .. } => "Body too large",
+            Error::UnsupportedMediaType { .. } => "Unsupported media type",
+            Error::PreconditionFailed => "Precondition failed",
         }
     }
 
@@ -333,6 +385,9 @@ impl Error {
             Error::RevokedKey => {
                 "This API key was revoked. Use a current key or create a new one.".to_owned()
             }
+            Error::DisabledKey => "This API key is turned off by its owner. Ask them to turn \
+                 it on again, or use another key."
+                .to_owned(),
             Error::ExpiredKey { expired_at } => format!(
                 "This API key expired at {}. Create a new key.",
                 format_rfc3339(*expired_at)
@@ -385,6 +440,24 @@ impl Error {
                 "`{field}` is not a field of this request. Remove it; the fields are: {expected}."
             ),
             Error::InvalidField { field, reason } => format!("`{field}` {reason}."),
+            Error::InvalidFields { errors } => errors
+                .iter()
+                .map(|(field, reason)| format!("`{field}` {reason}."))
+                .collect::<Vec<_>>()
+                .join(" "),
+            Error::UnknownParameter { name, known } => {
+                if known.is_empty() {
+                    format!(
+                        "`{name}` is not a query parameter of this operation, which takes none. \
+                         Remove it."
+                    )
+                } else {
+                    format!(
+                        "`{name}` is not a query parameter of this operation. Remove it; the \
+                         parameters are: {known}."
+                    )
+                }
+            }
             Error::UnknownProduct { known } => {
                 format!("`product` is not a configured product. Use one of: {known}.")
             }
@@ -414,6 +487,18 @@ impl Error {
             Error::BodyTooLarge { limit } => {
                 format!("The body is over {limit} bytes. Send a smaller body.")
             }
+            Error::PreconditionFailed => "The resource changed since you read it: If-Match names \
+                 none of its entity tags. Read it again (its ETag is the new tag) and retry."
+                .to_owned(),
+            Error::UnsupportedMediaType { sent } => match sent {
+                Some(sent) => format!(
+                    "The body was sent as {sent}. Send it as JSON with \
+                     Content-Type: application/json."
+                ),
+                None => "The body has no Content-Type. Send it as JSON with \
+                         Content-Type: application/json."
+                    .to_owned(),
+            },
         }
     }
 
@@ -421,8 +506,31 @@ impl Error {
     pub fn field(&self) -> Option<&str> {
         match self {
             Error::UnknownField { field, .. } | Error::InvalidField { field, .. } => Some(field),
+            Error::InvalidFields { errors } => errors.first().map(|(field, _)| field.as_str()),
+            Error::UnknownParameter { name, .. } => Some(name),
             Error::UnknownProduct { .. } => Some("product"),
             Error::InvalidId { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+
+    /// Every invalid member, for the problem's `errors`: present exactly
+    /// when the code is `invalid_field`.
+    fn errors(&self) -> Option<Vec<FieldProblem<'_>>> {
+        fn one<'e>(field: &'e str, reason: &str) -> FieldProblem<'e> {
+            FieldProblem {
+                field,
+                detail: format!("`{field}` {reason}."),
+            }
+        }
+        match self {
+            Error::InvalidField { field, reason } => Some(vec![one(field, reason)]),
+            Error::InvalidFields { errors } => Some(
+                errors
+                    .iter()
+                    .map(|(field, reason)| one(field, reason))
+                    .collect(),
+            ),
             _ => None,
         }
     }
@@ -439,6 +547,7 @@ impl Error {
             code,
             detail: self.detail(),
             field: self.field(),
+            errors: self.errors(),
         };
         let body = serde_json::to_string(&body).unwrap_or_else(|_| {
             format!(r#"{{"type":"urn:keygate:error:{code}","status":{status},"code":"{code}"}}"#)

@@ -19,6 +19,7 @@ fn all() -> Vec<Error> {
         },
         Error::InvalidKey,
         Error::RevokedKey,
+        Error::DisabledKey,
         Error::ExpiredKey {
             expired_at: 1_795_416_000,
         },
@@ -48,6 +49,16 @@ fn all() -> Vec<Error> {
         Error::UnknownProduct {
             known: "salesforge, forgeai".into(),
         },
+        Error::InvalidFields {
+            errors: vec![
+                ("name".into(), "must be 1 to 64 characters".into()),
+                ("expires_in_days".into(), "must be 1 to 365".into()),
+            ],
+        },
+        Error::UnknownParameter {
+            name: "force".into(),
+            known: "",
+        },
         Error::InvalidId {
             field: "account",
             shape: "1-64 characters of A-Z, a-z, 0-9, '_', '.', ':', '-'",
@@ -64,6 +75,10 @@ fn all() -> Vec<Error> {
             why: "it was revoked at 2026-11-23T06:40:00Z".into(),
         },
         Error::BodyTooLarge { limit: 65_536 },
+        Error::UnsupportedMediaType {
+            sent: Some("text/plain".into()),
+        },
+        Error::PreconditionFailed,
         Error::MalformedPath {
             reason: "it contains an empty segment ('//')",
         },
@@ -84,6 +99,7 @@ fn wire_table() {
         (401, "malformed_key"),
         (401, "invalid_key"),
         (401, "revoked_key"),
+        (401, "disabled_key"),
         (401, "expired_key"),
         (403, "insufficient_scope"),
         (503, "storage_unavailable"),
@@ -95,6 +111,8 @@ fn wire_table() {
         (400, "unknown_field"),
         (400, "invalid_field"),
         (400, "unknown_product"),
+        (400, "invalid_field"),
+        (400, "unknown_parameter"),
         (400, "invalid_id"),
         (404, "account_not_found"),
         (404, "key_not_found"),
@@ -103,6 +121,8 @@ fn wire_table() {
         (409, "key_limit_reached"),
         (409, "key_not_active"),
         (413, "body_too_large"),
+        (415, "unsupported_media_type"),
+        (412, "precondition_failed"),
         (400, "malformed_path"),
         (400, "override_header"),
         (503, "control_unavailable"),
@@ -156,8 +176,8 @@ fn details_tell_the_caller_what_to_do() {
         "This is a Mailforge key; the Salesforge API expects a Salesforge key in the \
          X-Salesforge-Key header."
     );
-    assert!(all()[6].detail().contains("2026-11-23T06:40:00Z"));
-    assert!(all()[7].detail().contains("`execute_flows`"));
+    assert!(all()[7].detail().contains("2026-11-23T06:40:00Z"));
+    assert!(all()[8].detail().contains("`execute_flows`"));
 }
 
 #[test]
@@ -167,4 +187,35 @@ fn a_401_without_a_route_still_challenges() {
         problem.www_authenticate.as_deref(),
         Some("ApiKey realm=\"keygate\"")
     );
+}
+
+#[test]
+fn field_problems_list_every_field() {
+    let many = Error::InvalidFields {
+        errors: vec![
+            ("name".into(), "must be 1 to 64 characters".into()),
+            ("scopes[1]".into(), "repeats an earlier scope".into()),
+        ],
+    };
+    let body: serde_json::Value = serde_json::from_str(&many.to_problem(None).body).unwrap();
+    assert_eq!(body["code"], "invalid_field");
+    assert_eq!(body["field"], "name");
+    assert_eq!(body["errors"][0]["field"], "name");
+    assert_eq!(body["errors"][1]["field"], "scopes[1]");
+    assert_eq!(
+        body["errors"][1]["detail"],
+        "`scopes[1]` repeats an earlier scope."
+    );
+    assert_eq!(body["errors"].as_array().unwrap().len(), 2);
+    assert!(body["detail"].as_str().unwrap().contains("`scopes[1]`"));
+    // One invalid field is a list of one; other codes have none.
+    let one = Error::InvalidField {
+        field: "name".into(),
+        reason: "must be 1 to 64 characters".into(),
+    };
+    let body: serde_json::Value = serde_json::from_str(&one.to_problem(None).body).unwrap();
+    assert_eq!(body["errors"].as_array().unwrap().len(), 1);
+    let body: serde_json::Value =
+        serde_json::from_str(&Error::NotFound.to_problem(None).body).unwrap();
+    assert!(body.get("errors").is_none());
 }

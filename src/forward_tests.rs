@@ -24,6 +24,7 @@ fn record() -> KeyRecord {
         prefix: "sf_live_0000".into(),
         last4: "Xa1".into(),
         suspended: false,
+        disabled: false,
     }
 }
 

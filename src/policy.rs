@@ -114,7 +114,7 @@ pub fn admit_public<'a>(product: &'a Product, request: RequestFacts<'_>) -> Opti
 
 /// The refusal `record` settles on its own at `now`, whatever the request:
 /// another product or environment (defence in depth), revoked, expired
-/// (valid while `now < expires_at`), or its account suspended. Strict mode
+/// (valid while `now < expires_at`), disabled, or its account suspended. Strict mode
 /// refuses these from the KV record without asking the account's object:
 /// revocation and expiry are final, and a reactivation rewrites the record.
 pub fn settled_refusal(
@@ -133,6 +133,9 @@ pub fn settled_refusal(
         return Some(Error::ExpiredKey {
             expired_at: expires_at,
         });
+    }
+    if record.disabled {
+        return Some(Error::DisabledKey);
     }
     record.suspended.then_some(Error::AccountSuspended)
 }
@@ -158,7 +161,8 @@ pub fn admit_preflight<'a>(
 
 /// Decides whether the key behind `record` may make this request at `now`
 /// (Unix seconds). Checks, in order: [`settled_refusal`] (product and
-/// environment, revocation, expiry, account suspension), then permission.
+/// environment, revocation, expiry, disabling, account suspension), then
+/// permission.
 pub fn authorize<'a>(
     product: &'a Product,
     key: &WellFormedKey,

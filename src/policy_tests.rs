@@ -31,6 +31,7 @@ fn record(product: &str, scopes: &[&str]) -> KeyRecord {
         prefix: "x".into(),
         last4: "y".into(),
         suspended: false,
+        disabled: false,
     }
 }
 
@@ -401,6 +402,27 @@ fn settled_refusals_need_no_request_and_leave_scope_to_the_object() {
         ..active.clone()
     };
     assert_eq!(settled(&suspended, NOW), Some("account_suspended"));
+    // Disabled: refused with its own code, after revocation and expiry and
+    // before suspension.
+    let disabled = KeyRecord {
+        disabled: true,
+        ..active.clone()
+    };
+    assert_eq!(settled(&disabled, NOW), Some("disabled_key"));
+    let both = KeyRecord {
+        suspended: true,
+        ..disabled.clone()
+    };
+    assert_eq!(settled(&both, NOW), Some("disabled_key"));
+    let revoked_too = KeyRecord {
+        revoked_at: Some(NOW),
+        ..disabled.clone()
+    };
+    assert_eq!(settled(&revoked_too, NOW), Some("revoked_key"));
+    // Old records (no member) are on; a disabled one round-trips.
+    assert!(!KeyRecord::from_json(&active.to_json()).unwrap().disabled);
+    assert!(!active.to_json().contains("disabled"));
+    assert!(KeyRecord::from_json(&disabled.to_json()).unwrap().disabled);
     let other = record("salesforge", &["read"]);
     assert_eq!(settled(&other, NOW), Some("invalid_key"));
 }

@@ -46,6 +46,11 @@ pub struct KeyRecord {
     /// with `account_suspended`. Written only when true.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub suspended: bool,
+    /// Whether the key is turned off (not revoked: it can be turned on
+    /// again); it is then refused with `disabled_key`. Written only when
+    /// true.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub disabled: bool,
 }
 
 impl KeyRecord {
@@ -122,6 +127,7 @@ mod tests {
             prefix: "sf_live_0000".into(),
             last4: "Xa1".into(),
             suspended: false,
+            disabled: false,
         }
     }
 

@@ -51,6 +51,7 @@ fn record() -> KeyRecord {
         prefix: "fai_live_0000".into(),
         last4: "abcd".into(),
         suspended: false,
+        disabled: false,
     }
 }
 

@@ -338,6 +338,7 @@ fn mint_for(config: &Config, options: &Options) -> Result<Option<(String, KeyRec
         prefix: minted.key.display_prefix().to_owned(),
         last4: minted.key.last4().to_owned(),
         suspended: false,
+        disabled: false,
     };
 
     if let Some(path) = options.get("kv-bulk") {

@@ -1,11 +1,13 @@
 //! The per-account Durable Object: the source of truth for one account's
 //! keys and audit log, in the object's SQLite storage.
 //!
-//! Invariants: mutations run one at a time (an async lock held across the
-//! KV writes), so the key limit holds exactly under concurrency; plans are
-//! carried out by [`manage::execute()`] — index first, then one
-//! `transactionSync`, nothing half-written — and when it leaves dirty keys,
-//! the object's alarm runs [`manage::resync()`] until the index converges.
+//! Invariants: an object creates its tables only for a create, so reads
+//! of unknown accounts store nothing; mutations run one at a time (an
+//! async lock held across the KV writes), so the key limit holds exactly
+//! under concurrency; plans are carried out by [`manage::execute()`] —
+//! index first, then one `transactionSync`, nothing half-written — and
+//! when it leaves dirty keys, the object's alarm runs
+//! [`manage::resync()`] until the index converges.
 //! Every call must carry the caller's configuration digest, equal to this
 //! Worker's ([`crate::seam`]); otherwise it is refused with
 //! `503 config_mismatch` and nothing is read or changed. The gateway's
@@ -149,6 +151,15 @@ impl Account {
     }
 
     async fn run(&self, call: Call) -> std::result::Result<manage::Reply, Error> {
+        // An account that was never made has no tables: answer what the
+        // plan would (account_not_found) without creating them, so reads
+        // of unknown accounts leave no storage behind.
+        if call.op.needs_account()
+            && !self.schema_ready.get()
+            && !sql_ledger::has_tables(&self.sql())?
+        {
+            return Err(Error::AccountNotFound);
+        }
         self.ensure_schema()?;
         let gateway = isolate::gateway(&self.env)?;
         // Reads and use reports need no turn: they see committed state.

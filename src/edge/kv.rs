@@ -12,20 +12,17 @@ use std::rc::Rc;
 
 #[cfg(feature = "control")]
 use worker::KvStore;
-#[cfg(feature = "gateway")]
 use worker::{console_error, Env};
 
 #[cfg(feature = "gateway")]
 use super::isolate;
 #[cfg(feature = "gateway")]
-use crate::config::{Config, KEYS_BINDING};
-#[cfg(feature = "gateway")]
+use crate::config::Config;
+use crate::config::KEYS_BINDING;
 use crate::key::TaggedKey;
 #[cfg(feature = "control")]
 use crate::manage::{Index, IndexWrite};
-#[cfg(feature = "gateway")]
 use crate::record::KeyRecord;
-#[cfg(feature = "gateway")]
 use crate::Error;
 
 /// The record stored under `key`'s hash, `None` if there is none. Counts
@@ -68,6 +65,26 @@ pub(super) async fn lookup(
     })?;
     isolate::cache_record(config, hex, Rc::clone(&record), now_ms);
     Ok(Some(record))
+}
+
+/// The record stored under `key`'s hash, read straight from KV with no
+/// isolate cache: the control Worker's lookup of a key by value.
+#[cfg(feature = "control")]
+pub(super) async fn read(env: &Env, key: &TaggedKey) -> Result<Option<KeyRecord>, Error> {
+    let store = env.kv(KEYS_BINDING).map_err(|_| Error::Misconfigured {
+        what: format!("the KV namespace binding {KEYS_BINDING} is missing"),
+    })?;
+    let text = store.get(&key.hash().to_hex()).text().await.map_err(|e| {
+        console_error!("KV read failed: {e}");
+        Error::StorageUnavailable
+    })?;
+    text.map(|text| {
+        KeyRecord::from_json(&text).map_err(|e| {
+            console_error!("{e}");
+            Error::StorageUnavailable
+        })
+    })
+    .transpose()
 }
 
 /// The KV hash index, as an account's object writes it.

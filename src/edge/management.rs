@@ -4,7 +4,9 @@
 //! Invariants: every endpoint but the OpenAPI document needs the admin
 //! token, compared in constant time, before any id or body is looked at;
 //! no more than [`BODY_LIMIT`] bytes of a body are ever kept; the body and
-//! the token are never logged.
+//! the token are never logged; every response carries a fresh request id
+//! ([`trace::HEADER`], and `instance` in a problem), which the log line
+//! repeats.
 
 use std::borrow::Cow;
 
@@ -14,11 +16,11 @@ use worker::{
 };
 
 use super::account::{Call, OP_PATH};
-use super::{accounts, isolate, respond};
+use super::{accounts, isolate, kv, respond};
 use crate::error::PROBLEM_CONTENT_TYPE;
-use crate::manage::openapi;
 use crate::manage::request::{self, Request};
 use crate::manage::BODY_LIMIT;
+use crate::manage::{etag, lookup, openapi, trace};
 use crate::Error;
 
 /// `WWW-Authenticate` on a 401 from the management API.
@@ -32,26 +34,85 @@ pub(super) async fn serve(
     query: Option<&str>,
     env: &Env,
 ) -> worker::Result<(web_sys::Response, Cow<'static, str>)> {
+    let Some(id) = request_id() else {
+        let error = Error::Misconfigured {
+            what: "crypto.getRandomValues is unavailable".to_owned(),
+        };
+        return Ok((respond::problem(&error, None)?, Cow::Borrowed(error.code())));
+    };
+    let (response, code) = answer(req, method, path, query, env, &id).await?;
+    response.headers().set(trace::HEADER, &id)?;
+    if method == "HEAD" {
+        return Ok((without_body(&response)?, code));
+    }
+    Ok((response, code))
+}
+
+/// A fresh request id from the runtime's CSPRNG.
+fn request_id() -> Option<String> {
+    let mut bytes = [0u8; 16];
+    let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
+    global
+        .crypto()
+        .and_then(|c| c.get_random_values_with_u8_array(&mut bytes))
+        .ok()?;
+    Some(trace::request_id(&bytes))
+}
+
+/// `response` with `body` in place of its own (same status and headers).
+fn with_body(response: &web_sys::Response, body: &str) -> worker::Result<web_sys::Response> {
+    let init = web_sys::ResponseInit::new();
+    init.set_status(response.status());
+    init.set_headers(&response.headers());
+    Ok(web_sys::Response::new_with_opt_str_and_init(
+        Some(body),
+        &init,
+    )?)
+}
+
+/// `response` with its status and headers but no body: the answer to HEAD
+/// (RFC 9110 §9.3.2).
+fn without_body(response: &web_sys::Response) -> worker::Result<web_sys::Response> {
+    let init = web_sys::ResponseInit::new();
+    init.set_status(response.status());
+    init.set_headers(&response.headers());
+    Ok(web_sys::Response::new_with_opt_str_and_init(None, &init)?)
+}
+
+async fn answer(
+    req: &web_sys::Request,
+    method: &str,
+    path: &str,
+    query: Option<&str>,
+    env: &Env,
+    id: &str,
+) -> worker::Result<(web_sys::Response, Cow<'static, str>)> {
     match handle(req, method, path, query, env).await {
         // A refusal from the account's object, already in problem+json.
-        Ok((status, body)) if status >= 400 => {
+        Ok((status, body, _)) if status >= 400 => {
             let code = problem_code(&body);
+            let body = trace::with_instance(&body, id);
             let response = respond::json(status, PROBLEM_CONTENT_TYPE, &body)?;
             if status == 503 {
                 response.headers().set("Retry-After", "1")?;
             }
             Ok((response, code))
         }
-        Ok((status, body)) => Ok((
-            respond::json(status, "application/json", &body)?,
-            Cow::Borrowed("managed"),
-        )),
+        Ok((status, body, location)) => {
+            let response = respond::json(status, "application/json", &body)?;
+            if let Some(location) = location {
+                response.headers().set("Location", &location)?;
+            }
+            if let Some(tag) = etag::of_reply(status, &body) {
+                response.headers().set("ETag", &tag)?;
+            }
+            Ok((response, Cow::Borrowed("managed")))
+        }
         Err(error) => {
             let challenge = matches!(error, Error::Unauthorized).then(|| CHALLENGE.to_owned());
-            Ok((
-                respond::problem(&error, challenge)?,
-                Cow::Borrowed(error.code()),
-            ))
+            let body = trace::with_instance(&error.to_problem(challenge.clone()).body, id);
+            let response = respond::problem(&error, challenge)?;
+            Ok((with_body(&response, &body)?, Cow::Borrowed(error.code())))
         }
     }
 }
@@ -71,15 +132,9 @@ async fn handle(
     path: &str,
     query: Option<&str>,
     env: &Env,
-) -> Result<(u16, String), Error> {
+) -> Result<(u16, String, Option<String>), Error> {
     let gateway = isolate::gateway(env)?;
-    let openapi = || {
-        let api = gateway.config.management.as_ref();
-        (
-            200,
-            api.map_or_else(|| openapi::DOCUMENT.to_owned(), openapi::document_for),
-        )
-    };
+    let openapi = || (200, openapi::served(&gateway.config), None);
     if request::is_openapi(method, path) {
         return Ok(openapi());
     }
@@ -91,16 +146,63 @@ async fn handle(
     let body = read_body(req).await?;
     let now = (js_sys::Date::now() / 1000.0).floor() as i64;
     let dev = isolate::dev_mode(env);
-    match request::parse(&gateway.config, method, path, query, &body, now, dev)? {
+    let content_type = req.headers().get("Content-Type").ok().flatten();
+    let if_match = req.headers().get("If-Match").ok().flatten();
+    let incoming = request::Incoming {
+        method,
+        path,
+        query,
+        content_type: content_type.as_deref(),
+        if_match: if_match.as_deref(),
+        body: &body,
+    };
+    match request::parse(&gateway.config, &incoming, now, dev)? {
         Request::OpenApi => Ok(openapi()),
+        Request::Lookup(key) => {
+            // A forged key is unknown without a read, as at the edge.
+            let tagged = crate::key::admit(
+                key,
+                &gateway.key_secret,
+                gateway.config.accept_untagged_keys,
+            )
+            .ok_or(Error::KeyNotFound)?;
+            let record = kv::read(env, &tagged).await?.ok_or(Error::KeyNotFound)?;
+            let op = crate::manage::Op::GetKey {
+                id: record.id.clone(),
+            };
+            let answer = call(env, &record.account, op, &gateway.digest).await?;
+            if answer.status != 200 {
+                return Ok((answer.status, answer.body, None));
+            }
+            let body =
+                lookup::answer(&record.account, &answer.body).ok_or(Error::StorageUnavailable)?;
+            Ok((200, body, None))
+        }
         Request::Account { account, op } => {
-            let call = Call { account, op };
-            let body = serde_json::to_string(&call).map_err(|_| Error::StorageUnavailable)?;
-            let answer =
-                accounts::send(env, &call.account, OP_PATH, &body, &gateway.digest).await?;
-            Ok((answer.status, answer.body))
+            let answer = call(env, &account, op, &gateway.digest).await?;
+            let location = (answer.status == 201)
+                .then(|| gateway.config.management.as_ref())
+                .flatten()
+                .and_then(|api| trace::location(&api.path_prefix, &account, &answer.body));
+            Ok((answer.status, answer.body, location))
         }
     }
+}
+
+/// Sends a management operation to `account`'s object, with this Worker's
+/// configuration digest.
+async fn call(
+    env: &Env,
+    account: &str,
+    op: crate::manage::Op,
+    digest: &str,
+) -> Result<accounts::Answer, Error> {
+    let call = Call {
+        account: account.to_owned(),
+        op,
+    };
+    let body = serde_json::to_string(&call).map_err(|_| Error::StorageUnavailable)?;
+    accounts::send(env, account, OP_PATH, &body, digest).await
 }
 
 /// Bytes of an over-long body without `Content-Length` that are read and

@@ -109,6 +109,7 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
                     "path": canonical.as_str(),
                     "outcome": code,
                     "status": response.status(),
+                    "request_id": response.headers().get("Keygate-Request-Id").ok().flatten(),
                     "latency_ms": js_sys::Date::now() - started,
                 })
             );

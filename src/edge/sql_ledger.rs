@@ -29,6 +29,23 @@ pub(super) const SCHEMA: &str =
      CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT,
        body TEXT NOT NULL);";
 
+/// Whether [`SCHEMA`]'s tables exist. Reads the catalogue only, so it
+/// creates nothing.
+pub(super) fn has_tables(sql: &SqlStorage) -> std::result::Result<bool, Error> {
+    #[derive(Deserialize)]
+    struct Count {
+        n: f64,
+    }
+    let rows = sql
+        .exec(
+            "SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'account'",
+            None,
+        )
+        .and_then(|c| c.to_array::<Count>())
+        .map_err(storage("read the catalogue"))?;
+    Ok(rows.first().is_some_and(|r| r.n > 0.0))
+}
+
 fn storage(what: &'static str) -> impl Fn(worker::Error) -> Error {
     move |e| {
         console_error!("account object: {what}: {e}");

@@ -12,10 +12,11 @@
 use serde_json::json;
 
 use super::body;
+use super::etag;
 use super::ledger::{
     AccountRow, AccountStatus, Change, EventKind, EventRow, IndexWrite, KeyRow, Ledger,
 };
-use super::op::{NewKey, Op};
+use super::op::{Expiry, NewKey, Op};
 use super::view::{self, AccountView, CreatedKey, EventView, KeyView};
 use crate::config::{Config, Product};
 use crate::key::{key_id, mint, Environment, MintedKey, KEY_ID_BYTES, RANDOM_BYTES};
@@ -111,23 +112,62 @@ fn decide(
         return create(config, ledger, account_id, new, now, minter);
     }
     let account = ledger.account()?.ok_or(Error::AccountNotFound)?;
+    if let Op::IfMatch { if_match, then } = op {
+        let current = match then.as_ref() {
+            Op::UpdateKey { id, .. } | Op::RevokeKey { id } | Op::RotateKey { id, .. } => {
+                etag::of(&json!(KeyView::of(&key(ledger, id)?, now)))
+            }
+            Op::SetStatus { .. } => etag::of(&json!(AccountView::of(&account))),
+            // Only changes are conditional.
+            _ => return Err(Error::NotFound),
+        };
+        if !if_match.admits(&current) {
+            return Err(Error::PreconditionFailed);
+        }
+        return decide(config, ledger, account_id, *then, now, minter);
+    }
     match op {
-        // Decided above, before the account must exist.
-        Op::CreateKey(_) => Err(Error::NotFound),
-        Op::ListKeys { status, product } => {
+        // Decided above.
+        Op::CreateKey(_) | Op::IfMatch { .. } => Err(Error::NotFound),
+        Op::ListKeys {
+            status,
+            product,
+            owner_id,
+        } => {
             let mut keys = ledger.keys()?;
             keys.retain(|k| {
                 status.is_none_or(|s| view::status(k, now) == s)
                     && product.as_deref().is_none_or(|p| k.product == p)
+                    && owner_id
+                        .as_deref()
+                        .is_none_or(|o| k.owner_id.as_deref() == Some(o))
             });
             keys.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
             let keys: Vec<KeyView> = keys.iter().map(|k| KeyView::of(k, now)).collect();
             Ok(Plan::reply(200, json!({ "keys": keys })))
         }
         Op::GetKey { id } => Ok(Plan::reply(200, KeyView::of(&key(ledger, &id)?, now))),
-        Op::UpdateKey { id, name, scopes } => {
-            update(config, ledger, &account, &id, name, scopes, now)
-        }
+        Op::UpdateKey {
+            id,
+            name,
+            scopes,
+            expires_at,
+            enabled,
+            meta,
+        } => update(
+            config,
+            ledger,
+            &account,
+            &id,
+            Changes {
+                name,
+                scopes,
+                expires_at,
+                enabled,
+                meta,
+            },
+            now,
+        ),
         Op::RevokeKey { id } => revoke(ledger, &account, &id, now),
         Op::RotateKey { id, grace_seconds } => {
             rotate(config, ledger, &account, &id, grace_seconds, now, minter)
@@ -225,6 +265,9 @@ fn create(
         webhook_url: new.webhook_url,
         webhook_secret: webhook_secret.clone(),
         replaced_by: None,
+        owner_id: new.owner_id,
+        disabled: false,
+        meta: new.meta,
         last_used_at: None,
     };
     let body = CreatedKey::new(
@@ -332,18 +375,57 @@ fn not_active(key: &KeyRow, now: i64) -> Option<Error> {
     Some(Error::KeyNotActive { why })
 }
 
+/// What an update asks to change.
+struct Changes {
+    name: Option<String>,
+    scopes: Option<Vec<String>>,
+    expires_at: Option<Expiry>,
+    enabled: Option<bool>,
+    meta: Option<super::op::Meta>,
+}
+
 fn update(
     config: &Config,
     ledger: &dyn Ledger,
     account: &AccountRow,
     id: &str,
-    name: Option<String>,
-    scopes: Option<Vec<String>>,
+    Changes {
+        name,
+        scopes,
+        expires_at,
+        enabled,
+        meta,
+    }: Changes,
     now: i64,
 ) -> Result<Plan, Error> {
     let (mut row, product) = changeable(config, ledger, id, now)?;
     let scopes = scopes.map(|s| body::scopes(product, &s)).transpose()?;
+    let expires_at = expires_at.map(|e| match e {
+        Expiry::Never => None,
+        Expiry::At(at) => Some(at),
+    });
     let mut data = serde_json::Map::new();
+    if let Some(expires_at) = expires_at.filter(|e| *e != row.expires_at) {
+        data.insert(
+            "expires_at".into(),
+            json!({
+                "from": row.expires_at.map(format_rfc3339),
+                "to": expires_at.map(format_rfc3339),
+            }),
+        );
+        row.expires_at = expires_at;
+    }
+    if let Some(enabled) = enabled.filter(|e| *e == row.disabled) {
+        data.insert("enabled".into(), json!({ "from": !enabled, "to": enabled }));
+        row.disabled = !enabled;
+    }
+    // An empty object removes it. The event says that it changed, never
+    // what it holds (it may be personal data).
+    let meta = meta.map(|m| Some(m).filter(|m| !m.is_empty()));
+    if let Some(meta) = meta.filter(|m| *m != row.meta) {
+        data.insert("meta".into(), json!("replaced"));
+        row.meta = meta;
+    }
     if let Some(name) = name.filter(|n| *n != row.name) {
         data.insert("name".into(), json!({ "from": row.name, "to": name }));
         row.name = name;
@@ -368,16 +450,57 @@ fn update(
 
 fn revoke(ledger: &dyn Ledger, account: &AccountRow, id: &str, now: i64) -> Result<Plan, Error> {
     let mut row = key(ledger, id)?;
-    if row.revoked_at.is_some_and(|at| at <= now) {
-        return Ok(Plan::reply(200, KeyView::of(&row, now)));
+    let already = row.revoked_at.is_some_and(|at| at <= now);
+    if !already {
+        row.revoked_at = Some(now);
     }
-    row.revoked_at = Some(now);
     let mut plan = Plan::reply(200, KeyView::of(&row, now));
-    plan.index.push(IndexWrite::of(&row, account, now));
-    plan.changes
-        .push(event(EventKind::KeyRevoked, Some(&row), now, json!({})));
-    plan.changes.push(Change::PutKey(row));
+    if !already {
+        plan.index.push(IndexWrite::of(&row, account, now));
+        plan.changes
+            .push(event(EventKind::KeyRevoked, Some(&row), now, json!({})));
+    }
+    // Keys this one replaced, directly or down a rotation chain, that are
+    // still in their grace would outlive it: their grace ends now too (also
+    // when this key had already ended, so a revocation always leaves none).
+    for mut old in in_grace_before(ledger, &row.id, now)? {
+        old.revoked_at = Some(now);
+        plan.index.push(IndexWrite::of(&old, account, now));
+        plan.changes.push(event(
+            EventKind::KeyRevoked,
+            Some(&old),
+            now,
+            json!({ "replacement_revoked": row.id }),
+        ));
+        plan.changes.push(Change::PutKey(old));
+    }
+    if !already {
+        plan.changes.push(Change::PutKey(row));
+    }
     Ok(plan)
+}
+
+/// The keys that `id` replaced, directly or through a chain of
+/// rotations, whose grace has not ended at `now`.
+fn in_grace_before(ledger: &dyn Ledger, id: &str, now: i64) -> Result<Vec<KeyRow>, Error> {
+    let keys = ledger.keys()?;
+    let mut seen: Vec<&str> = vec![id];
+    let mut targets = vec![id];
+    while let Some(target) = targets.pop() {
+        for key in &keys {
+            // A chain never loops, but a ledger is data: visit each key once.
+            if key.replaced_by.as_deref() == Some(target) && !seen.contains(&key.id.as_str()) {
+                seen.push(&key.id);
+                targets.push(&key.id);
+            }
+        }
+    }
+    Ok(keys
+        .iter()
+        .filter(|k| seen.contains(&k.id.as_str()) && k.id != id)
+        .filter(|k| k.revoked_at.is_some_and(|at| at > now))
+        .cloned()
+        .collect())
 }
 
 fn rotate(

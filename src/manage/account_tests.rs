@@ -48,6 +48,8 @@ fn new_key(product: &str) -> NewKey {
         environment: Environment::Live,
         expires_at: None,
         webhook_url: None,
+        owner_id: None,
+        meta: None,
     }
 }
 
@@ -103,6 +105,7 @@ fn create_returns_the_key_once_and_indexes_only_its_hash() {
             Op::ListKeys {
                 status: None,
                 product: None,
+                owner_id: None,
             },
             NOW,
             0,
@@ -128,6 +131,7 @@ fn other_operations_need_an_existing_account() {
         Op::ListKeys {
             status: None,
             product: None,
+            owner_id: None,
         },
         Op::GetAccount,
         Op::ListEvents {
@@ -414,6 +418,9 @@ fn revocation_is_immediate_final_and_idempotent() {
             id: id.clone(),
             name: Some("x".into()),
             scopes: None,
+            expires_at: None,
+            enabled: None,
+            meta: None,
         },
         NOW + 60,
     );
@@ -442,6 +449,9 @@ fn updates_check_scopes_against_the_keys_product() {
         id: id.clone(),
         name: name.map(str::to_owned),
         scopes: scopes.map(|s| s.iter().map(|x| (*x).to_owned()).collect()),
+        expires_at: None,
+        enabled: None,
+        meta: None,
     };
     let err = ledger.err(patch(None, Some(&["read", "send_campaigns"])), NOW);
     assert_eq!(err.field(), Some("scopes[1]"));
@@ -562,6 +572,7 @@ fn listing_filters_and_reports_use() {
             Op::ListKeys {
                 status,
                 product: product.map(str::to_owned),
+                owner_id: None,
             },
             NOW + 10,
             0,
@@ -596,6 +607,9 @@ fn events_page_newest_first() {
                 id: id.clone(),
                 name: Some(name.into()),
                 scopes: None,
+                expires_at: None,
+                enabled: None,
+                meta: None,
             },
             NOW,
             0,
@@ -623,4 +637,506 @@ fn events_page_newest_first() {
     assert_eq!(second["events"].as_array().unwrap().len(), 1);
     assert_eq!(second["events"][0]["type"], "key.created");
     assert_eq!(second["next_cursor"], serde_json::Value::Null);
+}
+
+/// K1 rotated to K2 (grace), K2 to K3 (grace): revoking K3 ends the grace
+/// of K2 and K1 too, at the edge as in the ledger; revoking K2 alone ends
+/// K1's but leaves K3, and a key past its grace is left as it was.
+#[test]
+fn revoking_a_rotated_key_ends_the_grace_of_the_keys_it_replaced() {
+    let ledger = Memory::default();
+    let k1 = id_of(&create(&ledger, new_key("forgeai"), 1));
+    let rotate = |id: &str, grace: i64, now: i64, seed: u8| {
+        let (_, reply) = ledger.run(
+            Op::RotateKey {
+                id: id.to_owned(),
+                grace_seconds: grace,
+            },
+            now,
+            seed,
+        );
+        id_of(&reply.unwrap().body)
+    };
+    let k2 = rotate(&k1, 86_400, NOW + 10, 2);
+    let k3 = rotate(&k2, 3_600, NOW + 20, 3);
+    let (index, reply) = ledger.run(Op::RevokeKey { id: k3.clone() }, NOW + 30, 0);
+    assert_eq!(reply.unwrap().body["status"], "revoked");
+    let mut revoked: Vec<&str> = index.iter().map(|w| w.record.id.as_str()).collect();
+    revoked.sort_unstable();
+    let mut want = vec![k1.as_str(), k2.as_str(), k3.as_str()];
+    want.sort_unstable();
+    assert_eq!(
+        revoked, want,
+        "every key in the chain is rewritten at the edge"
+    );
+    assert!(index.iter().all(|w| w.record.revoked_at == Some(NOW + 30)));
+    for id in [&k1, &k2, &k3] {
+        let view = ledger.ok(Op::GetKey { id: id.clone() }, NOW + 31, 0);
+        assert_eq!(view["status"], "revoked", "{id}");
+    }
+    let events = ledger.ok(
+        Op::ListEvents {
+            limit: 20,
+            before: None,
+        },
+        NOW + 31,
+        0,
+    );
+    let cascaded = events["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"] == "key.revoked" && e["data"]["replacement_revoked"].is_string())
+        .count();
+    assert_eq!(cascaded, 2);
+
+    // Revoking the middle of a chain ends only what it replaced.
+    let ledger = Memory::default();
+    let a = id_of(&create(&ledger, new_key("forgeai"), 1));
+    let rotate = |id: &str, grace: i64, now: i64, seed: u8| {
+        let (_, reply) = ledger.run(
+            Op::RotateKey {
+                id: id.to_owned(),
+                grace_seconds: grace,
+            },
+            now,
+            seed,
+        );
+        id_of(&reply.unwrap().body)
+    };
+    let b = rotate(&a, 86_400, NOW + 10, 2);
+    let c = rotate(&b, 60, NOW + 20, 3);
+    // b's grace ended at NOW + 80; a's runs to NOW + 86_410.
+    let (index, _) = ledger.run(Op::RevokeKey { id: c.clone() }, NOW + 200, 0);
+    let ids: Vec<&str> = index.iter().map(|w| w.record.id.as_str()).collect();
+    assert!(
+        ids.contains(&a.as_str()),
+        "through b, whose grace had ended"
+    );
+    assert!(!ids.contains(&b.as_str()), "b's own end is kept");
+    let view = ledger.ok(Op::GetKey { id: b.clone() }, NOW + 201, 0);
+    assert_eq!(view["revoked_at"], crate::record::format_rfc3339(NOW + 80));
+
+    // Revoking a key that had already ended still ends what it replaced.
+    let ledger = Memory::default();
+    let a = id_of(&create(&ledger, new_key("forgeai"), 1));
+    let (_, reply) = ledger.run(
+        Op::RotateKey {
+            id: a.clone(),
+            grace_seconds: 86_400,
+        },
+        NOW + 10,
+        2,
+    );
+    let b = id_of(&reply.unwrap().body);
+    let (_, first) = ledger.run(Op::RevokeKey { id: b.clone() }, NOW + 20, 0);
+    let first = first.unwrap().body;
+    let view = ledger.ok(Op::GetKey { id: a.clone() }, NOW + 21, 0);
+    assert_eq!(view["status"], "revoked");
+    let (index, again) = ledger.run(Op::RevokeKey { id: b.clone() }, NOW + 30, 0);
+    assert!(index.is_empty(), "nothing left to end");
+    assert_eq!(again.unwrap().body, first, "idempotent");
+
+    // A key whose grace ended by itself, revoked later, ends what it replaced.
+    let ledger = Memory::default();
+    let a = id_of(&create(&ledger, new_key("forgeai"), 1));
+    let rotate = |id: &str, grace: i64, now: i64, seed: u8| {
+        let (_, reply) = ledger.run(
+            Op::RotateKey {
+                id: id.to_owned(),
+                grace_seconds: grace,
+            },
+            now,
+            seed,
+        );
+        id_of(&reply.unwrap().body)
+    };
+    let b = rotate(&a, 86_400, NOW + 10, 2);
+    rotate(&b, 60, NOW + 20, 3);
+    let (index, reply) = ledger.run(Op::RevokeKey { id: b.clone() }, NOW + 100, 0);
+    assert_eq!(
+        reply.unwrap().body["revoked_at"],
+        crate::record::format_rfc3339(NOW + 80)
+    );
+    let ids: Vec<&str> = index.iter().map(|w| w.record.id.as_str()).collect();
+    assert_eq!(ids, [a.as_str()]);
+}
+
+/// What lets the object skip creating tables for an unknown account: every
+/// op that `needs_account` is refused `account_not_found` by the plan
+/// itself on an empty ledger, with nothing to write.
+#[test]
+fn ops_that_need_an_account_change_nothing_without_one() {
+    let ops = [
+        Op::ListKeys {
+            status: None,
+            product: None,
+            owner_id: None,
+        },
+        Op::GetKey {
+            id: "key_8Hq2Xn1Lr5Tb7Vc9Z".into(),
+        },
+        Op::UpdateKey {
+            id: "key_8Hq2Xn1Lr5Tb7Vc9Z".into(),
+            name: Some("x".into()),
+            scopes: None,
+            expires_at: None,
+            enabled: None,
+            meta: None,
+        },
+        Op::RevokeKey {
+            id: "key_8Hq2Xn1Lr5Tb7Vc9Z".into(),
+        },
+        Op::RotateKey {
+            id: "key_8Hq2Xn1Lr5Tb7Vc9Z".into(),
+            grace_seconds: 0,
+        },
+        Op::ListEvents {
+            limit: 10,
+            before: None,
+        },
+        Op::GetAccount,
+        Op::SetStatus {
+            status: crate::manage::AccountStatus::Suspended,
+        },
+        Op::Verify {
+            id: "key_8Hq2Xn1Lr5Tb7Vc9Z".into(),
+        },
+        Op::NoteUse {
+            id: "key_8Hq2Xn1Lr5Tb7Vc9Z".into(),
+            at: NOW,
+        },
+    ];
+    let entropy = Entropy {
+        key: [1; 32],
+        id: [1; 12],
+        webhook: [1; 32],
+    };
+    for op in ops {
+        assert!(op.needs_account(), "{op:?}");
+        let plan = plan(
+            &demo_config(),
+            &Memory::default(),
+            "acct_1",
+            op.clone(),
+            NOW,
+            &entropy,
+            &crate::key::test_secret(),
+        );
+        assert_eq!(plan.reply.unwrap_err(), Error::AccountNotFound, "{op:?}");
+        assert!(plan.changes.is_empty() && plan.index.is_empty(), "{op:?}");
+    }
+    assert!(!Op::CreateKey(new_key("forgeai")).needs_account());
+}
+
+/// A change with `If-Match` goes ahead only while the resource still has
+/// the tag its view had; any change (a rename, a revocation) moves the tag,
+/// and use at the edge does not.
+#[test]
+fn if_match_guards_changes() {
+    use crate::manage::etag::{self, IfMatch};
+    let ledger = Memory::default();
+    let id = id_of(&create(&ledger, new_key("forgeai"), 1));
+    let tag = |ledger: &Memory| etag::of(&ledger.ok(Op::GetKey { id: id.clone() }, NOW + 1, 0));
+    let first = tag(&ledger);
+    let rename = |name: &str| Op::UpdateKey {
+        id: id.clone(),
+        name: Some(name.into()),
+        scopes: None,
+        expires_at: None,
+        enabled: None,
+        meta: None,
+    };
+    let guarded = |tags: IfMatch, then: Op| Op::IfMatch {
+        if_match: tags,
+        then: Box::new(then),
+    };
+    // Use at the edge does not move the tag.
+    ledger.ok(
+        Op::NoteUse {
+            id: id.clone(),
+            at: NOW + 1,
+        },
+        NOW + 1,
+        0,
+    );
+    assert_eq!(tag(&ledger), first);
+    let renamed = ledger.ok(
+        guarded(IfMatch::Tags(vec![first.clone()]), rename("b")),
+        NOW + 2,
+        0,
+    );
+    assert_eq!(renamed["name"], "b");
+    assert_eq!(
+        etag::of(&renamed),
+        tag(&ledger),
+        "the answer's tag is the new one"
+    );
+    // The old tag is stale now; a weak one never matches.
+    let stale = ledger.err(
+        guarded(IfMatch::Tags(vec![first.clone()]), rename("c")),
+        NOW + 3,
+    );
+    assert_eq!(stale, Error::PreconditionFailed);
+    let weak = IfMatch::Tags(vec![format!("W/{}", tag(&ledger))]);
+    assert_eq!(
+        ledger.err(guarded(weak, Op::RevokeKey { id: id.clone() }), NOW + 3),
+        Error::PreconditionFailed
+    );
+    assert_eq!(
+        ledger.ok(Op::GetKey { id: id.clone() }, NOW + 4, 0)["name"],
+        "b",
+        "a refused change changes nothing"
+    );
+    let revoked = ledger.ok(
+        guarded(IfMatch::Any, Op::RevokeKey { id: id.clone() }),
+        NOW + 5,
+        0,
+    );
+    assert_eq!(revoked["status"], "revoked");
+    // The account's tag guards status changes.
+    let account_tag = etag::of(&ledger.ok(Op::GetAccount, NOW + 6, 0));
+    let suspend = || Op::SetStatus {
+        status: crate::manage::AccountStatus::Suspended,
+    };
+    assert_eq!(
+        ledger.err(
+            guarded(IfMatch::Tags(vec!["\"x\"".into()]), suspend()),
+            NOW + 7
+        ),
+        Error::PreconditionFailed
+    );
+    let suspended = ledger.ok(
+        guarded(IfMatch::Tags(vec![account_tag]), suspend()),
+        NOW + 7,
+        0,
+    );
+    assert_eq!(suspended["status"], "suspended");
+    // An unknown key is 404 before any tag is compared.
+    let missing = ledger.err(
+        guarded(
+            IfMatch::Any,
+            Op::RevokeKey {
+                id: "key_00000000000000000".into(),
+            },
+        ),
+        NOW + 8,
+    );
+    assert_eq!(missing, Error::KeyNotFound);
+}
+
+#[test]
+fn updates_move_or_remove_the_expiry_at_the_edge_too() {
+    use crate::manage::op::Expiry;
+    let ledger = Memory::default();
+    let id = id_of(&create(&ledger, new_key("forgeai"), 1));
+    let set = |expiry: Expiry, now: i64| {
+        ledger.run(
+            Op::UpdateKey {
+                id: id.clone(),
+                name: None,
+                scopes: None,
+                expires_at: Some(expiry),
+                enabled: None,
+                meta: None,
+            },
+            now,
+            0,
+        )
+    };
+    let (index, reply) = set(Expiry::At(NOW + 500), NOW + 1);
+    assert_eq!(
+        reply.unwrap().body["expires_at"],
+        crate::record::format_rfc3339(NOW + 500)
+    );
+    assert_eq!(index.len(), 1);
+    assert_eq!(index[0].record.expires_at, Some(NOW + 500));
+    let (index, reply) = set(Expiry::Never, NOW + 2);
+    assert!(reply.unwrap().body["expires_at"].is_null());
+    assert_eq!(index[0].record.expires_at, None);
+    // Unchanged: nothing written.
+    let (index, _) = set(Expiry::Never, NOW + 3);
+    assert!(index.is_empty());
+    let events = ledger.ok(
+        Op::ListEvents {
+            limit: 10,
+            before: None,
+        },
+        NOW + 4,
+        0,
+    );
+    let updates: Vec<&serde_json::Value> = events["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"] == "key.updated")
+        .collect();
+    assert_eq!(updates.len(), 2);
+    assert!(updates[0]["data"]["expires_at"]["to"].is_null());
+    // An expired key can no longer be changed.
+    set(Expiry::At(NOW + 10), NOW + 5).1.unwrap();
+    let (_, late) = set(Expiry::At(NOW + 5_000), NOW + 20);
+    assert_eq!(late.unwrap_err().code(), "key_not_active");
+}
+
+#[test]
+fn keys_carry_an_owner_and_list_by_it() {
+    let ledger = Memory::default();
+    let mine = |owner: Option<&str>, seed: u8| {
+        id_of(&create(
+            &ledger,
+            NewKey {
+                owner_id: owner.map(str::to_owned),
+                ..new_key("forgeai")
+            },
+            seed,
+        ))
+    };
+    let a = mine(Some("user_1"), 1);
+    let b = mine(Some("user_2"), 2);
+    let c = mine(None, 3);
+    let list = |owner: Option<&str>| -> Vec<String> {
+        ledger.ok(
+            Op::ListKeys {
+                status: None,
+                product: None,
+                owner_id: owner.map(str::to_owned),
+            },
+            NOW + 1,
+            0,
+        )["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(list(Some("user_1")), std::slice::from_ref(&a));
+    assert_eq!(list(Some("user_2")), std::slice::from_ref(&b));
+    assert!(list(Some("user_3")).is_empty());
+    assert_eq!(list(None).len(), 3);
+    let view = ledger.ok(Op::GetKey { id: c }, NOW + 1, 0);
+    assert!(view["owner_id"].is_null());
+    // Rotation keeps the owner.
+    let (_, rotated) = ledger.run(
+        Op::RotateKey {
+            id: a,
+            grace_seconds: 0,
+        },
+        NOW + 2,
+        4,
+    );
+    assert_eq!(rotated.unwrap().body["owner_id"], "user_1");
+}
+
+#[test]
+fn keys_turn_off_and_on_without_revocation() {
+    let ledger = Memory::default();
+    let id = id_of(&create(&ledger, new_key("forgeai"), 1));
+    let set = |enabled: bool, now: i64| {
+        ledger.run(
+            Op::UpdateKey {
+                id: id.clone(),
+                name: None,
+                scopes: None,
+                expires_at: None,
+                enabled: Some(enabled),
+                meta: None,
+            },
+            now,
+            0,
+        )
+    };
+    let (index, reply) = set(false, NOW + 1);
+    let view = reply.unwrap().body;
+    assert_eq!(
+        (view["enabled"].as_bool(), view["status"].as_str()),
+        (Some(false), Some("active"))
+    );
+    assert!(index[0].record.disabled, "the edge refuses it");
+    let (index, _) = set(false, NOW + 2);
+    assert!(index.is_empty(), "unchanged: nothing written");
+    let (index, reply) = set(true, NOW + 3);
+    assert_eq!(reply.unwrap().body["enabled"], true);
+    assert!(!index[0].record.disabled);
+    let events = ledger.ok(
+        Op::ListEvents {
+            limit: 10,
+            before: None,
+        },
+        NOW + 4,
+        0,
+    );
+    let toggles = events["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"] == "key.updated" && e["data"]["enabled"].is_object())
+        .count();
+    assert_eq!(toggles, 2);
+}
+
+#[test]
+fn meta_is_kept_shown_replaced_and_removed() {
+    let ledger = Memory::default();
+    let meta = |v: serde_json::Value| v.as_object().cloned();
+    let id = id_of(&create(
+        &ledger,
+        NewKey {
+            meta: meta(serde_json::json!({"plan": "pro", "seats": 5})),
+            ..new_key("forgeai")
+        },
+        1,
+    ));
+    let view = ledger.ok(Op::GetKey { id: id.clone() }, NOW + 1, 0);
+    assert_eq!(view["meta"], serde_json::json!({"plan": "pro", "seats": 5}));
+    let set = |m: serde_json::Value, now: i64| {
+        ledger.run(
+            Op::UpdateKey {
+                id: id.clone(),
+                name: None,
+                scopes: None,
+                expires_at: None,
+                enabled: None,
+                meta: meta(m),
+            },
+            now,
+            0,
+        )
+    };
+    let (_, reply) = set(serde_json::json!({"plan": "team"}), NOW + 2);
+    assert_eq!(
+        reply.unwrap().body["meta"],
+        serde_json::json!({"plan": "team"})
+    );
+    let (_, reply) = set(serde_json::json!({}), NOW + 3);
+    assert!(
+        reply.unwrap().body["meta"].is_null(),
+        "an empty object removes it"
+    );
+    // Events say it changed, never what it holds.
+    let events = ledger.ok(
+        Op::ListEvents {
+            limit: 10,
+            before: None,
+        },
+        NOW + 4,
+        0,
+    );
+    let text = events.to_string();
+    assert!(!text.contains("plan") && !text.contains("team"), "{text}");
+    // Rotation keeps it.
+    set(serde_json::json!({"plan": "pro"}), NOW + 5).1.unwrap();
+    let (_, rotated) = ledger.run(
+        Op::RotateKey {
+            id: id.clone(),
+            grace_seconds: 0,
+        },
+        NOW + 6,
+        2,
+    );
+    assert_eq!(
+        rotated.unwrap().body["meta"],
+        serde_json::json!({"plan": "pro"})
+    );
 }

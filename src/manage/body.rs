@@ -1,24 +1,25 @@
 //! Request bodies: strict JSON in, checked values out.
 //!
 //! Invariant: every body is a JSON object whose members this operation
-//! takes, each of the right type and in range; any fault is one [`Error`]
-//! naming the member (`field`), and nothing from the body is stored before
-//! all of it has passed.
+//! takes, each of the right type and in range; a fault is an [`Error`]
+//! naming the member (`field`; several bad members are all listed, as
+//! [`Error::InvalidFields`]), and nothing from the body is stored before
+//! all of it has passed. The JSON is read as JSON Schema reads it
+//! ([`decode()`]): a member named twice is refused (never last-wins),
+//! `null` is not an absent member (but for `expires_at` on an update,
+//! where it removes the expiry), and a whole-number float (`60.0`, `1e1`)
+//! is an integer.
 
-use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use super::ledger::AccountStatus;
-use super::op::NewKey;
-use super::BODY_LIMIT;
+use super::op::{Expiry, Meta, NewKey, MAX_META_BYTES};
 use crate::config::{Config, Product};
 use crate::destination::{self, NotPublic};
 use crate::key::Environment;
 use crate::time::parse_rfc3339;
 use crate::Error;
 
-/// Longest key name, in characters.
-pub const MAX_NAME_CHARS: usize = 64;
 /// Longest expiry, in days.
 pub const MAX_EXPIRY_DAYS: i64 = 365;
 /// Longest rotation grace period: 7 days.
@@ -36,17 +37,48 @@ struct CreateBody {
     expires_in_days: Option<i64>,
     expires_at: Option<String>,
     webhook_url: Option<String>,
+    owner_id: Option<String>,
+    meta: Option<serde_json::Value>,
 }
-const CREATE_FIELDS: &str =
-    "product, name, scopes, environment, expires_in_days, expires_at, webhook_url";
+const CREATE_FIELDS: &str = "product, name, scopes, environment, expires_in_days, expires_at, \
+     webhook_url, owner_id, meta";
+
+/// Longest `owner_id`, in bytes.
+pub const MAX_OWNER_ID_BYTES: usize = 128;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct UpdateBody {
     name: Option<String>,
     scopes: Option<Vec<String>>,
+    expires_in_days: Option<i64>,
+    /// Absent: unchanged; `null`: no expiry; a time: that expiry.
+    #[serde(default, deserialize_with = "present")]
+    expires_at: Option<Option<String>>,
+    enabled: Option<bool>,
+    meta: Option<serde_json::Value>,
 }
-const UPDATE_FIELDS: &str = "name, scopes";
+const UPDATE_FIELDS: &str = "name, scopes, expires_in_days, expires_at, enabled, meta";
+
+/// A member that is present, `null` included.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
+/// What `PATCH /accounts/{account}/keys/{id}` asks to change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Update {
+    /// A new name.
+    pub name: Option<String>,
+    /// New scopes (checked against the key's product by the account).
+    pub scopes: Option<Vec<String>>,
+    /// A new expiry, or none.
+    pub expires_at: Option<Expiry>,
+    /// Turn the key on or off.
+    pub enabled: Option<bool>,
+    /// A new `meta` object (empty: remove it).
+    pub meta: Option<Meta>,
+}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -64,19 +96,107 @@ const ACCOUNT_FIELDS: &str = "status";
 
 /// `POST /accounts/{account}/keys`.
 pub(super) fn create(config: &Config, body: &[u8], now: i64, dev: bool) -> Result<NewKey, Error> {
-    let raw: CreateBody = decode(body, CREATE_FIELDS)?;
+    let raw: CreateBody = decode(body, CREATE_FIELDS, &[])?;
     let product = config
         .product(&raw.product)
         .ok_or_else(|| unknown_product(config))?;
-    let name = name(&raw.name)?;
-    let scopes = raw.scopes.map(|s| scopes(product, &s)).transpose()?;
-    let expires_at = match (raw.expires_in_days, raw.expires_at) {
-        (Some(_), Some(_)) => {
-            return Err(invalid(
-                "expires_at",
-                "cannot be given with expires_in_days; send one of them",
-            ))
+    // Every member is checked, and every fault reported at once.
+    let name = super::name::check(&raw.name);
+    let scopes = raw.scopes.map(|s| scopes(product, &s)).transpose();
+    let expires_at = expiry(raw.expires_in_days, raw.expires_at, now);
+    let webhook_url = raw
+        .webhook_url
+        .map(|url| webhook_url(&url, dev))
+        .transpose();
+    let owner_id = raw
+        .owner_id
+        .map(|o| owner_id(&o, "owner_id").map(|()| o))
+        .transpose();
+    let meta = raw.meta.map(meta).transpose();
+    match (name, scopes, expires_at, webhook_url, owner_id, meta) {
+        (Ok(name), Ok(scopes), Ok(expires_at), Ok(webhook_url), Ok(owner_id), Ok(meta)) => {
+            Ok(NewKey {
+                product: product.id.clone(),
+                name,
+                scopes,
+                environment: raw.environment.unwrap_or(Environment::Live),
+                expires_at,
+                webhook_url,
+                owner_id,
+                meta: meta.filter(|m| !m.is_empty()),
+            })
         }
+        (name, scopes, expires_at, webhook_url, owner_id, meta) => Err(all_of(vec![
+            name.err(),
+            scopes.err(),
+            expires_at.err(),
+            webhook_url.err(),
+            owner_id.err(),
+            meta.err(),
+        ])),
+    }
+}
+
+/// A `meta` value: a JSON object of at most [`MAX_META_BYTES`] bytes.
+pub(super) fn meta(value: serde_json::Value) -> Result<Meta, Error> {
+    let serde_json::Value::Object(members) = value else {
+        return Err(invalid("meta", "must be a JSON object"));
+    };
+    let size = serde_json::to_string(&members).map_or(usize::MAX, |t| t.len());
+    if size > MAX_META_BYTES {
+        return Err(invalid(
+            "meta",
+            format!("must be at most {MAX_META_BYTES} bytes as compact JSON (it is {size})"),
+        ));
+    }
+    Ok(members)
+}
+
+/// An owner id (in a body or the `owner_id` filter, named `field`): 1 to
+/// [`MAX_OWNER_ID_BYTES`] visible ASCII characters, so any product's user
+/// ids (numbers, UUIDs, emails) fit and none can hide a control character.
+pub(super) fn owner_id(raw: &str, field: &str) -> Result<(), Error> {
+    let ok = !raw.is_empty()
+        && raw.len() <= MAX_OWNER_ID_BYTES
+        && raw.bytes().all(|b| b.is_ascii_graphic());
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(
+            field,
+            format!("must be 1 to {MAX_OWNER_ID_BYTES} visible ASCII characters"),
+        ))
+    }
+}
+
+/// One error for `faults` (at least one): itself if alone, else
+/// [`Error::InvalidFields`] listing each.
+fn all_of(faults: Vec<Option<Error>>) -> Error {
+    let mut faults: Vec<Error> = faults.into_iter().flatten().collect();
+    if faults.len() == 1 {
+        if let Some(only) = faults.pop() {
+            return only;
+        }
+    }
+    let mut errors = Vec::new();
+    for fault in faults {
+        match fault {
+            Error::InvalidField { field, reason } => errors.push((field, reason)),
+            Error::InvalidFields { errors: more } => errors.extend(more),
+            // Only field faults are gathered; anything else stands alone.
+            other => return other,
+        }
+    }
+    Error::InvalidFields { errors }
+}
+
+/// The expiry from `expires_in_days` or `expires_at` (not both), in range.
+fn expiry(days: Option<i64>, at: Option<String>, now: i64) -> Result<Option<i64>, Error> {
+    match (days, at) {
+        (Some(_), Some(_)) => Err(invalid(
+            "expires_at",
+            "cannot be given with expires_in_days; send one of them",
+        )),
         (Some(days), None) => {
             if !(1..=MAX_EXPIRY_DAYS).contains(&days) {
                 return Err(invalid(
@@ -84,7 +204,7 @@ pub(super) fn create(config: &Config, body: &[u8], now: i64, dev: bool) -> Resul
                     format!("must be 1 to {MAX_EXPIRY_DAYS}"),
                 ));
             }
-            Some(now + days * 86_400)
+            Ok(Some(now + days * 86_400))
         }
         (None, Some(text)) => {
             let at = parse_rfc3339(&text).ok_or_else(|| {
@@ -99,22 +219,10 @@ pub(super) fn create(config: &Config, body: &[u8], now: i64, dev: bool) -> Resul
                     format!("must be in the future and at most {MAX_EXPIRY_DAYS} days ahead"),
                 ));
             }
-            Some(at)
+            Ok(Some(at))
         }
-        (None, None) => None,
-    };
-    let webhook_url = raw
-        .webhook_url
-        .map(|url| webhook_url(&url, dev))
-        .transpose()?;
-    Ok(NewKey {
-        product: product.id.clone(),
-        name,
-        scopes,
-        environment: raw.environment.unwrap_or(Environment::Live),
-        expires_at,
-        webhook_url,
-    })
+        (None, None) => Ok(None),
+    }
 }
 
 /// `unknown_product`, listing the configured product ids.
@@ -129,22 +237,49 @@ pub(super) fn unknown_product(config: &Config) -> Error {
     }
 }
 
-/// `PATCH /accounts/{account}/keys/{id}`: the new name and/or scopes
-/// (scopes are checked against the key's product by the account).
-pub(super) fn update(body: &[u8]) -> Result<(Option<String>, Option<Vec<String>>), Error> {
-    let raw: UpdateBody = decode(body, UPDATE_FIELDS)?;
-    if raw.name.is_none() && raw.scopes.is_none() {
+/// `PATCH /accounts/{account}/keys/{id}`: a new name, scopes and/or
+/// expiry (`expires_at: null` removes it; a new one is 1-365 days from
+/// `now`, as at creation).
+pub(super) fn update(body: &[u8], now: i64) -> Result<Update, Error> {
+    let raw: UpdateBody = decode(body, UPDATE_FIELDS, &["expires_at"])?;
+    if raw.name.is_none()
+        && raw.scopes.is_none()
+        && raw.expires_in_days.is_none()
+        && raw.expires_at.is_none()
+        && raw.enabled.is_none()
+        && raw.meta.is_none()
+    {
         return Err(invalid(
             "name",
-            "or scopes must be given; nothing to change",
+            "or scopes, expires_in_days, expires_at, enabled or meta must be given; nothing to \
+             change",
         ));
     }
-    Ok((raw.name.as_deref().map(name).transpose()?, raw.scopes))
+    let name = raw.name.as_deref().map(super::name::check).transpose();
+    let expires_at = match (raw.expires_in_days, raw.expires_at) {
+        (None, Some(None)) => Ok(Some(Expiry::Never)),
+        (Some(_), Some(None)) => Err(invalid(
+            "expires_at",
+            "cannot be given with expires_in_days; send one of them",
+        )),
+        (days, at) => expiry(days, at.flatten(), now).map(|e| e.map(Expiry::At)),
+    };
+    let meta = raw.meta.map(meta).transpose();
+    match (name, expires_at, meta) {
+        (Ok(name), Ok(expires_at), Ok(meta)) => Ok(Update {
+            name,
+            scopes: raw.scopes,
+            expires_at,
+            enabled: raw.enabled,
+            meta,
+        }),
+        (name, expires_at, meta) => Err(all_of(vec![name.err(), expires_at.err(), meta.err()])),
+    }
 }
 
 /// `POST /accounts/{account}/keys/{id}/rotate`: the grace period.
 pub(super) fn rotate(body: &[u8]) -> Result<i64, Error> {
-    let raw: RotateBody = decode(body, ROTATE_FIELDS)?;
+    let raw: RotateBody = decode(body, ROTATE_FIELDS, &[])?;
     if !(0..=MAX_GRACE_SECONDS).contains(&raw.grace_seconds) {
         return Err(invalid(
             "grace_seconds",
@@ -156,32 +291,9 @@ pub(super) fn rotate(body: &[u8]) -> Result<i64, Error> {
 
 /// `PATCH /accounts/{account}`: the new status.
 pub(super) fn set_status(body: &[u8]) -> Result<AccountStatus, Error> {
-    let raw: AccountBody = decode(body, ACCOUNT_FIELDS)?;
+    let raw: AccountBody = decode(body, ACCOUNT_FIELDS, &[])?;
     AccountStatus::parse(&raw.status)
         .ok_or_else(|| invalid("status", "must be \"active\" or \"suspended\""))
-}
-
-/// A key name: 1-64 characters once trimmed, no control characters and no
-/// invisible format characters (Unicode category Cf).
-pub(super) fn name(raw: &str) -> Result<String, Error> {
-    let name = raw.trim();
-    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
-        return Err(invalid(
-            "name",
-            format!("must be 1 to {MAX_NAME_CHARS} characters"),
-        ));
-    }
-    if name.chars().any(char::is_control) {
-        return Err(invalid("name", "must not contain control characters"));
-    }
-    if name.chars().any(super::format_chars::is_format) {
-        return Err(invalid(
-            "name",
-            "must not contain invisible format characters (Unicode category Cf, such as bidi \
-             controls or zero-width spaces)",
-        ));
-    }
-    Ok(name.to_owned())
 }
 
 /// Scopes for a key of `product`: at least one, each a permission of the
@@ -193,20 +305,26 @@ pub(super) fn scopes(product: &Product, list: &[String]) -> Result<Vec<String>, 
             "must list at least one permission; leave it out for the product's defaults",
         ));
     }
+    let mut faults = Vec::new();
     for (i, scope) in list.iter().enumerate() {
         if !product.known_permissions.contains(scope) {
-            return Err(invalid(
+            faults.push(Some(invalid(
                 &format!("scopes[{i}]"),
                 format!(
                     "is not a permission of {} (its permissions: {})",
                     product.name,
                     product.known_permissions.join(", ")
                 ),
-            ));
+            )));
+        } else if list.iter().take(i).any(|s| s == scope) {
+            faults.push(Some(invalid(
+                &format!("scopes[{i}]"),
+                "repeats an earlier scope",
+            )));
         }
-        if list.iter().take(i).any(|s| s == scope) {
-            return Err(invalid(&format!("scopes[{i}]"), "repeats an earlier scope"));
-        }
+    }
+    if !faults.is_empty() {
+        return Err(all_of(faults));
     }
     Ok(list.to_vec())
 }
@@ -251,78 +369,17 @@ fn webhook_url(raw: &str, dev: bool) -> Result<String, Error> {
     Ok(url.to_string())
 }
 
-fn invalid(field: &str, reason: impl Into<String>) -> Error {
+pub(super) fn invalid(field: &str, reason: impl Into<String>) -> Error {
     Error::InvalidField {
         field: field.to_owned(),
         reason: reason.into(),
     }
 }
 
-/// Decodes a JSON object body into `T`, naming the member at fault.
-fn decode<T: DeserializeOwned>(body: &[u8], fields: &'static str) -> Result<T, Error> {
-    if body.len() > BODY_LIMIT {
-        return Err(Error::BodyTooLarge { limit: BODY_LIMIT });
-    }
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(Error::InvalidJson {
-            reason: "the body is empty".to_owned(),
-        });
-    }
-    let value: serde_json::Value =
-        serde_json::from_slice(body).map_err(|e| Error::InvalidJson {
-            reason: format!(
-                "line {} column {}: {}",
-                e.line(),
-                e.column(),
-                without_position(&e)
-            ),
-        })?;
-    if !value.is_object() {
-        return Err(Error::InvalidJson {
-            reason: "the body is JSON but not an object".to_owned(),
-        });
-    }
-    serde_path_to_error::deserialize(value).map_err(|err| {
-        let path = err.path().to_string();
-        let message = err.inner().to_string();
-        if let Some(field) = quoted_after(&message, "unknown field `") {
-            return Error::UnknownField {
-                field: join(&path, field),
-                expected: fields,
-            };
-        }
-        if let Some(field) = quoted_after(&message, "missing field `") {
-            return invalid(&join(&path, field), "is required");
-        }
-        invalid(&path, format!("is not valid: {message}"))
-    })
-}
+mod decode;
+mod strict;
 
-fn without_position(err: &serde_json::Error) -> String {
-    let text = err.to_string();
-    match text.rfind(" at line ") {
-        Some(at) => text.get(..at).unwrap_or_default().to_owned(),
-        None => text,
-    }
-}
-
-/// `name` in ``… `name` …`` after `marker`.
-fn quoted_after<'m>(message: &'m str, marker: &str) -> Option<&'m str> {
-    let rest = message.split_once(marker)?.1;
-    Some(rest.split_once('`')?.0)
-}
-
-/// `path.field`, or `field` at the top level (`.`). serde_path_to_error
-/// already ends the path with an unknown field's name.
-fn join(path: &str, field: &str) -> String {
-    if path == "." || path.is_empty() {
-        field.to_owned()
-    } else if path == field || path.ends_with(&format!(".{field}")) {
-        path.to_owned()
-    } else {
-        format!("{path}.{field}")
-    }
-}
+pub(super) use decode::decode;
 
 #[cfg(test)]
 #[path = "body_tests.rs"]

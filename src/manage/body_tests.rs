@@ -194,7 +194,10 @@ fn names_refuse_bidi_controls_and_invisible_format_characters() {
         assert_eq!((code, field.as_deref()), ("invalid_field", Some("name")));
         assert!(detail.contains("Cf"), "{detail}");
         let patch = serde_json::json!({ "name": bad }).to_string();
-        assert_eq!(update(patch.as_bytes()).unwrap_err().field(), Some("name"));
+        assert_eq!(
+            update(patch.as_bytes(), NOW).unwrap_err().field(),
+            Some("name")
+        );
     }
     // Visible non-ASCII text stays allowed.
     let ok = serde_json::json!({ "product": "forgeai", "name": "Déploiement 東京 ✓" }).to_string();
@@ -273,12 +276,20 @@ fn local_http_webhooks_only_in_dev() {
 #[test]
 fn update_rotate_and_status_bodies() {
     assert_eq!(
-        update(br#"{"name":"b"}"#).unwrap(),
-        (Some("b".into()), None)
+        update(br#"{"name":"b"}"#, NOW).unwrap(),
+        Update {
+            name: Some("b".into()),
+            scopes: None,
+            expires_at: None,
+            enabled: None,
+            meta: None,
+        }
     );
-    assert_eq!(update(b"{}").unwrap_err().field(), Some("name"));
+    assert_eq!(update(b"{}", NOW).unwrap_err().field(), Some("name"));
     assert_eq!(
-        update(br#"{"name":"b","product":"x"}"#).unwrap_err().code(),
+        update(br#"{"name":"b","product":"x"}"#, NOW)
+            .unwrap_err()
+            .code(),
         "unknown_field"
     );
     assert_eq!(rotate(br#"{"grace_seconds":0}"#).unwrap(), 0);
@@ -302,5 +313,197 @@ fn update_rotate_and_status_bodies() {
     assert_eq!(
         set_status(br#"{"status":"paused"}"#).unwrap_err().field(),
         Some("status")
+    );
+}
+
+/// JSON as JSON Schema reads it: no repeated members, no nulls for
+/// absent members, whole-number floats are integers.
+#[test]
+fn json_is_read_as_the_schema_reads_it() {
+    let config = demo_config();
+    let create = |json: &str| create(&config, json.as_bytes(), NOW, false);
+    // Last-wins would make a forgeai key; refuse instead.
+    let repeated = create(r#"{"product":"salesforge","name":"x","product":"forgeai"}"#);
+    let err = repeated.unwrap_err();
+    assert_eq!(err.code(), "invalid_json");
+    assert!(err.detail().contains("`product` is given more than once"));
+    assert_eq!(
+        create(r#"{"product":"forgeai","name":"x","scopes":["read"],"scopes":["write"]}"#)
+            .unwrap_err()
+            .code(),
+        "invalid_json"
+    );
+    for member in [
+        "scopes",
+        "environment",
+        "expires_in_days",
+        "expires_at",
+        "webhook_url",
+    ] {
+        let err = create(&format!(
+            r#"{{"product":"forgeai","name":"x","{member}":null}}"#
+        ))
+        .unwrap_err();
+        assert_eq!((err.code(), err.field()), ("invalid_field", Some(member)));
+    }
+    assert_eq!(
+        update(br#"{"name":null,"scopes":["read"]}"#, NOW)
+            .unwrap_err()
+            .field(),
+        Some("name")
+    );
+    // An unknown member is reported as unknown, null or not.
+    let err = create(r#"{"product":"forgeai","name":"x","bogus":null}"#).unwrap_err();
+    assert_eq!((err.code(), err.field()), ("unknown_field", Some("bogus")));
+    // A required member sent as null is refused too.
+    let err = create(r#"{"product":"forgeai","name":null}"#).unwrap_err();
+    assert_eq!((err.code(), err.field()), ("invalid_field", Some("name")));
+    for days in ["60.0", "6e1", "600e-1", "60.000"] {
+        let new = create(&format!(
+            r#"{{"product":"forgeai","name":"x","expires_in_days":{days}}}"#
+        ))
+        .unwrap();
+        assert_eq!(new.expires_at, Some(NOW + 60 * 86_400), "{days}");
+    }
+    for days in ["60.5", "1e300", "-0.5"] {
+        let err = create(&format!(
+            r#"{{"product":"forgeai","name":"x","expires_in_days":{days}}}"#
+        ))
+        .unwrap_err();
+        assert_eq!(err.field(), Some("expires_in_days"), "{days}");
+    }
+    assert_eq!(rotate(br#"{"grace_seconds":3.6e3}"#), Ok(3600));
+    assert_eq!(rotate(br#"{"grace_seconds":-0.0}"#), Ok(0));
+    assert_eq!(
+        rotate(br#"{"grace_seconds":0.5}"#).unwrap_err().field(),
+        Some("grace_seconds")
+    );
+    // A whole float where a string belongs is still the wrong type.
+    assert_eq!(
+        create(r#"{"product":"forgeai","name":5.0}"#)
+            .unwrap_err()
+            .field(),
+        Some("name")
+    );
+}
+
+/// Every invalid member is reported at once, not only the first.
+#[test]
+fn several_faults_are_reported_together() {
+    let json = r#"{"product":"forgeai","name":" x","scopes":["read","nope","read"],
+        "expires_in_days":400,"webhook_url":"http://example.com"}"#;
+    let err = create(&demo_config(), json.as_bytes(), NOW, false).unwrap_err();
+    let Error::InvalidFields { errors } = &err else {
+        panic!("{err:?}")
+    };
+    let fields: Vec<&str> = errors.iter().map(|(f, _)| f.as_str()).collect();
+    assert_eq!(
+        fields,
+        [
+            "name",
+            "scopes[1]",
+            "scopes[2]",
+            "expires_in_days",
+            "webhook_url"
+        ]
+    );
+    assert_eq!(err.code(), "invalid_field");
+    assert_eq!(err.field(), Some("name"));
+    // One fault stays a single InvalidField.
+    let err = create(
+        &demo_config(),
+        br#"{"product":"forgeai","name":"x","expires_in_days":0}"#,
+        NOW,
+        false,
+    )
+    .unwrap_err();
+    assert!(matches!(err, Error::InvalidField { .. }), "{err:?}");
+}
+
+/// PATCH changes the expiry within the creation bounds, from now, or
+/// removes it with `null` (the one member where `null` means something).
+#[test]
+fn updates_change_or_remove_the_expiry() {
+    let at = |json: &str| update(json.as_bytes(), NOW).map(|u| u.expires_at);
+    assert_eq!(
+        at(r#"{"expires_in_days":30}"#),
+        Ok(Some(Expiry::At(NOW + 30 * 86_400)))
+    );
+    assert_eq!(at(r#"{"expires_at":null}"#), Ok(Some(Expiry::Never)));
+    assert_eq!(
+        at(r#"{"expires_at":"2026-12-01T00:00:00Z"}"#),
+        Ok(Some(Expiry::At(
+            crate::time::parse_rfc3339("2026-12-01T00:00:00Z").unwrap()
+        )))
+    );
+    assert_eq!(at(r#"{"name":"x"}"#), Ok(None));
+    for (json, field) in [
+        (r#"{"expires_in_days":0}"#, "expires_in_days"),
+        (r#"{"expires_in_days":366}"#, "expires_in_days"),
+        (r#"{"expires_in_days":null}"#, "expires_in_days"),
+        (r#"{"expires_at":"2020-01-01T00:00:00Z"}"#, "expires_at"),
+        (r#"{"expires_at":"soon"}"#, "expires_at"),
+        (r#"{"expires_in_days":3,"expires_at":null}"#, "expires_at"),
+        (
+            r#"{"expires_in_days":3,"expires_at":"2026-12-01T00:00:00Z"}"#,
+            "expires_at",
+        ),
+    ] {
+        assert_eq!(at(json).unwrap_err().field(), Some(field), "{json}");
+    }
+    // Several faults at once.
+    let err = update(br#"{"name":" x","expires_in_days":0}"#, NOW).unwrap_err();
+    assert!(
+        matches!(err, Error::InvalidFields { ref errors } if errors.len() == 2),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn owner_ids_are_visible_ascii() {
+    let with = |owner: &str| {
+        let json = serde_json::json!({"product": "forgeai", "name": "x", "owner_id": owner});
+        create(&demo_config(), json.to_string().as_bytes(), NOW, false)
+    };
+    for ok in [
+        "u",
+        "user_42",
+        "a.b+c@example.com",
+        "9f1c2d3e-0000-4000-8000-000000000000",
+        &"x".repeat(128),
+    ] {
+        assert_eq!(with(ok).unwrap().owner_id.as_deref(), Some(ok));
+    }
+    for bad in ["", "a b", "tab\t", "ü", &"x".repeat(129)] {
+        assert_eq!(with(bad).unwrap_err().field(), Some("owner_id"), "{bad:?}");
+    }
+}
+
+#[test]
+fn meta_is_an_object_of_at_most_4_kib() {
+    let with = |meta: serde_json::Value| {
+        let json = serde_json::json!({"product": "forgeai", "name": "x", "meta": meta});
+        create(&demo_config(), json.to_string().as_bytes(), NOW, false)
+    };
+    assert!(with(serde_json::json!({"a": [1, {"b": null}]})).is_ok());
+    assert_eq!(with(serde_json::json!({})).unwrap().meta, None);
+    // {"k":"…"} is 8 bytes plus the string.
+    assert!(with(serde_json::json!({"k": "x".repeat(4_088)})).is_ok());
+    let err = with(serde_json::json!({"k": "x".repeat(4_089)})).unwrap_err();
+    assert_eq!(err.field(), Some("meta"));
+    for bad in [
+        serde_json::json!([1]),
+        serde_json::json!("x"),
+        serde_json::json!(1),
+    ] {
+        assert_eq!(with(bad).unwrap_err().field(), Some("meta"));
+    }
+    assert_eq!(
+        update(br#"{"meta":null}"#, NOW).unwrap_err().field(),
+        Some("meta")
+    );
+    assert_eq!(
+        update(br#"{"meta":{"a":1}}"#, NOW).unwrap().meta,
+        serde_json::json!({"a": 1}).as_object().cloned()
     );
 }

@@ -90,6 +90,8 @@ fn create_op() -> Op {
         environment: Environment::Live,
         expires_at: None,
         webhook_url: None,
+        owner_id: None,
+        meta: None,
     })
 }
 
@@ -220,6 +222,9 @@ fn a_failed_commit_takes_the_index_writes_back() {
             id: id.clone(),
             name: None,
             scopes: Some(vec!["read".into()]),
+            expires_at: None,
+            enabled: None,
+            meta: None,
         },
         NOW,
         0,

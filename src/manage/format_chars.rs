@@ -6,7 +6,7 @@
 //! against Python's `unicodedata2` 18.0.0), sorted, with no overlaps.
 
 /// Inclusive ranges of category Cf.
-const CF: &[(u32, u32)] = &[
+pub(super) const CF: &[(u32, u32)] = &[
     (0x00AD, 0x00AD),
     (0x0600, 0x0605),
     (0x061C, 0x061C),

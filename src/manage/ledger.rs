@@ -87,6 +87,17 @@ pub struct KeyRow {
     pub webhook_secret: Option<WebhookSecret>,
     /// The key that replaced this one in a rotation.
     pub replaced_by: Option<String>,
+    /// The product's own id for the key's holder (rows stored before it
+    /// existed have none).
+    #[serde(default)]
+    pub owner_id: Option<String>,
+    /// Turned off by its owner: refused at the edge with `disabled_key`
+    /// until turned on again (rows stored before it existed are on).
+    #[serde(default)]
+    pub disabled: bool,
+    /// The product's data about the key, a JSON object (4 KiB at most).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<super::op::Meta>,
     /// Unix seconds of the last reported use (kept beside the row).
     #[serde(default, skip_serializing)]
     pub last_used_at: Option<i64>,
@@ -116,6 +127,7 @@ impl KeyRow {
             prefix: self.prefix.clone(),
             last4: self.last4.clone(),
             suspended: account.status == AccountStatus::Suspended,
+            disabled: self.disabled,
         }
     }
 }
@@ -166,6 +178,9 @@ pub struct EventRow {
 }
 
 /// A write to the source of truth.
+// A plan holds a handful of changes, briefly; boxing the key row would
+// cost more churn than the bytes it saves.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Change {
     /// Insert or replace the account.

@@ -12,15 +12,19 @@
 
 pub mod account;
 mod body;
+pub mod etag;
 pub mod execute;
 mod format_chars;
 pub mod ids;
 pub mod ledger;
+pub mod lookup;
 #[cfg(test)]
 pub(crate) mod memory;
+pub mod name;
 pub mod op;
 pub mod openapi;
 pub mod request;
+pub mod trace;
 pub mod view;
 
 pub use account::{plan, Entropy, Plan, Reply};

@@ -22,6 +22,8 @@ pub enum Op {
         status: Option<KeyStatus>,
         /// Only keys of this product.
         product: Option<String>,
+        /// Only keys of this holder.
+        owner_id: Option<String>,
     },
     /// One key.
     GetKey {
@@ -36,6 +38,12 @@ pub enum Op {
         name: Option<String>,
         /// New scopes, not yet checked against the key's product.
         scopes: Option<Vec<String>>,
+        /// A new expiry, already in range, or none.
+        expires_at: Option<Expiry>,
+        /// Turn the key on or off (off: refused with `disabled_key`).
+        enabled: Option<bool>,
+        /// A new `meta` object, already checked (empty: none).
+        meta: Option<Meta>,
     },
     /// Revoke a key now.
     RevokeKey {
@@ -63,6 +71,14 @@ pub enum Op {
         /// The new status.
         status: AccountStatus,
     },
+    /// `then`, only if the resource it changes (its key, or the account
+    /// for [`Op::SetStatus`]) still has a tag `if_match` admits; else 412.
+    IfMatch {
+        /// From the `If-Match` header.
+        if_match: super::etag::IfMatch,
+        /// An update, revocation, rotation or status change.
+        then: Box<Op>,
+    },
     /// From the edge (`consistency = "strict"`): the key's current record.
     Verify {
         /// Key id.
@@ -75,6 +91,26 @@ pub enum Op {
         /// Unix seconds.
         at: i64,
     },
+}
+
+impl Op {
+    /// Whether the op is answered `account_not_found` for an account that
+    /// does not exist: every op but [`Op::CreateKey`]. An object with no
+    /// tables yet answers these without creating any, so reads of unknown
+    /// accounts leave no storage behind.
+    pub fn needs_account(&self) -> bool {
+        !matches!(self, Op::CreateKey(_))
+    }
+}
+
+/// An expiry to set on a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Expiry {
+    /// The key no longer expires.
+    Never,
+    /// Unix seconds.
+    At(i64),
 }
 
 /// A key to create.
@@ -93,7 +129,17 @@ pub struct NewKey {
     pub expires_at: Option<i64>,
     /// Already checked to be https (or local http in dev).
     pub webhook_url: Option<String>,
+    /// The product's own id for the key's holder, already checked.
+    pub owner_id: Option<String>,
+    /// The key's `meta` object, already checked.
+    pub meta: Option<Meta>,
 }
+
+/// A key's `meta`: a JSON object of at most [`MAX_META_BYTES`].
+pub type Meta = serde_json::Map<String, serde_json::Value>;
+
+/// Largest `meta`, in bytes of compact JSON.
+pub const MAX_META_BYTES: usize = 4_096;
 
 /// A key's status as listed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -6,10 +6,12 @@
 //! first; this module assumes it passed.
 
 use super::body;
+use super::etag::IfMatch;
 use super::ids;
 use super::op::{KeyStatus, Op};
 use super::BODY_LIMIT;
 use crate::config::Config;
+use crate::key::WellFormedKey;
 use crate::Error;
 
 /// Most events per page.
@@ -22,6 +24,9 @@ pub const DEFAULT_EVENTS_PAGE: u32 = 50;
 pub enum Request {
     /// `GET /openapi.json`.
     OpenApi,
+    /// `POST /keys/lookup`: the key whose value this is, already well
+    /// formed (its tag is checked by the edge before any read).
+    Lookup(WellFormedKey),
     /// An operation on one account.
     Account {
         /// The account id, checked.
@@ -37,79 +42,140 @@ pub fn is_openapi(method: &str, path: &str) -> bool {
     path == "/openapi.json" && matches!(method, "GET" | "HEAD")
 }
 
-/// Parses a request to `path`, the part after the management prefix.
-/// `dev` allows `http://localhost` webhooks.
-pub fn parse(
-    config: &Config,
-    method: &str,
-    path: &str,
-    query: Option<&str>,
-    body: &[u8],
-    now: i64,
-    dev: bool,
-) -> Result<Request, Error> {
+/// One management request as the edge received it (after authentication).
+#[derive(Debug, Clone, Copy)]
+pub struct Incoming<'a> {
+    /// The method, upper case.
+    pub method: &'a str,
+    /// The canonical path after the management prefix, still
+    /// percent-encoded (ids are decoded here).
+    pub path: &'a str,
+    /// The raw query, without `?`.
+    pub query: Option<&'a str>,
+    /// The `Content-Type` header.
+    pub content_type: Option<&'a str>,
+    /// The `If-Match` header: a change (PATCH, DELETE, rotate) goes ahead
+    /// only if the resource still has one of its tags.
+    pub if_match: Option<&'a str>,
+    /// The body, at most [`BODY_LIMIT`] bytes.
+    pub body: &'a [u8],
+}
+
+/// Parses `req`. `dev` allows `http://localhost` webhooks.
+pub fn parse(config: &Config, req: &Incoming<'_>, now: i64, dev: bool) -> Result<Request, Error> {
+    let Incoming {
+        method,
+        path,
+        query,
+        body,
+        content_type,
+        if_match,
+    } = *req;
+    let json = || json_body(content_type, body);
     if body.len() > BODY_LIMIT {
         return Err(Error::BodyTooLarge { limit: BODY_LIMIT });
     }
     let segments: Vec<&str> = path.strip_prefix('/').unwrap_or(path).split('/').collect();
     let (allow, account, rest) = match segments.as_slice() {
         ["openapi.json"] => {
-            return allowed(method, "GET", || Ok(Request::OpenApi));
+            return allowed(method, "GET, HEAD", || Ok(Request::OpenApi));
         }
-        ["accounts", account] => ("GET, PATCH", *account, None),
-        ["accounts", account, "keys"] => ("GET, POST", *account, Some(("keys", None))),
-        ["accounts", account, "keys", id] => {
-            ("GET, PATCH, DELETE", *account, Some(("key", Some(*id))))
+        ["keys", "lookup"] => {
+            return allowed(method, "POST", || {
+                Query::parse(query)?.only(&[], "")?;
+                Ok(Request::Lookup(super::lookup::key(json_body(
+                    content_type,
+                    body,
+                )?)?))
+            });
         }
+        ["accounts", account] => ("GET, HEAD, PATCH", *account, None),
+        ["accounts", account, "keys"] => ("GET, HEAD, POST", *account, Some(("keys", None))),
+        ["accounts", account, "keys", id] => (
+            "GET, HEAD, PATCH, DELETE",
+            *account,
+            Some(("key", Some(*id))),
+        ),
         ["accounts", account, "keys", id, "rotate"] => {
             ("POST", *account, Some(("rotate", Some(*id))))
         }
-        ["accounts", account, "events"] => ("GET", *account, Some(("events", None))),
+        ["accounts", account, "events"] => ("GET, HEAD", *account, Some(("events", None))),
         _ => return Err(Error::NotFound),
     };
+    // HEAD is GET without the body (RFC 9110 §9.3.2); the edge drops it.
+    let method = if method == "HEAD" { "GET" } else { method };
     allowed(method, allow, || {
-        let account = ids::account(account)?.to_owned();
+        let account = ids::account(account)?;
         let id = match rest {
-            Some((_, Some(id))) => Some(ids::key(id)?.to_owned()),
+            Some((_, Some(id))) => Some(ids::key(id)?),
             _ => None,
         };
-        let query = Query::parse(query);
+        let query = Query::parse(query)?;
         let op = match (rest.map(|(what, _)| what), method, id) {
-            (None, "GET", _) => query.none().map(|()| Op::GetAccount)?,
-            (None, _, _) => Op::SetStatus {
-                status: body::set_status(body)?,
-            },
+            (None, "GET", _) => query.only(&[], "").map(|()| Op::GetAccount)?,
+            (None, _, _) => {
+                query.only(&[], "")?;
+                Op::SetStatus {
+                    status: body::set_status(json()?)?,
+                }
+            }
             (Some("keys"), "GET", _) => {
+                query.only(
+                    &["status", "product", "owner_id"],
+                    "status, product, owner_id",
+                )?;
                 let status = query
-                    .get("status")
+                    .get("status")?
                     .map(|s| {
                         KeyStatus::parse(s).ok_or_else(|| {
                             invalid_query("status", "must be active, expired or revoked")
                         })
                     })
                     .transpose()?;
-                let product = query.get("product").map(str::to_owned);
+                let product = query.get("product")?.map(str::to_owned);
                 if let Some(p) = &product {
                     if config.product(p).is_none() {
                         return Err(invalid_query("product", "is not a configured product id"));
                     }
                 }
-                query.only(&["status", "product"])?;
-                Op::ListKeys { status, product }
+                let owner_id = query.get("owner_id")?.map(str::to_owned);
+                if let Some(o) = &owner_id {
+                    body::owner_id(o, "owner_id")?;
+                }
+                Op::ListKeys {
+                    status,
+                    product,
+                    owner_id,
+                }
             }
-            (Some("keys"), _, _) => Op::CreateKey(body::create(config, body, now, dev)?),
-            (Some("key"), "GET", Some(id)) => query.none().map(|()| Op::GetKey { id })?,
+            (Some("keys"), _, _) => {
+                query.only(&[], "")?;
+                Op::CreateKey(body::create(config, json()?, now, dev)?)
+            }
+            (Some("key"), "GET", Some(id)) => query.only(&[], "").map(|()| Op::GetKey { id })?,
             (Some("key"), "PATCH", Some(id)) => {
-                let (name, scopes) = body::update(body)?;
-                Op::UpdateKey { id, name, scopes }
+                query.only(&[], "")?;
+                let update = body::update(json()?, now)?;
+                Op::UpdateKey {
+                    id,
+                    name: update.name,
+                    scopes: update.scopes,
+                    expires_at: update.expires_at,
+                    enabled: update.enabled,
+                    meta: update.meta,
+                }
             }
-            (Some("key"), _, Some(id)) => Op::RevokeKey { id },
-            (Some("rotate"), _, Some(id)) => Op::RotateKey {
-                id,
-                grace_seconds: body::rotate(body)?,
-            },
+            (Some("key"), _, Some(id)) => query.only(&[], "").map(|()| Op::RevokeKey { id })?,
+            (Some("rotate"), _, Some(id)) => {
+                query.only(&[], "")?;
+                Op::RotateKey {
+                    id,
+                    grace_seconds: body::rotate(json()?)?,
+                }
+            }
             (Some("events"), _, _) => {
-                let limit = match query.get("limit") {
+                query.only(&["limit", "cursor"], "limit, cursor")?;
+                let limit = match query.get("limit")? {
                     None => DEFAULT_EVENTS_PAGE,
                     Some(text) => text
                         .parse::<u32>()
@@ -120,20 +186,55 @@ pub fn parse(
                         })?,
                 };
                 let before = query
-                    .get("cursor")
+                    .get("cursor")?
                     .map(|text| {
                         text.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| {
                             invalid_query("cursor", "must be a next_cursor from an earlier page")
                         })
                     })
                     .transpose()?;
-                query.only(&["limit", "cursor"])?;
                 Op::ListEvents { limit, before }
             }
             _ => return Err(Error::NotFound),
         };
+        let conditional = matches!(
+            op,
+            Op::UpdateKey { .. }
+                | Op::RevokeKey { .. }
+                | Op::RotateKey { .. }
+                | Op::SetStatus { .. }
+        );
+        let op = match if_match {
+            Some(header) if conditional => Op::IfMatch {
+                if_match: IfMatch::parse(header)?,
+                then: Box::new(op),
+            },
+            _ => op,
+        };
         Ok(Request::Account { account, op })
     })
+}
+
+/// The body, if it is declared `application/json` (parameters such as
+/// `charset` aside); else 415, so a form or text body is never read as JSON.
+fn json_body<'b>(content_type: Option<&str>, body: &'b [u8]) -> Result<&'b [u8], Error> {
+    let media = content_type.map(|t| t.split(';').next().unwrap_or_default().trim());
+    match media {
+        Some(media) if media.eq_ignore_ascii_case("application/json") => Ok(body),
+        Some(media) => {
+            let printable = !media.is_empty()
+                && media.len() <= 64
+                && media.bytes().all(|b| b.is_ascii_graphic());
+            Err(Error::UnsupportedMediaType {
+                sent: Some(if printable {
+                    media.to_owned()
+                } else {
+                    "an unreadable media type".to_owned()
+                }),
+            })
+        }
+        None => Err(Error::UnsupportedMediaType { sent: None }),
+    }
 }
 
 /// Runs `then` if `method` is one of `allow`, else 405.
@@ -160,47 +261,52 @@ fn invalid_query(field: &str, reason: &str) -> Error {
 struct Query(Vec<(String, String)>);
 
 impl Query {
-    fn parse(query: Option<&str>) -> Query {
-        Query(
-            query
-                .map(|q| {
-                    url::form_urlencoded::parse(q.as_bytes())
-                        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                        .collect()
-                })
-                .unwrap_or_default(),
-        )
+    /// Decodes `query`; a name or value that is not UTF-8 once decoded is
+    /// refused rather than replaced.
+    fn parse(query: Option<&str>) -> Result<Query, Error> {
+        let Some(query) = query.filter(|q| !q.is_empty()) else {
+            return Ok(Query(Vec::new()));
+        };
+        let mut pairs = Vec::new();
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let name = String::from_utf8_lossy(&ids::percent_decode(name, true)).into_owned();
+            let value = String::from_utf8(ids::percent_decode(value, true))
+                .map_err(|_| invalid_query(&name, "must be UTF-8 once percent-decoded"))?;
+            pairs.push((name, value));
+        }
+        Ok(Query(pairs))
     }
 
-    fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, v)| k == name && !v.is_empty())
-            .map(|(_, v)| v.as_str())
+    /// The value of `name`, if given: once, and not empty.
+    fn get(&self, name: &str) -> Result<Option<&str>, Error> {
+        let mut found = self.0.iter().filter(|(k, _)| k == name).map(|(_, v)| v);
+        match (found.next(), found.next()) {
+            (None, _) => Ok(None),
+            (Some(_), Some(_)) => Err(invalid_query(name, "is given more than once")),
+            (Some(v), None) if v.is_empty() => Err(invalid_query(
+                name,
+                "is empty; give a value or leave the parameter out",
+            )),
+            (Some(v), None) => Ok(Some(v.as_str())),
+        }
     }
 
-    /// Refuses parameters outside `known`, so a typo is not ignored.
-    fn only(&self, known: &[&str]) -> Result<(), Error> {
+    /// Refuses parameters outside `known` (listed as `list`), so a typo
+    /// or an unsupported option (`?force=true`) is never ignored.
+    fn only(&self, known: &[&str], list: &'static str) -> Result<(), Error> {
         match self.0.iter().find(|(k, _)| !known.contains(&k.as_str())) {
             // `?=x`: there is no name to report, so name the query itself.
             Some((name, _)) if name.is_empty() => Err(invalid_query(
                 "query",
                 "has a parameter without a name; send name=value",
             )),
-            Some((name, _)) => Err(invalid_query(
-                name,
-                &if known.is_empty() {
-                    "is not a query parameter of this endpoint".to_owned()
-                } else {
-                    format!("is not a query parameter here (use {})", known.join(", "))
-                },
-            )),
+            Some((name, _)) => Err(Error::UnknownParameter {
+                name: name.clone(),
+                known: list,
+            }),
             None => Ok(()),
         }
-    }
-
-    fn none(&self) -> Result<(), Error> {
-        self.only(&[])
     }
 }
 

@@ -6,15 +6,15 @@ const NOW: i64 = 1_795_416_000;
 const ID: &str = "key_8Hq2Xn1Lr5Tb7Vc9Z";
 
 fn call(method: &str, path: &str, query: Option<&str>, body: &str) -> Result<Request, Error> {
-    parse(
-        &demo_config(),
+    let incoming = Incoming {
         method,
         path,
         query,
-        body.as_bytes(),
-        NOW,
-        false,
-    )
+        content_type: Some("application/json"),
+        if_match: None,
+        body: body.as_bytes(),
+    };
+    parse(&demo_config(), &incoming, NOW, false)
 }
 
 fn op(method: &str, path: &str, query: Option<&str>, body: &str) -> Op {
@@ -61,14 +61,15 @@ fn routes_every_operation() {
         ),
         Op::ListKeys {
             status: Some(KeyStatus::Revoked),
-            product: Some("forgeai".into())
+            product: Some("forgeai".into()),
+            owner_id: None,
         }
     );
     let Op::CreateKey(new) = op(
         "POST",
         "/accounts/acct_1/keys",
         None,
-        r#"{"product":"forgeai","name":" CI ","expires_in_days":90}"#,
+        r#"{"product":"forgeai","name":"CI","expires_in_days":90}"#,
     ) else {
         panic!("not a create")
     };
@@ -83,7 +84,10 @@ fn routes_every_operation() {
         Op::UpdateKey {
             id: ID.into(),
             name: None,
-            scopes: Some(vec!["read".into()])
+            scopes: Some(vec!["read".into()]),
+            expires_at: None,
+            enabled: None,
+            meta: None,
         }
     );
     assert_eq!(
@@ -136,7 +140,12 @@ fn unknown_paths_and_methods() {
         ("not_found", None)
     );
     let err = call("PUT", "/accounts/acct_1/keys", None, "").unwrap_err();
-    assert_eq!(err, Error::MethodNotAllowed { allow: "GET, POST" });
+    assert_eq!(
+        err,
+        Error::MethodNotAllowed {
+            allow: "GET, HEAD, POST"
+        }
+    );
     assert_eq!(
         code("POST", "/openapi.json", None, ""),
         ("method_not_allowed", None)
@@ -175,7 +184,7 @@ fn query_parameters_are_checked() {
     );
     assert_eq!(
         code("GET", keys, Some("stauts=active"), ""),
-        ("invalid_field", Some("stauts".into()))
+        ("unknown_parameter", Some("stauts".into()))
     );
     let events = "/accounts/acct_1/events";
     for bad in ["limit=0", "limit=101", "limit=x"] {
@@ -206,4 +215,272 @@ fn body_over_the_limit_is_refused_first() {
         code("POST", "/accounts/acct_1/keys", None, &big),
         ("body_too_large", None)
     );
+}
+
+#[test]
+fn percent_encoded_ids_are_decoded() {
+    // Generated clients send ':' as %3A; the canonical path keeps it.
+    match call(
+        "GET",
+        "/accounts/team%3A42/keys/key%5F8Hq2Xn1Lr5Tb7Vc9Z",
+        None,
+        "",
+    ) {
+        Ok(Request::Account { account, op }) => {
+            assert_eq!(account, "team:42");
+            assert_eq!(op, Op::GetKey { id: ID.into() });
+        }
+        other => panic!("{other:?}"),
+    }
+    for bad in ["team%253A42", "team%2", "a%C3%BC", "a%00b"] {
+        assert_eq!(
+            code("GET", &format!("/accounts/{bad}"), None, ""),
+            ("invalid_id", Some("account".into())),
+            "{bad}"
+        );
+    }
+}
+
+/// Every operation refuses a query parameter it does not take, with one
+/// code; the path's ids are checked first.
+#[test]
+fn unknown_query_parameters_are_refused_everywhere() {
+    let key = format!("/accounts/acct_1/keys/{ID}");
+    let rotate = format!("{key}/rotate");
+    let cases: [(&str, &str, &str); 9] = [
+        ("GET", "/accounts/acct_1", ""),
+        ("PATCH", "/accounts/acct_1", r#"{"status":"active"}"#),
+        ("GET", "/accounts/acct_1/keys", ""),
+        (
+            "POST",
+            "/accounts/acct_1/keys",
+            r#"{"product":"forgeai","name":"a"}"#,
+        ),
+        ("GET", &key, ""),
+        ("PATCH", &key, r#"{"name":"a"}"#),
+        ("DELETE", &key, ""),
+        ("POST", &rotate, r#"{"grace_seconds":0}"#),
+        ("GET", "/accounts/acct_1/events", ""),
+    ];
+    for (method, path, body) in cases {
+        assert!(call(method, path, None, body).is_ok(), "{method} {path}");
+        for query in ["force=true", "x=1", "x", "x=", "%66orce=1", "limit=1&x=1"] {
+            let err = call(method, path, Some(query), body).unwrap_err();
+            assert_eq!(err.code(), "unknown_parameter", "{method} {path}?{query}");
+            assert_eq!(err.status(), 400);
+        }
+        // The path's ids come first.
+        let bad_path = path.replace("acct_1", "a%20b");
+        assert_eq!(
+            code(method, &bad_path, Some("x=1"), body),
+            ("invalid_id", Some("account".into()))
+        );
+    }
+    assert_eq!(
+        code("DELETE", &key, Some("force=true"), ""),
+        ("unknown_parameter", Some("force".into()))
+    );
+    // An empty query string, or stray separators, are no parameters.
+    assert!(call("GET", "/accounts/acct_1", Some(""), "").is_ok());
+    assert!(call("GET", "/accounts/acct_1", Some("&&"), "").is_ok());
+}
+
+/// `?limit=` and repeats are refused, as the schema's types say.
+#[test]
+fn empty_and_repeated_query_values_are_refused() {
+    let keys = "/accounts/acct_1/keys";
+    let events = "/accounts/acct_1/events";
+    for (path, query, field) in [
+        (keys, "status=", "status"),
+        (keys, "product=", "product"),
+        (keys, "status", "status"),
+        (keys, "status=active&status=revoked", "status"),
+        (events, "limit=", "limit"),
+        (events, "cursor=", "cursor"),
+        (events, "limit=1&limit=1", "limit"),
+        (events, "cursor=%FF", "cursor"),
+        (events, "limit=+5", "limit"),
+    ] {
+        assert_eq!(
+            code("GET", path, Some(query), ""),
+            ("invalid_field", Some(field.into())),
+            "{query}"
+        );
+    }
+    assert_eq!(
+        op("GET", keys, Some("st%61tus=%61ctive"), ""),
+        Op::ListKeys {
+            status: Some(KeyStatus::Active),
+            product: None,
+            owner_id: None,
+        }
+    );
+}
+
+#[test]
+fn head_is_get_without_a_body() {
+    assert_eq!(op("HEAD", "/accounts/acct_1", None, ""), Op::GetAccount);
+    assert_eq!(
+        op("HEAD", &format!("/accounts/acct_1/keys/{ID}"), None, ""),
+        Op::GetKey { id: ID.into() }
+    );
+    assert_eq!(
+        call("HEAD", "/openapi.json", None, ""),
+        Ok(Request::OpenApi)
+    );
+    assert_eq!(
+        call(
+            "HEAD",
+            &format!("/accounts/acct_1/keys/{ID}/rotate"),
+            None,
+            ""
+        )
+        .unwrap_err(),
+        Error::MethodNotAllowed { allow: "POST" }
+    );
+    assert_eq!(
+        call("PUT", "/accounts/acct_1", None, "").unwrap_err(),
+        Error::MethodNotAllowed {
+            allow: "GET, HEAD, PATCH"
+        }
+    );
+}
+
+#[test]
+fn bodies_must_be_declared_json() {
+    let key = format!("/accounts/acct_1/keys/{ID}");
+    let rotate = format!("{key}/rotate");
+    let cases: [(&str, &str, &str); 4] = [
+        ("PATCH", "/accounts/acct_1", r#"{"status":"active"}"#),
+        (
+            "POST",
+            "/accounts/acct_1/keys",
+            r#"{"product":"forgeai","name":"a"}"#,
+        ),
+        ("PATCH", &key, r#"{"name":"a"}"#),
+        ("POST", &rotate, r#"{"grace_seconds":0}"#),
+    ];
+    let with = |method, path, content_type, body: &str| {
+        let incoming = Incoming {
+            method,
+            path,
+            query: None,
+            content_type,
+            if_match: None,
+            body: body.as_bytes(),
+        };
+        parse(&demo_config(), &incoming, NOW, false)
+    };
+    for (method, path, body) in cases {
+        for ok in [
+            "application/json",
+            "Application/JSON",
+            "application/json; charset=utf-8",
+            " application/json ;charset=UTF-8",
+        ] {
+            assert!(with(method, path, Some(ok), body).is_ok(), "{ok}");
+        }
+        for bad in [
+            None,
+            Some(""),
+            Some("text/plain"),
+            Some("application/x-www-form-urlencoded"),
+            Some("multipart/form-data; boundary=x"),
+            Some("application/jsonx"),
+            Some("application/problem+json"),
+            Some("application/json\u{1}"),
+        ] {
+            let err = with(method, path, bad, body).unwrap_err();
+            assert_eq!(err.code(), "unsupported_media_type", "{bad:?}");
+            assert_eq!(err.status(), 415);
+        }
+    }
+    // A control character or a long type is not echoed.
+    let err = with("POST", "/accounts/acct_1/keys", Some("text/\u{7}x"), "{}").unwrap_err();
+    assert!(!err.detail().contains('\u{7}'));
+    let long = format!("text/{}", "x".repeat(100));
+    let err = with("POST", "/accounts/acct_1/keys", Some(&long), "{}").unwrap_err();
+    assert!(!err.detail().contains(&long));
+    // Operations without a body do not look at it.
+    assert!(with("DELETE", &key, None, "").is_ok());
+    assert!(with("GET", &key, Some("text/plain"), "").is_ok());
+}
+
+#[test]
+fn if_match_guards_only_changes() {
+    let key = format!("/accounts/acct_1/keys/{ID}");
+    let with = |method, path: &str, if_match, body: &str| {
+        let incoming = Incoming {
+            method,
+            path,
+            query: None,
+            content_type: Some("application/json"),
+            if_match,
+            body: body.as_bytes(),
+        };
+        match parse(&demo_config(), &incoming, NOW, false) {
+            Ok(Request::Account { op, .. }) => Ok(op),
+            Ok(other) => panic!("{other:?}"),
+            Err(e) => Err(e),
+        }
+    };
+    let tag = Some("\"0123\"");
+    for (method, path, body) in [
+        ("PATCH", key.as_str(), r#"{"name":"a"}"#),
+        ("DELETE", key.as_str(), ""),
+        ("POST", &format!("{key}/rotate"), r#"{"grace_seconds":0}"#),
+        ("PATCH", "/accounts/acct_1", r#"{"status":"active"}"#),
+    ] {
+        let op = with(method, path, tag, body).unwrap();
+        assert!(matches!(op, Op::IfMatch { .. }), "{method} {path}: {op:?}");
+        assert_eq!(
+            with(method, path, Some("not a tag"), body)
+                .unwrap_err()
+                .field(),
+            Some("If-Match")
+        );
+        assert!(!matches!(
+            with(method, path, None, body).unwrap(),
+            Op::IfMatch { .. }
+        ));
+    }
+    // Reads and creates ignore it.
+    assert_eq!(
+        with("GET", &key, tag, "").unwrap(),
+        Op::GetKey { id: ID.into() }
+    );
+    assert!(matches!(
+        with(
+            "POST",
+            "/accounts/acct_1/keys",
+            tag,
+            r#"{"product":"forgeai","name":"a"}"#
+        )
+        .unwrap(),
+        Op::CreateKey(_)
+    ));
+}
+
+#[test]
+fn keys_list_by_owner() {
+    assert_eq!(
+        op(
+            "GET",
+            "/accounts/acct_1/keys",
+            Some("owner_id=a%2Bb%40example.com"),
+            ""
+        ),
+        Op::ListKeys {
+            status: None,
+            product: None,
+            owner_id: Some("a+b@example.com".into()),
+        }
+    );
+    for bad in ["owner_id=", "owner_id=a%20b", "owner_id=a&owner_id=b"] {
+        assert_eq!(
+            code("GET", "/accounts/acct_1/keys", Some(bad), ""),
+            ("invalid_field", Some("owner_id".into())),
+            "{bad}"
+        );
+    }
 }

@@ -30,6 +30,9 @@ pub struct KeyView {
     last_used_at: Option<String>,
     webhook_url: Option<String>,
     replaced_by: Option<String>,
+    owner_id: Option<String>,
+    enabled: bool,
+    meta: Option<super::op::Meta>,
 }
 
 /// The status of `key` at `now`.
@@ -61,6 +64,9 @@ impl KeyView {
             last_used_at: key.last_used_at.map(format_rfc3339),
             webhook_url: key.webhook_url.clone(),
             replaced_by: key.replaced_by.clone(),
+            owner_id: key.owner_id.clone(),
+            enabled: !key.disabled,
+            meta: key.meta.clone(),
         }
     }
 }

@@ -8,10 +8,12 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ADMIN_PREFIX, ADMIN_TOKEN, ROOT, startGateway, startOrigin } from "./harness.mjs";
 import { checkDocument, loadDocument, validateResponse } from "./openapi.mjs";
+import { forgedKey } from "./forge.mjs";
 
 const template = readFileSync(join(ROOT, "tests/e2e/wrangler.manage.toml"), "utf8");
 /** The isolate cache TTL of the test config: the bound for "edge" consistency. */
@@ -24,7 +26,7 @@ const KEY_ID = /^key_[0-9A-Za-z]{17}$/;
 const BODY = "[0-9A-Za-z]{58}"; // 43 random + 9 tag + 6 checksum characters
 const VIEW_FIELDS = [
   "id", "name", "product", "environment", "prefix", "masked", "scopes", "status",
-  "created_at", "expires_at", "revoked_at", "last_used_at", "webhook_url", "replaced_by",
+  "created_at", "expires_at", "revoked_at", "last_used_at", "webhook_url", "replaced_by", "owner_id", "enabled", "meta",
 ];
 
 let origin, gw, doc;
@@ -247,6 +249,43 @@ test("GET /openapi.json needs no token and serves a valid OpenAPI 3.1 document",
     status: res.status, type: res.headers.get("content-type"), body: served, headers: res.headers,
   });
   assert.deepEqual(Object.keys(served.paths).sort(), Object.keys(doc.paths).sort(), "serves the document the tests use");
+  // This deployment's products, and each one's permissions, as enums.
+  const create = served.components.schemas.CreateKey;
+  assert.deepEqual(create.properties.product.enum, ["salesforge", "forgeai", "strictforge", "limitforge"]);
+  assert.deepEqual(served.components.parameters.ProductFilter.schema.enum, create.properties.product.enum);
+  const forgeai = create.allOf.find((rule) => rule.if.properties.product.const === "forgeai");
+  assert.deepEqual(sorted(forgeai.then.properties.scopes.items.enum), ["execute_flows", "read", "write"]);
+  assert.ok(create.properties.scopes.items.enum.includes("send_campaigns"));
+});
+
+test("every response carries a request id; a problem repeats it as instance; a 201 says where the key is", async () => {
+  const account = "acct_trace";
+  const made = await api("POST", keysOf(account), { product: "forgeai", name: "traced" });
+  assert.equal(made.status, 201, show(made));
+  const location = made.headers.get("location");
+  assert.equal(location, `${ADMIN_PREFIX}${keyOf(account, made.body.id)}`);
+  const read = await gw.admin("GET", location.slice(ADMIN_PREFIX.length));
+  assert.equal(read.status, 200);
+  assert.equal(read.body.id, made.body.id);
+  const rotated = await api("POST", `${keyOf(account, made.body.id)}/rotate`, { grace_seconds: 0 });
+  assert.equal(rotated.headers.get("location"), `${ADMIN_PREFIX}${keyOf(account, rotated.body.id)}`);
+  const ids = new Set();
+  for (const res of [
+    made, read, rotated,
+    await api("GET", `/accounts/${account}`),
+    await api("GET", keyOf(account, "key_" + "0".repeat(17))),
+    await api("GET", `/accounts/${account}?x=1`),
+    await gw.admin("GET", `/accounts/${account}`, undefined, { token: "wrong-token-wrong-token-wrong-token" }),
+    await gw.admin("PUT", `/accounts/${account}`),
+    await gw.admin("GET", "/nowhere"),
+    await gw.admin("GET", "/openapi.json"),
+  ]) {
+    const id = res.headers.get("keygate-request-id");
+    assert.match(id ?? "", /^[0-9a-f]{32}$/, show(res));
+    ids.add(id);
+    if (res.status >= 400) assert.equal(res.body.instance, `urn:keygate:request:${id}`, show(res));
+  }
+  assert.equal(ids.size, 10, "a fresh id per request");
 });
 
 // --- lifecycle ---------------------------------------------------------------
@@ -406,6 +445,171 @@ test("lifecycle: create, use, list, get, patch, rotate, revoke, events", async (
 });
 
 // --- limits, expiry, suspension, strict --------------------------------------
+
+test("revoking a rotated key ends the grace of the key it replaced, at the edge too", async () => {
+  const account = "acct_chain";
+  const k1 = ok(await api("POST", keysOf(account), { product: "forgeai", name: "chain" }), 201);
+  const k2 = ok(await api("POST", `${keyOf(account, k1.id)}/rotate`, { grace_seconds: 86400 }), 201);
+  forwarded(await edge("forgeai", k1.key, "/api/v1/chat"), { keyId: k1.id });
+  const revokedAt = Date.now();
+  keyView(ok(await api("DELETE", keyOf(account, k2.id)), 200));
+  const old = keyView(ok(await api("GET", keyOf(account, k1.id)), 200));
+  assert.equal(old.status, "revoked", "the old key's grace ended with its replacement");
+  assert.ok(Math.abs(secondsOf(old.revoked_at) - revokedAt / 1000) <= 2, old.revoked_at);
+  const { response } = await edgeUntil("the old key at the edge", () => edge("forgeai", k1.key, "/api/v1/chat"),
+    "revoked_key", revokedAt);
+  refused(response, 401, "revoked_key");
+  const page = await events(account);
+  const cascade = page.events.find((e) => e.type === "key.revoked" && e.key_id === k1.id);
+  assert.deepEqual(cascade?.data, { replacement_revoked: k2.id });
+});
+
+test("ETag and If-Match: a change goes ahead only on the tag it was read with", async () => {
+  const account = "acct_etag";
+  const k = ok(await api("POST", keysOf(account), { product: "forgeai", name: "tagged" }), 201);
+  const read = await api("GET", keyOf(account, k.id));
+  const tag = read.headers.get("etag");
+  assert.match(tag ?? "", /^"[0-9a-f]{32}"$/);
+  forwarded(await edge("forgeai", k.key, "/api/v1/chat"), { keyId: k.id });
+  await until("use reported", async () => ok(await api("GET", keyOf(account, k.id)), 200).last_used_at, 5000);
+  assert.equal((await api("GET", keyOf(account, k.id))).headers.get("etag"), tag, "use does not move the tag");
+  const renamed = await api("PATCH", keyOf(account, k.id), { name: "first" }, { headers: { "If-Match": tag } });
+  assert.equal(ok(renamed, 200).name, "first");
+  const next = renamed.headers.get("etag");
+  assert.notEqual(next, tag);
+  failed(await api("PATCH", keyOf(account, k.id), { name: "lost update" }, { headers: { "If-Match": tag } }),
+    412, "precondition_failed");
+  failed(await api("DELETE", keyOf(account, k.id), undefined, { headers: { "If-Match": `W/${next}` } }),
+    412, "precondition_failed");
+  failed(await api("POST", `${keyOf(account, k.id)}/rotate`, { grace_seconds: 0 }, { headers: { "If-Match": tag } }),
+    412, "precondition_failed");
+  failed(await api("PATCH", keyOf(account, k.id), { name: "x" }, { headers: { "If-Match": "nonsense" } }),
+    400, "invalid_field", "If-Match");
+  assert.equal(ok(await api("GET", keyOf(account, k.id)), 200).name, "first", "refused changes changed nothing");
+  const acct = await api("GET", `/accounts/${account}`);
+  failed(await api("PATCH", `/accounts/${account}`, { status: "suspended" }, { headers: { "If-Match": next } }),
+    412, "precondition_failed");
+  assert.equal(ok(await api("PATCH", `/accounts/${account}`, { status: "suspended" },
+    { headers: { "If-Match": acct.headers.get("etag") } }), 200).status, "suspended");
+  assert.equal(keyView(ok(await api("DELETE", keyOf(account, k.id), undefined, { headers: { "If-Match": "*" } }), 200)).status,
+    "revoked");
+});
+
+test("PATCH moves a key's expiry (the edge follows) or removes it", async () => {
+  const account = "acct_expiry_patch";
+  const k = ok(await api("POST", keysOf(account), { product: "forgeai", name: "moving", expires_in_days: 30 }), 201);
+  const removed = keyView(ok(await api("PATCH", keyOf(account, k.id), { expires_at: null }), 200));
+  assert.equal(removed.expires_at, null);
+  const later = keyView(ok(await api("PATCH", keyOf(account, k.id), { expires_in_days: 2 }), 200));
+  assert.ok(Math.abs(secondsOf(later.expires_at) - (nowSeconds() + 2 * 86400)) <= 3, later.expires_at);
+  failed(await api("PATCH", keyOf(account, k.id), { expires_in_days: 400 }), 400, "invalid_field", "expires_in_days");
+  failed(await api("PATCH", keyOf(account, k.id), { expires_in_days: 1, expires_at: null }), 400, "invalid_field", "expires_at");
+  forwarded(await edge("forgeai", k.key, "/api/v1/chat"), { keyId: k.id });
+  const soon = Math.ceil(nowSeconds()) + 3;
+  const moved = keyView(ok(await api("PATCH", keyOf(account, k.id), { expires_at: rfc3339At(soon) }), 200));
+  assert.equal(moved.expires_at, rfc3339At(soon));
+  const { response } = await edgeUntil("the moved expiry at the edge", () => edge("forgeai", k.key, "/api/v1/chat"),
+    "expired_key", Date.now(), EDGE_BOUND_MS + 4000);
+  refused(response, 401, "expired_key");
+  failed(await api("PATCH", keyOf(account, k.id), { expires_in_days: 30 }), 409, "key_not_active");
+  const events = (await api("GET", `/accounts/${account}/events`)).body.events;
+  assert.ok(events.some((e) => e.type === "key.updated" && e.data.expires_at?.to === null));
+});
+
+test("POST /keys/lookup finds a key by its value, never echoing it", async () => {
+  const account = "acct_lookup";
+  const k = ok(await api("POST", keysOf(account), { product: "forgeai", name: "leaked" }), 201);
+  const found = ok(await api("POST", "/keys/lookup", { key: k.key }), 200);
+  assert.equal(found.account, account);
+  assert.equal(keyView(found.key).id, k.id);
+  assert.ok(!JSON.stringify(found).includes(k.key));
+  // A forged key (right shape and checksum, wrong tag) and a malformed one.
+  const forged = forgedKey("fai", "live");
+  failed(await api("POST", "/keys/lookup", { key: forged }), 404, "key_not_found");
+  const bad = failed(await api("POST", "/keys/lookup", { key: k.key.slice(0, -1) + (k.key.endsWith("x") ? "y" : "x") }), 400, "invalid_field", "key");
+  assert.ok(!JSON.stringify(bad).includes(k.key.slice(0, 20)), "the value is not echoed");
+  failed(await api("POST", "/keys/lookup", { key: k.key }, { token: null }), 401, "unauthorized");
+  failed(await api("POST", "/keys/lookup", JSON.stringify({ key: k.key }), { headers: { "Content-Type": "text/plain" } }),
+    415, "unsupported_media_type");
+  // Revoked keys are still found, as revoked.
+  await api("DELETE", keyOf(account, k.id));
+  assert.equal(ok(await api("POST", "/keys/lookup", { key: k.key }), 200).key.status, "revoked");
+});
+
+test("owner_id: a key's holder, kept through rotation, and a list filter", async () => {
+  const account = "acct_owner";
+  const a = ok(await api("POST", keysOf(account), { product: "forgeai", name: "a", owner_id: "user@example.com" }), 201);
+  const b = ok(await api("POST", keysOf(account), { product: "forgeai", name: "b", owner_id: "user_2" }), 201);
+  ok(await api("POST", keysOf(account), { product: "forgeai", name: "c" }), 201);
+  assert.equal(a.owner_id, "user@example.com");
+  const mine = ok(await api("GET", `${keysOf(account)}?owner_id=${encodeURIComponent("user@example.com")}`), 200);
+  assert.deepEqual(mine.keys.map((k) => k.id), [a.id]);
+  assert.deepEqual(ok(await api("GET", `${keysOf(account)}?owner_id=user_2`), 200).keys.map((k) => k.id), [b.id]);
+  assert.equal(ok(await api("GET", keysOf(account)), 200).keys.length, 3);
+  const rotated = ok(await api("POST", `${keyOf(account, a.id)}/rotate`, { grace_seconds: 0 }), 201);
+  assert.equal(rotated.owner_id, "user@example.com");
+  failed(await api("POST", keysOf(account), { product: "forgeai", name: "d", owner_id: "has space" }), 400,
+    "invalid_field", "owner_id");
+  failed(await api("GET", `${keysOf(account)}?owner_id=`), 400, "invalid_field", "owner_id");
+});
+
+test("enabled: a key turned off is refused with disabled_key, and works again when turned on", async () => {
+  const account = "acct_toggle";
+  const k = ok(await api("POST", keysOf(account), { product: "forgeai", name: "toggled" }), 201);
+  assert.equal(k.enabled, true);
+  forwarded(await edge("forgeai", k.key, "/api/v1/chat"), { keyId: k.id });
+  const offAt = Date.now();
+  const off = keyView(ok(await api("PATCH", keyOf(account, k.id), { enabled: false }), 200));
+  assert.deepEqual([off.enabled, off.status], [false, "active"]);
+  const { response } = await edgeUntil("the key turned off at the edge", () => edge("forgeai", k.key, "/api/v1/chat"),
+    "disabled_key", offAt);
+  refused(response, 401, "disabled_key");
+  const onAt = Date.now();
+  assert.equal(keyView(ok(await api("PATCH", keyOf(account, k.id), { enabled: true }), 200)).enabled, true);
+  await edgeUntil("the key turned on again", () => edge("forgeai", k.key, "/api/v1/chat"), "forwarded", onAt);
+  failed(await api("PATCH", keyOf(account, k.id), { enabled: "no" }), 400, "invalid_field", "enabled");
+});
+
+test("meta: a JSON object of at most 4 KiB on each key, shown in views, kept out of events", async () => {
+  const account = "acct_meta";
+  const k = ok(await api("POST", keysOf(account), { product: "forgeai", name: "m", meta: { plan: "pro", seats: 5 } }), 201);
+  assert.deepEqual(k.meta, { plan: "pro", seats: 5 });
+  assert.deepEqual(keyView(ok(await api("GET", keyOf(account, k.id)), 200)).meta, { plan: "pro", seats: 5 });
+  assert.deepEqual(keyView(ok(await api("PATCH", keyOf(account, k.id), { meta: { plan: "team" } }), 200)).meta, { plan: "team" });
+  failed(await api("PATCH", keyOf(account, k.id), { meta: { big: "x".repeat(5000) } }), 400, "invalid_field", "meta");
+  failed(await api("PATCH", keyOf(account, k.id), { meta: [1] }), 400, "invalid_field", "meta");
+  assert.equal(keyView(ok(await api("PATCH", keyOf(account, k.id), { meta: {} }), 200)).meta, null);
+  const text = JSON.stringify(await events(account));
+  assert.ok(!text.includes("seats") && !text.includes("team"), "events never hold meta");
+});
+
+/** How many account objects hold the account tables (read with Python's sqlite3, read-only). */
+function accountsWithTables() {
+  const root = join(gw.dir, "state", "v3", "do");
+  const files = readdirSync(root, { recursive: true }).map(String)
+    .filter((f) => f.endsWith(".sqlite") && !f.endsWith("metadata.sqlite")).map((f) => join(root, f));
+  const script = "import sqlite3, sys\nn = 0\nfor f in sys.argv[1:]:\n" +
+    "    db = sqlite3.connect('file:' + f + '?mode=ro', uri=True)\n" +
+    "    n += bool(db.execute(\"SELECT count(*) FROM sqlite_master WHERE type='table' AND name='account'\").fetchone()[0])\n" +
+    "    db.close()\nprint(n)";
+  return Number(execFileSync("python3", ["-c", script, ...files], { encoding: "utf8" }).trim());
+}
+
+test("reads of unknown accounts answer 404 and store nothing", async () => {
+  const before = accountsWithTables();
+  for (let i = 0; i < 7; i++) {
+    const account = `acct_ghost_${i}`;
+    failed(await api("GET", `/accounts/${account}`), 404, "account_not_found");
+    failed(await api("GET", keysOf(account)), 404, "account_not_found");
+    failed(await api("GET", `/accounts/${account}/events`), 404, "account_not_found");
+    failed(await api("DELETE", keyOf(account, "key_" + "0".repeat(17))), 404, "account_not_found");
+    failed(await api("PATCH", `/accounts/${account}`, { status: "suspended" }), 404, "account_not_found");
+  }
+  assert.equal(accountsWithTables(), before, "no object made tables for an unknown account");
+  await create("acct_ghost_0", { product: "forgeai", name: "now real" });
+  assert.equal(accountsWithTables(), before + 1, "a create makes them (the check can see tables)");
+  assert.equal(ok(await api("GET", "/accounts/acct_ghost_0"), 200).id, "acct_ghost_0");
+});
 
 test("key limit: 30 concurrent creates give exactly 10 keys", async () => {
   const account = "acct_limit";
@@ -659,6 +863,10 @@ describe("bad input", () => {
     const account = "acct_in_name";
     failed(await post(account, fai({ name: "n".repeat(65) })), 400, "invalid_field", "name");
     failed(await post(account, fai({ name: "" })), 400, "invalid_field", "name");
+    // Never trimmed: white space first or last is refused, as the schema's pattern says.
+    for (const name of ["   ", " CI", "CI ", "\u3000x"]) {
+      failed(await post(account, fai({ name })), 400, "invalid_field", "name");
+    }
     failed(await post(account, fai({ name: "bell\u0007" })), 400, "invalid_field", "name");
     // Bidi controls and invisible format characters (Unicode Cf).
     for (const name of ["\u202Egpj.exe", "ci\u200Bdeploy", "\u2066x\u2069", "tag\u{E0041}"]) {
@@ -670,6 +878,12 @@ describe("bad input", () => {
     assert.equal(k.name, "n".repeat(64));
     failed(await api("PATCH", keyOf(account, k.id), { name: "m".repeat(65) }), 400, "invalid_field", "name");
     failed(await api("PATCH", keyOf(account, k.id), {}), 400, "invalid_field");
+    // The served schema's pattern (read as Ajv reads it) and the server agree.
+    const pattern = new RegExp(doc.components.schemas.CreateKey.properties.name.pattern, "u");
+    for (const name of ["a b", "Déploiement 東京 ✓", "\u{1F600}", " ", "x ", "a\u00ADb", "x\u{110BD}", "x\n", "\u202Fx"]) {
+      const res = await post("acct_in_name_agree", fai({ name }));
+      assert.equal(res.status === 201, pattern.test(name), `${JSON.stringify(name)}: ${show(res)}`);
+    }
   });
 
   test("expires_in_days: 1-365", async () => {
@@ -863,14 +1077,129 @@ describe("bad input", () => {
       failed(await gw.admin("GET", path), 404, "not_found", NO_FIELD);
     }
     for (const [method, path, allow] of [
-      ["PUT", keysOf("acct_x"), "GET, POST"],
-      ["POST", `/accounts/acct_x`, "GET, PATCH"],
+      ["PUT", keysOf("acct_x"), "GET, HEAD, POST"],
+      ["POST", `/accounts/acct_x`, "GET, HEAD, PATCH"],
       ["GET", "/accounts/acct_x/keys/key_0000000000000000a/rotate", "POST"],
-      ["DELETE", "/openapi.json", "GET"],
+      ["DELETE", "/openapi.json", "GET, HEAD"],
     ]) {
       const res = await gw.admin(method, path);
       failed(res, 405, "method_not_allowed", NO_FIELD);
       assert.equal(res.headers.get("allow"), allow, `${method} ${path}`);
     }
+  });
+
+  test("a percent-encoded id reaches the same account and key as the plain one", async () => {
+    const k = await create("team:42", fai());
+    for (const account of ["team%3A42", "team%3a42", "%74eam:42"]) {
+      const view = keyView(ok(await api("GET", keyOf(account, k.id)), 200));
+      assert.equal(view.id, k.id);
+      assert.equal(ok(await api("GET", `/accounts/${account}`), 200).id, "team:42");
+    }
+    assert.equal(keyView(ok(await api("GET", keyOf("team:42", k.id.replace("_", "%5F"))), 200)).id, k.id);
+    // Decoded once: a double-encoded ':' is a '%', which ids never hold.
+    failed(await api("GET", "/accounts/team%253A42"), 400, "invalid_id", "account");
+  });
+
+  test("every operation refuses an unknown query parameter with 400 unknown_parameter", async () => {
+    const account = "acct_in_params";
+    const k = await create(account, fai());
+    const cases = [
+      ["GET", `/accounts/${account}`],
+      ["PATCH", `/accounts/${account}`, { status: "active" }],
+      ["GET", keysOf(account)],
+      ["POST", keysOf(account), fai()],
+      ["GET", keyOf(account, k.id)],
+      ["PATCH", keyOf(account, k.id), { name: "renamed" }],
+      ["DELETE", keyOf(account, k.id)],
+      ["POST", `${keyOf(account, k.id)}/rotate`, { grace_seconds: 0 }],
+      ["GET", `/accounts/${account}/events`],
+    ];
+    for (const [method, path, body] of cases) {
+      failed(await api(method, `${path}?force=true`, body), 400, "unknown_parameter", "force");
+    }
+    // Nothing was done: the key is still active and not renamed.
+    const view = keyView(ok(await api("GET", keyOf(account, k.id)), 200));
+    assert.equal(view.status, "active");
+    assert.equal(view.name, k.name);
+    assert.equal((await listKeys(account)).length, 1);
+  });
+
+  test("empty or repeated query values: 400 invalid_field, as the schema says", async () => {
+    const account = "acct_in_empty";
+    await create(account, fai());
+    for (const [path, query, field] of [
+      [keysOf(account), "status=", "status"],
+      [keysOf(account), "product=", "product"],
+      [keysOf(account), "status=active&status=revoked", "status"],
+      [`/accounts/${account}/events`, "limit=", "limit"],
+      [`/accounts/${account}/events`, "cursor=", "cursor"],
+    ]) {
+      failed(await api("GET", `${path}?${query}`), 400, "invalid_field", field);
+    }
+  });
+
+  test("several invalid members are reported at once in errors", async () => {
+    const account = "acct_in_many";
+    const p = failed(await post(account, fai({ name: " x", scopes: ["read", "nope", "read"], expires_in_days: 400 })),
+      400, "invalid_field", "name");
+    assert.deepEqual(p.errors.map((e) => e.field), ["name", "scopes[1]", "scopes[2]", "expires_in_days"]);
+    for (const e of p.errors) assert.ok(e.detail.startsWith(`\`${e.field}\``), e.detail);
+    const one = failed(await post(account, fai({ expires_in_days: 0 })), 400, "invalid_field", "expires_in_days");
+    assert.deepEqual(one.errors.map((e) => e.field), ["expires_in_days"]);
+    await nothingStored(account);
+  });
+
+  test("a body not sent as application/json: 415 unsupported_media_type, nothing made", async () => {
+    const account = "acct_in_media";
+    const body = JSON.stringify(fai());
+    for (const type of ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
+      "application/jsonx"]) {
+      failed(await api("POST", keysOf(account), body, { headers: { "Content-Type": type } }), 415,
+        "unsupported_media_type", NO_FIELD);
+    }
+    await nothingStored(account);
+    const k = await create(account, fai());
+    failed(await api("PATCH", keyOf(account, k.id), JSON.stringify({ name: "x" }), { headers: { "Content-Type": "text/plain" } }),
+      415, "unsupported_media_type");
+    failed(await api("POST", `${keyOf(account, k.id)}/rotate`, "{\"grace_seconds\":0}", { headers: { "Content-Type": "text/plain" } }),
+      415, "unsupported_media_type");
+    const made = ok(await api("POST", keysOf(account), body, { headers: { "Content-Type": "application/json; charset=utf-8" } }), 201);
+    assert.match(made.id, KEY_ID);
+  });
+
+  test("JSON as the schema reads it: repeated members refused, null refused, 60.0 is an integer", async () => {
+    const account = "acct_in_strict";
+    const p = failed(await post(account, '{"product":"salesforge","name":"dup","product":"forgeai"}'), 400, "invalid_json");
+    assert.match(p.detail, /`product` is given more than once/);
+    failed(await post(account, fai({ expires_in_days: null })), 400, "invalid_field", "expires_in_days");
+    failed(await post(account, fai({ scopes: null })), 400, "invalid_field", "scopes");
+    await nothingStored(account);
+    const k = await create(account, fai({ expires_in_days: 60.0 }));
+    const raw = ok(await post(account, '{"product":"forgeai","name":"float","expires_in_days":6e1}'), 201);
+    assert.equal(secondsOf(raw.expires_at) - secondsOf(raw.created_at), 60 * 86400);
+    failed(await post(account, fai({ expires_in_days: 60.5 })), 400, "invalid_field", "expires_in_days");
+    const rotated = ok(await api("POST", `${keyOf(account, k.id)}/rotate`, '{"grace_seconds":3.6e3}'), 201);
+    assert.ok(rotated.previous.revoked_at);
+  });
+
+  test("HEAD is answered wherever GET is, with no body", async () => {
+    const account = "acct_in_head";
+    const k = await create(account, fai());
+    for (const path of [`/accounts/${account}`, keysOf(account), keyOf(account, k.id), `/accounts/${account}/events`,
+      "/openapi.json"]) {
+      const res = await fetch(`${gw.url}${ADMIN_PREFIX}${path}`, {
+        method: "HEAD",
+        headers: { Authorization: `Bearer ${ADMIN_TOKEN}` },
+      });
+      assert.equal(res.status, 200, `HEAD ${path}`);
+      assert.equal(mediaType(res.headers.get("content-type")), "application/json");
+      assert.equal(await res.text(), "");
+    }
+    const missing = await fetch(`${gw.url}${ADMIN_PREFIX}/accounts/acct_never_head`, {
+      method: "HEAD",
+      headers: { Authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    assert.equal(missing.status, 404);
+    assert.equal(await missing.text(), "");
   });
 });
