@@ -576,6 +576,27 @@ impl Error {
     }
 }
 
+/// The problem `instance` for a request id (RFC 9457 §3.1.5: a URI
+/// naming this occurrence).
+pub fn instance(request_id: &str) -> String {
+    format!("urn:keygate:request:{request_id}")
+}
+
+/// `problem` (a problem+json object) with `instance` set for
+/// `request_id`; anything that is not a JSON object is returned as is.
+pub fn with_instance(problem: &str, request_id: &str) -> String {
+    match serde_json::from_str::<serde_json::Value>(problem) {
+        Ok(serde_json::Value::Object(mut members)) => {
+            members.insert(
+                "instance".to_owned(),
+                serde_json::Value::from(instance(request_id)),
+            );
+            serde_json::Value::Object(members).to_string()
+        }
+        _ => problem.to_owned(),
+    }
+}
+
 impl std::fmt::Display for Error {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}: {}", self.code(), self.detail())

@@ -30,7 +30,15 @@ async fn fetch(
     let canonical = path::canonicalize(parts.path);
     let (response, code) = match admit(&req, &env, parts.authority, canonical.as_ref()) {
         Ok(answer) => management::serve(&req, &method, &answer, parts.query, &env).await?,
-        Err(error) => (respond::problem(&error, None)?, Cow::Borrowed(error.code())),
+        // Refused before the management API: stamped all the same, since
+        // every management answer carries a request id.
+        Err(error) => {
+            let response = match management::request_id() {
+                Some(id) => respond::problem_with_id(&error, &id)?,
+                None => respond::problem(&error, None)?,
+            };
+            (response, Cow::Borrowed(error.code()))
+        }
     };
     console_log!(
         "{}",

@@ -26,7 +26,15 @@ pub(super) async fn to_control(
 ) -> worker::Result<(web_sys::Response, Cow<'static, str>)> {
     match hand_off(req, env).await {
         Ok(response) => Ok((response, Cow::Borrowed("control"))),
-        Err(error) => Ok((respond::problem(&error, None)?, Cow::Borrowed(error.code()))),
+        // Refused here, so stamped here: every management answer carries a
+        // request id.
+        Err(error) => {
+            let response = match super::request_id() {
+                Ok(id) => respond::problem_with_id(&error, &id)?,
+                Err(_) => respond::problem(&error, None)?,
+            };
+            Ok((response, Cow::Borrowed(error.code())))
+        }
     }
 }
 

@@ -49,7 +49,7 @@ pub(super) async fn serve(
 }
 
 /// A fresh request id from the runtime's CSPRNG.
-fn request_id() -> Option<String> {
+pub(super) fn request_id() -> Option<String> {
     let mut bytes = [0u8; 16];
     let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
     global

@@ -317,7 +317,7 @@ async fn gateway(
 
 /// A fresh request id, the signature's nonce: 16 random bytes as hex.
 #[cfg(feature = "gateway")]
-fn request_id() -> Result<String, Error> {
+pub(super) fn request_id() -> Result<String, Error> {
     let mut bytes = [0u8; 16];
     let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
     global

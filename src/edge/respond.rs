@@ -7,12 +7,30 @@
 
 use worker::{console_error, web_sys};
 
-use crate::error::{Error, PROBLEM_CONTENT_TYPE};
+use crate::error::{with_instance, Error, PROBLEM_CONTENT_TYPE};
 
 /// The `application/problem+json` response for `error`.
 pub(super) fn problem(
     error: &Error,
     challenge: Option<String>,
+) -> worker::Result<web_sys::Response> {
+    build_problem(error, challenge, None)
+}
+
+/// As [`problem`], for a request that carries a request id: the id goes in
+/// `Keygate-Request-Id` and the problem's `instance`, as every management
+/// answer has them.
+pub(super) fn problem_with_id(
+    error: &Error,
+    request_id: &str,
+) -> worker::Result<web_sys::Response> {
+    build_problem(error, None, Some(request_id))
+}
+
+fn build_problem(
+    error: &Error,
+    challenge: Option<String>,
+    request_id: Option<&str>,
 ) -> worker::Result<web_sys::Response> {
     if let Error::Misconfigured { what } = error {
         // The client sees a generic detail; the operator reads this.
@@ -31,11 +49,18 @@ pub(super) fn problem(
     if let Some(allow) = problem.allow {
         headers.set("Allow", allow)?;
     }
+    let body = match request_id {
+        Some(id) => {
+            headers.set(crate::forward::headers::REQUEST_ID, id)?;
+            with_instance(&problem.body, id)
+        }
+        None => problem.body,
+    };
     let init = web_sys::ResponseInit::new();
     init.set_status(problem.status);
     init.set_headers(&headers);
     Ok(web_sys::Response::new_with_opt_str_and_init(
-        Some(&problem.body),
+        Some(&body),
         &init,
     )?)
 }

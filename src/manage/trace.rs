@@ -8,30 +8,14 @@
 
 use serde_json::Value;
 
+/// A problem's `instance`, shared with the gateway's own refusals.
+pub use crate::error::{instance, with_instance};
 /// The header every management response carries.
 pub use crate::forward::headers::REQUEST_ID as HEADER;
 
 /// A request id from 16 random bytes: 32 lowercase hex digits.
 pub fn request_id(bytes: &[u8; 16]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// The problem `instance` for a request id (RFC 9457 §3.1.5: a URI
-/// naming this occurrence).
-pub fn instance(request_id: &str) -> String {
-    format!("urn:keygate:request:{request_id}")
-}
-
-/// `problem` (a problem+json object) with `instance` set for
-/// `request_id`; anything that is not a JSON object is returned as is.
-pub fn with_instance(problem: &str, request_id: &str) -> String {
-    match serde_json::from_str::<Value>(problem) {
-        Ok(Value::Object(mut members)) => {
-            members.insert("instance".to_owned(), Value::from(instance(request_id)));
-            Value::Object(members).to_string()
-        }
-        _ => problem.to_owned(),
-    }
 }
 
 /// The `Location` of the key a 201 `created` body describes, under the
