@@ -33,9 +33,9 @@ async fn fetch(
         // Refused before the management API: stamped all the same, since
         // every management answer carries a request id.
         Err(error) => {
-            let response = match management::request_id() {
-                Some(id) => respond::problem_with_id(&error, &id)?,
-                None => respond::problem(&error, None)?,
+            let response = match respond::request_id() {
+                Ok(id) => respond::problem_with_id(&error, &id)?,
+                Err(_) => respond::problem(&error, None)?,
             };
             (response, Cow::Borrowed(error.code()))
         }

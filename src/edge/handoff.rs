@@ -29,7 +29,7 @@ pub(super) async fn to_control(
         // Refused here, so stamped here: every management answer carries a
         // request id.
         Err(error) => {
-            let response = match super::request_id() {
+            let response = match respond::request_id() {
                 Ok(id) => respond::problem_with_id(&error, &id)?,
                 Err(_) => respond::problem(&error, None)?,
             };

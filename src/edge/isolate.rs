@@ -80,13 +80,8 @@ pub(super) fn admin_token(env: &Env) -> Result<AdminToken, Error> {
     ADMIN
         .with(|cell| {
             cell.get_or_init(|| {
-                let raw = env.secret(ADMIN_TOKEN_VAR).map_err(|_| {
-                    format!(
-                        "the Worker secret {ADMIN_TOKEN_VAR} is not set (wrangler secret put \
-                         {ADMIN_TOKEN_VAR}; .dev.vars locally)"
-                    )
-                })?;
-                AdminToken::new(&raw.to_string()).map_err(str::to_owned)
+                let raw = required_secret(env, ADMIN_TOKEN_VAR)?;
+                AdminToken::new(&raw).map_err(str::to_owned)
             })
             .clone()
         })
@@ -142,17 +137,18 @@ fn load(env: &Env) -> Result<Gateway, String> {
     })
 }
 
+/// The Worker secret `name`; its absence says how to set it.
+fn required_secret(env: &Env, name: &str) -> Result<String, String> {
+    env.secret(name).map(|s| s.to_string()).map_err(|_| {
+        format!(
+            "the Worker secret {name} is not set (wrangler secret put {name}; .dev.vars locally)"
+        )
+    })
+}
+
 /// The key secret, and the previous one while it is rotated.
 fn key_secret(env: &Env) -> Result<KeySecret, String> {
-    let current = env
-        .secret(KEY_SECRET_VAR)
-        .map_err(|_| {
-            format!(
-                "the Worker secret {KEY_SECRET_VAR} is not set (wrangler secret put \
-                 {KEY_SECRET_VAR}; .dev.vars locally)"
-            )
-        })?
-        .to_string();
+    let current = required_secret(env, KEY_SECRET_VAR)?;
     let previous = env
         .secret(KEY_SECRET_PREVIOUS_VAR)
         .ok()
@@ -163,15 +159,7 @@ fn key_secret(env: &Env) -> Result<KeySecret, String> {
 /// Each product's origin signing key, derived from the origin secret.
 #[cfg(feature = "gateway")]
 fn signing_keys(env: &Env, config: &Config) -> Result<Vec<(String, ProductKey)>, String> {
-    let secret = env
-        .secret(ORIGIN_SECRET_VAR)
-        .map_err(|_| {
-            format!(
-                "the Worker secret {ORIGIN_SECRET_VAR} is not set (wrangler secret put \
-                 {ORIGIN_SECRET_VAR}; .dev.vars locally)"
-            )
-        })?
-        .to_string();
+    let secret = required_secret(env, ORIGIN_SECRET_VAR)?;
     let secret = OriginSecret::new(&secret).map_err(str::to_owned)?;
     Ok(config
         .products

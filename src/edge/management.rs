@@ -34,11 +34,9 @@ pub(super) async fn serve(
     query: Option<&str>,
     env: &Env,
 ) -> worker::Result<(web_sys::Response, Cow<'static, str>)> {
-    let Some(id) = request_id() else {
-        let error = Error::Misconfigured {
-            what: "crypto.getRandomValues is unavailable".to_owned(),
-        };
-        return Ok((respond::problem(&error, None)?, Cow::Borrowed(error.code())));
+    let id = match respond::request_id() {
+        Ok(id) => id,
+        Err(error) => return Ok((respond::problem(&error, None)?, Cow::Borrowed(error.code()))),
     };
     let (response, code) = answer(req, method, path, query, env, &id).await?;
     response.headers().set(trace::HEADER, &id)?;
@@ -46,17 +44,6 @@ pub(super) async fn serve(
         return Ok((without_body(&response)?, code));
     }
     Ok((response, code))
-}
-
-/// A fresh request id from the runtime's CSPRNG.
-pub(super) fn request_id() -> Option<String> {
-    let mut bytes = [0u8; 16];
-    let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
-    global
-        .crypto()
-        .and_then(|c| c.get_random_values_with_u8_array(&mut bytes))
-        .ok()?;
-    Some(trace::request_id(&bytes))
 }
 
 /// `response` with `body` in place of its own (same status and headers).

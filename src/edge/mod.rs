@@ -288,7 +288,7 @@ async fn gateway(
         .ok_or_else(|| Error::Misconfigured {
             what: format!("no signing key for {}", authorized.product().id),
         })?;
-    let request_id = request_id()?;
+    let request_id = respond::request_id()?;
     outcome.request_id = Some(request_id.clone());
     let client_ip = crate::proxy_headers::client_ip(&request.headers);
     let stamp = forward::Stamp {
@@ -313,20 +313,6 @@ async fn gateway(
     cors::add_to_forwarded(response, &outcome.cors).map_err(|_| Error::UpstreamUnavailable {
         product: product.name.clone(),
     })
-}
-
-/// A fresh request id, the signature's nonce: 16 random bytes as hex.
-#[cfg(feature = "gateway")]
-pub(super) fn request_id() -> Result<String, Error> {
-    let mut bytes = [0u8; 16];
-    let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
-    global
-        .crypto()
-        .and_then(|c| c.get_random_values_with_u8_array(&mut bytes))
-        .map_err(|_| Error::Misconfigured {
-            what: "crypto.getRandomValues is unavailable".to_owned(),
-        })?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// The `Allow` value of a refusal for a method refused everywhere.

@@ -8,15 +8,11 @@
 
 use serde_json::Value;
 
-/// A problem's `instance`, shared with the gateway's own refusals.
-pub use crate::error::{instance, with_instance};
+/// Request ids and a problem's `instance`, shared with the refusals
+/// both Workers make before the management API.
+pub use crate::error::{instance, request_id, with_instance};
 /// The header every management response carries.
 pub use crate::forward::headers::REQUEST_ID as HEADER;
-
-/// A request id from 16 random bytes: 32 lowercase hex digits.
-pub fn request_id(bytes: &[u8; 16]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
 
 /// The `Location` of the key a 201 `created` body describes, under the
 /// management `prefix`: `{prefix}/accounts/{account}/keys/{id}`. `None`
