@@ -4,8 +4,10 @@
 //   rewrites MODULE.wasm without its `name` custom section. Every other
 //   byte is kept as is: sections are copied, never re-encoded.
 import { copyFileSync, readFileSync, writeFileSync } from "node:fs";
+import { pathToFileURL } from "node:url";
 
-function leb(buf, at) {
+/** An unsigned LEB128 number at `at.pos`, advancing it. */
+export function leb(buf, at) {
   let value = 0, shift = 0, byte;
   do {
     byte = buf[at.pos++];
@@ -37,10 +39,13 @@ export function withoutNames(buf) {
   return Buffer.concat(kept);
 }
 
-const [command, module, symbols] = process.argv.slice(2);
-if (command !== "split" || !module || !symbols) {
-  console.error("usage: node scripts/wasm-names.mjs split MODULE.wasm SYMBOLS.wasm");
-  process.exit(2);
+// Run as a command only, not when imported (tests/wasm/names.mjs uses leb).
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const [command, module, symbols] = process.argv.slice(2);
+  if (command !== "split" || !module || !symbols) {
+    console.error("usage: node scripts/wasm-names.mjs split MODULE.wasm SYMBOLS.wasm");
+    process.exit(2);
+  }
+  copyFileSync(module, symbols);
+  writeFileSync(module, withoutNames(readFileSync(module)));
 }
-copyFileSync(module, symbols);
-writeFileSync(module, withoutNames(readFileSync(module)));

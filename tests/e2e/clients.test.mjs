@@ -9,13 +9,12 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import WebSocket from "ws";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { ROOT, problem, startGateway, startOrigin } from "./harness.mjs";
+import { ROOT, problem, startGateway, startOrigin, rawRequest } from "./harness.mjs";
 
 export const PAGE_ORIGIN = "http://127.0.0.1:1";
 const template = readFileSync(join(ROOT, "tests/e2e/wrangler.clients.toml"), "utf8").replaceAll(
@@ -70,23 +69,7 @@ function curl(args) {
 }
 
 /** node:http, which sends any header as written (Connection included). */
-function send(method, path, headers = {}) {
-  return new Promise((ok, fail) => {
-    const url = new URL(gw.url);
-    const req = httpRequest({ host: url.hostname, port: url.port, method, path, headers }, (res) => {
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (d) => (text += d));
-      res.on("end", () => {
-        let body = text;
-        try { body = JSON.parse(text); } catch {}
-        ok({ status: res.statusCode, headers: res.headers, body });
-      });
-    });
-    req.on("error", fail);
-    req.end();
-  });
-}
+const send = (method, path, headers = {}) => rawRequest(gw.url, method, path, headers);
 
 const app = () => ({ "X-App-Key": gw.keys.app });
 

@@ -7,6 +7,7 @@ import { spawn, execFile, execFileSync } from "node:child_process";
 import { promisify } from "node:util";
 import { createHash, randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, writeFileSync, rmSync } from "node:fs";
+import { request as httpRequest } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -341,6 +342,29 @@ async function adminCall(url, method, body, { token, headers = {} }) {
   let parsed = text;
   try { parsed = JSON.parse(text); } catch {}
   return { status: res.status, type: res.headers.get("content-type"), body: parsed, headers: res.headers };
+}
+
+/**
+ * Sends `method path` to `baseUrl` through node:http, which sends the path
+ * and every header exactly as written (fetch would normalise them);
+ * resolves { status, headers, body (parsed JSON, or the text) }.
+ */
+export function rawRequest(baseUrl, method, path, headers = {}) {
+  return new Promise((ok, fail) => {
+    const url = new URL(baseUrl);
+    const req = httpRequest({ host: url.hostname, port: url.port, method, path, headers }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (d) => (text += d));
+      res.on("end", () => {
+        let body = text;
+        try { body = JSON.parse(text); } catch {}
+        ok({ status: res.statusCode, headers: res.headers, body });
+      });
+    });
+    req.on("error", fail);
+    req.end();
+  });
 }
 
 /** Reads a problem+json response. */

@@ -5,10 +5,9 @@
 // sends the path exactly as written.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { request as httpRequest } from "node:http";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ROOT, startGateway, startOrigin } from "./harness.mjs";
+import { ROOT, startGateway, startOrigin, rawRequest } from "./harness.mjs";
 import { handlerFor } from "./lenient-origin.mjs";
 
 const template = readFileSync(join(ROOT, "tests/e2e/wrangler.paths.toml"), "utf8");
@@ -35,26 +34,7 @@ after(async () => {
 });
 
 /** Sends `method path` exactly as written; resolves { status, headers, body }. */
-function send(method, path, headers = {}) {
-  return new Promise((ok, fail) => {
-    const url = new URL(gw.url);
-    const req = httpRequest(
-      { host: url.hostname, port: url.port, method, path, headers },
-      (res) => {
-        let text = "";
-        res.setEncoding("utf8");
-        res.on("data", (d) => (text += d));
-        res.on("end", () => {
-          let body = text;
-          try { body = JSON.parse(text); } catch {}
-          ok({ status: res.statusCode, headers: res.headers, body });
-        });
-      },
-    );
-    req.on("error", fail);
-    req.end();
-  });
-}
+const send = (method, path, headers = {}) => rawRequest(gw.url, method, path, headers);
 
 const bearer = (key) => ({ Authorization: `Bearer ${key}` });
 const show = (res) => `${res.status} ${JSON.stringify(res.body)}`;

@@ -3,16 +3,8 @@
 // Usage: node tests/wasm/names.mjs file.wasm   (one demangled name a line)
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { leb } from "../../scripts/wasm-names.mjs";
 
-function leb(buf, at) {
-  let value = 0, shift = 0, byte;
-  do {
-    byte = buf[at.pos++];
-    value += (byte & 0x7f) * 2 ** shift;
-    shift += 7;
-  } while (byte & 0x80);
-  return value;
-}
 
 function text(buf, at) {
   const len = leb(buf, at);
