@@ -10,18 +10,17 @@
 //! both ends (1008); a key revoked while a socket is open is not
 //! re-checked before then.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
 
-use futures_util::StreamExt;
 use worker::{
     console_error, js_sys,
     wasm_bindgen::{closure::Closure, JsCast},
     wasm_bindgen_futures::{spawn_local, JsFuture},
     web_sys,
     worker_sys::ext::ResponseExt,
-    Delay, WebSocket, WebSocketPair, WebsocketEvent,
+    Delay, WebSocket, WebSocketPair,
 };
 
 use crate::config::Config;
@@ -106,82 +105,98 @@ pub(super) async fn proxy(
 }
 
 /// Accepts both ends and relays messages and closes between them; closes
-/// both after `max_seconds`.
+/// both after `max_seconds`. The listeners run in the socket's own event
+/// dispatch, as a JavaScript relay's would: the first close is answered
+/// and passed on within the event that reported it.
 fn relay(client: WebSocket, origin: WebSocket, max_seconds: u32) -> worker::Result<()> {
-    let closed = Rc::new(Cell::new(false));
-    let to_origin = pump(client.clone(), origin.clone(), closed.clone());
-    let to_client = pump(origin.clone(), client.clone(), closed.clone());
-    for socket in [&client, &origin] {
-        absorb_late_errors(socket)?;
-    }
+    let relay = Rc::new(Relay {
+        client: client.clone(),
+        origin: origin.clone(),
+        closed: Cell::new(false),
+        listeners: RefCell::new(Vec::new()),
+    });
+    relay.listen(&client, &origin)?;
+    relay.listen(&origin, &client)?;
     client.accept()?;
     origin.accept()?;
-    spawn_local(to_origin);
-    spawn_local(to_client);
     spawn_local(async move {
         Delay::from(Duration::from_secs(u64::from(max_seconds))).await;
-        if !closed.replace(true) {
-            let (code, reason) = TIME_LIMIT_CLOSE;
-            let _ = client.close(Some(code), Some(reason));
-            let _ = origin.close(Some(code), Some(reason));
-        }
+        let (code, reason) = TIME_LIMIT_CLOSE;
+        relay.close_both(code, reason);
     });
     Ok(())
 }
 
-/// Gives `socket` an `error` listener for its whole life: after a close
-/// the relay's listeners are gone, and a connection lost afterwards would
-/// otherwise be an uncaught error. The listener frees itself when called;
-/// one that is never called stays, a few bytes per socket.
-fn absorb_late_errors(socket: &WebSocket) -> worker::Result<()> {
-    let listener = Closure::once_into_js(|_: web_sys::Event| {});
-    socket
-        .as_ref()
-        .add_event_listener_with_callback("error", listener.unchecked_ref())
-        .map_err(worker::Error::from)
+/// A message listener, kept alive until the relay ends.
+type Listener = Closure<dyn FnMut(web_sys::MessageEvent)>;
+
+/// Both ends of one relayed socket.
+struct Relay {
+    client: WebSocket,
+    origin: WebSocket,
+    /// Set by the first close, from either side or the time limit.
+    closed: Cell<bool>,
+    /// The message listeners, dropped (and removed) when the relay ends.
+    listeners: RefCell<Vec<(WebSocket, Listener)>>,
 }
 
-/// Relays `from`'s messages to `to` until `from` closes, then closes `to`
-/// with the same code and reason. The listeners are registered on the
-/// first poll, a microtask after `accept`, before any message event can be
-/// dispatched.
-async fn pump(from: WebSocket, to: WebSocket, closed: Rc<Cell<bool>>) {
-    let mut events = match from.events() {
-        Ok(events) => events,
-        Err(e) => {
-            console_error!("socket events: {e}");
-            let _ = to.close(Some(1011), Some("keygate: relay failed"));
-            return;
-        }
-    };
-    while let Some(event) = events.next().await {
-        match event {
-            Ok(WebsocketEvent::Message(message)) => {
-                let sent = match (message.text(), message.bytes()) {
-                    (Some(text), _) => to.send_with_str(text),
-                    (None, Some(bytes)) => to.send_with_bytes(bytes),
-                    (None, None) => Ok(()),
+impl Relay {
+    /// Relays `from`'s messages to `to`, and `from`'s close to both.
+    fn listen(self: &Rc<Self>, from: &WebSocket, to: &WebSocket) -> worker::Result<()> {
+        let target = to.clone();
+        let this = Rc::downgrade(self);
+        let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
+            move |event: web_sys::MessageEvent| {
+                let data = event.data();
+                let sent = match data.as_string() {
+                    Some(text) => target.send_with_str(text),
+                    None => match data.dyn_into::<js_sys::ArrayBuffer>() {
+                        Ok(buffer) => {
+                            target.send_with_bytes(js_sys::Uint8Array::new(&buffer).to_vec())
+                        }
+                        Err(_) => Ok(()),
+                    },
                 };
                 if sent.is_err() {
-                    break;
+                    // Not from within this listener, which closing drops.
+                    if let Some(relay) = this.upgrade() {
+                        spawn_local(async move { relay.close_both(1011, "keygate: relay failed") });
+                    }
                 }
-            }
-            Ok(WebsocketEvent::Close(close)) => {
-                // The first close is answered on this side (completing
-                // its handshake) and passed on; the other side's answer to
-                // that needs nothing more: closing a socket twice loses
-                // its connection.
-                if !closed.replace(true) {
-                    let code = relay_close_code(close.code());
-                    let _ = from.close(Some(code), Some(close.reason()));
-                    let _ = to.close(Some(code), Some(close.reason()));
-                }
-                return;
-            }
-            Err(_) => break,
-        }
+            },
+        );
+        let socket = from.as_ref();
+        socket
+            .add_event_listener_with_callback("message", on_message.as_ref().unchecked_ref())
+            .map_err(worker::Error::from)?;
+        self.listeners.borrow_mut().push((from.clone(), on_message));
+        // Each called at most once per socket: they free themselves.
+        let this = Rc::clone(self);
+        let on_close = Closure::once_into_js(move |event: web_sys::CloseEvent| {
+            this.close_both(relay_close_code(event.code()), &event.reason());
+        });
+        socket
+            .add_event_listener_with_callback("close", on_close.unchecked_ref())
+            .map_err(worker::Error::from)?;
+        // After a close, a connection lost would otherwise be uncaught.
+        let on_error = Closure::once_into_js(|_: web_sys::Event| {});
+        socket
+            .add_event_listener_with_callback("error", on_error.unchecked_ref())
+            .map_err(worker::Error::from)
     }
-    if !closed.replace(true) {
-        let _ = to.close(Some(1011), Some("keygate: relay failed"));
+
+    /// The first call closes both ends with `code` (answering a close
+    /// completes its handshake) and ends the relay; later calls do nothing.
+    fn close_both(&self, code: u16, reason: &str) {
+        if self.closed.replace(true) {
+            return;
+        }
+        let _ = self.client.close(Some(code), Some(reason));
+        let _ = self.origin.close(Some(code), Some(reason));
+        for (socket, listener) in self.listeners.borrow_mut().drain(..) {
+            let _ = socket
+                .as_ref()
+                .remove_event_listener_with_callback("message", listener.as_ref().unchecked_ref());
+        }
     }
 }

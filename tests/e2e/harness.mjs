@@ -6,7 +6,7 @@
 import { spawn, execFile, execFileSync } from "node:child_process";
 import { promisify } from "node:util";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, writeFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, readlinkSync, writeFileSync, rmSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -71,6 +71,65 @@ async function waitForKeygate(child, lines, timeoutMs = 60_000) {
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`wrangler dev did not serve keygate within ${timeoutMs} ms`);
+}
+
+/** The pids below `pid` (children, grandchildren, ...), from /proc. */
+function descendants(pid) {
+  const children = new Map();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
+    } catch {}
+  }
+  const out = [];
+  const walk = (p) => (children.get(p) ?? []).forEach((c) => { out.push(c); walk(c); });
+  walk(pid);
+  return out;
+}
+
+/** The TCP ports `pid` listens on, from /proc/<pid>/fd and /proc/net/tcp. */
+function listeningPorts(pid) {
+  const inodes = new Set();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m) inodes.add(m[1]);
+    } catch {}
+  }
+  return readFileSync("/proc/net/tcp", "utf8")
+    .split("\n")
+    .slice(1)
+    .map((line) => line.trim().split(/\s+/))
+    .filter((f) => f[3] === "0A" && inodes.has(f[9]))
+    .map((f) => parseInt(f[1].split(":")[1], 16));
+}
+
+/**
+ * The URL of the runtime process that runs the Workers, without wrangler
+ * dev's own proxy in front (that proxy drops `Connection`, as an edge
+ * proxy that is not RFC 9110's would). Found as the workerd child
+ * (`--socket-addr=entry=127.0.0.1:0`) port that answers keygate's
+ * problem+json.
+ */
+async function runtimeUrl(wranglerPid) {
+  for (const pid of descendants(wranglerPid)) {
+    let cmdline = "";
+    try { cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8"); } catch {}
+    if (!cmdline.includes("--socket-addr=entry=127.0.0.1:0")) continue;
+    for (const port of listeningPorts(pid)) {
+      try {
+        const res = await fetch(`http://127.0.0.1:${port}/__keygate_ready`, { signal: AbortSignal.timeout(2000) });
+        const body = await res.text();
+        if ((res.headers.get("content-type") ?? "").startsWith("application/problem+json") && body.includes("no_route")) {
+          return `http://127.0.0.1:${port}`;
+        }
+      } catch {}
+    }
+  }
+  throw new Error("no runtime entry socket answers keygate");
 }
 
 function track(child, name) {
@@ -245,6 +304,8 @@ export async function startGateway({
     dir,
     adminToken,
     adminPrefix,
+    /** The runtime's own socket, without wrangler dev's proxy (see runtimeUrl). */
+    runtimeUrl: () => runtimeUrl(child.pid),
     /**
      * Calls the management API: `path` is below the prefix (query included).
      * `body`: an object (sent as JSON), a string or Buffer (sent as is), or undefined.
