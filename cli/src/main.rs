@@ -339,6 +339,8 @@ fn mint_for(config: &Config, options: &Options) -> Result<Option<(String, KeyRec
         last4: minted.key.last4().to_owned(),
         suspended: false,
         disabled: false,
+        owner_id: None,
+        meta: None,
     };
 
     if let Some(path) = options.get("kv-bulk") {
