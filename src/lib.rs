@@ -79,6 +79,7 @@ pub mod seam;
 pub mod secret;
 pub mod signature;
 pub mod time;
+pub mod verify;
 pub mod websocket;
 
 #[cfg(all(target_arch = "wasm32", feature = "gateway", feature = "control"))]
