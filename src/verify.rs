@@ -91,7 +91,9 @@ pub fn parse_request(content_type: Option<&str>, body: &[u8]) -> Result<VerifyRe
         } else if let Some(name) = backquoted(&message, "missing field `") {
             invalid(&name, "is required")
         } else if let Some(name) = backquoted(&message, "duplicate field `") {
-            invalid(&name, "is given twice; give each member once")
+            Error::InvalidJson {
+                reason: format!("the member {name} is given twice; give each member once"),
+            }
         } else {
             invalid(&field, "must be a string")
         }

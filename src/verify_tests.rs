@@ -61,8 +61,8 @@ fn bad_bodies_are_refused_with_the_field_and_without_echo() {
         ),
         (
             r#"{"key":"a","product":"forgeai","product":"salesforge"}"#,
-            "invalid_field",
-            Some("product"),
+            "invalid_json",
+            None,
         ),
         (
             r#"{"key":"k","product":"forgeai","path":null}"#,
