@@ -103,16 +103,19 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
         if let Some(within) = management_path(&env, parts.authority, canonical) {
             // Verify is data-plane work, answered here; the rest is served
             // by the control Worker, through the service binding.
-            let (response, code) = if within == crate::verify::VERIFY_PATH {
-                let (response, code) = verify::answer(&req, &env, &ctx).await?;
-                (response, std::borrow::Cow::Borrowed(code))
+            let verify = within == crate::verify::VERIFY_PATH;
+            let (response, code, kv_reads) = if verify {
+                let (response, code, reads) = verify::answer(&req, &env, &ctx).await?;
+                (response, std::borrow::Cow::Borrowed(code), Some(reads))
             } else {
-                handoff::to_control(&req, &env).await?
+                let (response, code) = handoff::to_control(&req, &env).await?;
+                (response, code, None)
             };
             console_log!(
                 "{}",
                 serde_json::json!({
-                    "api": if within == crate::verify::VERIFY_PATH { "verify" } else { "management" },
+                    "api": if verify { "verify" } else { "management" },
+                    "kv_reads": kv_reads,
                     "method": method,
                     "path": canonical.as_str(),
                     "outcome": code,

@@ -21,14 +21,16 @@ use crate::Error;
 /// `WWW-Authenticate` on a refused token.
 const CHALLENGE: &str = "Bearer realm=\"keygate verify\"";
 
-/// The answer to a verify request, and the outcome for the log line.
+/// The answer to a verify request, and for the log line the outcome and
+/// the KV reads made.
 pub(super) async fn answer(
     req: &web_sys::Request,
     env: &Env,
     ctx: &Context,
-) -> worker::Result<(web_sys::Response, &'static str)> {
+) -> worker::Result<(web_sys::Response, &'static str, u32)> {
     let request_id = respond::request_id().ok();
-    let result = run(req, env, ctx).await;
+    let mut reads = 0;
+    let result = run(req, env, ctx, &mut reads).await;
     let (response, code) = match result {
         Ok((body, valid)) => (
             json(&body, request_id.as_deref())?,
@@ -45,13 +47,14 @@ pub(super) async fn answer(
             (response, error.code())
         }
     };
-    Ok((response, code))
+    Ok((response, code, reads))
 }
 
 async fn run(
     req: &web_sys::Request,
     env: &Env,
     ctx: &Context,
+    reads: &mut u32,
 ) -> Result<(serde_json::Value, bool), Error> {
     if req.method() != "POST" {
         return Err(Error::MethodNotAllowed { allow: "POST" });
@@ -110,8 +113,7 @@ async fn run(
     else {
         return refused(Error::InvalidKey);
     };
-    let mut reads = 0;
-    let Some(record) = kv::lookup(env, config, &tagged, now_ms, &mut reads).await? else {
+    let Some(record) = kv::lookup(env, config, &tagged, now_ms, reads).await? else {
         return refused(Error::InvalidKey);
     };
     let key = tagged.key();
