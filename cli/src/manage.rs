@@ -441,8 +441,17 @@ impl Api {
         if !(base.starts_with("http://") || base.starts_with("https://")) {
             return Err("--url must be an http:// or https:// URL".to_owned().into());
         }
+        if base.starts_with("http://") && !is_loopback(&base) {
+            eprintln!(
+                "keygate: warning: {base} is plain http; the admin token crosses the network \
+                 unencrypted. Use https outside this machine."
+            );
+        }
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
+            // A redirect is shown as the failure it is; the token is never
+            // sent on to another address.
+            .max_redirects(0)
             .timeout_global(Some(Duration::from_secs(30)))
             .build()
             .into();
@@ -500,6 +509,24 @@ impl Api {
     }
 }
 
+/// Whether an `http://` URL is on this machine.
+fn is_loopback(url: &str) -> bool {
+    let rest = url.strip_prefix("http://").unwrap_or(url);
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+    let host = if host.starts_with('[') {
+        host.split(']')
+            .next()
+            .map_or(host, |h| h.trim_start_matches('['))
+    } else {
+        host.split(':').next().unwrap_or_default()
+    };
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 /// A problem answer as the command's failure: `code: detail`, exit 1.
 pub fn problem(status: u16, value: &Value) -> Failure {
     let text = |name: &str| value.get(name).and_then(Value::as_str).unwrap_or("");
@@ -535,6 +562,24 @@ mod tests {
             keys_path("a b", Some("key_1")),
             "/accounts/a%20b/keys/key_1"
         );
+    }
+
+    #[test]
+    fn loopback_urls_are_recognised() {
+        for url in [
+            "http://127.0.0.1:8787/_keygate/v1",
+            "http://localhost/x",
+            "http://[::1]:1/",
+        ] {
+            assert!(is_loopback(url), "{url}");
+        }
+        for url in [
+            "http://example.com/x",
+            "http://127.0.0.1.evil.com/",
+            "http://a@example.com",
+        ] {
+            assert!(!is_loopback(url), "{url}");
+        }
     }
 
     #[test]
