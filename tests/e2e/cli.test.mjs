@@ -31,14 +31,19 @@ function cli(args, { token = gw.adminToken, input, url = gw.url + ADMIN_PREFIX }
     delete env.KEYGATE_URL;
     if (token !== null) env.KEYGATE_ADMIN_TOKEN = token;
     const full = url === null ? args : [...args, "--url", url];
-    const child = spawn(CLI, full, { env, stdio: ["pipe", "pipe", "pipe"] });
+    // Standard input only for lookup: a command that never reads it may
+    // exit before a write, which would fail with EPIPE.
+    const child = spawn(CLI, full, { env, stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
     child.stderr.on("data", (d) => (stderr += d));
     child.on("error", fail);
     child.on("close", (code) => ok({ code, stdout, stderr }));
-    child.stdin.end(input ?? "");
+    if (child.stdin) {
+      child.stdin.on("error", () => {});
+      child.stdin.end(input);
+    }
   });
 }
 
