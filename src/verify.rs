@@ -264,7 +264,9 @@ fn key_view(record: &KeyRecord, now: i64) -> Value {
     })
 }
 
-fn json_media_type(content_type: Option<&str>) -> Result<(), Error> {
+/// Whether the body is declared `application/json` (parameters aside);
+/// else `415`, checked before the body is read.
+pub fn json_media_type(content_type: Option<&str>) -> Result<(), Error> {
     let media = content_type.map(|t| t.split(';').next().unwrap_or_default().trim());
     match media {
         Some(media) if media.eq_ignore_ascii_case("application/json") => Ok(()),

@@ -63,6 +63,7 @@ async fn run(
     let config = &gateway.config;
     let headers = req.headers();
     let content_type = headers.get("Content-Type").ok().flatten();
+    verify::json_media_type(content_type.as_deref())?;
     let body = match req.body() {
         Some(stream) => {
             let limit = u64::try_from(BODY_LIMIT).unwrap_or(u64::MAX);

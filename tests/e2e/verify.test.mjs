@@ -213,6 +213,9 @@ test("bodies are read as strictly as the management API's", async () => {
   const plain = await verify(JSON.stringify({ key: k.key, product: "salesforge" }), SF_TOKEN, { "Content-Type": "text/plain" });
   assert.equal(plain.status, 415);
   assert.equal(plain.body.code, "unsupported_media_type");
+  // The type is checked before the body is read: a large form body is 415, not 413.
+  const bigForm = await verify("a=" + "b".repeat(6000), SF_TOKEN, { "Content-Type": "application/x-www-form-urlencoded" });
+  assert.equal(bigForm.status, 415);
   const cases = [
     [`{"key":"${k.key}","product":"salesforge","extra":1}`, 400, "unknown_field"],
     [`{"key":"${k.key}","product":"forgeai","product":"salesforge"}`, 400, "invalid_json"],
