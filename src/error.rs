@@ -103,6 +103,9 @@ pub enum Error {
     // Management API.
     /// The admin token is missing or wrong. (401 `unauthorized`)
     Unauthorized,
+    /// The verify endpoint's caller did not present the verifier token of
+    /// the product it asks about. (401 `invalid_verifier_token`)
+    VerifierUnauthorized,
     /// The body is not a JSON object. (400 `invalid_json`)
     InvalidJson {
         /// What the parser found, without echoing the body.
@@ -246,7 +249,8 @@ impl Error {
             | Error::RevokedKey
             | Error::DisabledKey
             | Error::ExpiredKey { .. }
-            | Error::Unauthorized => 401,
+            | Error::Unauthorized
+            | Error::VerifierUnauthorized => 401,
             Error::InvalidJson { .. }
             | Error::UnknownField { .. }
             | Error::InvalidField { .. }
@@ -303,6 +307,7 @@ impl Error {
             Error::KeyLimitReached { .. } => "key_limit_reached",
             Error::KeyNotActive { .. } => "key_not_active",
             Error::BodyTooLarge { .. } => "body_too_large",
+            Error::VerifierUnauthorized => "invalid_verifier_token",
             Error::UnsupportedMediaType { .. } => "unsupported_media_type",
             Error::PreconditionFailed => "precondition_failed",
         }
@@ -343,6 +348,7 @@ impl Error {
             Error::KeyLimitReached { .. } => "Key limit reached",
             Error::KeyNotActive { .. } => "Key not active",
             Error::BodyTooLarge { .. } => "Body too large",
+            Error::VerifierUnauthorized => "Verifier token missing or wrong",
             Error::UnsupportedMediaType { .. } => "Unsupported media type",
             Error::PreconditionFailed => "Precondition failed",
         }
@@ -432,6 +438,11 @@ impl Error {
             ),
             Error::Unauthorized => "The management API needs the admin token. Send it as \
                  Authorization: Bearer <KEYGATE_ADMIN_TOKEN>."
+                .to_owned(),
+            Error::VerifierUnauthorized => "The verify endpoint needs the verifier token of the \
+                 product named in the body, and no other token (not the admin token, not another \
+                 product's). Send it as Authorization: Bearer <token>, the value of the Worker \
+                 secret that product's verifier_token_secret names."
                 .to_owned(),
             Error::InvalidJson { reason } => {
                 format!("The body must be a JSON object ({reason}). Fix the JSON and retry.")

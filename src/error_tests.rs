@@ -75,6 +75,7 @@ fn all() -> Vec<Error> {
             why: "it was revoked at 2026-11-23T06:40:00Z".into(),
         },
         Error::BodyTooLarge { limit: 65_536 },
+        Error::VerifierUnauthorized,
         Error::UnsupportedMediaType {
             sent: Some("text/plain".into()),
         },
@@ -121,6 +122,7 @@ fn wire_table() {
         (409, "key_limit_reached"),
         (409, "key_not_active"),
         (413, "body_too_large"),
+        (401, "invalid_verifier_token"),
         (415, "unsupported_media_type"),
         (412, "precondition_failed"),
         (400, "malformed_path"),

@@ -26,6 +26,9 @@ pub mod headers {
     pub const ENVIRONMENT: &str = "Keygate-Environment";
     /// Space-separated granted permissions.
     pub const SCOPES: &str = "Keygate-Scopes";
+    /// The key's forwarded `meta` members, compact JSON
+    /// ([`crate::key_meta`]); signed.
+    pub const KEY_META: &str = "Keygate-Key-Meta";
     /// The signature's nonce: unique per forwarded request.
     pub const REQUEST_ID: &str = "Keygate-Request-Id";
     /// The client's address, from `CF-Connecting-IP`
@@ -220,6 +223,9 @@ pub fn plan(
             ),
             (headers::SCOPES, identity.scopes.join(" ")),
         ]);
+        if let Some(meta) = &identity.meta {
+            set_headers.push((headers::KEY_META, meta.clone()));
+        }
     }
     set_headers.push((headers::REQUEST_ID, stamp.request_id.to_owned()));
     if let Some(ip) = stamp.client_ip {

@@ -25,6 +25,8 @@ fn record() -> KeyRecord {
         last4: "Xa1".into(),
         suspended: false,
         disabled: false,
+        owner_id: None,
+        meta: None,
     }
 }
 
@@ -381,4 +383,49 @@ fn the_client_ip_is_signed_and_cannot_be_swapped() {
 
 fn plan_fn(authorized: &Authorized<'_>, stamp: &Stamp<'_>) -> ForwardPlan {
     plan(authorized, None, &BodyFacts::default(), stamp).unwrap()
+}
+
+#[test]
+fn forwarded_meta_is_signed_and_filtered() {
+    let mut config = demo_config();
+    config.products[0].forward_meta = vec!["plan".into(), "org".into()];
+    let product = &config.products[0];
+    let key_value = mint(
+        &product.prefix,
+        Environment::Live,
+        &[0; 32],
+        &crate::key::test_secret(),
+    )
+    .unwrap()
+    .key;
+    let mut rec = record();
+    rec.product = product.id.clone();
+    rec.meta = serde_json::json!({"plan": "pro", "org": "o\r\n1", "internal": "no"})
+        .as_object()
+        .cloned();
+    let facts = RequestFacts {
+        method: "GET",
+        path: "/v1/leads",
+    };
+    let authorized = authorize(product, &key_value, &rec, facts, NOW).unwrap();
+    let sk = key(&product.id);
+    let plan = plan(&authorized, None, &BodyFacts::default(), &stamp(&sk)).unwrap();
+    let meta = header(&plan, headers::KEY_META).unwrap();
+    assert_eq!(meta, r#"{"org":"o\r\n1","plan":"pro"}"#);
+    let input = header(&plan, headers::SIGNATURE_INPUT).unwrap();
+    assert!(input.contains("\"keygate-key-meta\""), "{input}");
+    assert_eq!(origin_verifies(&plan, &product.id, &[], b""), Ok(()));
+    // A changed meta value no longer verifies.
+    let mut tampered = plan.clone();
+    for (name, value) in &mut tampered.set_headers {
+        if *name == headers::KEY_META {
+            *value = r#"{"org":"o","plan":"enterprise"}"#.to_owned();
+        }
+    }
+    assert!(origin_verifies(&tampered, &product.id, &[], b"").is_err());
+    // A product that forwards nothing sends no header.
+    config.products[0].forward_meta.clear();
+    let authorized = authorize(&config.products[0], &key_value, &rec, facts, NOW).unwrap();
+    let plan = super::plan(&authorized, None, &BodyFacts::default(), &stamp(&sk)).unwrap();
+    assert_eq!(header(&plan, headers::KEY_META), None);
 }

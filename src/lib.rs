@@ -67,6 +67,7 @@ pub mod destination;
 pub mod error;
 pub mod forward;
 pub mod key;
+pub mod key_meta;
 pub mod manage;
 pub mod path;
 pub mod pattern;
@@ -78,6 +79,7 @@ pub mod seam;
 pub mod secret;
 pub mod signature;
 pub mod time;
+pub mod verify;
 pub mod websocket;
 
 #[cfg(all(target_arch = "wasm32", feature = "gateway", feature = "control"))]

@@ -30,6 +30,10 @@ pub struct Identity {
     pub environment: Environment,
     /// Granted permissions.
     pub scopes: Vec<String>,
+    /// The `Keygate-Key-Meta` value: the key's forwarded `meta` members
+    /// ([`crate::key_meta::forwarded`]); `None` when the product forwards
+    /// none.
+    pub meta: Option<String>,
 }
 
 /// Proof that the policy admitted one request: this method on this path of
@@ -188,6 +192,7 @@ pub fn authorize<'a>(
             account: record.account.clone(),
             environment: record.environment,
             scopes: record.scopes.clone(),
+            meta: crate::key_meta::forwarded(&product.forward_meta, record.meta.as_ref()),
         }),
         permission: Some(permission.to_owned()),
     })

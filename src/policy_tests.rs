@@ -32,6 +32,8 @@ fn record(product: &str, scopes: &[&str]) -> KeyRecord {
         last4: "y".into(),
         suspended: false,
         disabled: false,
+        owner_id: None,
+        meta: None,
     }
 }
 

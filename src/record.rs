@@ -51,6 +51,13 @@ pub struct KeyRecord {
     /// true.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub disabled: bool,
+    /// The product's own id for the key's holder, if it gave one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
+    /// The key's `meta` object (4 KiB at most); the gateway forwards only
+    /// the members its product's `forward_meta` lists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 impl KeyRecord {
@@ -128,6 +135,8 @@ mod tests {
             last4: "Xa1".into(),
             suspended: false,
             disabled: false,
+            owner_id: None,
+            meta: None,
         }
     }
 

@@ -177,6 +177,40 @@ impl fmt::Debug for AdminToken {
     }
 }
 
+/// A product's verifier token: the only credential the gateway's verify
+/// endpoint accepts for that product. Held as its SHA-256 digest.
+pub struct VerifierToken([u8; 32]);
+
+impl VerifierToken {
+    /// Accepts a token of at least [`MIN_ADMIN_TOKEN_LEN`] bytes once
+    /// surrounding whitespace is trimmed.
+    pub fn new(raw: &str) -> Result<Self, &'static str> {
+        let trimmed = raw.trim();
+        if trimmed.len() < MIN_ADMIN_TOKEN_LEN {
+            return Err("a verifier token must be at least 32 characters long");
+        }
+        Ok(VerifierToken(Sha256::digest(trimmed.as_bytes()).into()))
+    }
+
+    /// Whether an `Authorization` header value carries this token as
+    /// `Bearer <token>`; the digests are compared in constant time.
+    pub fn admits(&self, authorization: Option<&str>) -> bool {
+        let presented = authorization
+            .map(str::trim)
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map_or("", |(_, token)| token.trim());
+        let presented: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
+        self.0.ct_eq(&presented).into()
+    }
+}
+
+impl fmt::Debug for VerifierToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("VerifierToken([redacted])")
+    }
+}
+
 /// A webhook signing secret, `whsec_` and the base64 of 32 random bytes
 /// (the Standard Webhooks format). Shown once, at creation; stored only in
 /// the account's Durable Object.
@@ -263,6 +297,18 @@ mod tests {
         assert!(!token.admits(Some("Basic 0123456789abcdef0123456789abcdef")));
         assert!(!token.admits(Some("Bearer 0123456789abcdef0123456789abcdeX")));
         assert!(!token.admits(Some("Bearer 0123456789abcdef0123456789abcdef0")));
+        assert!(!token.admits(Some("Bearer ")));
+    }
+
+    #[test]
+    fn verifier_token_needs_length_compares_exactly_and_is_redacted() {
+        assert!(VerifierToken::new(&"v".repeat(31)).is_err());
+        let token = VerifierToken::new(&"v".repeat(40)).unwrap();
+        assert_eq!(format!("{token:?}"), "VerifierToken([redacted])");
+        assert!(token.admits(Some(&format!("Bearer {}", "v".repeat(40)))));
+        assert!(!token.admits(Some(&format!("Bearer {}", "v".repeat(41)))));
+        assert!(!token.admits(Some(&"v".repeat(40))));
+        assert!(!token.admits(None));
         assert!(!token.admits(Some("Bearer ")));
     }
 

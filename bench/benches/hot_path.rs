@@ -52,6 +52,8 @@ fn record() -> KeyRecord {
         last4: "abcd".into(),
         suspended: false,
         disabled: false,
+        owner_id: None,
+        meta: None,
     }
 }
 

@@ -20,12 +20,17 @@
 //!   key (base64), derived from `KEYGATE_ORIGIN_SECRET` in the environment
 //!   (never a flag, so it stays out of shell history), so that each origin
 //!   gets only its own product's key.
+//! * `keygate keys | accounts | events` call the management API
+//!   ([`manage`]): `--url` names it, the admin token comes from
+//!   `KEYGATE_ADMIN_TOKEN` only.
 
 use std::fmt::Write as _;
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+mod manage;
 mod render;
+mod table;
 
 use keygate::config::{Config, CONFIG_VAR, KEY_SECRET_VAR, ORIGIN_SECRET_VAR};
 use keygate::key::{key_id, mint, scan_regex, Environment, KEY_ID_BYTES, RANDOM_BYTES};
@@ -44,7 +49,11 @@ usage:
                [--scopes a,b] [--expires-at UNIX | --expires-in SECONDS]
                [--revoked-at UNIX] [--config wrangler.toml] [--kv-bulk FILE] [--quiet]
   keygate origin-key --product ID [--config wrangler.toml]
-               (reads KEYGATE_ORIGIN_SECRET from the environment)";
+               (reads KEYGATE_ORIGIN_SECRET from the environment)
+  keygate keys create|list|get|update|rotate|revoke|lookup --url URL ... [--json]
+  keygate accounts get|suspend|reactivate --url URL ACCOUNT [--json]
+  keygate events --url URL --account ID [--limit N] [--cursor C] [--json]
+               (read KEYGATE_ADMIN_TOKEN from the environment; --help for each)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -57,6 +66,19 @@ fn main() -> ExitCode {
         }),
         Some("origin-key") => origin_key(&Options::parse(&args[1..])),
         Some("render") => render_configs(&Options::parse(&args[1..])),
+        Some("keys" | "accounts" | "events") => {
+            let mut all = vec!["keygate".to_owned()];
+            all.extend(args.iter().cloned());
+            return match manage::run(&all) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(failure) => {
+                    if !failure.message.is_empty() {
+                        eprintln!("keygate: {}", failure.message);
+                    }
+                    ExitCode::from(failure.exit)
+                }
+            };
+        }
         _ => Err(USAGE.to_owned()),
     };
     match result {
@@ -339,6 +361,8 @@ fn mint_for(config: &Config, options: &Options) -> Result<Option<(String, KeyRec
         last4: minted.key.last4().to_owned(),
         suspended: false,
         disabled: false,
+        owner_id: None,
+        meta: None,
     };
 
     if let Some(path) = options.get("kv-bulk") {

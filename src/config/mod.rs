@@ -12,6 +12,7 @@ mod clients;
 mod error;
 mod raw;
 mod validate;
+mod verify_meta;
 
 pub use error::ConfigError;
 
@@ -174,6 +175,14 @@ pub struct Product {
     /// `True-Client-IP` reach the origin (`trust_forwarded = true`); off by
     /// default, since any client can write them.
     pub trust_forwarded: bool,
+    /// The members of a key's `meta` forwarded to the origin, signed, in
+    /// `Keygate-Key-Meta` (`forward_meta`); none by default.
+    pub forward_meta: Vec<String>,
+    /// The Worker secret holding this product's verifier token
+    /// (`verifier_token_secret`): the only credential the gateway's
+    /// `POST {prefix}/verify` accepts for this product. `None`: verify is
+    /// off for it.
+    pub verifier_token_secret: Option<String>,
 }
 
 /// How a product's forwarded requests are signed (RFC 9421).

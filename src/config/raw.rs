@@ -50,6 +50,9 @@ pub(super) struct RawProduct {
     pub cors: Option<super::clients::RawCors>,
     pub websocket: Option<super::clients::RawWebSocket>,
     pub trust_forwarded: Option<bool>,
+    // Data plane extras (see super::verify_meta).
+    pub forward_meta: Option<Vec<String>>,
+    pub verifier_token_secret: Option<String>,
 }
 
 /// A public path: `"/health"`, or `{ path = "/hooks/in", methods = ["POST"] }`.

@@ -122,6 +122,19 @@ fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
                 format!("the same host and path_prefix as {}", other.id),
             ));
         }
+        if let Some(other) = products.iter().find(|p| {
+            p.verifier_token_secret.is_some()
+                && p.verifier_token_secret == product.verifier_token_secret
+        }) {
+            return Err(ConfigError::new(
+                at("verifier_token_secret"),
+                format!(
+                    "is also {}'s; give each product a secret of its own, so a token for one \
+                     cannot verify keys of another",
+                    other.id
+                ),
+            ));
+        }
         products.push(product);
     }
     let management = management(raw.management)?;
@@ -272,6 +285,12 @@ fn product(index: usize, raw: RawProduct) -> Result<Product, ConfigError> {
     let websocket =
         super::clients::websocket(raw.websocket).map_err(|(f, m)| ConfigError::new(at(f), m))?;
 
+    let forward_meta = super::verify_meta::forward_meta(raw.forward_meta)
+        .map_err(|m| ConfigError::new(at("forward_meta"), m))?;
+    let verifier_token_secret =
+        super::verify_meta::verifier_token_secret(raw.verifier_token_secret)
+            .map_err(|m| ConfigError::new(at("verifier_token_secret"), m))?;
+
     Ok(Product {
         id: raw.id,
         name: name.to_owned(),
@@ -294,6 +313,8 @@ fn product(index: usize, raw: RawProduct) -> Result<Product, ConfigError> {
         cors,
         websocket,
         trust_forwarded: raw.trust_forwarded.unwrap_or(false),
+        forward_meta,
+        verifier_token_secret,
     })
 }
 

@@ -38,6 +38,8 @@ mod sql_ledger;
 #[cfg(feature = "gateway")]
 mod upstream;
 #[cfg(feature = "gateway")]
+mod verify;
+#[cfg(feature = "gateway")]
 mod websocket;
 
 use worker::Env;
@@ -98,13 +100,22 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
     let canonical = path::canonicalize(parts.path);
     let mut outcome = Outcome::default();
     if let Ok(canonical) = &canonical {
-        if management_path(&env, parts.authority, canonical).is_some() {
-            // Served by the control Worker, through the service binding.
-            let (response, code) = handoff::to_control(&req, &env).await?;
+        if let Some(within) = management_path(&env, parts.authority, canonical) {
+            // Verify is data-plane work, answered here; the rest is served
+            // by the control Worker, through the service binding.
+            let verify = within == crate::verify::VERIFY_PATH;
+            let (response, code, kv_reads) = if verify {
+                let (response, code, reads) = verify::answer(&req, &env, &ctx).await?;
+                (response, std::borrow::Cow::Borrowed(code), Some(reads))
+            } else {
+                let (response, code) = handoff::to_control(&req, &env).await?;
+                (response, code, None)
+            };
             console_log!(
                 "{}",
                 serde_json::json!({
-                    "api": "management",
+                    "api": if verify { "verify" } else { "management" },
+                    "kv_reads": kv_reads,
                     "method": method,
                     "path": canonical.as_str(),
                     "outcome": code,

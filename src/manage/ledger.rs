@@ -128,6 +128,8 @@ impl KeyRow {
             last4: self.last4.clone(),
             suspended: account.status == AccountStatus::Suspended,
             disabled: self.disabled,
+            owner_id: self.owner_id.clone(),
+            meta: self.meta.clone(),
         }
     }
 }

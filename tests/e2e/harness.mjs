@@ -202,6 +202,7 @@ function breakSeam(seam, dir) {
  * - keySecretPrevious: KEYGATE_KEY_SECRET_PREVIOUS in .dev.vars; default none.
  * - mintSecret: the secret `keygate mint` tags the `keys` with; default keySecret.
  * - dev: write KEYGATE_DEV=1 to .dev.vars (allows http://localhost webhooks); default true.
+ * - vars: more { NAME: value } lines for .dev.vars (e.g. verifier tokens); default none.
  * - adminPrefix: the management API's path prefix, for admin(); default ADMIN_PREFIX.
  * - knownRuntimeProblems: regexps of runtime log lines this file tolerates, each an
  *   open defect named where it is passed; every other runtime problem fails the file.
@@ -222,6 +223,7 @@ export async function startGateway({
   keySecretPrevious = null,
   mintSecret = keySecret ?? KEY_SECRET,
   dev = true,
+  vars: extraVars = {},
   adminPrefix = ADMIN_PREFIX,
   knownRuntimeProblems = [],
   seam = "pair",
@@ -257,6 +259,7 @@ export async function startGateway({
     keySecret !== null && `KEYGATE_KEY_SECRET=${keySecret}`,
     keySecretPrevious !== null && `KEYGATE_KEY_SECRET_PREVIOUS=${keySecretPrevious}`,
     dev && "KEYGATE_DEV=1",
+    ...Object.entries(extraVars).map(([name, value]) => `${name}=${value}`),
   ].filter(Boolean);
   if (vars.length) writeFileSync(join(dir, ".dev.vars"), vars.map((v) => v + "\n").join(""));
 

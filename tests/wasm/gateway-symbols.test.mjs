@@ -30,7 +30,7 @@ test("the gateway's wasm has no control-plane code", () => {
   const gateway = names("gateway");
   assert.ok(gateway.length > 500, `expected a names section, got ${gateway.length} names`);
   // The gateway's own request path is there, so the listing is real.
-  for (const needed of [/keygate::edge::gateway/, /keygate::policy::authorize/, /keygate::edge::handoff/]) {
+  for (const needed of [/keygate::edge::gateway/, /keygate::policy::authorize/, /keygate::edge::handoff/, /keygate::edge::verify::/]) {
     assert.ok(gateway.some((n) => needed.test(n)), `missing ${needed}`);
   }
   for (const banned of CONTROL_ONLY) {
@@ -46,7 +46,7 @@ test("the control Worker's wasm has the code the gateway must not (the check can
     assert.ok(control.some((n) => banned.test(n)), `${banned} not found in the control Worker`);
   }
   // And none of the gateway's forwarding.
-  assert.deepEqual(control.filter((n) => /keygate::edge::(upstream|handoff)::/.test(n)), []);
+  assert.deepEqual(control.filter((n) => /keygate::edge::(upstream|handoff|verify)::/.test(n)), []);
 });
 
 test("the shipped wasm carries no names", () => {
