@@ -10,10 +10,12 @@
 
 mod clients;
 mod error;
+mod portal;
 mod raw;
 mod validate;
 
 pub use error::ConfigError;
+pub use portal::{Portal, ProductPortal, DEFAULT_PORTAL_PREFIX};
 
 use crate::pattern::{Matching, PathPattern};
 
@@ -74,6 +76,8 @@ pub struct Config {
     pub accept_untagged_keys: bool,
     /// Where the management API is served; `None` when it is turned off.
     pub management: Option<Management>,
+    /// Where the API Keys page is served; `None` when it is turned off.
+    pub portal: Option<Portal>,
 }
 
 /// Where the management API is served.
@@ -174,6 +178,8 @@ pub struct Product {
     /// `True-Client-IP` reach the origin (`trust_forwarded = true`); off by
     /// default, since any client can write them.
     pub trust_forwarded: bool,
+    /// How the product looks on the API Keys page.
+    pub portal: ProductPortal,
 }
 
 /// How a product's forwarded requests are signed (RFC 9421).

@@ -13,6 +13,7 @@ pub(super) struct RawConfig {
     pub kv_cache_ttl_seconds: Option<u32>,
     pub accept_untagged_keys: Option<bool>,
     pub management: Option<RawManagement>,
+    pub portal: Option<super::portal::RawPortal>,
 }
 
 #[derive(Deserialize)]
@@ -50,6 +51,8 @@ pub(super) struct RawProduct {
     pub cors: Option<super::clients::RawCors>,
     pub websocket: Option<super::clients::RawWebSocket>,
     pub trust_forwarded: Option<bool>,
+    // The API Keys page (see super::portal).
+    pub portal: Option<super::portal::RawProductPortal>,
 }
 
 /// A public path: `"/health"`, or `{ path = "/hooks/in", methods = ["POST"] }`.
