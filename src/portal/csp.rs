@@ -26,7 +26,7 @@ pub fn page_headers(
     };
     let policy = format!(
         "default-src 'none'; script-src 'nonce-{nonce}'; \
-         style-src 'nonce-{nonce}'; img-src {img}; connect-src 'self'; \
+         style-src 'self' 'nonce-{nonce}'; img-src {img}; connect-src 'self'; \
          base-uri 'none'; form-action 'self'; frame-ancestors {ancestors}"
     );
     let mut headers = vec![

@@ -4,7 +4,8 @@
 //! Lifecycle: `POST /accounts/{a}/portal-sessions` stores a [`SessionRow`]
 //! holding the SHA-256 of a one-time token and answers the portal URL
 //! with that token. Opening the URL exchanges the token ([`SessionRow::
-//! exchange`]) for a session cookie, whose digest replaces the token's.
+//! exchange`]) for a session cookie, whose digest is stored beside the
+//! token's.
 //! Invariants: a token is accepted once, and only before `expires_at`; a
 //! cookie only until `expires_at` and while the session is not revoked;
 //! the row stores digests, never a token or cookie.
@@ -45,7 +46,8 @@ pub struct SessionRow {
     pub return_url: String,
     /// From the grant.
     pub scope: Scope,
-    /// SHA-256 (hex) of the one-time token, until it is used.
+    /// SHA-256 (hex) of the one-time token (kept once used, so a second
+    /// use is told apart from a forgery).
     pub token_digest: Option<String>,
     /// SHA-256 (hex) of the cookie, once the token is exchanged.
     pub cookie_digest: Option<String>,
@@ -114,19 +116,18 @@ impl SessionRow {
         cookie: &PortalCredential,
         now: i64,
     ) -> Result<(), Dead> {
-        if self.used_at.is_some() {
-            // Checked first: a used token is "used" even once expired,
-            // which is what its holder needs to hear.
-            return Err(Dead::Used);
-        }
         let Some(stored) = &self.token_digest else {
             return Err(Dead::Unknown);
         };
         if !token.matches(stored) {
             return Err(Dead::Unknown);
         }
+        if self.used_at.is_some() {
+            // Before expiry: a used token is "used" even once expired,
+            // which is what its holder needs to hear.
+            return Err(Dead::Used);
+        }
         self.alive(now)?;
-        self.token_digest = None;
         self.cookie_digest = Some(cookie.digest());
         self.used_at = Some(now);
         Ok(())
@@ -175,6 +176,12 @@ mod tests {
         assert_eq!(row.exchange(&token, &cookie, 1_001), Ok(()));
         assert_eq!(row.admit(&cookie, 1_002), Ok(()));
         assert_eq!(row.exchange(&token, &cookie, 1_003), Err(Dead::Used));
+        let forged = PortalCredential::new(Kind::Token, "acct", &row.id, [6; 32]).unwrap();
+        assert_eq!(
+            row.exchange(&forged, &cookie, 1_003),
+            Err(Dead::Unknown),
+            "only the holder learns it was used"
+        );
         assert_eq!(row.remaining(1_100), 500);
     }
 

@@ -14,9 +14,11 @@
 //! expiry; a cookie works until the session expires or is revoked.
 
 pub mod brand;
+pub mod call;
 pub mod cookie;
 pub mod credential;
 pub mod csp;
 pub mod csrf;
 pub mod grant;
+pub mod page;
 pub mod scope;
