@@ -8,7 +8,7 @@ INSPECTOR_PORT ?= 9787
 
 export WRANGLER_SEND_METRICS := false
 
-.PHONY: setup build dev test unit e2e lint bench fuzz check-config wasm-check clean
+.PHONY: setup assets build dev test unit e2e lint bench fuzz check-config wasm-check clean
 
 setup:
 	bash scripts/setup.sh
@@ -24,7 +24,11 @@ dev: build
 ## Every test: lints, native unit tests, config check, end-to-end on workerd.
 test: setup lint unit check-config wasm-check e2e
 
-lint:
+## The API Keys page's script and styles (embedded by the control Worker).
+assets:
+	node portal/build.mjs build/portal
+
+lint: assets
 	cargo fmt --all -- --check
 	cargo clippy --workspace --exclude keygate-bench --all-targets -- -D warnings
 	cargo clippy --lib --target wasm32-unknown-unknown --features gateway -- -D warnings

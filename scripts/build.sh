@@ -23,6 +23,9 @@ for b in "$KEYGATE_CARGO_BIN/worker-build" "$WASM_BINDGEN_BIN" "$ESBUILD_BIN" "$
   fi
 done
 
+# The API Keys page's assets, which the control Worker embeds.
+node portal/build.mjs build/portal
+
 for worker in gateway control; do
   echo "[build] $worker -> build/$worker" >&2
   worker-build --release --out-dir "build/$worker" "$@" . --features "$worker"

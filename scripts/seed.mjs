@@ -83,3 +83,13 @@ for (const path of ["keys", "events"]) {
   );
 }
 console.log(`  OpenAPI document: ${api}/openapi.json`);
+
+// A ready portal link for the demo account (works once, for an hour).
+try {
+  const portal = await admin("POST", `/accounts/${ACCOUNT}/portal-sessions`, {
+    return_url: `${gateway}/`,
+  });
+  console.log(`\nAPI Keys page for ${ACCOUNT} (the link works once, for an hour):\n  ${portal.url}`);
+} catch (e) {
+  console.log(`\nThe API Keys page is not served by this config (${e.message.split(":")[0]}).`);
+}

@@ -184,6 +184,12 @@ pub enum Error {
     /// `If-Match` names no tag the resource has now: it changed since the
     /// client read it. (412 `precondition_failed`)
     PreconditionFailed,
+    /// A change from the API Keys page without its session's CSRF token,
+    /// or from another site. (403 `csrf_failed`)
+    CsrfFailed {
+        /// Why, and what to do.
+        reason: &'static str,
+    },
     /// A management body sent as anything but `application/json`.
     /// (415 `unsupported_media_type`)
     UnsupportedMediaType {
@@ -260,7 +266,9 @@ impl Error {
             | Error::InvalidId { .. }
             | Error::MalformedPath { .. }
             | Error::OverrideHeader { .. } => 400,
-            Error::InsufficientScope { .. } | Error::AccountSuspended => 403,
+            Error::InsufficientScope { .. }
+            | Error::AccountSuspended
+            | Error::CsrfFailed { .. } => 403,
             Error::AccountNotFound | Error::KeyNotFound | Error::NotFound => 404,
             Error::MethodNotAllowed { .. } => 405,
             Error::UnsupportedMediaType { .. } => 415,
@@ -310,6 +318,7 @@ impl Error {
             Error::VerifierUnauthorized => "invalid_verifier_token",
             Error::UnsupportedMediaType { .. } => "unsupported_media_type",
             Error::PreconditionFailed => "precondition_failed",
+            Error::CsrfFailed { .. } => "csrf_failed",
         }
     }
 
@@ -351,6 +360,7 @@ impl Error {
             Error::VerifierUnauthorized => "Verifier token missing or wrong",
             Error::UnsupportedMediaType { .. } => "Unsupported media type",
             Error::PreconditionFailed => "Precondition failed",
+            Error::CsrfFailed { .. } => "Cross-site request refused",
         }
     }
 
@@ -498,6 +508,7 @@ impl Error {
             Error::BodyTooLarge { limit } => {
                 format!("The body is over {limit} bytes. Send a smaller body.")
             }
+            Error::CsrfFailed { reason } => format!("Refused: {reason}."),
             Error::PreconditionFailed => "The resource changed since you read it: If-Match names \
                  none of its entity tags. Read it again (its ETag is the new tag) and retry."
                 .to_owned(),

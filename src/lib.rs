@@ -72,6 +72,7 @@ pub mod manage;
 pub mod path;
 pub mod pattern;
 pub mod policy;
+pub mod portal;
 pub mod proxy_headers;
 pub mod record;
 pub mod route;

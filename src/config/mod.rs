@@ -10,11 +10,13 @@
 
 mod clients;
 mod error;
+mod portal;
 mod raw;
 mod validate;
 mod verify_meta;
 
 pub use error::ConfigError;
+pub use portal::{Portal, ProductPortal, DEFAULT_PORTAL_PREFIX};
 
 use crate::pattern::{Matching, PathPattern};
 
@@ -75,6 +77,8 @@ pub struct Config {
     pub accept_untagged_keys: bool,
     /// Where the management API is served; `None` when it is turned off.
     pub management: Option<Management>,
+    /// Where the API Keys page is served; `None` when it is turned off.
+    pub portal: Option<Portal>,
 }
 
 /// Where the management API is served.
@@ -183,6 +187,8 @@ pub struct Product {
     /// `POST {prefix}/verify` accepts for this product. `None`: verify is
     /// off for it.
     pub verifier_token_secret: Option<String>,
+    /// How the product looks on the API Keys page.
+    pub portal: ProductPortal,
 }
 
 /// How a product's forwarded requests are signed (RFC 9421).

@@ -13,6 +13,7 @@ pub(super) struct RawConfig {
     pub kv_cache_ttl_seconds: Option<u32>,
     pub accept_untagged_keys: Option<bool>,
     pub management: Option<RawManagement>,
+    pub portal: Option<super::portal::RawPortal>,
 }
 
 #[derive(Deserialize)]
@@ -53,6 +54,8 @@ pub(super) struct RawProduct {
     // Data plane extras (see super::verify_meta).
     pub forward_meta: Option<Vec<String>>,
     pub verifier_token_secret: Option<String>,
+    // The API Keys page (see super::portal).
+    pub portal: Option<super::portal::RawProductPortal>,
 }
 
 /// A public path: `"/health"`, or `{ path = "/hooks/in", methods = ["POST"] }`.

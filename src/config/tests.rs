@@ -454,3 +454,94 @@ fn upstream_errors_never_show_credentials_or_queries() {
         assert!(!text.contains("pass") && !text.contains("abc"), "{text}");
     }
 }
+
+#[test]
+fn the_portal_is_on_by_default_under_its_prefix() {
+    let config = demo_config();
+    let portal = config.portal.as_ref().unwrap();
+    assert_eq!(portal.path_prefix, "/_keygate/keys");
+    assert_eq!(portal.path_within("/_keygate/keys"), Some("/"));
+    assert_eq!(
+        portal.path_within("/_keygate/keys/api/keys"),
+        Some("/api/keys")
+    );
+    assert_eq!(portal.path_within("/_keygate/keysx"), None);
+    assert!(portal.frame_ancestors.is_empty());
+    let forgeai = config.product("forgeai").unwrap();
+    assert_eq!(forgeai.portal.brand.display_name, "ForgeAI");
+    assert!(forgeai.portal.permissions.is_empty());
+}
+
+#[test]
+fn portal_settings_are_validated() {
+    let with = |portal: &str| {
+        Config::from_json(&DEMO_JSON.replacen(
+            r#""cache_ttl_seconds": 5,"#,
+            &format!(r#""cache_ttl_seconds": 5, "portal": {portal},"#),
+            1,
+        ))
+    };
+    let ok =
+        with(r#"{"path_prefix": "/keys", "frame_ancestors": ["https://App.example"]}"#).unwrap();
+    let portal = ok.portal.unwrap();
+    assert_eq!(portal.path_prefix, "/keys");
+    assert_eq!(portal.frame_ancestors, ["https://app.example"]);
+    assert!(with(r#"{"enabled": false}"#).unwrap().portal.is_none());
+    for (bad, field) in [
+        (r#"{"path_prefix": "/_keygate/v1"}"#, "portal.path_prefix"),
+        (r#"{"path_prefix": "/_keygate"}"#, "portal.path_prefix"),
+        (r#"{"path_prefix": "/"}"#, "portal.path_prefix"),
+        (r#"{"path_prefix": "/a/../b"}"#, "portal.path_prefix"),
+        (
+            r#"{"path_prefix": "/salesforge/keys"}"#,
+            "products[salesforge].route.path_prefix",
+        ),
+        (
+            r#"{"frame_ancestors": ["https://app.example/path"]}"#,
+            "portal.frame_ancestors",
+        ),
+        (r#"{"frame_ancestors": ["*"]}"#, "portal.frame_ancestors"),
+        (r##"{"colour": "#fff"}"##, ""),
+    ] {
+        let err = with(bad).unwrap_err();
+        assert!(err.field.starts_with(field), "{bad}: {err:?}");
+    }
+}
+
+#[test]
+fn product_branding_is_validated() {
+    let with = |portal: &str| {
+        Config::from_json(&DEMO_JSON.replacen(
+            r#""key_limit": 3,"#,
+            &format!(r#""key_limit": 3, "portal": {portal},"#),
+            1,
+        ))
+    };
+    let ok = with(
+        r##"{"display_name": "Forge AI", "accent_color": "#FFFF00", "logo_url": "https://cdn.example/l.svg",
+            "permissions": {"execute_flows": "Run flows", "view_logs": "Read logs"}}"##,
+    )
+    .unwrap();
+    let forgeai = &ok.product("forgeai").unwrap().portal;
+    assert_eq!(forgeai.brand.display_name, "Forge AI");
+    assert_eq!(forgeai.brand.accent.css(), "#ffff00");
+    assert_eq!(
+        forgeai.logo_origin().as_deref(),
+        Some("https://cdn.example")
+    );
+    assert_eq!(forgeai.permissions.len(), 2);
+    for bad in [
+        r#"{"accent_color": "yellow"}"#,
+        r#"{"logo_url": "http://cdn.example/l.svg"}"#,
+        r#"{"logo_url": "javascript:alert(1)"}"#,
+        r#"{"permissions": {"fly": "Fly"}}"#,
+        r#"{"permissions": {"view_logs": " "}}"#,
+        r#"{"display_name": ""}"#,
+    ] {
+        let err = with(bad).unwrap_err();
+        assert!(
+            err.field.starts_with("products[forgeai].portal"),
+            "{bad}: {err:?}"
+        );
+    }
+}

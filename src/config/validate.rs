@@ -157,12 +157,40 @@ fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
             ));
         }
     }
+    let portal = super::portal::portal(raw.portal, management.is_some())
+        .map_err(|(f, m)| ConfigError::new(format!("portal.{f}"), m))?;
+    if let (Some(portal), Some(api)) = (&portal, &management) {
+        let p = &portal.path_prefix;
+        let m = &api.path_prefix;
+        let nested = |a: &str, b: &str| a == b || a.starts_with(&format!("{b}/"));
+        // A management API that owns a whole host (empty prefix) leaves
+        // the page's prefix to the page, which is matched first.
+        if !m.is_empty() && (nested(p, m) || nested(m, p)) {
+            return Err(ConfigError::new(
+                "portal.path_prefix",
+                format!("overlaps the management API's prefix {m}; move one of them"),
+            ));
+        }
+        if let Some(shadowed) = products.iter().find(|product| {
+            let r = &product.route.path_prefix;
+            (product.route.host.is_none() || product.route.host == api.host)
+                // A product at / yields the page's prefix, as it does
+                // the management API's.
+                && (nested(r, p) || (r != "/" && nested(p, r)))
+        }) {
+            return Err(ConfigError::new(
+                format!("products[{}].route.path_prefix", shadowed.id),
+                format!("overlaps the API Keys page's prefix {p}; move one of them"),
+            ));
+        }
+    }
     Ok(Config {
         products,
         cache_ttl_seconds,
         kv_cache_ttl_seconds,
         accept_untagged_keys: raw.accept_untagged_keys.unwrap_or(false),
         management,
+        portal,
     })
 }
 
@@ -291,6 +319,8 @@ fn product(index: usize, raw: RawProduct) -> Result<Product, ConfigError> {
         super::verify_meta::verifier_token_secret(raw.verifier_token_secret)
             .map_err(|m| ConfigError::new(at("verifier_token_secret"), m))?;
 
+    let portal = super::portal::product_portal(raw.portal, name, &known_permissions)
+        .map_err(|(f, m)| ConfigError::new(at(f), m))?;
     Ok(Product {
         id: raw.id,
         name: name.to_owned(),
@@ -315,6 +345,7 @@ fn product(index: usize, raw: RawProduct) -> Result<Product, ConfigError> {
         trust_forwarded: raw.trust_forwarded.unwrap_or(false),
         forward_meta,
         verifier_token_secret,
+        portal,
     })
 }
 

@@ -34,6 +34,9 @@ use crate::Error;
 /// The path, on the object's internal host, of the control Worker's
 /// management calls.
 pub(super) const OP_PATH: &str = "/op";
+/// The path of the control Worker's portal calls
+/// ([`crate::portal::call::PortalCall`]).
+pub(super) const PORTAL_PATH: &str = "/portal";
 
 /// Milliseconds before a failed index write is retried.
 const RESYNC_AFTER_MS: i64 = 15_000;
@@ -51,8 +54,8 @@ pub(super) struct Call {
 #[durable_object]
 pub struct Account {
     state: State,
-    env: Env,
-    mutations: Mutex<()>,
+    pub(super) env: Env,
+    pub(super) mutations: Mutex<()>,
     schema_ready: Cell<bool>,
 }
 
@@ -68,6 +71,18 @@ impl DurableObject for Account {
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         let text = req.text().await?;
+        if req.path() == PORTAL_PATH {
+            let answer = match self.check_digest(&req) {
+                Ok(()) => super::portal_object::serve(self, &text).await,
+                Err(error) => Err(error),
+            };
+            let (status, body) =
+                answer.unwrap_or_else(|error| (error.status(), error.to_problem(None).body));
+            if status == 204 || body.is_empty() {
+                return Ok(Response::empty()?.with_status(status));
+            }
+            return Ok(Response::ok(body)?.with_status(status));
+        }
         let (status, body) = match self.admit(&req, &text) {
             Ok(call) => match self.run(call).await {
                 Ok(reply) => (
@@ -110,12 +125,7 @@ impl Account {
     /// configuration and it is readable: a gateway's call only as one of
     /// its [`EdgeCall`]s.
     fn admit(&self, req: &Request, text: &str) -> std::result::Result<Call, Error> {
-        let gateway = isolate::gateway(&self.env)?;
-        let sent = req.headers().get(DIGEST_HEADER).ok().flatten();
-        if !digest_matches(&gateway.digest, sent.as_deref()) {
-            console_error!("account object: the caller's configuration differs from ours");
-            return Err(Error::ConfigMismatch);
-        }
+        self.check_digest(req)?;
         let unreadable = |e: serde_json::Error| {
             console_error!("account object: unreadable call: {e}");
             Error::StorageUnavailable
@@ -134,7 +144,18 @@ impl Account {
         }
     }
 
-    fn sql(&self) -> SqlStorage {
+    /// Refuses a caller whose configuration differs from this Worker's.
+    fn check_digest(&self, req: &Request) -> std::result::Result<(), Error> {
+        let gateway = isolate::gateway(&self.env)?;
+        let sent = req.headers().get(DIGEST_HEADER).ok().flatten();
+        if !digest_matches(&gateway.digest, sent.as_deref()) {
+            console_error!("account object: the caller's configuration differs from ours");
+            return Err(Error::ConfigMismatch);
+        }
+        Ok(())
+    }
+
+    pub(super) fn sql(&self) -> SqlStorage {
         self.state.storage().sql()
     }
 
@@ -150,7 +171,7 @@ impl Account {
         Ok(())
     }
 
-    async fn run(&self, call: Call) -> std::result::Result<manage::Reply, Error> {
+    pub(super) async fn run(&self, call: Call) -> std::result::Result<manage::Reply, Error> {
         // An account that was never made has no tables: answer what the
         // plan would (account_not_found) without creating them, so reads
         // of unknown accounts leave no storage behind.

@@ -28,6 +28,38 @@ async fn fetch(
     let url = req.url();
     let parts = path::split_url(&url);
     let canonical = path::canonicalize(parts.path);
+    if let Ok(canonical) = &canonical {
+        if let Some(within) = super::portal_path(&env, parts.authority, canonical) {
+            let digest_ok = match (
+                isolate::gateway(&env),
+                req.headers().get(DIGEST_HEADER).ok().flatten(),
+            ) {
+                (Ok(control), Some(sent)) => digest_matches(&control.digest, Some(&sent)),
+                (Ok(_), None) => true,
+                (Err(_), _) => true,
+            };
+            let (response, code) = if digest_ok {
+                super::portal::serve(&req, &method, &within, parts.query, &env).await?
+            } else {
+                (
+                    respond::problem(&Error::ConfigMismatch, None)?,
+                    "config_mismatch",
+                )
+            };
+            console_log!(
+                "{}",
+                serde_json::json!({
+                    "api": "portal",
+                    "method": method,
+                    "path": canonical.as_str(),
+                    "outcome": code,
+                    "status": response.status(),
+                    "latency_ms": js_sys::Date::now() - started,
+                })
+            );
+            return Ok(response);
+        }
+    }
     let (response, code) = match admit(&req, &env, parts.authority, canonical.as_ref()) {
         Ok(answer) => management::serve(&req, &method, &answer, parts.query, &env).await?,
         // Refused before the management API: stamped all the same, since

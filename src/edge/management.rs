@@ -131,6 +131,9 @@ async fn handle(
         return Err(Error::Unauthorized);
     }
     let body = read_body(req).await?;
+    if let Some((account, session)) = super::portal::admin_route(path) {
+        return super::portal::admin(req, method, &account, session.as_deref(), &body, env).await;
+    }
     let now = (js_sys::Date::now() / 1000.0).floor() as i64;
     let dev = isolate::dev_mode(env);
     let content_type = req.headers().get("Content-Type").ok().flatten();
@@ -199,7 +202,7 @@ const DRAIN_LIMIT: usize = 1 << 20;
 /// The request body, refusing more than [`BODY_LIMIT`] bytes: at once when
 /// `Content-Length` says so; else nothing past the limit is kept, and the
 /// rest is drained (up to [`DRAIN_LIMIT`]) so the connection stays usable.
-async fn read_body(req: &web_sys::Request) -> Result<Vec<u8>, Error> {
+pub(super) async fn read_body(req: &web_sys::Request) -> Result<Vec<u8>, Error> {
     let too_large = Error::BodyTooLarge { limit: BODY_LIMIT };
     let declared = req
         .headers()

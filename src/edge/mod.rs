@@ -32,6 +32,10 @@ mod isolate;
 mod kv;
 #[cfg(feature = "control")]
 mod management;
+#[cfg(feature = "control")]
+mod portal;
+#[cfg(feature = "control")]
+mod portal_object;
 mod respond;
 #[cfg(feature = "control")]
 mod sql_ledger;
@@ -100,9 +104,12 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
     let canonical = path::canonicalize(parts.path);
     let mut outcome = Outcome::default();
     if let Ok(canonical) = &canonical {
-        if let Some(within) = management_path(&env, parts.authority, canonical) {
-            // Verify is data-plane work, answered here; the rest is served
-            // by the control Worker, through the service binding.
+        let within = management_path(&env, parts.authority, canonical)
+            .or_else(|| portal_path(&env, parts.authority, canonical).map(|_| String::new()));
+        if let Some(within) = within {
+            // Verify is data-plane work, answered here; the rest (the
+            // management API and the API Keys page) is served by the
+            // control Worker, through the service binding.
             let verify = within == crate::verify::VERIFY_PATH;
             let (response, code, kv_reads) = if verify {
                 let (response, code, reads) = verify::answer(&req, &env, &ctx).await?;
@@ -178,6 +185,23 @@ fn management_path(env: &Env, authority: &str, path: &path::CanonicalPath) -> Op
     let api = gateway.config.management.as_ref()?;
     api.path_within(&path::canonical_host(authority), path.as_str())
         .map(str::to_owned)
+}
+
+/// The API Keys page's part of the path, when the request is addressed
+/// to it: served on the management API's host (any host when it has
+/// none), under the page's own prefix.
+fn portal_path(env: &Env, authority: &str, path: &path::CanonicalPath) -> Option<String> {
+    let gateway = isolate::gateway(env).ok()?;
+    let api = gateway.config.management.as_ref()?;
+    let portal = gateway.config.portal.as_ref()?;
+    if api
+        .host
+        .as_deref()
+        .is_some_and(|h| h != path::canonical_host(authority))
+    {
+        return None;
+    }
+    portal.path_within(path.as_str()).map(str::to_owned)
 }
 
 /// The incoming request, as the gateway reads it.

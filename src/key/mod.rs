@@ -25,6 +25,7 @@ pub use format::{
     is_valid_prefix, parse, prefix_of, scan_regex, Environment, WellFormedKey, BODY_CHARS,
     CHECKSUM_CHARS, RANDOM_BYTES, RANDOM_CHARS, UNTAGGED_BODY_CHARS,
 };
+pub(crate) use hash::hex;
 pub use hash::KeyHash;
 pub use mint::{key_id, mint, MintedKey, KEY_ID_BYTES};
 pub use tag::{admit, verify_tag, Tag, TaggedKey, TAG_BYTES, TAG_CHARS};

@@ -377,9 +377,11 @@ pub(super) fn invalid(field: &str, reason: impl Into<String>) -> Error {
 }
 
 mod decode;
+mod portal;
 mod strict;
 
 pub(super) use decode::decode;
+pub use portal::portal_session;
 
 #[cfg(test)]
 #[path = "body_tests.rs"]

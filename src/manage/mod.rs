@@ -28,6 +28,7 @@ pub mod trace;
 pub mod view;
 
 pub use account::{plan, Entropy, Plan, Reply};
+pub use body::portal_session;
 pub use execute::{execute, resync, Index, Outcome, Store};
 pub use ledger::{
     AccountRow, AccountStatus, Change, EventKind, EventRow, IndexWrite, KeyRow, Ledger,

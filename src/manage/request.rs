@@ -217,7 +217,8 @@ pub fn parse(config: &Config, req: &Incoming<'_>, now: i64, dev: bool) -> Result
 
 /// The body, if it is declared `application/json` (parameters such as
 /// `charset` aside); else 415, so a form or text body is never read as JSON.
-fn json_body<'b>(content_type: Option<&str>, body: &'b [u8]) -> Result<&'b [u8], Error> {
+/// `body` if it was sent as `application/json`, else 415.
+pub fn json_body<'b>(content_type: Option<&str>, body: &'b [u8]) -> Result<&'b [u8], Error> {
     let media = content_type.map(|t| t.split(';').next().unwrap_or_default().trim());
     match media {
         Some(media) if media.eq_ignore_ascii_case("application/json") => Ok(body),

@@ -1,0 +1,209 @@
+//! The `[portal]` table and each product's `portal` table, validated.
+//!
+//! Invariants: the portal's prefix is a canonical path that overlaps
+//! neither a product's routes nor the management API; `frame_ancestors`
+//! are exact origins (`https://host[:port]`); a logo is an `https` URL;
+//! every permission described is one the product knows; the accent is a
+//! `#rrggbb` colour.
+
+use serde::Deserialize;
+
+use crate::portal::brand::{Brand, Colour, DEFAULT_ACCENT};
+
+/// Where the API Keys page is served by default.
+pub const DEFAULT_PORTAL_PREFIX: &str = "/_keygate/keys";
+
+/// `[portal]` as written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawPortal {
+    enabled: Option<bool>,
+    path_prefix: Option<String>,
+    frame_ancestors: Option<Vec<String>>,
+}
+
+/// A product's `portal` table as written.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawProductPortal {
+    display_name: Option<String>,
+    accent_color: Option<String>,
+    logo_url: Option<String>,
+    #[serde(default)]
+    permissions: std::collections::BTreeMap<String, String>,
+}
+
+/// The API Keys page's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Portal {
+    /// Path prefix without trailing slash, e.g. `/_keygate/keys`.
+    pub path_prefix: String,
+    /// Origins that may embed the page; none by default.
+    pub frame_ancestors: Vec<String>,
+}
+
+impl Portal {
+    /// The path under the prefix (`/` for the prefix itself), if `path`
+    /// is the portal's.
+    pub fn path_within<'p>(&self, path: &'p str) -> Option<&'p str> {
+        let rest = path.strip_prefix(self.path_prefix.as_str())?;
+        if rest.is_empty() {
+            Some("/")
+        } else if rest.starts_with('/') {
+            Some(rest)
+        } else {
+            None
+        }
+    }
+}
+
+/// A product's page settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProductPortal {
+    /// Name, colour and logo.
+    pub brand: Brand,
+    /// Human descriptions of the product's permissions, by name.
+    pub permissions: Vec<(String, String)>,
+}
+
+type Invalid = (&'static str, String);
+
+/// Longest display name or description, in characters.
+const MAX_TEXT: usize = 200;
+
+/// The `[portal]` table; `None` when turned off (or when there is no
+/// management API, which the page is built on).
+pub(super) fn portal(raw: Option<RawPortal>, management: bool) -> Result<Option<Portal>, Invalid> {
+    let raw = raw.unwrap_or(RawPortal {
+        enabled: None,
+        path_prefix: None,
+        frame_ancestors: None,
+    });
+    if raw.enabled == Some(false) || (!management && raw.enabled.is_none()) {
+        return Ok(None);
+    }
+    if !management {
+        return Err((
+            "enabled",
+            "the API Keys page needs the management API; turn management on or the portal off"
+                .to_owned(),
+        ));
+    }
+    let prefix = raw
+        .path_prefix
+        .unwrap_or_else(|| DEFAULT_PORTAL_PREFIX.to_owned());
+    let canonical = crate::path::canonicalize(&prefix).map_err(|e| {
+        (
+            "path_prefix",
+            format!("is not a canonical path: {}", e.reason()),
+        )
+    })?;
+    let canonical = canonical.as_str().trim_end_matches('/');
+    if canonical.is_empty() || canonical != prefix.trim_end_matches('/') {
+        return Err((
+            "path_prefix",
+            "must be a canonical path below /, such as /_keygate/keys".to_owned(),
+        ));
+    }
+    let mut frame_ancestors = Vec::new();
+    for origin in raw.frame_ancestors.unwrap_or_default() {
+        if !is_origin(&origin) {
+            return Err((
+                "frame_ancestors",
+                format!("{origin:?} is not an origin such as https://app.example"),
+            ));
+        }
+        frame_ancestors.push(origin.to_ascii_lowercase());
+    }
+    Ok(Some(Portal {
+        path_prefix: canonical.to_owned(),
+        frame_ancestors,
+    }))
+}
+
+/// A product's `portal` table; `name` and `known` are the product's name
+/// and known permissions.
+pub(super) fn product_portal(
+    raw: Option<RawProductPortal>,
+    name: &str,
+    known: &[String],
+) -> Result<ProductPortal, Invalid> {
+    let raw = raw.unwrap_or_default();
+    let display_name = raw.display_name.unwrap_or_else(|| name.to_owned());
+    if display_name.trim().is_empty() || display_name.chars().count() > MAX_TEXT {
+        return Err((
+            "portal.display_name",
+            format!("must be 1 to {MAX_TEXT} characters"),
+        ));
+    }
+    let accent = match raw.accent_color {
+        None => DEFAULT_ACCENT,
+        Some(text) => Colour::parse(&text).ok_or((
+            "portal.accent_color",
+            format!("{text:?} is not a colour such as #1d4ed8"),
+        ))?,
+    };
+    let logo_url = raw.logo_url.map(|url| logo(&url)).transpose()?;
+    let mut permissions = Vec::new();
+    for (permission, description) in raw.permissions {
+        if !known.contains(&permission) {
+            return Err((
+                "portal.permissions",
+                format!(
+                    "{permission:?} is not one of this product's permissions ({})",
+                    known.join(", ")
+                ),
+            ));
+        }
+        if description.trim().is_empty() || description.chars().count() > MAX_TEXT {
+            return Err((
+                "portal.permissions",
+                format!("the description of {permission:?} must be 1 to {MAX_TEXT} characters"),
+            ));
+        }
+        permissions.push((permission, description));
+    }
+    Ok(ProductPortal {
+        brand: Brand {
+            display_name,
+            accent,
+            logo_url,
+        },
+        permissions,
+    })
+}
+
+fn logo(raw: &str) -> Result<String, Invalid> {
+    let bad = || ("portal.logo_url", format!("{raw:?} is not an https URL"));
+    let url = url::Url::parse(raw).map_err(|_| bad())?;
+    if url.scheme() != "https"
+        || !url.has_host()
+        || !url.username().is_empty()
+        || url.password().is_some()
+    {
+        return Err(bad());
+    }
+    Ok(url.to_string())
+}
+
+/// `https://host[:port]` or `http://host[:port]`, nothing after.
+fn is_origin(text: &str) -> bool {
+    url::Url::parse(text).is_ok_and(|url| {
+        matches!(url.scheme(), "https" | "http")
+            && url.has_host()
+            && url.username().is_empty()
+            && url.password().is_none()
+            && url
+                .origin()
+                .ascii_serialization()
+                .eq_ignore_ascii_case(text)
+    })
+}
+
+impl ProductPortal {
+    /// The origin of the logo, for the page's CSP.
+    pub fn logo_origin(&self) -> Option<String> {
+        let url = url::Url::parse(self.brand.logo_url.as_deref()?).ok()?;
+        Some(url.origin().ascii_serialization())
+    }
+}

@@ -1,0 +1,167 @@
+// The API Keys page in a real browser (Debian's Chromium via
+// playwright-core): a product's user opens the link, creates a key and
+// copies it from the page once, calls the gateway with it, edits it and sees
+// the gateway enforce the change, rotates and revokes it. Screenshots of the
+// list, the create dialog with the key shown once, and the revoke dialog
+// are written to docs/ (KEYGATE_SCREENSHOTS=0 skips writing them).
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+import { ROOT, startGateway, startOrigin } from "./harness.mjs";
+
+const template = readFileSync(join(ROOT, "tests/e2e/wrangler.portal.toml"), "utf8");
+const shots = process.env.KEYGATE_SCREENSHOTS !== "0";
+let origin, gw, browser, profile, page, problems;
+
+before(async () => {
+  origin = await startOrigin();
+  gw = await startGateway({ template, origin: origin.url });
+  const seeded = await gw.admin("POST", "/accounts/acct_browser/keys", {
+    product: "forgeai", name: "Production server", scopes: ["read", "execute_flows"],
+  });
+  assert.equal(seeded.status, 201);
+  profile = mkdtempSync(join(tmpdir(), "keygate-chromium-"));
+  browser = await chromium.launchPersistentContext(profile, {
+    executablePath: "/usr/bin/chromium",
+    headless: true,
+    viewport: { width: 1100, height: 760 },
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    permissions: ["clipboard-read", "clipboard-write"],
+  });
+  page = await browser.newPage();
+  problems = [];
+  page.on("console", (m) => { if (m.type() === "error") problems.push(m.text()); });
+  page.on("pageerror", (e) => problems.push(String(e)));
+});
+
+after(async () => {
+  await browser?.close();
+  rmSync(profile ?? "/nonexistent", { recursive: true, force: true });
+  await gw?.stop();
+  await origin?.stop();
+});
+
+const call = (key, path = "/forgeai/api/v1/logs/1") =>
+  fetch(`${gw.url}${path}`, { headers: { Authorization: `Bearer ${key}` } }).then((r) => r.status);
+
+test("create, copy once, use, edit, rotate and revoke a key from the page", async () => {
+  const granted = await gw.admin("POST", "/accounts/acct_browser/portal-sessions", {
+    return_url: "http://localhost:3000/settings", products: ["forgeai"],
+  });
+  assert.equal(granted.status, 201);
+  await page.goto(granted.body.url);
+  assert.equal(new URL(page.url()).pathname, "/_keygate/keys/", "the token leaves the address bar");
+  await page.getByRole("heading", { name: "API keys" }).waitFor();
+  await page.getByText("Production server").waitFor();
+  if (shots) await page.screenshot({ path: join(ROOT, "docs/portal-list.png"), fullPage: true });
+
+  // Create: permissions pre-checked from the product's defaults.
+  await page.getByRole("button", { name: "Create key" }).click();
+  const dialog = page.getByRole("dialog");
+  await dialog.getByLabel("Name").fill("CI runner");
+  assert.equal(await dialog.getByRole("checkbox", { name: /execute_flows/ }).isChecked(), true);
+  assert.equal(await dialog.getByRole("checkbox", { name: /view_logs/ }).isChecked(), false);
+  await dialog.getByLabel(/Expires after/).fill("30");
+  await dialog.getByRole("button", { name: "Create key" }).click();
+  const shown = dialog.locator("#new-key");
+  await shown.waitFor();
+  const key = await shown.inputValue();
+  assert.match(key, /^fai_live_/);
+  await dialog.getByRole("button", { name: "Copy" }).click();
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), key);
+  if (shots) await page.screenshot({ path: join(ROOT, "docs/portal-create.png") });
+  await dialog.getByRole("button", { name: "I have stored it" }).click();
+  assert.equal(await page.locator("#new-key").count(), 0, "the key is never shown again");
+  assert.equal(await page.getByText(key).count(), 0);
+  assert.equal(await call(key), 403, "view_logs was not granted");
+
+  // Errors are shown next to the field that they name.
+  await page.getByRole("button", { name: "Edit CI runner" }).click();
+  const row = page.locator("li.key.editing");
+  await row.getByLabel("Name").fill("");
+  await row.getByRole("button", { name: "Save" }).click();
+  await row.locator("#err-name").waitFor();
+
+  // Edit: rename and grant view_logs; the gateway enforces it at once (strict).
+  await row.getByLabel("Name").fill("CI runner (logs)");
+  await row.getByRole("checkbox", { name: /view_logs/ }).check();
+  await row.getByRole("button", { name: "Save" }).click();
+  await page.getByText("CI runner (logs)").waitFor();
+  assert.equal(await call(key), 200);
+
+  // Rotate with no grace: the old key stops, the new one works.
+  const edited = page.locator("li.key", { hasText: "CI runner (logs)" });
+  await edited.getByRole("button", { name: /^Rotate/ }).click();
+  await page.getByRole("dialog").getByLabel("Grace period").selectOption("0");
+  await page.getByRole("dialog").getByRole("button", { name: "Rotate key" }).click();
+  const rotatedField = page.locator("#rotated-key");
+  await rotatedField.waitFor();
+  const rotated = await rotatedField.inputValue();
+  await page.getByRole("dialog").getByRole("button", { name: "I have stored it" }).click();
+  assert.equal(await call(key), 401);
+  assert.equal(await call(rotated), 200);
+
+  // Revoke: only after typing the key's name.
+  const live = page.locator("li.key.status-active", { hasText: "CI runner (logs)" });
+  await live.getByRole("button", { name: /^Revoke/ }).click();
+  const confirm = page.getByRole("dialog");
+  const revoke = confirm.getByRole("button", { name: "Revoke key" });
+  assert.equal(await revoke.isDisabled(), true);
+  await confirm.getByLabel(/to confirm/).fill("CI runner (logs)");
+  if (shots) await page.screenshot({ path: join(ROOT, "docs/portal-revoke.png") });
+  await revoke.click();
+  await confirm.waitFor({ state: "detached" });
+  assert.equal(await call(rotated), 401);
+  await page.getByText(/revoked/).first().waitFor();
+  // The one failed load is the refused empty name above.
+  assert.deepEqual(
+    problems.filter((p) => !/status of 400/.test(p)),
+    [],
+    "no script, CSP or loading errors in the page",
+  );
+});
+
+test("in the browser: a reused link, a change without the CSRF token, another product's key", async () => {
+  await page.setViewportSize({ width: 1100, height: 760 });
+  const mail = await gw.admin("POST", "/accounts/acct_browser/keys", { product: "mailforge", name: "Mail key" });
+  assert.equal(mail.status, 201);
+  const granted = await gw.admin("POST", "/accounts/acct_browser/portal-sessions", {
+    return_url: "http://localhost:3000/settings", products: ["forgeai"],
+  });
+  await page.goto(granted.body.url);
+  await page.getByRole("heading", { name: "API keys" }).waitFor();
+  assert.equal(await page.getByText("Mail key").count(), 0, "another product's keys are not listed");
+  const refused = await page.evaluate(async (id) => {
+    const noCsrf = await fetch("/_keygate/keys/api/keys", {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ product: "forgeai", name: "sneaky" }),
+    });
+    const csrf = document.querySelector('meta[name="keygate-csrf"]').content;
+    const other = await fetch(`/_keygate/keys/api/keys/${id}`, {
+      method: "DELETE", headers: { "X-Keygate-CSRF": csrf },
+    });
+    return { noCsrf: [noCsrf.status, (await noCsrf.json()).code], other: [other.status, (await other.json()).code] };
+  }, mail.body.id);
+  assert.deepEqual(refused.noCsrf, [403, "csrf_failed"]);
+  assert.deepEqual(refused.other, [404, "key_not_found"]);
+  const still = await gw.admin("GET", `/accounts/acct_browser/keys/${mail.body.id}`);
+  assert.equal(still.body.status, "active");
+  await page.goto(granted.body.url);
+  await page.getByText(/already used/).waitFor();
+  await page.getByRole("link", { name: "Go back" }).waitFor();
+});
+
+test("the page works at 360 px wide", async () => {
+  const granted = await gw.admin("POST", "/accounts/acct_browser/portal-sessions", {
+    return_url: "http://localhost:3000/settings",
+  });
+  await page.goto(granted.body.url);
+  await page.setViewportSize({ width: 360, height: 740 });
+  await page.getByRole("heading", { name: "API keys" }).waitFor();
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow} px`);
+});
