@@ -13,7 +13,8 @@ import { chromium } from "playwright-core";
 import { ROOT, startGateway, startOrigin } from "./harness.mjs";
 
 const template = readFileSync(join(ROOT, "tests/e2e/wrangler.portal.toml"), "utf8");
-const shots = process.env.KEYGATE_SCREENSHOTS !== "0";
+const shotDir = process.env.KEYGATE_SCREENSHOTS === "1" ? join(ROOT, "docs") : mkdtempSync(join(tmpdir(), "keygate-shots-"));
+const shot = (name) => page.screenshot({ path: join(shotDir, name), fullPage: name === "portal-list.png" });
 let origin, gw, browser, profile, page, problems;
 
 before(async () => {
@@ -56,8 +57,8 @@ test("create, copy once, use, edit, rotate and revoke a key from the page", asyn
   await page.goto(granted.body.url);
   assert.equal(new URL(page.url()).pathname, "/_keygate/keys/", "the token leaves the address bar");
   await page.getByRole("heading", { name: "API keys" }).waitFor();
-  await page.getByText("Production server").waitFor();
-  if (shots) await page.screenshot({ path: join(ROOT, "docs/portal-list.png"), fullPage: true });
+  await page.locator(".key-name", { hasText: "Production server" }).waitFor();
+  await shot("portal-list.png");
 
   // Create: permissions pre-checked from the product's defaults.
   await page.getByRole("button", { name: "Create key" }).click();
@@ -73,7 +74,7 @@ test("create, copy once, use, edit, rotate and revoke a key from the page", asyn
   assert.match(key, /^fai_live_/);
   await dialog.getByRole("button", { name: "Copy" }).click();
   assert.equal(await page.evaluate(() => navigator.clipboard.readText()), key);
-  if (shots) await page.screenshot({ path: join(ROOT, "docs/portal-create.png") });
+  await shot("portal-create.png");
   await dialog.getByRole("button", { name: "I have stored it" }).click();
   assert.equal(await page.locator("#new-key").count(), 0, "the key is never shown again");
   assert.equal(await page.getByText(key).count(), 0);
@@ -90,7 +91,7 @@ test("create, copy once, use, edit, rotate and revoke a key from the page", asyn
   await row.getByLabel("Name").fill("CI runner (logs)");
   await row.getByRole("checkbox", { name: /view_logs/ }).check();
   await row.getByRole("button", { name: "Save" }).click();
-  await page.getByText("CI runner (logs)").waitFor();
+  await page.locator(".key-name", { hasText: "CI runner (logs)" }).waitFor();
   assert.equal(await call(key), 200);
 
   // Rotate with no grace: the old key stops, the new one works.
@@ -112,7 +113,7 @@ test("create, copy once, use, edit, rotate and revoke a key from the page", asyn
   const revoke = confirm.getByRole("button", { name: "Revoke key" });
   assert.equal(await revoke.isDisabled(), true);
   await confirm.getByLabel(/to confirm/).fill("CI runner (logs)");
-  if (shots) await page.screenshot({ path: join(ROOT, "docs/portal-revoke.png") });
+  await shot("portal-revoke.png");
   await revoke.click();
   await confirm.waitFor({ state: "detached" });
   assert.equal(await call(rotated), 401);

@@ -1,6 +1,6 @@
 // The gateway's wasm holds the request path and nothing else: no
 // management API, Account object, SQL ledger, admin token, OpenAPI
-// document, portal, webhook or leak code. Reads the function names kept in
+// document, portal (beyond its configuration), webhook or leak code. Reads the function names kept in
 // build/symbols/ by scripts/build.sh (the shipped wasm has none).
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -21,7 +21,10 @@ const CONTROL_ONLY = [
   /keygate::edge::control::/,
   /AdminToken|admin_token/,
   /openapi/i,
-  /portal|webhook|leak/i,
+  // The API Keys page: its sessions, page and API. The gateway parses the
+  // page's configuration (its prefix is handed over; a brand colour is
+  // validated like any setting), and nothing more of it.
+  /keygate::(edge::)?portal(?!::brand)|portal_object|webhook|leak/i,
   // The object class itself: storage, SQL, alarms (calling a stub is the gateway's).
   /SqlStorage|sql::|transaction_sync|set_alarm|__wbg_Account|AccountFetch/,
 ];
