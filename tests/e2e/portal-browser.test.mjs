@@ -166,3 +166,63 @@ test("the page works at 360 px wide", async () => {
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow} px`);
 });
+
+test("accessible: axe finds no WCAG A/AA violation, dialogs trap and return focus, Escape closes", async () => {
+  // axe is injected as a script, which the page's CSP rightly refuses:
+  // this page alone bypasses the CSP, for the audit.
+  const auditPage = await browser.newPage();
+  const cdp = await browser.newCDPSession(auditPage);
+  await cdp.send("Page.setBypassCSP", { enabled: true });
+  const granted = await gw.admin("POST", "/accounts/acct_browser/portal-sessions", {
+    return_url: "http://localhost:3000/settings", products: ["forgeai"],
+  });
+  await auditPage.goto(granted.body.url);
+  await auditPage.getByRole("heading", { name: "API keys" }).waitFor();
+  const axeSource = readFileSync(join(ROOT, "node_modules/axe-core/axe.min.js"), "utf8");
+  const run = async () => {
+    await auditPage.addScriptTag({ content: axeSource });
+    return auditPage.evaluate(async () => {
+      const result = await window.axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } });
+      return {
+        violations: result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`),
+        checked: result.passes.map((p) => p.id),
+      };
+    });
+  };
+  const list = await run();
+  assert.deepEqual(list.violations, [], "the key list");
+  for (const rule of ["color-contrast", "label", "button-name"]) {
+    assert.ok(list.checked.includes(rule) || rule === "label", `axe checked ${rule}`);
+  }
+  const opener = auditPage.getByRole("button", { name: "Create key" });
+  await opener.click();
+  const dialog = auditPage.getByRole("dialog");
+  assert.equal(await auditPage.evaluate(() => document.activeElement?.id), "key-name", "focus moves into the dialog");
+  const create = await run();
+  assert.deepEqual(create.violations, [], "the create dialog");
+  assert.ok(create.checked.includes("label"), "axe checked the form's labels");
+  await auditPage.keyboard.press("Escape");
+  await dialog.waitFor({ state: "detached" });
+  assert.equal(await auditPage.evaluate(() => document.activeElement?.textContent), "Create key", "focus returns to the opener");
+  // Keyboard only: Tab reaches the first key's Edit button.
+  let reached = false;
+  for (let i = 0; i < 15 && !reached; i++) {
+    await auditPage.keyboard.press("Tab");
+    reached = await auditPage.evaluate(() => /^Edit /.test(document.activeElement?.getAttribute("aria-label") ?? ""));
+  }
+  assert.ok(reached, "the row actions are reachable with Tab");
+  // The audit can fail: a faint, unlabelled field is found.
+  await auditPage.evaluate(() => {
+    const field = document.createElement("input");
+    document.querySelector("main").append(field);
+    const faint = document.createElement("p");
+    faint.textContent = "faint";
+    faint.className = "probe";
+    document.querySelector("main").append(faint);
+    document.styleSheets[0].insertRule(".probe { color: #c8c8c8 }");
+  });
+  const broken = await run();
+  assert.ok(broken.violations.some((v) => v.startsWith("label")), broken.violations.join("; "));
+  assert.ok(broken.violations.some((v) => v.startsWith("color-contrast")), broken.violations.join("; "));
+  await auditPage.close();
+});
