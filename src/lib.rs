@@ -78,6 +78,7 @@ pub mod seam;
 pub mod secret;
 pub mod signature;
 pub mod time;
+pub mod webhook;
 pub mod websocket;
 
 #[cfg(all(target_arch = "wasm32", feature = "gateway", feature = "control"))]
