@@ -20,11 +20,15 @@
 //!   key (base64), derived from `KEYGATE_ORIGIN_SECRET` in the environment
 //!   (never a flag, so it stays out of shell history), so that each origin
 //!   gets only its own product's key.
+//! * `keygate patterns` prints each product's key regex for secret
+//!   scanners: a GitHub custom pattern, a gitleaks rule, a trufflehog
+//!   detector ([`patterns`]).
 
 use std::fmt::Write as _;
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+mod patterns;
 mod render;
 
 use keygate::config::{Config, CONFIG_VAR, KEY_SECRET_VAR, ORIGIN_SECRET_VAR};
@@ -44,6 +48,7 @@ usage:
                [--scopes a,b] [--expires-at UNIX | --expires-in SECONDS]
                [--revoked-at UNIX] [--config wrangler.toml] [--kv-bulk FILE] [--quiet]
   keygate origin-key --product ID [--config wrangler.toml]
+  keygate patterns [--config wrangler.toml] [--format all|github|gitleaks|trufflehog]
                (reads KEYGATE_ORIGIN_SECRET from the environment)";
 
 fn main() -> ExitCode {
@@ -57,6 +62,10 @@ fn main() -> ExitCode {
         }),
         Some("origin-key") => origin_key(&Options::parse(&args[1..])),
         Some("render") => render_configs(&Options::parse(&args[1..])),
+        Some("patterns") => Options::parse(&args[1..]).and_then(|o| {
+            let form = patterns::Form::parse(o.get("format"))?;
+            Ok(print!("{}", patterns::render(&load_config(&o)?, form)))
+        }),
         _ => Err(USAGE.to_owned()),
     };
     match result {
