@@ -287,3 +287,101 @@ mod props {
         }
     }
 }
+
+/// Vectors our code produces, checked in for the official
+/// `standardwebhooks` npm library to verify
+/// (tests/e2e/standard-webhooks.test.mjs). This test fails if the file no
+/// longer matches what the code signs; `KEYGATE_UPDATE_VECTORS=1 cargo
+/// test` rewrites it.
+#[test]
+fn cross_check_vectors_match_the_checked_in_file() {
+    use crate::webhook::event::{self, Event, EventType, KeySubject};
+    let subject = KeySubject {
+        account: "acct_7",
+        key_id: "key_9",
+        product: "forgeai",
+    };
+    let old = WebhookSecret::from_random(&[0x5a; 32]);
+    let new = WebhookSecret::from_random(&core::array::from_fn(|i| i as u8));
+    let ts = 1_800_000_000;
+    let rotated = Secrets {
+        current: old.clone(),
+        previous: None,
+    }
+    .rotate(new.clone(), ts - 60);
+    let cases = [
+        (
+            "key.rotated, one secret",
+            vec![old.clone()],
+            Event::new(
+                event::event_id(&[1; 16]),
+                EventType::KeyRotated,
+                ts,
+                event::key_rotated(&subject, "key_10", ts + 86_400),
+            ),
+        ),
+        (
+            "key.leaked, during a rotation overlap (two signatures)",
+            vec![new.clone(), old.clone()],
+            Event::new(
+                event::event_id(&[2; 16]),
+                EventType::KeyLeaked,
+                ts,
+                event::key_leaked(
+                    &subject,
+                    "github",
+                    Some("https://github.com/o/r/blob/1/ünï.txt"),
+                    Some("content"),
+                    event::LeakAction::Revoked,
+                ),
+            ),
+        ),
+        (
+            "relayed product event",
+            vec![new.clone()],
+            Event::relayed(
+                event::event_id(&[3; 16]),
+                event::RelayedEvent::new(
+                    "image.ready",
+                    serde_json::json!({"url": "https://cdn.example/a.png", "n": 3, "emoji": "✓"}),
+                )
+                .unwrap(),
+                ts,
+            ),
+        ),
+    ];
+    let vectors: Vec<serde_json::Value> = cases
+        .iter()
+        .map(|(name, secrets, event)| {
+            let keys: Vec<SigningKey> = secrets
+                .iter()
+                .map(|s| SigningKey::from_secret(s).unwrap())
+                .collect();
+            let body = event.body();
+            let headers = sign(&keys, &event.id, ts, body.as_bytes()).unwrap();
+            serde_json::json!({
+                "name": name,
+                "secrets": secrets.iter().map(WebhookSecret::expose).collect::<Vec<_>>(),
+                "headers": {
+                    "webhook-id": headers.id,
+                    "webhook-timestamp": headers.timestamp,
+                    "webhook-signature": headers.signature,
+                },
+                "body": body,
+            })
+        })
+        .collect();
+    // The overlap case is what Secrets::signing_keys gives.
+    assert_eq!(rotated.signing_keys(ts).unwrap().len(), 2);
+    let text = serde_json::to_string_pretty(&serde_json::json!({
+        "generated_by": "src/webhook/sign_tests.rs (cross_check_vectors_match_the_checked_in_file)",
+        "vectors": vectors,
+    }))
+    .unwrap()
+        + "\n";
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/standard-webhooks.json");
+    if std::env::var_os("KEYGATE_UPDATE_VECTORS").is_some() {
+        std::fs::write(path, &text).unwrap();
+    }
+    assert_eq!(std::fs::read_to_string(path).unwrap_or_default(), text);
+}
