@@ -49,7 +49,7 @@ for (const v of vectors) {
   test(`official library refuses tampering: ${v.name}`, () => {
     const wh = new Webhook(v.secrets[0]);
     const tampered = [
-      [v.body.replace('"data":{", ""data":{"x":1,'), v.headers],
+      [v.body.replace('"data":{', '"data":{"x":1,'), v.headers],
       [v.body, { ...v.headers, "webhook-id": v.headers["webhook-id"] + "x" }],
       [v.body, { ...v.headers, "webhook-timestamp": String(ts + 1) }],
     ];
