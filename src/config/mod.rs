@@ -10,10 +10,12 @@
 
 mod clients;
 mod error;
+mod hooks;
 mod raw;
 mod validate;
 
 pub use error::ConfigError;
+pub use hooks::{Hooks, ProductHooks};
 
 use crate::pattern::{Matching, PathPattern};
 
@@ -74,6 +76,9 @@ pub struct Config {
     pub accept_untagged_keys: bool,
     /// Where the management API is served; `None` when it is turned off.
     pub management: Option<Management>,
+    /// Webhook delivery and leak-response settings (`[webhooks]`,
+    /// `[leaks]`).
+    pub hooks: Hooks,
 }
 
 /// Where the management API is served.
@@ -174,6 +179,8 @@ pub struct Product {
     /// `True-Client-IP` reach the origin (`trust_forwarded = true`); off by
     /// default, since any client can write them.
     pub trust_forwarded: bool,
+    /// `on_leak` and `expiry_reminders_seconds`.
+    pub hooks: ProductHooks,
 }
 
 /// How a product's forwarded requests are signed (RFC 9421).

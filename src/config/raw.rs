@@ -13,6 +13,8 @@ pub(super) struct RawConfig {
     pub kv_cache_ttl_seconds: Option<u32>,
     pub accept_untagged_keys: Option<bool>,
     pub management: Option<RawManagement>,
+    pub webhooks: Option<super::hooks::RawWebhooks>,
+    pub leaks: Option<super::hooks::RawLeaks>,
 }
 
 #[derive(Deserialize)]
@@ -50,6 +52,9 @@ pub(super) struct RawProduct {
     pub cors: Option<super::clients::RawCors>,
     pub websocket: Option<super::clients::RawWebSocket>,
     pub trust_forwarded: Option<bool>,
+    // Webhooks and leak response (see super::hooks).
+    pub on_leak: Option<String>,
+    pub expiry_reminders_seconds: Option<Vec<i64>>,
 }
 
 /// A public path: `"/health"`, or `{ path = "/hooks/in", methods = ["POST"] }`.

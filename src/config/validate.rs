@@ -125,6 +125,8 @@ fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
         products.push(product);
     }
     let management = management(raw.management)?;
+    let hooks = super::hooks::deployment(raw.webhooks, raw.leaks)
+        .map_err(|(f, m)| ConfigError::new(f, m))?;
     if let Some(api) = &management {
         if let Some(shadowed) = products.iter().find(|p| {
             (api.host.is_none() || p.route.host == api.host)
@@ -150,6 +152,7 @@ fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
         kv_cache_ttl_seconds,
         accept_untagged_keys: raw.accept_untagged_keys.unwrap_or(false),
         management,
+        hooks,
     })
 }
 
@@ -271,6 +274,8 @@ fn product(index: usize, raw: RawProduct) -> Result<Product, ConfigError> {
         super::clients::cors(raw.cors, &credential).map_err(|(f, m)| ConfigError::new(at(f), m))?;
     let websocket =
         super::clients::websocket(raw.websocket).map_err(|(f, m)| ConfigError::new(at(f), m))?;
+    let hooks = super::hooks::product(raw.on_leak, raw.expiry_reminders_seconds)
+        .map_err(|(f, m)| ConfigError::new(at(f), m))?;
 
     Ok(Product {
         id: raw.id,
@@ -294,6 +299,7 @@ fn product(index: usize, raw: RawProduct) -> Result<Product, ConfigError> {
         cors,
         websocket,
         trust_forwarded: raw.trust_forwarded.unwrap_or(false),
+        hooks,
     })
 }
 

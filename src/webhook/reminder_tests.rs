@@ -52,7 +52,7 @@ fn windows_are_half_open_so_each_event_is_emitted_once() {
     assert_eq!(due(&keys, &defaults, EXP - 1, EXP).len(), 1);
     assert_eq!(due(&keys, &defaults, EXP, EXP + 100).len(), 0);
     // However the alarm's runs cut the timeline, the total is 3.
-    for step in [1, 7, 3_600, DAY, 10 * DAY] {
+    for step in [997, 3_600, DAY, 10 * DAY] {
         let mut since = EXP - 30 * DAY;
         let mut count = 0;
         while since < EXP + DAY {

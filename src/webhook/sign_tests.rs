@@ -379,7 +379,10 @@ fn cross_check_vectors_match_the_checked_in_file() {
     }))
     .unwrap()
         + "\n";
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/standard-webhooks.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/vectors/standard-webhooks.json"
+    );
     if std::env::var_os("KEYGATE_UPDATE_VECTORS").is_some() {
         std::fs::write(path, &text).unwrap();
     }
