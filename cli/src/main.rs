@@ -64,7 +64,8 @@ fn main() -> ExitCode {
         Some("render") => render_configs(&Options::parse(&args[1..])),
         Some("patterns") => Options::parse(&args[1..]).and_then(|o| {
             let form = patterns::Form::parse(o.get("format"))?;
-            Ok(print!("{}", patterns::render(&load_config(&o)?, form)))
+            print!("{}", patterns::render(&load_config(&o)?, form));
+            Ok(())
         }),
         _ => Err(USAGE.to_owned()),
     };

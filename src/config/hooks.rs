@@ -7,15 +7,44 @@
 //! Invariant: every field is optional and defaults to the documented
 //! behaviour, so configs written before webhooks existed mean the same.
 //! A reminder list is 0 to [`MAX_REMINDERS`] distinct offsets of 1 s to
-//! 365 days; a schedule is what [`Schedule::custom`] accepts; the
-//! public-key URL is https (http only for a loopback host, for tests).
+//! 365 days; a schedule passes [`check_retry_schedule`], the one rule
+//! for schedules; the public-key URL is https (http only for a loopback
+//! host, for tests).
+//!
+//! The gateway validates this config too, so this module names no
+//! webhook or leak-response code (only their constants): that code stays
+//! out of the gateway's wasm (`tests/wasm/gateway-symbols.test.mjs`).
 
 use serde::Deserialize;
 
 use crate::leak::github::DEFAULT_KEYS_URL;
-use crate::leak::OnLeak;
-use crate::webhook::delivery::Schedule;
+use crate::webhook::delivery::{MAX_ATTEMPTS, MAX_DELAY_MS, STANDARD_DELAYS_SECONDS};
 use crate::webhook::reminder::DEFAULT_OFFSETS_SECONDS;
+
+/// What keygate does with a live key that a secret scanner reported
+/// (`on_leak`); [`crate::leak::OnLeak`] is its name there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnExposure {
+    /// Revoke the key at once (`"revoke"`, the default).
+    #[default]
+    Revoke,
+    /// Only record it (`"flag"`); the key keeps working.
+    Flag,
+}
+
+/// Whether `delays_ms` can be a delivery schedule: 1 to
+/// [`MAX_ATTEMPTS`] waits, each 0 to [`MAX_DELAY_MS`] milliseconds.
+pub fn check_retry_schedule(delays_ms: &[i64]) -> Result<(), String> {
+    if delays_ms.is_empty() || delays_ms.len() > MAX_ATTEMPTS {
+        return Err(format!("must list 1 to {MAX_ATTEMPTS} waits"));
+    }
+    if delays_ms.iter().any(|d| !(0..=MAX_DELAY_MS).contains(d)) {
+        return Err(format!(
+            "each wait must be 0 to {MAX_DELAY_MS} milliseconds"
+        ));
+    }
+    Ok(())
+}
 
 /// Most expiry reminders per product.
 pub const MAX_REMINDERS: usize = 5;
@@ -28,7 +57,7 @@ pub const DEFAULT_GITLAB_TOKEN_SECRET: &str = "KEYGATE_GITLAB_REVOCATION_TOKEN";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProductHooks {
     /// What a reported leak of a live key does (default: revoke).
-    pub on_leak: OnLeak,
+    pub on_leak: OnExposure,
     /// Seconds before a key's expiry that `key.expiring` is sent,
     /// largest first (default 7 days and 1 day).
     pub expiry_reminders_seconds: Vec<i64>,
@@ -37,7 +66,7 @@ pub struct ProductHooks {
 impl Default for ProductHooks {
     fn default() -> Self {
         ProductHooks {
-            on_leak: OnLeak::default(),
+            on_leak: OnExposure::default(),
             expiry_reminders_seconds: DEFAULT_OFFSETS_SECONDS.to_vec(),
         }
     }
@@ -46,8 +75,10 @@ impl Default for ProductHooks {
 /// Deployment-wide webhook and leak settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hooks {
-    /// When delivery attempts happen (default: Standard Webhooks').
-    pub schedule: Schedule,
+    /// The wait before each delivery attempt, in milliseconds (default:
+    /// Standard Webhooks'); `webhook::delivery::Schedule::from_config`
+    /// reads it.
+    pub retry_schedule_ms: Vec<i64>,
     /// Where GitHub's secret-scanning public keys are fetched from.
     pub github_keys_url: String,
     /// The Worker secret holding the bearer token GitLab presents.
@@ -57,7 +88,7 @@ pub struct Hooks {
 impl Default for Hooks {
     fn default() -> Self {
         Hooks {
-            schedule: Schedule::standard(),
+            retry_schedule_ms: STANDARD_DELAYS_SECONDS.iter().map(|s| s * 1_000).collect(),
             github_keys_url: DEFAULT_KEYS_URL.to_owned(),
             gitlab_token_secret: DEFAULT_GITLAB_TOKEN_SECRET.to_owned(),
         }
@@ -85,12 +116,15 @@ pub(super) fn product(
     on_leak: Option<String>,
     reminders: Option<Vec<i64>>,
 ) -> Result<ProductHooks, (&'static str, String)> {
-    let on_leak = match on_leak {
-        None => OnLeak::default(),
-        Some(text) => OnLeak::parse(&text).ok_or((
-            "on_leak",
-            format!("must be \"revoke\" or \"flag\", not {text:?}"),
-        ))?,
+    let on_leak = match on_leak.as_deref() {
+        None | Some("revoke") => OnExposure::Revoke,
+        Some("flag") => OnExposure::Flag,
+        Some(text) => {
+            return Err((
+                "on_leak",
+                format!("must be \"revoke\" or \"flag\", not {text:?}"),
+            ))
+        }
     };
     let expiry_reminders_seconds = match reminders {
         None => DEFAULT_OFFSETS_SECONDS.to_vec(),
@@ -125,8 +159,8 @@ pub(super) fn deployment(
 ) -> Result<Hooks, (&'static str, String)> {
     let mut hooks = Hooks::default();
     if let Some(schedule) = webhooks.and_then(|w| w.retry_schedule_ms) {
-        hooks.schedule =
-            Schedule::custom(schedule).map_err(|m| ("webhooks.retry_schedule_ms", m))?;
+        check_retry_schedule(&schedule).map_err(|m| ("webhooks.retry_schedule_ms", m))?;
+        hooks.retry_schedule_ms = schedule;
     }
     if let Some(leaks) = leaks {
         if let Some(raw) = leaks.github_keys_url {

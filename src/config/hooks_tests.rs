@@ -1,5 +1,6 @@
 use super::*;
 use crate::config::Config;
+use crate::webhook::delivery::Schedule;
 
 fn with(product_extra: &str, top_extra: &str) -> Result<Config, crate::config::ConfigError> {
     let json = format!(
@@ -15,14 +16,17 @@ fn with(product_extra: &str, top_extra: &str) -> Result<Config, crate::config::C
 fn defaults_leave_old_configs_unchanged() {
     let config = with("", "").unwrap();
     assert_eq!(config.hooks, Hooks::default());
-    assert_eq!(config.hooks.schedule, Schedule::standard());
+    assert_eq!(
+        Schedule::from_config(&config.hooks).unwrap(),
+        Schedule::standard()
+    );
     assert_eq!(config.hooks.github_keys_url, DEFAULT_KEYS_URL);
     assert_eq!(
         config.hooks.gitlab_token_secret,
         DEFAULT_GITLAB_TOKEN_SECRET
     );
     let product = &config.products[0];
-    assert_eq!(product.hooks.on_leak, OnLeak::Revoke);
+    assert_eq!(product.hooks.on_leak, OnExposure::Revoke);
     assert_eq!(
         product.hooks.expiry_reminders_seconds,
         vec![604_800, 86_400]
@@ -39,13 +43,14 @@ fn every_setting_can_be_given() {
     )
     .unwrap();
     let product = &config.products[0];
-    assert_eq!(product.hooks.on_leak, OnLeak::Flag);
+    assert_eq!(product.hooks.on_leak, OnExposure::Flag);
     assert_eq!(
         product.hooks.expiry_reminders_seconds,
         vec![30, 2],
         "largest first"
     );
-    assert_eq!(config.hooks.schedule.attempts(), 3);
+    assert_eq!(config.hooks.retry_schedule_ms, vec![0, 200, 200]);
+    assert_eq!(Schedule::from_config(&config.hooks).unwrap().attempts(), 3);
     assert_eq!(config.hooks.github_keys_url, "http://127.0.0.1:9999/keys");
     assert_eq!(config.hooks.gitlab_token_secret, "GITLAB_TOKEN");
 }

@@ -15,7 +15,7 @@ mod raw;
 mod validate;
 
 pub use error::ConfigError;
-pub use hooks::{Hooks, ProductHooks};
+pub use hooks::{check_retry_schedule, Hooks, OnExposure, ProductHooks};
 
 use crate::pattern::{Matching, PathPattern};
 

@@ -18,33 +18,16 @@
 pub mod github;
 pub mod gitlab;
 
-/// What keygate does with a live key that was reported leaked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum OnLeak {
-    /// Revoke the key at once (the default).
-    #[default]
-    Revoke,
-    /// Only record the leak (a `key.leaked` event); the key keeps working.
-    Flag,
-}
+/// What keygate does with a live key that was reported leaked: the
+/// product's `on_leak` (defined in [`crate::config`], which the gateway
+/// also validates).
+pub type OnLeak = crate::config::OnExposure;
 
-impl OnLeak {
-    /// Parses a product's `on_leak` setting.
-    pub fn parse(text: &str) -> Option<OnLeak> {
-        match text {
-            "revoke" => Some(OnLeak::Revoke),
-            "flag" => Some(OnLeak::Flag),
-            _ => None,
-        }
-    }
-
-    /// What the `key.leaked` event says was done.
-    pub fn action(self) -> crate::webhook::event::LeakAction {
-        match self {
-            OnLeak::Revoke => crate::webhook::event::LeakAction::Revoked,
-            OnLeak::Flag => crate::webhook::event::LeakAction::Flagged,
-        }
+/// What the `key.leaked` event says was done under `policy`.
+pub fn action(policy: OnLeak) -> crate::webhook::event::LeakAction {
+    match policy {
+        OnLeak::Revoke => crate::webhook::event::LeakAction::Revoked,
+        OnLeak::Flag => crate::webhook::event::LeakAction::Flagged,
     }
 }
 
@@ -85,12 +68,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn on_leak_parses_and_defaults_to_revoke() {
+    fn on_leak_defaults_to_revoke_and_names_its_action() {
         assert_eq!(OnLeak::default(), OnLeak::Revoke);
-        assert_eq!(OnLeak::parse("flag"), Some(OnLeak::Flag));
-        assert_eq!(OnLeak::parse("revoke"), Some(OnLeak::Revoke));
-        assert_eq!(OnLeak::parse("Revoke"), None);
-        assert_eq!(OnLeak::Flag.action().as_str(), "flagged");
+        assert_eq!(action(OnLeak::Flag).as_str(), "flagged");
+        assert_eq!(action(OnLeak::Revoke).as_str(), "revoked");
         assert_eq!(LeakError::UnknownKey.status(), 401);
         assert_eq!(LeakError::TooLarge { limit: 1 }.status(), 413);
     }

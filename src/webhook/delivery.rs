@@ -44,17 +44,16 @@ impl Schedule {
     }
 
     /// A custom schedule (test configs shorten it): 1 to [`MAX_ATTEMPTS`]
-    /// waits, each from 0 to [`MAX_DELAY_MS`].
+    /// waits, each from 0 to [`MAX_DELAY_MS`]
+    /// ([`crate::config::check_retry_schedule`]).
     pub fn custom(delays_ms: Vec<i64>) -> Result<Schedule, String> {
-        if delays_ms.is_empty() || delays_ms.len() > MAX_ATTEMPTS {
-            return Err(format!("must list 1 to {MAX_ATTEMPTS} waits"));
-        }
-        if delays_ms.iter().any(|d| !(0..=MAX_DELAY_MS).contains(d)) {
-            return Err(format!(
-                "each wait must be 0 to {MAX_DELAY_MS} milliseconds"
-            ));
-        }
+        crate::config::check_retry_schedule(&delays_ms)?;
         Ok(Schedule(delays_ms))
+    }
+
+    /// The schedule the config names (`[webhooks] retry_schedule_ms`).
+    pub fn from_config(hooks: &crate::config::Hooks) -> Result<Schedule, String> {
+        Schedule::custom(hooks.retry_schedule_ms.clone())
     }
 
     /// How many attempts the schedule makes.
@@ -273,15 +272,15 @@ impl Delivery {
 
     /// A manual retry (`POST …/deliveries/{id}/retry`): due at `now_ms`,
     /// whatever its state, unless it was delivered or its webhook is
-    /// disabled (then it is returned unchanged, as `Err`). If this attempt
-    /// fails and the schedule is spent, it is failed again.
-    pub fn retry_now(mut self, now_ms: i64) -> Result<Delivery, Delivery> {
+    /// disabled (then it is left unchanged and `false` is returned). If
+    /// this attempt fails and the schedule is spent, it is failed again.
+    pub fn retry_now(&mut self, now_ms: i64) -> bool {
         match self.status {
-            Status::Delivered | Status::Disabled => Err(self),
+            Status::Delivered | Status::Disabled => false,
             Status::Pending | Status::Failed => {
                 self.status = Status::Pending;
                 self.next_at_ms = Some(now_ms);
-                Ok(self)
+                true
             }
         }
     }
