@@ -67,6 +67,7 @@ pub mod destination;
 pub mod error;
 pub mod forward;
 pub mod key;
+#[cfg(any(not(target_arch = "wasm32"), feature = "control"))]
 pub mod leak;
 pub mod manage;
 pub mod path;
@@ -79,6 +80,7 @@ pub mod seam;
 pub mod secret;
 pub mod signature;
 pub mod time;
+#[cfg(any(not(target_arch = "wasm32"), feature = "control"))]
 pub mod webhook;
 pub mod websocket;
 

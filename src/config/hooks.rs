@@ -11,15 +11,27 @@
 //! for schedules; the public-key URL is https (http only for a loopback
 //! host, for tests).
 //!
-//! The gateway validates this config too, so this module names no
-//! webhook or leak-response code (only their constants): that code stays
-//! out of the gateway's wasm (`tests/wasm/gateway-symbols.test.mjs`).
+//! The gateway validates this config too, but `webhook` and `leak` are
+//! not compiled into it at all (`src/lib.rs`), so this module depends on
+//! neither: the constants they share live here
+//! (`tests/wasm/gateway-symbols.test.mjs` checks the gateway's wasm).
 
 use serde::Deserialize;
 
-use crate::leak::github::DEFAULT_KEYS_URL;
-use crate::webhook::delivery::{MAX_ATTEMPTS, MAX_DELAY_MS, STANDARD_DELAYS_SECONDS};
-use crate::webhook::reminder::DEFAULT_OFFSETS_SECONDS;
+/// The Standard Webhooks schedule: the wait before each attempt, in
+/// seconds (immediately, then 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h,
+/// 20 h and 24 h).
+pub const STANDARD_DELAYS_SECONDS: [i64; 10] = [
+    0, 5, 300, 1_800, 7_200, 18_000, 36_000, 50_400, 72_000, 86_400,
+];
+/// Most attempts a delivery schedule may have.
+pub const MAX_ATTEMPTS: usize = 20;
+/// Longest wait a delivery schedule may have, in milliseconds (7 days).
+pub const MAX_DELAY_MS: i64 = 7 * 86_400 * 1_000;
+/// Default expiry reminder offsets: 7 days and 1 day, in seconds.
+pub const DEFAULT_OFFSETS_SECONDS: [i64; 2] = [7 * 86_400, 86_400];
+/// GitHub's public-key document for secret scanning.
+pub const DEFAULT_KEYS_URL: &str = "https://api.github.com/meta/public_keys/secret_scanning";
 
 /// What keygate does with a live key that a secret scanner reported
 /// (`on_leak`); [`crate::leak::OnLeak`] is its name there.

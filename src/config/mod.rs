@@ -16,6 +16,13 @@ mod validate;
 
 pub use error::ConfigError;
 pub use hooks::{check_retry_schedule, Hooks, OnExposure, ProductHooks};
+/// The constants the webhook and leak modules share with the config.
+pub mod hook_defaults {
+    pub use super::hooks::{
+        DEFAULT_KEYS_URL, DEFAULT_OFFSETS_SECONDS, MAX_ATTEMPTS, MAX_DELAY_MS,
+        STANDARD_DELAYS_SECONDS,
+    };
+}
 
 use crate::pattern::{Matching, PathPattern};
 

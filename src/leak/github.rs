@@ -24,8 +24,7 @@ use crate::secret::ApiKey;
 pub const KEY_ID_HEADER: &str = "Github-Public-Key-Identifier";
 /// The header carrying the signature.
 pub const SIGNATURE_HEADER: &str = "Github-Public-Key-Signature";
-/// GitHub's public-key document for secret scanning.
-pub const DEFAULT_KEYS_URL: &str = "https://api.github.com/meta/public_keys/secret_scanning";
+pub use crate::config::hook_defaults::DEFAULT_KEYS_URL;
 /// Largest report body, in bytes.
 pub const MAX_BODY_BYTES: usize = 512 * 1024;
 /// Largest public-key document, in bytes.

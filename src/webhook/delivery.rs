@@ -15,16 +15,7 @@ use super::event::Hook;
 
 /// Each attempt's time limit, in milliseconds.
 pub const ATTEMPT_TIMEOUT_MS: u32 = 15_000;
-/// The Standard Webhooks schedule: the wait before each attempt, in
-/// seconds (immediately, then 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h,
-/// 20 h and 24 h).
-pub const STANDARD_DELAYS_SECONDS: [i64; 10] = [
-    0, 5, 300, 1_800, 7_200, 18_000, 36_000, 50_400, 72_000, 86_400,
-];
-/// Most attempts a schedule may have.
-pub const MAX_ATTEMPTS: usize = 20;
-/// Longest wait a schedule may have, in milliseconds (7 days).
-pub const MAX_DELAY_MS: i64 = 7 * 86_400 * 1_000;
+pub use crate::config::hook_defaults::{MAX_ATTEMPTS, MAX_DELAY_MS, STANDARD_DELAYS_SECONDS};
 /// Attempt log entries kept per delivery (the oldest are dropped).
 pub const MAX_LOG: usize = 32;
 /// Longest error text kept in an attempt log entry, in bytes.

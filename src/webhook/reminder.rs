@@ -11,8 +11,7 @@
 //! alarm is set next. A key revoked at or before a moment gets nothing for
 //! it.
 
-/// Default reminder offsets: 7 days and 1 day before expiry, in seconds.
-pub const DEFAULT_OFFSETS_SECONDS: [i64; 2] = [7 * 86_400, 86_400];
+pub use crate::config::hook_defaults::DEFAULT_OFFSETS_SECONDS;
 
 /// A key's times, as the alarm reads them.
 #[derive(Debug, Clone, PartialEq, Eq)]
