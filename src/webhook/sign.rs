@@ -191,7 +191,7 @@ pub fn verify(
         .filter(|t| (1..=12).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_digit()))
         .and_then(|t| t.parse::<i64>().ok())
         .ok_or(VerifyError::BadTimestamp)?;
-    if (now - timestamp).abs() > tolerance {
+    if now.abs_diff(timestamp) > tolerance.max(0).unsigned_abs() {
         return Err(VerifyError::StaleTimestamp);
     }
     let header = signature

@@ -275,6 +275,17 @@ mod props {
         }
 
         #[test]
+        fn extreme_clocks_and_timestamps_never_panic(
+            ts in "[0-9]{1,12}",
+            now in any::<i64>(),
+            tolerance in any::<i64>(),
+        ) {
+            let keys = [key(SECRET)];
+            let _ = verify(&keys, Some(ID), Some(&ts), Some(SIG), BODY, now, tolerance);
+            let _ = sign(&keys, ID, now, BODY);
+        }
+
+        #[test]
         fn verify_never_panics(
             id in proptest::option::of(".{0,200}"),
             ts in proptest::option::of(".{0,20}"),
@@ -387,4 +398,34 @@ fn cross_check_vectors_match_the_checked_in_file() {
         std::fs::write(path, &text).unwrap();
     }
     assert_eq!(std::fs::read_to_string(path).unwrap_or_default(), text);
+}
+
+#[test]
+fn the_clock_at_its_limits_is_refused_not_a_panic() {
+    let keys = [key(SECRET)];
+    let v = |now, tolerance| {
+        verify(
+            &keys,
+            Some(ID),
+            Some("1614265330"),
+            Some(SIG),
+            BODY,
+            now,
+            tolerance,
+        )
+    };
+    for (now, tolerance) in [
+        (i64::MIN, 300),
+        (i64::MAX, 300),
+        (i64::MIN, i64::MAX),
+        (TS + 1, i64::MIN),
+    ] {
+        assert_eq!(
+            v(now, tolerance),
+            Err(VerifyError::StaleTimestamp),
+            "{now} {tolerance}"
+        );
+    }
+    // A negative tolerance counts as zero.
+    assert!(v(TS, -5).is_ok());
 }
