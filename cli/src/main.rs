@@ -48,8 +48,8 @@ usage:
                [--scopes a,b] [--expires-at UNIX | --expires-in SECONDS]
                [--revoked-at UNIX] [--config wrangler.toml] [--kv-bulk FILE] [--quiet]
   keygate origin-key --product ID [--config wrangler.toml]
-  keygate patterns [--config wrangler.toml] [--format all|github|gitleaks|trufflehog]
-               (reads KEYGATE_ORIGIN_SECRET from the environment)";
+               (reads KEYGATE_ORIGIN_SECRET from the environment)
+  keygate patterns [--config wrangler.toml] [--format all|github|gitleaks|trufflehog]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
