@@ -84,7 +84,9 @@ pub fn leak(data: &[u8]) {
                         .token_hash
                         .bytes()
                         .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')));
-                    assert!(!format!("{:?}", report.token).contains(token) || token.len() < 9);
+                    // Exactly the placeholder (a token may be a piece of it:
+                    // libFuzzer found `ey([redacted`).
+                    assert_eq!(format!("{:?}", report.token), "ApiKey([redacted])");
                 }
             }
         }
