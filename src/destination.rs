@@ -8,7 +8,7 @@
 //! only as far as `localhost` and `*.localhost`; a public name that
 //! resolves to a private address must be caught where it is resolved.
 
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use url::{Host, Url};
 
@@ -56,6 +56,15 @@ pub fn check(url: &Url) -> Result<(), NotPublic> {
         Some(Host::Domain(name)) => check_name(name),
         Some(Host::Ipv4(ip)) => check_v4(ip),
         Some(Host::Ipv6(ip)) => check_v6(ip),
+    }
+}
+
+/// Whether an address (a literal, or what a name resolved to) may receive
+/// requests from keygate: the same rules as for a literal host.
+pub fn check_ip(ip: IpAddr) -> Result<(), NotPublic> {
+    match ip {
+        IpAddr::V4(ip) => check_v4(ip),
+        IpAddr::V6(ip) => check_v6(ip),
     }
 }
 

@@ -68,6 +68,8 @@ pub mod error;
 pub mod forward;
 pub mod key;
 pub mod key_meta;
+#[cfg(any(not(target_arch = "wasm32"), feature = "control"))]
+pub mod leak;
 pub mod manage;
 pub mod path;
 pub mod pattern;
@@ -81,6 +83,8 @@ pub mod secret;
 pub mod signature;
 pub mod time;
 pub mod verify;
+#[cfg(any(not(target_arch = "wasm32"), feature = "control"))]
+pub mod webhook;
 pub mod websocket;
 
 #[cfg(all(target_arch = "wasm32", feature = "gateway", feature = "control"))]

@@ -23,12 +23,16 @@
 //! * `keygate keys | accounts | events` call the management API
 //!   ([`manage`]): `--url` names it, the admin token comes from
 //!   `KEYGATE_ADMIN_TOKEN` only.
+//! * `keygate patterns` prints each product's key regex for secret
+//!   scanners: a GitHub custom pattern, a gitleaks rule, a trufflehog
+//!   detector ([`patterns`]).
 
 use std::fmt::Write as _;
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 mod manage;
+mod patterns;
 mod render;
 mod table;
 
@@ -50,6 +54,7 @@ usage:
                [--revoked-at UNIX] [--config wrangler.toml] [--kv-bulk FILE] [--quiet]
   keygate origin-key --product ID [--config wrangler.toml]
                (reads KEYGATE_ORIGIN_SECRET from the environment)
+  keygate patterns [--config wrangler.toml] [--format all|github|gitleaks|trufflehog]
   keygate keys create|list|get|update|rotate|revoke|lookup --url URL ... [--json]
   keygate accounts get|suspend|reactivate --url URL ACCOUNT [--json]
   keygate events --url URL --account ID [--limit N] [--cursor C] [--json]
@@ -79,6 +84,11 @@ fn main() -> ExitCode {
                 }
             };
         }
+        Some("patterns") => Options::parse(&args[1..]).and_then(|o| {
+            let form = patterns::Form::parse(o.get("format"))?;
+            print!("{}", patterns::render(&load_config(&o)?, form));
+            Ok(())
+        }),
         _ => Err(USAGE.to_owned()),
     };
     match result {

@@ -10,7 +10,8 @@
 //! prefix, patterns that re-parse) and loads the same way twice.
 
 use keygate::config::{
-    Config, ConfigError, MAX_CACHE_TTL_SECONDS, MAX_KEY_LIMIT, MAX_KV_CACHE_TTL_SECONDS,
+    check_retry_schedule, Config, ConfigError, MAX_CACHE_TTL_SECONDS, MAX_KEY_LIMIT,
+    MAX_KV_CACHE_TTL_SECONDS,
 };
 use keygate::key::is_valid_prefix;
 use keygate::pattern::PathPattern;
@@ -20,6 +21,8 @@ const TOP_LEVEL: &[&str] = &[
     "cache_ttl_seconds",
     "kv_cache_ttl_seconds",
     "management",
+    "webhooks",
+    "leaks",
 ];
 
 /// The `config` target.
@@ -81,6 +84,12 @@ fn check_error(json: &str, err: &ConfigError) {
 
 fn check_valid(config: &Config) {
     assert!(!config.products.is_empty());
+    assert_eq!(
+        check_retry_schedule(&config.hooks.retry_schedule_ms),
+        Ok(())
+    );
+    let keys_url = &config.hooks.github_keys_url;
+    assert!(keys_url.starts_with("https://") || keys_url.starts_with("http://"));
     assert!(config.cache_ttl_seconds <= MAX_CACHE_TTL_SECONDS);
     assert!((30..=MAX_KV_CACHE_TTL_SECONDS).contains(&config.kv_cache_ttl_seconds));
     for (i, p) in config.products.iter().enumerate() {
@@ -127,6 +136,13 @@ fn check_valid(config: &Config) {
         for rule in &p.permissions {
             assert!(p.known_permissions.contains(&rule.permission));
         }
+        let reminders = &p.hooks.expiry_reminders_seconds;
+        assert!(reminders.len() <= 5);
+        assert!(
+            reminders.windows(2).all(|w| w.first() > w.get(1)),
+            "{reminders:?}"
+        );
+        assert!(reminders.iter().all(|s| (1..=365 * 86_400).contains(s)));
         if let Some(api) = &config.management {
             let host = p.route.host.as_deref().unwrap_or_default();
             let shared_host = api.host.is_none() || p.route.host == api.host;

@@ -12,14 +12,18 @@ mod config;
 mod credential;
 pub mod fixture;
 mod key;
+mod leak;
 mod manage;
 mod path;
+mod webhook;
 
 pub use config::config;
 pub use credential::credential;
 pub use key::key;
+pub use leak::leak;
 pub use manage::{manage_body, manage_request};
 pub use path::path;
+pub use webhook::webhook;
 
 /// A fuzz target: panics when an invariant breaks.
 pub type Target = fn(&[u8]);
@@ -34,6 +38,8 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("config", config),
     ("manage_request", manage_request),
     ("manage_body", manage_body),
+    ("webhook", webhook),
+    ("leak", leak),
 ];
 
 /// Splits `data` at NUL bytes into exactly `N` fields; missing fields are

@@ -196,3 +196,13 @@ fn smoke_manage_request() {
 fn smoke_manage_body() {
     smoke("manage_body", target("manage_body"));
 }
+
+#[test]
+fn smoke_webhook() {
+    smoke("webhook", target("webhook"));
+}
+
+#[test]
+fn smoke_leak() {
+    smoke("leak", target("leak"));
+}

@@ -10,13 +10,22 @@
 
 mod clients;
 mod error;
+mod hooks;
 mod portal;
 mod raw;
 mod validate;
 mod verify_meta;
 
 pub use error::ConfigError;
+pub use hooks::{check_retry_schedule, Hooks, OnExposure, ProductHooks};
 pub use portal::{Portal, ProductPortal, DEFAULT_PORTAL_PREFIX};
+/// The constants the webhook and leak modules share with the config.
+pub mod hook_defaults {
+    pub use super::hooks::{
+        DEFAULT_KEYS_URL, DEFAULT_OFFSETS_SECONDS, MAX_ATTEMPTS, MAX_DELAY_MS,
+        STANDARD_DELAYS_SECONDS,
+    };
+}
 
 use crate::pattern::{Matching, PathPattern};
 
@@ -79,6 +88,9 @@ pub struct Config {
     pub management: Option<Management>,
     /// Where the API Keys page is served; `None` when it is turned off.
     pub portal: Option<Portal>,
+    /// Webhook delivery and leak-response settings (`[webhooks]`,
+    /// `[leaks]`).
+    pub hooks: Hooks,
 }
 
 /// Where the management API is served.
@@ -189,6 +201,8 @@ pub struct Product {
     pub verifier_token_secret: Option<String>,
     /// How the product looks on the API Keys page.
     pub portal: ProductPortal,
+    /// `on_leak` and `expiry_reminders_seconds`.
+    pub hooks: ProductHooks,
 }
 
 /// How a product's forwarded requests are signed (RFC 9421).

@@ -14,6 +14,8 @@ pub(super) struct RawConfig {
     pub accept_untagged_keys: Option<bool>,
     pub management: Option<RawManagement>,
     pub portal: Option<super::portal::RawPortal>,
+    pub webhooks: Option<super::hooks::RawWebhooks>,
+    pub leaks: Option<super::hooks::RawLeaks>,
 }
 
 #[derive(Deserialize)]
@@ -56,6 +58,9 @@ pub(super) struct RawProduct {
     pub verifier_token_secret: Option<String>,
     // The API Keys page (see super::portal).
     pub portal: Option<super::portal::RawProductPortal>,
+    // Webhooks and leak response (see super::hooks).
+    pub on_leak: Option<String>,
+    pub expiry_reminders_seconds: Option<Vec<i64>>,
 }
 
 /// A public path: `"/health"`, or `{ path = "/hooks/in", methods = ["POST"] }`.

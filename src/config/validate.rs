@@ -138,6 +138,8 @@ fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
         products.push(product);
     }
     let management = management(raw.management)?;
+    let hooks = super::hooks::deployment(raw.webhooks, raw.leaks)
+        .map_err(|(f, m)| ConfigError::new(f, m))?;
     if let Some(api) = &management {
         if let Some(shadowed) = products.iter().find(|p| {
             (api.host.is_none() || p.route.host == api.host)
@@ -191,6 +193,7 @@ fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
         accept_untagged_keys: raw.accept_untagged_keys.unwrap_or(false),
         management,
         portal,
+        hooks,
     })
 }
 
@@ -312,6 +315,8 @@ fn product(index: usize, raw: RawProduct) -> Result<Product, ConfigError> {
         super::clients::cors(raw.cors, &credential).map_err(|(f, m)| ConfigError::new(at(f), m))?;
     let websocket =
         super::clients::websocket(raw.websocket).map_err(|(f, m)| ConfigError::new(at(f), m))?;
+    let hooks = super::hooks::product(raw.on_leak, raw.expiry_reminders_seconds)
+        .map_err(|(f, m)| ConfigError::new(at(f), m))?;
 
     let forward_meta = super::verify_meta::forward_meta(raw.forward_meta)
         .map_err(|m| ConfigError::new(at("forward_meta"), m))?;
@@ -346,6 +351,7 @@ fn product(index: usize, raw: RawProduct) -> Result<Product, ConfigError> {
         forward_meta,
         verifier_token_secret,
         portal,
+        hooks,
     })
 }
 

@@ -1,0 +1,78 @@
+//! Leak response, the pure part: secret scanners report keys found in
+//! public, and keygate answers which are its own live keys, then revokes or
+//! flags them by the product's [`OnLeak`] policy.
+//!
+//! * [`github`]: GitHub's secret scanning partner program — the report, its
+//!   ECDSA P-256 signature checked against GitHub's public-key document,
+//!   and the `{token_hash, token_type, label}` answer.
+//! * [`gitlab`]: GitLab's token revocation API — the revocable types and
+//!   the revoke request.
+//!
+//! Pure: no I/O. The edge fetches (and caches) the public-key document,
+//! looks each reported key up and performs the revocation. Invariants: a
+//! report is parsed only after its signature (GitHub) or bearer token
+//! (GitLab) checked out; reported keys are held as [`crate::secret::ApiKey`]
+//! (never printed) and answered by their SHA-256 only; every input is
+//! bounded before it is read.
+
+pub mod github;
+pub mod gitlab;
+
+/// What keygate does with a live key that was reported leaked: the
+/// product's `on_leak` (defined in [`crate::config`], which the gateway
+/// also validates).
+pub type OnLeak = crate::config::OnExposure;
+
+/// What the `key.leaked` event says was done under `policy`.
+pub fn action(policy: OnLeak) -> crate::webhook::event::LeakAction {
+    match policy {
+        OnLeak::Revoke => crate::webhook::event::LeakAction::Revoked,
+        OnLeak::Flag => crate::webhook::event::LeakAction::Flagged,
+    }
+}
+
+/// Why a leak report was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LeakError {
+    /// The signature or bearer token is missing or does not verify. (401)
+    Unauthenticated(&'static str),
+    /// The signing key named by `Github-Public-Key-Identifier` is not in
+    /// the public-key document: refetch it once, then refuse. (401)
+    UnknownKey,
+    /// The public-key document is malformed. (503: the reporter retries)
+    BadKeyDocument(String),
+    /// The body is over its bound. (413)
+    TooLarge {
+        /// The bound, in bytes.
+        limit: usize,
+    },
+    /// The body is not the expected JSON; what is wrong, never the
+    /// body. (400)
+    Malformed(String),
+}
+
+impl LeakError {
+    /// The HTTP status to answer with.
+    pub fn status(&self) -> u16 {
+        match self {
+            LeakError::Unauthenticated(_) | LeakError::UnknownKey => 401,
+            LeakError::BadKeyDocument(_) => 503,
+            LeakError::TooLarge { .. } => 413,
+            LeakError::Malformed(_) => 400,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn on_leak_defaults_to_revoke_and_names_its_action() {
+        assert_eq!(OnLeak::default(), OnLeak::Revoke);
+        assert_eq!(action(OnLeak::Flag).as_str(), "flagged");
+        assert_eq!(action(OnLeak::Revoke).as_str(), "revoked");
+        assert_eq!(LeakError::UnknownKey.status(), 401);
+        assert_eq!(LeakError::TooLarge { limit: 1 }.status(), 413);
+    }
+}
