@@ -67,6 +67,7 @@ pub mod destination;
 pub mod error;
 pub mod forward;
 pub mod key;
+pub mod log_line;
 pub mod manage;
 pub mod path;
 pub mod pattern;

@@ -13,6 +13,7 @@ pub(super) struct RawConfig {
     pub kv_cache_ttl_seconds: Option<u32>,
     pub accept_untagged_keys: Option<bool>,
     pub management: Option<RawManagement>,
+    pub log: Option<super::LogLevel>,
 }
 
 #[derive(Deserialize)]

@@ -150,6 +150,7 @@ fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
         kv_cache_ttl_seconds,
         accept_untagged_keys: raw.accept_untagged_keys.unwrap_or(false),
         management,
+        log: raw.log.unwrap_or_default(),
     })
 }
 
