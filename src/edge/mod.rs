@@ -324,8 +324,15 @@ async fn gateway(
     let prepared =
         upstream::prepare_body(config, request.req, &request.headers, &authorized).await?;
     let plan = forward::plan(&authorized, query, &prepared.facts(), &stamp)?;
-    let response =
-        upstream::send(config, &request.headers, &authorized, &plan, prepared.body).await?;
+    let response = upstream::send(
+        config,
+        request.req,
+        &request.headers,
+        &authorized,
+        &plan,
+        prepared.body,
+    )
+    .await?;
     if outcome.cors.is_empty() {
         return Ok(response);
     }
