@@ -8,7 +8,7 @@ INSPECTOR_PORT ?= 9787
 
 export WRANGLER_SEND_METRICS := false
 
-.PHONY: setup assets build dev test unit e2e lint bench fuzz check-config wasm-check clean
+.PHONY: setup assets build dev test unit e2e lint bench bench-latency fuzz check-config wasm-check clean
 
 setup:
 	bash scripts/setup.sh
@@ -49,9 +49,18 @@ wasm-check: build
 e2e: build
 	PYTHON="$(CURDIR)/.tools/venv/bin/python" node --test --test-concurrency=1 tests/e2e/
 
-## Benchmarks: the pure hot path (criterion), then latency through workerd.
+## Benchmarks (about 10 minutes): the pure hot path (criterion), then workerd
+## CPU per request against a bare JS pass-through Worker, with nginx as the
+## origin and wrk as the client (scripts/bench-setup.sh installs both), and
+## the Workers' sizes (fails over the gateway's 200 KiB gzip budget).
+## Raw figures: target/bench/latest.json.
 bench: build
+	bash scripts/bench-setup.sh
 	cargo bench -p keygate-bench --bench hot_path
+	node tests/bench/ratios.mjs
+
+## Request latency through workerd, and forged keys cost no KV read.
+bench-latency: build
 	node tests/bench/latency.mjs
 
 ## Coverage-guided fuzzing (libFuzzer, stable Rust): every target, at least

@@ -601,7 +601,7 @@ impl Error {
 /// A request id from 16 random bytes: 32 lowercase hex digits, safe in a
 /// header, a URN and a log line.
 pub fn request_id(bytes: &[u8; 16]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    crate::key::hash::hex(bytes)
 }
 
 /// The problem `instance` for a request id (RFC 9457 §3.1.5: a URI

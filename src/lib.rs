@@ -70,6 +70,7 @@ pub mod key;
 pub mod key_meta;
 #[cfg(any(not(target_arch = "wasm32"), feature = "control"))]
 pub mod leak;
+pub mod log_line;
 pub mod manage;
 pub mod path;
 pub mod pattern;

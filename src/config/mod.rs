@@ -91,6 +91,34 @@ pub struct Config {
     /// Webhook delivery and leak-response settings (`[webhooks]`,
     /// `[leaks]`).
     pub hooks: Hooks,
+    /// Which requests the gateway logs (one line each). Default `all`.
+    pub log: LogLevel,
+}
+
+/// Which requests get the gateway's one-line request log (`log` in the
+/// configuration). The line never holds a key, token or query string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogLevel {
+    /// Every request, forwarded or refused (the default).
+    #[default]
+    All,
+    /// Refused requests and management hand-offs only: forwarded requests
+    /// are not logged.
+    Refusals,
+    /// No request line (faults are still logged as errors).
+    Off,
+}
+
+impl LogLevel {
+    /// Whether a request with this outcome gets a line.
+    pub fn logs(self, forwarded: bool) -> bool {
+        match self {
+            LogLevel::All => true,
+            LogLevel::Refusals => !forwarded,
+            LogLevel::Off => false,
+        }
+    }
 }
 
 /// Where the management API is served.

@@ -16,6 +16,7 @@ pub(super) struct RawConfig {
     pub portal: Option<super::portal::RawPortal>,
     pub webhooks: Option<super::hooks::RawWebhooks>,
     pub leaks: Option<super::hooks::RawLeaks>,
+    pub log: Option<super::LogLevel>,
 }
 
 #[derive(Deserialize)]

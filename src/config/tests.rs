@@ -545,3 +545,27 @@ fn product_branding_is_validated() {
         );
     }
 }
+
+#[test]
+fn log_setting_defaults_to_all_and_refuses_unknown_values() {
+    use super::LogLevel;
+    assert_eq!(demo_config().log, LogLevel::All);
+    let with = |value: &str| {
+        Config::from_json(&DEMO_JSON.replacen(
+            r#""cache_ttl_seconds": 5,"#,
+            &format!(r#""cache_ttl_seconds": 5, "log": {value},"#),
+            1,
+        ))
+    };
+    assert_eq!(with(r#""refusals""#).unwrap().log, LogLevel::Refusals);
+    assert_eq!(with(r#""off""#).unwrap().log, LogLevel::Off);
+    assert_eq!(with(r#""all""#).unwrap().log, LogLevel::All);
+    for bad in [r#""ALL""#, r#""none""#, r#""""#, "true", "1"] {
+        let err = with(bad).unwrap_err();
+        assert_eq!(err.field, "log", "{bad}: {err}");
+    }
+    // What each setting logs.
+    assert!(LogLevel::All.logs(true) && LogLevel::All.logs(false));
+    assert!(!LogLevel::Refusals.logs(true) && LogLevel::Refusals.logs(false));
+    assert!(!LogLevel::Off.logs(true) && !LogLevel::Off.logs(false));
+}

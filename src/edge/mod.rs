@@ -48,12 +48,14 @@ mod websocket;
 
 use worker::Env;
 #[cfg(feature = "gateway")]
-use worker::{console_log, event, js_sys, wasm_bindgen::JsCast, web_sys, Context};
+use worker::{event, js_sys, wasm_bindgen::JsCast, web_sys, Context};
 
 #[cfg(feature = "gateway")]
-use crate::config::Consistency;
+use crate::config::{Consistency, LogLevel};
 #[cfg(feature = "gateway")]
 use crate::credential::{self, HeaderLookup};
+#[cfg(feature = "gateway")]
+use crate::log_line::elapsed_ms;
 use crate::path;
 #[cfg(feature = "gateway")]
 use crate::policy::{self, Authorized, RequestFacts};
@@ -118,19 +120,23 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
                 let (response, code) = handoff::to_control(&req, &env).await?;
                 (response, code, None)
             };
-            console_log!(
-                "{}",
-                serde_json::json!({
-                    "api": if verify { "verify" } else { "management" },
-                    "kv_reads": kv_reads,
-                    "method": method,
-                    "path": canonical.as_str(),
-                    "outcome": code,
-                    "status": response.status(),
-                    "request_id": response.headers().get("Keygate-Request-Id").ok().flatten(),
-                    "latency_ms": js_sys::Date::now() - started,
-                })
-            );
+            if log_level(&env) != LogLevel::Off {
+                let request_id = response.headers().get("Keygate-Request-Id").ok().flatten();
+                let line = crate::log_line::Line::new()
+                    .str("api", if verify { "verify" } else { "management" })
+                    .str("method", &method)
+                    .str("path", canonical.as_str())
+                    .str("outcome", &code)
+                    .num("status", u64::from(response.status()))
+                    .opt_str("request_id", request_id.as_deref());
+                let line = match kv_reads {
+                    Some(reads) => line.num("kv_reads", u64::from(reads)),
+                    None => line,
+                };
+                log(line
+                    .num("latency_ms", elapsed_ms(started, js_sys::Date::now()))
+                    .finish());
+            }
             return Ok(response);
         }
     }
@@ -156,26 +162,43 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
             (problem, error.code())
         }
     };
-    let status = response.as_ref().map_or(500, web_sys::Response::status);
-    console_log!(
-        "{}",
-        serde_json::json!({
-            "product": outcome.product,
-            "key_id": outcome.key_id,
-            "method": method,
+    if log_level(&env).logs(code == "forwarded") {
+        let status = response.as_ref().map_or(500, web_sys::Response::status);
+        log(crate::log_line::Line::new()
+            .opt_str("product", outcome.product.as_deref())
+            .opt_str("key_id", outcome.key_id.as_deref())
+            .str("method", &method)
             // Path only: a query string may carry client secrets.
-            "path": canonical.as_ref().map_or(parts.path, path::CanonicalPath::as_str),
-            "outcome": code,
-            "kv_reads": outcome.kv_reads,
-            "key_tag": outcome.key_tag,
-            "object_calls": outcome.object_calls,
-            "usage_reported": outcome.usage_reported,
-            "request_id": outcome.request_id,
-            "status": status,
-            "latency_ms": js_sys::Date::now() - started,
-        })
-    );
+            .str(
+                "path",
+                canonical
+                    .as_ref()
+                    .map_or(parts.path, path::CanonicalPath::as_str),
+            )
+            .str("outcome", code)
+            .num("kv_reads", u64::from(outcome.kv_reads))
+            .opt_str("key_tag", outcome.key_tag)
+            .num("object_calls", u64::from(outcome.object_calls))
+            .bool("usage_reported", outcome.usage_reported)
+            .opt_str("request_id", outcome.request_id.as_deref())
+            .num("status", u64::from(status))
+            .num("latency_ms", elapsed_ms(started, js_sys::Date::now()))
+            .finish());
+    }
     response
+}
+
+/// The request log setting; `all` while the configuration is invalid, so
+/// its refusals are logged.
+#[cfg(feature = "gateway")]
+fn log_level(env: &Env) -> LogLevel {
+    isolate::gateway(env).map_or(LogLevel::All, |g| g.config.log)
+}
+
+/// One console call with the finished request line.
+#[cfg(feature = "gateway")]
+fn log(line: String) {
+    web_sys::console::log_1(&line.into());
 }
 
 /// The management API's part of the path, when the request is addressed
@@ -340,8 +363,15 @@ async fn gateway(
     let prepared =
         upstream::prepare_body(config, request.req, &request.headers, &authorized).await?;
     let plan = forward::plan(&authorized, query, &prepared.facts(), &stamp)?;
-    let response =
-        upstream::send(config, &request.headers, &authorized, &plan, prepared.body).await?;
+    let response = upstream::send(
+        config,
+        request.req,
+        &request.headers,
+        &authorized,
+        &plan,
+        prepared.body,
+    )
+    .await?;
     if outcome.cors.is_empty() {
         return Ok(response);
     }

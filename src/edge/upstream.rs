@@ -159,8 +159,14 @@ pub(super) async fn read_limited(
 
 /// Forwards the request as `plan` says, with the client's `headers` less
 /// those [`is_stripped`] names. Only an [`Authorized`] request can get here.
+///
+/// The upstream request is built from the incoming request's own `Headers`
+/// (copied inside the runtime, not header by header across the JS
+/// boundary); then the few names [`dropped`] lists are deleted and the
+/// plan's headers set.
 pub(super) async fn send(
     config: &Config,
+    req: &web_sys::Request,
     client_headers: &[(String, String)],
     authorized: &Authorized<'_>,
     plan: &ForwardPlan,
@@ -169,12 +175,9 @@ pub(super) async fn send(
     let unavailable = || Error::UpstreamUnavailable {
         product: authorized.product().name.clone(),
     };
-    let headers = upstream_headers(config, client_headers, authorized, plan, |_| false)
-        .map_err(|_| unavailable())?;
-
     let init = web_sys::RequestInit::new();
     init.set_method(&plan.method);
-    init.set_headers(&headers);
+    init.set_headers(&req.headers());
     init.set_redirect(web_sys::RequestRedirect::Manual);
     if !authorized.product().origin_cache {
         // Never let a cache share one key's response with another key.
@@ -188,6 +191,20 @@ pub(super) async fn send(
     }
     let upstream = web_sys::Request::new_with_str_and_init(&plan.url, &init).map_err(|e| {
         console_error!("cannot build the upstream request: {e:?}");
+        unavailable()
+    })?;
+    let headers = upstream.headers();
+    let edit = || -> Result<(), JsValue> {
+        for name in dropped(config, client_headers, authorized, plan, |_| false) {
+            headers.delete(name)?;
+        }
+        for (name, value) in &plan.set_headers {
+            headers.set(name, value)?;
+        }
+        Ok(())
+    };
+    edit().map_err(|e| {
+        console_error!("cannot set the upstream request's headers: {e:?}");
         unavailable()
     })?;
     let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
@@ -208,10 +225,35 @@ pub(super) async fn send(
     without_reserved_headers(response).map_err(|_| unavailable())
 }
 
-/// The headers the origin receives: the client's less those
+/// The client's header names that never reach the origin: those
 /// [`is_stripped`] names, those [`Drops`] names (`Expect`, hop-by-hop
 /// headers named by `Connection`, untrusted proxy headers), those the plan
-/// drops and those `also_drop` names; then the plan's.
+/// drops and those `also_drop` names. (The runtime joins repeated names
+/// into one entry, so each name comes once.)
+fn dropped<'h>(
+    config: &'h Config,
+    client_headers: &'h [(String, String)],
+    authorized: &'h Authorized<'_>,
+    plan: &'h ForwardPlan,
+    also_drop: impl Fn(&str) -> bool + 'h,
+) -> impl Iterator<Item = &'h str> + 'h {
+    let drops = Drops::new(client_headers, authorized.product().trust_forwarded);
+    client_headers
+        .iter()
+        .filter(move |(name, value)| {
+            is_stripped(config, authorized, name, value)
+                || drops.drops(name)
+                || also_drop(name)
+                || plan
+                    .drop_headers
+                    .iter()
+                    .any(|d| d.eq_ignore_ascii_case(name))
+        })
+        .map(|(name, _)| name.as_str())
+}
+
+/// The headers the origin receives: the client's less those [`dropped`]
+/// names; then the plan's.
 pub(super) fn upstream_headers(
     config: &Config,
     client_headers: &[(String, String)],
@@ -219,17 +261,10 @@ pub(super) fn upstream_headers(
     plan: &ForwardPlan,
     also_drop: impl Fn(&str) -> bool,
 ) -> Result<web_sys::Headers, JsValue> {
-    let drops = Drops::new(client_headers, authorized.product().trust_forwarded);
+    let drop: Vec<&str> = dropped(config, client_headers, authorized, plan, also_drop).collect();
     let headers = web_sys::Headers::new()?;
     for (name, value) in client_headers {
-        if is_stripped(config, authorized, name, value)
-            || drops.drops(name)
-            || also_drop(name)
-            || plan
-                .drop_headers
-                .iter()
-                .any(|d| d.eq_ignore_ascii_case(name))
-        {
+        if drop.iter().any(|d| std::ptr::eq(*d, name.as_str())) {
             continue;
         }
         headers.append(name, value)?;

@@ -5,7 +5,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { request as httpRequest } from "node:http";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ROOT, kvKeyOf, problem, startGateway, startOrigin } from "./harness.mjs";
+import { ROOT, kvKeyOf, problem, rawRequest, startGateway, startOrigin } from "./harness.mjs";
 
 const template = readFileSync(join(ROOT, "tests/e2e/wrangler.e2e.toml"), "utf8");
 const now = () => Math.floor(Date.now() / 1000);
@@ -119,6 +119,26 @@ describe("forwarding a valid key", () => {
       }),
     );
     assert.equal(ai.headers["x-salesforge-key"], undefined);
+  });
+
+  test("the upstream request is derived from the client's: many headers and repeated names pass, stripped ones never", async () => {
+    const extra = Object.fromEntries(Array.from({ length: 14 }, (_, i) => [`X-Extra-${i}`, `value ${i}`]));
+    const res = await rawRequest(gw.url, "GET", "/salesforge/v1/leads?x=1", {
+      ...extra,
+      "X-Salesforge-Key": gw.keys.sf,
+      "X-Repeated": ["a", "b"],
+      "keygate-account": ["acct_victim", "acct_other"],
+      KEYGATE_SCOPES: "admin",
+    });
+    assert.equal(res.status, 200);
+    const seen = res.body;
+    for (let i = 0; i < 14; i++) assert.equal(seen.headers[`x-extra-${i}`], `value ${i}`);
+    assert.equal(seen.headers["x-repeated"], "a, b");
+    assert.equal(seen.headers["keygate-account"], "acct_e2e");
+    assert.equal(seen.headers.keygate_scopes, undefined);
+    assert.notEqual(seen.headers["keygate-scopes"], "admin");
+    assert.equal(seen.headers["x-salesforge-key"], undefined);
+    assert.equal(seen.signature_valid, true);
   });
 
   test("a Bearer product reads Authorization and strips it", async () => {

@@ -145,7 +145,8 @@ function track(child, name) {
       try { process.kill(-child.pid, "SIGTERM"); } catch { child.kill("SIGTERM"); }
       setTimeout(() => { try { process.kill(-child.pid, "SIGKILL"); } catch {} }, 5000).unref();
     });
-  return { lines, stop, name };
+  // pid: the process group of the tracked child (make bench finds workerd in it).
+  return { lines, stop, name, pid: child.pid };
 }
 
 /** Starts an origin script (default demo/origin.mjs) on a free port. */
