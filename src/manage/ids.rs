@@ -70,7 +70,7 @@ pub fn key(raw: &str) -> Result<String, Error> {
 }
 
 /// Whether `id` is a key id: `key_` and 17 base62 characters.
-fn is_key_id(id: &str) -> bool {
+pub(crate) fn is_key_id(id: &str) -> bool {
     id.strip_prefix("key_")
         .is_some_and(|rest| rest.len() == 17 && rest.bytes().all(|b| b.is_ascii_alphanumeric()))
 }

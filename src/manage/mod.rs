@@ -15,8 +15,10 @@ mod body;
 pub mod etag;
 pub mod execute;
 mod format_chars;
+pub mod idempotency;
 pub mod ids;
 pub mod ledger;
+pub mod listing;
 pub mod lookup;
 #[cfg(test)]
 pub(crate) mod memory;
@@ -24,13 +26,14 @@ pub mod name;
 pub mod op;
 pub mod openapi;
 pub mod request;
+pub mod retention;
 pub mod trace;
 pub mod view;
 
 pub use account::{plan, Entropy, Plan, Reply};
 pub use execute::{execute, resync, Index, Outcome, Store};
 pub use ledger::{
-    AccountRow, AccountStatus, Change, EventKind, EventRow, IndexWrite, KeyRow, Ledger,
+    AccountRow, AccountStatus, Change, EventKind, EventRow, IndexWrite, KeyFilter, KeyRow, Ledger,
 };
 pub use op::Op;
 

@@ -8,6 +8,7 @@
 use super::body;
 use super::etag::IfMatch;
 use super::ids;
+use super::listing::{KeyCursor, DEFAULT_KEYS_PAGE, MAX_KEYS_PAGE};
 use super::op::{KeyStatus, Op};
 use super::BODY_LIMIT;
 use crate::config::Config;
@@ -121,8 +122,8 @@ pub fn parse(config: &Config, req: &Incoming<'_>, now: i64, dev: bool) -> Result
             }
             (Some("keys"), "GET", _) => {
                 query.only(
-                    &["status", "product", "owner_id"],
-                    "status, product, owner_id",
+                    &["status", "product", "owner_id", "limit", "cursor"],
+                    "status, product, owner_id, limit, cursor",
                 )?;
                 let status = query
                     .get("status")?
@@ -142,10 +143,21 @@ pub fn parse(config: &Config, req: &Incoming<'_>, now: i64, dev: bool) -> Result
                 if let Some(o) = &owner_id {
                     body::owner_id(o, "owner_id")?;
                 }
+                let limit = page_limit(&query, DEFAULT_KEYS_PAGE, MAX_KEYS_PAGE)?;
+                let after = query
+                    .get("cursor")?
+                    .map(|text| {
+                        KeyCursor::parse(text).ok_or_else(|| {
+                            invalid_query("cursor", "must be a next_cursor from an earlier page")
+                        })
+                    })
+                    .transpose()?;
                 Op::ListKeys {
                     status,
                     product,
                     owner_id,
+                    limit,
+                    after,
                 }
             }
             (Some("keys"), _, _) => {
@@ -175,16 +187,7 @@ pub fn parse(config: &Config, req: &Incoming<'_>, now: i64, dev: bool) -> Result
             }
             (Some("events"), _, _) => {
                 query.only(&["limit", "cursor"], "limit, cursor")?;
-                let limit = match query.get("limit")? {
-                    None => DEFAULT_EVENTS_PAGE,
-                    Some(text) => text
-                        .parse::<u32>()
-                        .ok()
-                        .filter(|n| (1..=MAX_EVENTS_PAGE).contains(n))
-                        .ok_or_else(|| {
-                            invalid_query("limit", &format!("must be 1 to {MAX_EVENTS_PAGE}"))
-                        })?,
-                };
+                let limit = page_limit(&query, DEFAULT_EVENTS_PAGE, MAX_EVENTS_PAGE)?;
                 let before = query
                     .get("cursor")?
                     .map(|text| {
@@ -247,6 +250,18 @@ fn allowed(
         then()
     } else {
         Err(Error::MethodNotAllowed { allow })
+    }
+}
+
+/// The `limit` query parameter: 1 to `max`, `default` when not given.
+fn page_limit(query: &Query, default: u32, max: u32) -> Result<u32, Error> {
+    match query.get("limit")? {
+        None => Ok(default),
+        Some(text) => text
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=max).contains(n))
+            .ok_or_else(|| invalid_query("limit", &format!("must be 1 to {max}"))),
     }
 }
 

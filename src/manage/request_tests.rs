@@ -63,6 +63,8 @@ fn routes_every_operation() {
             status: Some(KeyStatus::Revoked),
             product: Some("forgeai".into()),
             owner_id: None,
+            limit: 50,
+            after: None,
         }
     );
     let Op::CreateKey(new) = op(
@@ -313,6 +315,8 @@ fn empty_and_repeated_query_values_are_refused() {
             status: Some(KeyStatus::Active),
             product: None,
             owner_id: None,
+            limit: 50,
+            after: None,
         }
     );
 }
@@ -474,6 +478,8 @@ fn keys_list_by_owner() {
             status: None,
             product: None,
             owner_id: Some("a+b@example.com".into()),
+            limit: 50,
+            after: None,
         }
     );
     for bad in ["owner_id=", "owner_id=a%20b", "owner_id=a&owner_id=b"] {
