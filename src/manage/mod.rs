@@ -23,6 +23,8 @@ pub mod lookup;
 #[cfg(test)]
 pub(crate) mod memory;
 pub mod name;
+#[cfg(test)]
+mod once_tests;
 pub mod op;
 pub mod openapi;
 pub mod request;

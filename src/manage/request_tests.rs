@@ -490,3 +490,44 @@ fn keys_list_by_owner() {
         );
     }
 }
+
+#[test]
+fn the_key_list_pages_by_limit_and_cursor() {
+    let keys = "/accounts/acct_1/keys";
+    let cursor = format!("1795416000.{ID}");
+    assert_eq!(
+        op(
+            "GET",
+            keys,
+            Some(&format!("limit=100&cursor={cursor}&status=active")),
+            ""
+        ),
+        Op::ListKeys {
+            status: Some(KeyStatus::Active),
+            product: None,
+            owner_id: None,
+            limit: 100,
+            after: Some(crate::manage::listing::KeyCursor {
+                created_at: 1_795_416_000,
+                id: ID.into(),
+            }),
+        }
+    );
+    for (query, field) in [
+        ("limit=0", "limit"),
+        ("limit=101", "limit"),
+        ("limit=1.5", "limit"),
+        ("limit=-1", "limit"),
+        ("limit=", "limit"),
+        ("cursor=", "cursor"),
+        ("cursor=12", "cursor"),
+        ("cursor=abc.key_8Hq2Xn1Lr5Tb7Vc9Z", "cursor"),
+        ("cursor=1.key_%2F", "cursor"),
+    ] {
+        assert_eq!(
+            code("GET", keys, Some(query), ""),
+            ("invalid_field", Some(field.into())),
+            "{query}"
+        );
+    }
+}
