@@ -37,14 +37,14 @@ const SEAL_SALT: &[u8] = b"keygate/idempotency/seal/v1";
 pub const NONCE_BYTES: usize = 12;
 
 /// The header's value, if given and well formed: 1 to [`MAX_LEN`] visible
-/// ASCII characters (a UUID is typical). Else 400 naming the header.
+/// ASCII characters (a UUID is typical). Else 400 naming the header. An
+/// empty value is no key (proxies drop empty fields, so a client cannot
+/// count on it arriving).
 pub fn header(value: Option<&str>) -> Result<Option<&str>, Error> {
-    let Some(value) = value else {
+    let Some(value) = value.filter(|v| !v.is_empty()) else {
         return Ok(None);
     };
-    let reason = if value.is_empty() {
-        "is empty; send 1 to 255 visible ASCII characters (a UUID, say) or leave the header out"
-    } else if value.len() > MAX_LEN {
+    let reason = if value.len() > MAX_LEN {
         "is longer than 255 characters; send a shorter unique value, such as a UUID"
     } else if !value.bytes().all(|b| b.is_ascii_graphic()) {
         "must be visible ASCII characters only (no spaces or control characters), such as a UUID"

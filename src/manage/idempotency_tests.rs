@@ -30,12 +30,13 @@ fn reply() -> Reply {
 #[test]
 fn header_takes_visible_ascii_up_to_255() {
     assert_eq!(header(None).unwrap(), None);
+    assert_eq!(header(Some("")).unwrap(), None);
     let uuid = "5f0c6a39-8a5b-4b0e-9d0c-2b8e4b7d9a11";
     assert_eq!(header(Some(uuid)).unwrap(), Some(uuid));
     let longest = "k".repeat(MAX_LEN);
     assert_eq!(header(Some(&longest)).unwrap(), Some(longest.as_str()));
     for bad in [
-        String::new(),
+        " ".to_owned(),
         "k".repeat(MAX_LEN + 1),
         "has space".to_owned(),
         "tab\there".to_owned(),

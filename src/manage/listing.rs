@@ -49,7 +49,11 @@ impl KeyCursor {
     /// [`to_text`]: KeyCursor::to_text
     pub fn parse(text: &str) -> Option<KeyCursor> {
         let (at, id) = text.split_once('.')?;
-        let digits = !at.is_empty() && at.len() <= 15 && at.bytes().all(|b| b.is_ascii_digit());
+        // Exactly as written by `to_text`: no sign, no leading zero.
+        let digits = !at.is_empty()
+            && at.len() <= 15
+            && at.bytes().all(|b| b.is_ascii_digit())
+            && (at == "0" || !at.starts_with('0'));
         let created_at = at.parse::<i64>().ok().filter(|_| digits)?;
         super::ids::is_key_id(id).then(|| KeyCursor {
             created_at,

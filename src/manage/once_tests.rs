@@ -358,6 +358,8 @@ fn cursors_are_read_back_strictly() {
         &format!("9999999999999999.{id}"),
         &format!("1795416000.{id}x"),
         "1795416000.key_000",
+        &format!("01795416000.{id}"),
+        &format!("00.{id}"),
         &format!("1795416000..{id}"),
     ] {
         assert_eq!(KeyCursor::parse(bad), None, "{bad:?}");
@@ -476,6 +478,7 @@ fn only_a_post_with_the_header_is_wrapped() {
         wrap(op(), Some("k"), &t, "POST", "/accounts/a/keys", b"").unwrap(),
         Op::Once { .. }
     ));
+    assert_eq!(wrap(op(), Some(""), &t, "POST", "/accounts/a/keys", b"").unwrap(), op());
     let error = wrap(op(), Some("bad key"), &t, "POST", "/accounts/a/keys", b"").unwrap_err();
     assert_eq!(error.code(), "invalid_field");
     // An encoded account id is the same request as the plain one.

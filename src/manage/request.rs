@@ -191,7 +191,10 @@ pub fn parse(config: &Config, req: &Incoming<'_>, now: i64, dev: bool) -> Result
                 let before = query
                     .get("cursor")?
                     .map(|text| {
-                        text.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| {
+                        let digits = text.len() <= 18
+                            && !text.starts_with('0')
+                            && text.bytes().all(|b| b.is_ascii_digit());
+                        text.parse::<i64>().ok().filter(|n| digits && *n > 0).ok_or_else(|| {
                             invalid_query("cursor", "must be a next_cursor from an earlier page")
                         })
                     })
@@ -207,7 +210,9 @@ pub fn parse(config: &Config, req: &Incoming<'_>, now: i64, dev: bool) -> Result
                 | Op::RotateKey { .. }
                 | Op::SetStatus { .. }
         );
-        let op = match if_match {
+        // An empty `If-Match` is no condition: proxies drop empty fields,
+        // so a client cannot count on it arriving either way.
+        let op = match if_match.filter(|h| !h.trim().is_empty()) {
             Some(header) if conditional => Op::IfMatch {
                 if_match: IfMatch::parse(header)?,
                 then: Box::new(op),

@@ -195,10 +195,13 @@ fn query_parameters_are_checked() {
             ("invalid_field", Some("limit".into()))
         );
     }
-    assert_eq!(
-        code("GET", events, Some("cursor=-1"), ""),
-        ("invalid_field", Some("cursor".into()))
-    );
+    for bad in ["cursor=-1", "cursor=0", "cursor=007", "cursor=1234567890123456789"] {
+        assert_eq!(
+            code("GET", events, Some(bad), ""),
+            ("invalid_field", Some("cursor".into())),
+            "{bad}"
+        );
+    }
     // Found by the manage_request fuzz target: a parameter without a name
     // was refused with an empty `field`.
     for nameless in ["=x", "status=active&=", "="] {
@@ -447,6 +450,13 @@ fn if_match_guards_only_changes() {
             with(method, path, None, body).unwrap(),
             Op::IfMatch { .. }
         ));
+        // Empty is absent (proxies drop empty fields).
+        for empty in ["", "  "] {
+            assert!(!matches!(
+                with(method, path, Some(empty), body).unwrap(),
+                Op::IfMatch { .. }
+            ));
+        }
     }
     // Reads and creates ignore it.
     assert_eq!(
