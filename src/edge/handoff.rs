@@ -58,10 +58,15 @@ async fn hand_off(req: &web_sys::Request, env: &Env) -> Result<web_sys::Response
     // handed on whole: a streamed body would still be read from the client
     // after the gateway answered, whenever the control Worker answers
     // without reading it (unreachable, or refusing early).
+    // A GET or HEAD with a body (which no endpoint reads) is handed on
+    // without it: the runtime cannot build such a request, and the control
+    // Worker answers it as the method and path say (200, or 405).
     if let Some(stream) = req.body() {
         let limit = u64::try_from(crate::manage::BODY_LIMIT).unwrap_or(u64::MAX);
         let body = super::upstream::read_limited(&stream, limit).await?;
-        init.set_body(&worker::js_sys::Uint8Array::from(body.as_slice()));
+        if !matches!(req.method().as_str(), "GET" | "HEAD") {
+            init.set_body(&worker::js_sys::Uint8Array::from(body.as_slice()));
+        }
     }
     let request = web_sys::Request::new_with_request_and_init(req, &init)
         .map_err(|_| unavailable("request cannot be built"))?;

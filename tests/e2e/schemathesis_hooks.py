@@ -8,6 +8,10 @@ schema already accepts (so a request meant to be invalid stays invalid):
 - `expires_at` must be in the future and at most 365 days ahead, counted
   from the moment the request arrives: a schema-valid date-time outside that
   window becomes one 30 days ahead.
+- `updateKey`'s `scopes` must be permissions of the key's product, which
+  the request does not name (the schema lists every product's): a valid,
+  non-empty list without duplicates becomes `["read"]`, which every product
+  has.
 - `lookupKey`'s `key` must be a keygate key, whose last six characters are a
   CRC32 of the rest: a schema-valid string becomes a forged key with the
   documented format and a correct checksum, which the API answers with 404
@@ -60,6 +64,15 @@ def fix_body(operation_id, body):
     if isinstance(expires, str) and not in_window(expires):
         later = datetime.datetime.now(datetime.timezone.utc) + 30 * DAY
         body = {**body, "expires_at": later.strftime("%Y-%m-%dT%H:%M:%SZ")}
+    scopes = body.get("scopes")
+    if (
+        operation_id == "updateKey"
+        and isinstance(scopes, list)
+        and scopes
+        and all(isinstance(s, str) for s in scopes)
+        and len(set(scopes)) == len(scopes)
+    ):
+        body = {**body, "scopes": ["read"]}
     key = body.get("key")
     if operation_id == "lookupKey" and isinstance(key, str) and 1 <= len(key) <= 256:
         body = {**body, "key": forged_key()}
