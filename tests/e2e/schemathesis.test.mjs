@@ -25,7 +25,7 @@ try {
 } catch {
   available = false;
 }
-const EXAMPLES = process.env.SCHEMATHESIS_EXAMPLES ?? "15";
+const EXAMPLES = process.env.SCHEMATHESIS_EXAMPLES ?? "50";
 const SEED = process.env.SCHEMATHESIS_SEED ?? "20261201";
 
 const template = readFileSync(join(ROOT, "tests/e2e/wrangler.manage.toml"), "utf8");
@@ -60,7 +60,7 @@ function run(command, args, env) {
 test(
   "schemathesis finds no failure in any check or phase",
   { skip: !available && `${schemathesis} is missing`, timeout: 10 * 60_000 },
-  async () => {
+  async (t) => {
     const { code, out } = await run(
       schemathesis,
       [
@@ -86,6 +86,9 @@ test(
       },
     );
     const tail = out.split("\n").slice(-400).join("\n");
+    for (const line of out.split("\n").filter((l) => /Scenarios|API Links|generated|passed|failed/.test(l))) {
+      t.diagnostic(line.trim());
+    }
     assert.equal(code, 0, `schemathesis reported failures:\n${tail}`);
     // Every phase ran, the stateful one included.
     assert.match(out, /Stateful/i, tail);

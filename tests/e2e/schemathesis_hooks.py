@@ -12,6 +12,13 @@ schema already accepts (so a request meant to be invalid stays invalid):
   the request does not name (the schema lists every product's): a valid,
   non-empty list without duplicates becomes `["read"]`, which every product
   has.
+- An `Idempotency-Key` names one request: sent again with another body it
+  is 422 `idempotency_key_reused`, as documented. Generated values repeat
+  (`0`, `a`), so a valid one becomes a fresh UUID.
+- A product's `key_limit` caps an account's working keys, and generated
+  account ids repeat (`0`), so creates would soon all be 409 and the
+  stateful phase would have no key to follow its links with: a valid
+  account id on `createKey` gets a fresh suffix.
 - `lookupKey`'s `key` must be a keygate key, whose last six characters are a
   CRC32 of the rest: a schema-valid string becomes a forged key with the
   documented format and a correct checksum, which the API answers with 404
@@ -19,7 +26,9 @@ schema already accepts (so a request meant to be invalid stays invalid):
 """
 
 import datetime
+import re
 import secrets
+import uuid
 import zlib
 
 import schemathesis
@@ -79,14 +88,30 @@ def fix_body(operation_id, body):
     return body
 
 
+# Valid account ids, possibly percent-encoded already (`:` as `%3A`).
+ACCOUNT = re.compile(r"(?:[A-Za-z0-9_.:-]|%3[Aa]){1,64}")
+OPERATIONS = {
+    ("POST", "/accounts/{account}/keys"): "createKey",
+    ("PATCH", "/accounts/{account}/keys/{id}"): "updateKey",
+    ("POST", "/keys/lookup"): "lookupKey",
+}
+VISIBLE = re.compile(r"[!-~]{1,255}")
+
+
 @schemathesis.hook
 def map_case(context, case):
-    operation = getattr(context, "operation", None)
-    operation_id = None
-    if operation is not None:
-        definition = getattr(operation, "definition", None)
-        raw = getattr(definition, "raw", None) if definition is not None else None
-        if isinstance(raw, dict):
-            operation_id = raw.get("operationId")
+    operation = getattr(case, "operation", None) or getattr(context, "operation", None)
+    route = (str(getattr(operation, "method", "")).upper(), str(getattr(operation, "path", "")))
+    operation_id = OPERATIONS.get(route)
     case.body = fix_body(operation_id, case.body)
+    headers = case.headers
+    if headers is not None and hasattr(headers, "items"):
+        for name, value in list(headers.items()):
+            if name.lower() == "idempotency-key" and isinstance(value, str) and VISIBLE.fullmatch(value):
+                headers[name] = str(uuid.uuid4())
+    params = case.path_parameters
+    if operation_id == "createKey" and isinstance(params, dict):
+        account = params.get("account")
+        if isinstance(account, str) and len(account) <= 40 and ACCOUNT.fullmatch(account):
+            params["account"] = account + "_" + secrets.token_hex(8)
     return case
