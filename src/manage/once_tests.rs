@@ -478,7 +478,10 @@ fn only_a_post_with_the_header_is_wrapped() {
         wrap(op(), Some("k"), &t, "POST", "/accounts/a/keys", b"").unwrap(),
         Op::Once { .. }
     ));
-    assert_eq!(wrap(op(), Some(""), &t, "POST", "/accounts/a/keys", b"").unwrap(), op());
+    assert_eq!(
+        wrap(op(), Some(""), &t, "POST", "/accounts/a/keys", b"").unwrap(),
+        op()
+    );
     let error = wrap(op(), Some("bad key"), &t, "POST", "/accounts/a/keys", b"").unwrap_err();
     assert_eq!(error.code(), "invalid_field");
     // An encoded account id is the same request as the plain one.

@@ -194,9 +194,15 @@ pub fn parse(config: &Config, req: &Incoming<'_>, now: i64, dev: bool) -> Result
                         let digits = text.len() <= 18
                             && !text.starts_with('0')
                             && text.bytes().all(|b| b.is_ascii_digit());
-                        text.parse::<i64>().ok().filter(|n| digits && *n > 0).ok_or_else(|| {
-                            invalid_query("cursor", "must be a next_cursor from an earlier page")
-                        })
+                        text.parse::<i64>()
+                            .ok()
+                            .filter(|n| digits && *n > 0)
+                            .ok_or_else(|| {
+                                invalid_query(
+                                    "cursor",
+                                    "must be a next_cursor from an earlier page",
+                                )
+                            })
                     })
                     .transpose()?;
                 Op::ListEvents { limit, before }

@@ -195,7 +195,12 @@ fn query_parameters_are_checked() {
             ("invalid_field", Some("limit".into()))
         );
     }
-    for bad in ["cursor=-1", "cursor=0", "cursor=007", "cursor=1234567890123456789"] {
+    for bad in [
+        "cursor=-1",
+        "cursor=0",
+        "cursor=007",
+        "cursor=1234567890123456789",
+    ] {
         assert_eq!(
             code("GET", events, Some(bad), ""),
             ("invalid_field", Some("cursor".into())),

@@ -5,7 +5,7 @@
 // checks this API's documented contract (a 412 for a stale If-Match; a
 // revoked key stays readable), and schemathesis_hooks.py keeps rules JSON
 // Schema cannot say (the expiry window, the product's permissions, the
-// lookup key's checksum). The example count keeps the run
+// lookup key's checksum). 150 examples per operation keep the run
 // near two minutes on a 2-core machine (SCHEMATHESIS_EXAMPLES overrides it).
 // Needs the venv scripts/setup.sh makes (`make test` passes it as PYTHON);
 // skipped, saying why, where schemathesis is missing.
@@ -25,7 +25,7 @@ try {
 } catch {
   available = false;
 }
-const EXAMPLES = process.env.SCHEMATHESIS_EXAMPLES ?? "50";
+const EXAMPLES = process.env.SCHEMATHESIS_EXAMPLES ?? "150";
 const SEED = process.env.SCHEMATHESIS_SEED ?? "20261201";
 
 const template = readFileSync(join(ROOT, "tests/e2e/wrangler.manage.toml"), "utf8");
