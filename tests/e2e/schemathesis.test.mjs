@@ -1,9 +1,10 @@
 // Schemathesis against the served OpenAPI document on workerd (`wrangler
 // dev`): every check (`--checks all`) in every phase — examples, coverage,
 // fuzzing and stateful (through the document's links: create → get, patch,
-// rotate, revoke) — must report no failure. schemathesis.toml tells two
-// checks this API's documented contract (a 412 for a stale If-Match; a
-// revoked key stays readable), and schemathesis_hooks.py keeps rules JSON
+// rotate, revoke) — must report no failure. schemathesis.toml tells one
+// check this API's documented contract (a 412 for a stale If-Match), one
+// check is left out (use_after_free: DELETE revokes, and a revoked key
+// stays readable, 200 with status "revoked", by contract), and schemathesis_hooks.py keeps rules JSON
 // Schema cannot say (the expiry window, the product's permissions, the
 // lookup key's checksum). 150 examples per operation keep the run
 // near two minutes on a 2-core machine (SCHEMATHESIS_EXAMPLES overrides it).
@@ -68,6 +69,8 @@ test(
         "run",
         `${gw.url}${ADMIN_PREFIX}/openapi.json`,
         "--checks", "all",
+        // A revoked key stays readable by contract (see schemathesis.toml).
+        "--exclude-checks", "use_after_free",
         "--phases", "examples,coverage,fuzzing,stateful",
         "--max-examples", EXAMPLES,
         "--seed", SEED,
