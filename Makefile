@@ -46,6 +46,9 @@ check-config:
 wasm-check: build
 	node --test tests/wasm/
 
+## Includes Schemathesis against the served OpenAPI document, every check
+## in every phase, stateful included (tests/e2e/schemathesis.test.mjs;
+## SCHEMATHESIS_EXAMPLES sets the examples per operation).
 e2e: build
 	PYTHON="$(CURDIR)/.tools/venv/bin/python" node --test --test-concurrency=1 tests/e2e/
 

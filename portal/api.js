@@ -18,8 +18,14 @@ export class ApiError extends Error {
   }
 }
 
-export async function api(method, path, body) {
-  const headers = { Accept: "application/json" };
+/** A fresh Idempotency-Key: one per create or rotate the user asks for. */
+export function idempotencyKey() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export async function api(method, path, body, extra = {}) {
+  const headers = { Accept: "application/json", ...extra };
   if (method !== "GET") headers["X-Keygate-CSRF"] = CSRF;
   if (body !== undefined) headers["Content-Type"] = "application/json";
   let res;

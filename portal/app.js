@@ -5,7 +5,7 @@
 import { h, render } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import htm from "htm";
-import { api, ApiError } from "./api.js";
+import { api, ApiError, idempotencyKey } from "./api.js";
 import { relative, exactTime } from "./time.js";
 import { keyStatus, isLive } from "./status.js";
 
@@ -105,6 +105,9 @@ function CreateDialog({ session, onClose, onCreated }) {
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
   const [created, setCreated] = useState(null);
+  // One key per dialog: a retried submit (after a network error) creates
+  // the key once and shows the same answer.
+  const [idempotency] = useState(idempotencyKey);
 
   const pick = (id) => {
     setProductId(id);
@@ -118,7 +121,7 @@ function CreateDialog({ session, onClose, onCreated }) {
     if (expiry !== "") body.expires_in_days = Number(expiry);
     if (webhook.trim() !== "") body.webhook_url = webhook.trim();
     try {
-      const key = await api("POST", "/keys", body);
+      const key = await api("POST", "/keys", body, { "Idempotency-Key": idempotency });
       setCreated(key);
       onCreated();
     } catch (err) {
@@ -181,12 +184,17 @@ function RotateDialog({ keyView, onClose, onDone }) {
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
   const [rotated, setRotated] = useState(null);
+  const [idempotency] = useState(idempotencyKey);
   const submit = async (e) => {
     e.preventDefault();
     setBusy(true);
     setError(null);
     try {
-      setRotated(await api("POST", `/keys/${encodeURIComponent(keyView.id)}/rotate`, { grace_seconds: Number(grace) }));
+      setRotated(
+        await api("POST", `/keys/${encodeURIComponent(keyView.id)}/rotate`, { grace_seconds: Number(grace) }, {
+          "Idempotency-Key": idempotency,
+        }),
+      );
       onDone();
     } catch (err) {
       setError(err);

@@ -190,6 +190,12 @@ pub enum Error {
         /// Why, and what to do.
         reason: &'static str,
     },
+    /// An `Idempotency-Key` sent again with another request, or with
+    /// another admin token, within 24 h. (422 `idempotency_key_reused`)
+    IdempotencyKeyReused {
+        /// Why it cannot be replayed.
+        why: &'static str,
+    },
     /// A management body sent as anything but `application/json`.
     /// (415 `unsupported_media_type`)
     UnsupportedMediaType {
@@ -273,6 +279,7 @@ impl Error {
             Error::MethodNotAllowed { .. } => 405,
             Error::UnsupportedMediaType { .. } => 415,
             Error::PreconditionFailed => 412,
+            Error::IdempotencyKeyReused { .. } => 422,
             Error::KeyLimitReached { .. } | Error::KeyNotActive { .. } => 409,
             Error::BodyTooLarge { .. } => 413,
             Error::Misconfigured { .. } => 500,
@@ -319,6 +326,7 @@ impl Error {
             Error::UnsupportedMediaType { .. } => "unsupported_media_type",
             Error::PreconditionFailed => "precondition_failed",
             Error::CsrfFailed { .. } => "csrf_failed",
+            Error::IdempotencyKeyReused { .. } => "idempotency_key_reused",
         }
     }
 
@@ -361,6 +369,7 @@ impl Error {
             Error::UnsupportedMediaType { .. } => "Unsupported media type",
             Error::PreconditionFailed => "Precondition failed",
             Error::CsrfFailed { .. } => "Cross-site request refused",
+            Error::IdempotencyKeyReused { .. } => "Idempotency-Key reused",
         }
     }
 
@@ -512,6 +521,11 @@ impl Error {
             Error::PreconditionFailed => "The resource changed since you read it: If-Match names \
                  none of its entity tags. Read it again (its ETag is the new tag) and retry."
                 .to_owned(),
+            Error::IdempotencyKeyReused { why } => format!(
+                "This Idempotency-Key was used within the last 24 hours, but {why}. Send a new \
+                 Idempotency-Key for a new request; retry a request only with its own key and \
+                 exactly the same body."
+            ),
             Error::UnsupportedMediaType { sent } => match sent {
                 Some(sent) => format!(
                     "The body was sent as {sent}. Send it as JSON with \

@@ -88,6 +88,9 @@ fn all() -> Vec<Error> {
         },
         Error::ControlUnavailable,
         Error::ConfigMismatch,
+        Error::IdempotencyKeyReused {
+            why: "it was used for another request (another path or body)",
+        },
     ]
 }
 
@@ -129,6 +132,7 @@ fn wire_table() {
         (400, "override_header"),
         (503, "control_unavailable"),
         (503, "config_mismatch"),
+        (422, "idempotency_key_reused"),
     ];
     assert_eq!(all().len(), expected.len());
     for (error, (status, code)) in all().iter().zip(expected) {

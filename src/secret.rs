@@ -169,6 +169,13 @@ impl AdminToken {
         let presented: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
         self.0.ct_eq(&presented).into()
     }
+
+    /// A 32-byte key derived from this token and `input` (HKDF-SHA256,
+    /// `salt` naming the use), for keys that only a holder of the token
+    /// can recreate.
+    pub fn derive(&self, salt: &[u8], input: &[u8]) -> [u8; 32] {
+        hkdf::expand_32(&hkdf::extract(salt, &self.0), input)
+    }
 }
 
 impl fmt::Debug for AdminToken {

@@ -72,6 +72,12 @@ pub const DEFAULT_KV_CACHE_TTL_SECONDS: u32 = 30;
 /// Longest KV `cacheTtl` allowed, in seconds.
 pub const MAX_KV_CACHE_TTL_SECONDS: u32 = 300;
 
+/// Default `key_retention_days`.
+pub const DEFAULT_KEY_RETENTION_DAYS: u32 = 90;
+/// Allowed `key_retention_days`: at least the 30 days an ended key's
+/// record stays at the edge, at most ten years.
+pub const KEY_RETENTION_DAYS: std::ops::RangeInclusive<u32> = 30..=3650;
+
 /// The whole gateway configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -84,6 +90,9 @@ pub struct Config {
     /// Whether keys issued before keys carried a tag (49-character body)
     /// are still looked up; each then costs a KV read. Default `false`.
     pub accept_untagged_keys: bool,
+    /// Days a revoked, replaced or expired key stays in its account's
+    /// ledger after it ended; then it is pruned (its events stay).
+    pub key_retention_days: u32,
     /// Where the management API is served; `None` when it is turned off.
     pub management: Option<Management>,
     /// Where the API Keys page is served; `None` when it is turned off.

@@ -12,6 +12,7 @@ pub(super) struct RawConfig {
     pub cache_ttl_seconds: Option<u32>,
     pub kv_cache_ttl_seconds: Option<u32>,
     pub accept_untagged_keys: Option<bool>,
+    pub key_retention_days: Option<u32>,
     pub management: Option<RawManagement>,
     pub portal: Option<super::portal::RawPortal>,
     pub webhooks: Option<super::hooks::RawWebhooks>,

@@ -45,6 +45,7 @@ fn demo_config_is_valid_and_normalised() {
     let config = demo_config();
     assert_eq!(config.cache_ttl_seconds, 5);
     assert_eq!(config.kv_cache_ttl_seconds, DEFAULT_KV_CACHE_TTL_SECONDS);
+    assert_eq!(config.key_retention_days, DEFAULT_KEY_RETENTION_DAYS);
     assert!(
         !config.accept_untagged_keys,
         "legacy keys are off by default"
@@ -298,6 +299,18 @@ fn errors_name_the_product_and_field() {
             r#""kv_cache_ttl_seconds": 10"#,
             "kv_cache_ttl_seconds",
             "minimum",
+        ),
+        (
+            r#""cache_ttl_seconds": 5"#,
+            r#""cache_ttl_seconds": 5, "key_retention_days": 29"#,
+            "key_retention_days",
+            "30 (the days an ended key stays at the edge) to 3650",
+        ),
+        (
+            r#""cache_ttl_seconds": 5"#,
+            r#""cache_ttl_seconds": 5, "key_retention_days": 3651"#,
+            "key_retention_days",
+            "30 (",
         ),
         (
             r#""cache_ttl_seconds": 5"#,

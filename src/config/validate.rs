@@ -9,9 +9,9 @@ use super::raw::{
 use super::{
     Config, ConfigError, Credential, Management, Methods, PathCase, PermissionRule, Product,
     PublicPath, Route, Signing, Upstream, DEFAULT_CACHE_TTL_SECONDS, DEFAULT_KEY_LIMIT,
-    DEFAULT_KV_CACHE_TTL_SECONDS, DEFAULT_MANAGEMENT_PREFIX, DEFAULT_MAX_SIGNED_BODY,
-    MAX_CACHE_TTL_SECONDS, MAX_KEY_LIMIT, MAX_KV_CACHE_TTL_SECONDS, MAX_MAX_SIGNED_BODY,
-    SIGNATURE_TTL_RANGE,
+    DEFAULT_KEY_RETENTION_DAYS, DEFAULT_KV_CACHE_TTL_SECONDS, DEFAULT_MANAGEMENT_PREFIX,
+    DEFAULT_MAX_SIGNED_BODY, KEY_RETENTION_DAYS, MAX_CACHE_TTL_SECONDS, MAX_KEY_LIMIT,
+    MAX_KV_CACHE_TTL_SECONDS, MAX_MAX_SIGNED_BODY, SIGNATURE_TTL_RANGE,
 };
 use crate::key::is_valid_prefix;
 use crate::pattern::{Matching, PathPattern};
@@ -120,6 +120,18 @@ fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
         ));
     }
 
+    let key_retention_days = raw.key_retention_days.unwrap_or(DEFAULT_KEY_RETENTION_DAYS);
+    if !KEY_RETENTION_DAYS.contains(&key_retention_days) {
+        return Err(ConfigError::new(
+            "key_retention_days",
+            format!(
+                "must be {} (the days an ended key stays at the edge) to {}",
+                KEY_RETENTION_DAYS.start(),
+                KEY_RETENTION_DAYS.end()
+            ),
+        ));
+    }
+
     let mut products: Vec<Product> = Vec::with_capacity(raw.products.len());
     for (index, raw_product) in raw.products.into_iter().enumerate() {
         let product = product(index, raw_product)?;
@@ -214,6 +226,7 @@ fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
         cache_ttl_seconds,
         kv_cache_ttl_seconds,
         accept_untagged_keys: raw.accept_untagged_keys.unwrap_or(false),
+        key_retention_days,
         management,
         portal,
         hooks,

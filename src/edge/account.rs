@@ -7,7 +7,9 @@
 //! under concurrency; plans are carried out by [`manage::execute()`] —
 //! index first, then one `transactionSync`, nothing half-written — and
 //! when it leaves dirty keys, the object's alarm runs
-//! [`manage::resync()`] until the index converges.
+//! [`manage::resync()`] until the index converges. The alarm also prunes
+//! (as every change does): kept Idempotency-Key answers are deleted
+//! within a minute of their 24 hours, ended keys after their retention.
 //! Every call must carry the caller's configuration digest, equal to this
 //! Worker's ([`crate::seam`]); otherwise it is refused with
 //! `503 config_mismatch` and nothing is read or changed. The gateway's
@@ -27,7 +29,8 @@ use super::isolate;
 use super::kv::KvIndex;
 use super::sql_ledger::{self, SqlLedger};
 use crate::config::KEYS_BINDING;
-use crate::manage::{self, Entropy, Op};
+use crate::manage::idempotency::KEPT_SECONDS;
+use crate::manage::{self, Entropy, Op, Store};
 use crate::seam::{digest_matches, EdgeCall, DIGEST_HEADER, EDGE_CALL_PATH};
 use crate::Error;
 
@@ -37,6 +40,9 @@ pub(super) const OP_PATH: &str = "/op";
 /// The path of the control Worker's portal calls
 /// ([`crate::portal::call::PortalCall`]).
 pub(super) const PORTAL_PATH: &str = "/portal";
+
+/// Seconds after an answer's 24 hours that the alarm deletes it.
+const PRUNE_SLACK_SECONDS: i64 = 60;
 
 /// Milliseconds before a failed index write is retried.
 const RESYNC_AFTER_MS: i64 = 15_000;
@@ -112,6 +118,11 @@ impl DurableObject for Account {
 
     async fn alarm(&self) -> Result<Response> {
         let _turn = self.mutations.lock().await;
+        if let Err(fault) = self.prune().await {
+            console_error!("account object: prune failed: {fault}");
+        }
+        // After the prune's own schedule: a resync retry comes sooner and
+        // replaces it, and that alarm prunes again.
         if let Err(fault) = self.resync().await {
             console_error!("account object: index resync failed: {fault}");
             self.retry_later().await;
@@ -163,10 +174,7 @@ impl Account {
         if self.schema_ready.get() {
             return Ok(());
         }
-        self.sql().exec(sql_ledger::SCHEMA, None).map_err(|e| {
-            console_error!("account object: create schema: {e}");
-            Error::StorageUnavailable
-        })?;
+        sql_ledger::create_or_upgrade(&self.sql())?;
         self.schema_ready.set(true);
         Ok(())
     }
@@ -196,6 +204,7 @@ impl Account {
         let now = (js_sys::Date::now() / 1000.0).floor() as i64;
         let entropy = entropy()?;
         let store = SqlLedger(self.state.storage());
+        let kept_answer = matches!(call.op, Op::Once { .. });
         let plan = manage::plan(
             &gateway.config,
             &store,
@@ -213,6 +222,9 @@ impl Account {
         if outcome.resync {
             self.retry_later().await;
         }
+        if kept_answer && outcome.reply.is_ok() {
+            self.prune_at(now.saturating_add(KEPT_SECONDS)).await;
+        }
         outcome.reply
     }
 
@@ -220,6 +232,40 @@ impl Account {
         self.env.kv(KEYS_BINDING).map_err(|_| Error::Misconfigured {
             what: format!("the KV namespace binding {KEYS_BINDING} is missing"),
         })
+    }
+
+    /// Schedules the alarm to prune at `at` (Unix seconds) plus a minute,
+    /// unless it is due sooner already.
+    async fn prune_at(&self, at: i64) {
+        let at_ms = at.saturating_add(PRUNE_SLACK_SECONDS).saturating_mul(1000);
+        let storage = self.state.storage();
+        let due = storage.get_alarm().await.ok().flatten();
+        if due.is_some_and(|due| due <= at_ms) {
+            return;
+        }
+        if let Err(e) = storage.set_alarm(at_ms).await {
+            console_error!("account object: cannot schedule a prune: {e}");
+        }
+    }
+
+    /// Drops what has outlived its retention, then schedules the next
+    /// prune for the oldest kept answer still waiting.
+    async fn prune(&self) -> std::result::Result<(), String> {
+        self.ensure_schema().map_err(|e| e.code().to_owned())?;
+        let gateway = isolate::gateway(&self.env).map_err(|e| e.code().to_owned())?;
+        let now = (js_sys::Date::now() / 1000.0).floor() as i64;
+        let store = SqlLedger(self.state.storage());
+        store.commit(vec![manage::retention::prune(&gateway.config, now)])?;
+        if let Some(oldest) = store.oldest_answer().map_err(|e| e.code().to_owned())? {
+            let at = oldest.saturating_add(KEPT_SECONDS);
+            let at_ms = at.saturating_add(PRUNE_SLACK_SECONDS).saturating_mul(1000);
+            self.state
+                .storage()
+                .set_alarm(at_ms)
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(())
     }
 
     async fn retry_later(&self) {

@@ -53,17 +53,24 @@ async fn hand_off(req: &web_sys::Request, env: &Env) -> Result<web_sys::Response
         .set(DIGEST_HEADER, &gateway.digest)
         .map_err(|_| unavailable("request headers cannot be set"))?;
     let init = web_sys::RequestInit::new();
+    init.set_method(&req.method());
     init.set_headers(&headers);
     // The body is read here, up to the management API's own limit, and
     // handed on whole: a streamed body would still be read from the client
     // after the gateway answered, whenever the control Worker answers
     // without reading it (unreachable, or refusing early).
+    // A GET or HEAD with a body (which no endpoint reads) is handed on
+    // without it: the runtime cannot build such a request (so it is built
+    // from the URL, not from the client's request, which still names a
+    // body), and the control Worker answers it as the method and path say.
     if let Some(stream) = req.body() {
         let limit = u64::try_from(crate::manage::BODY_LIMIT).unwrap_or(u64::MAX);
         let body = super::upstream::read_limited(&stream, limit).await?;
-        init.set_body(&worker::js_sys::Uint8Array::from(body.as_slice()));
+        if !matches!(req.method().as_str(), "GET" | "HEAD") {
+            init.set_body(&worker::js_sys::Uint8Array::from(body.as_slice()));
+        }
     }
-    let request = web_sys::Request::new_with_request_and_init(req, &init)
+    let request = web_sys::Request::new_with_str_and_init(&req.url(), &init)
         .map_err(|_| unavailable("request cannot be built"))?;
     let response: web_sys::Response = control
         .fetch_request(worker::Request::from(request))

@@ -20,7 +20,7 @@ use super::{accounts, isolate, kv, respond};
 use crate::error::PROBLEM_CONTENT_TYPE;
 use crate::manage::request::{self, Request};
 use crate::manage::BODY_LIMIT;
-use crate::manage::{etag, lookup, openapi, trace};
+use crate::manage::{etag, idempotency, lookup, openapi, trace};
 use crate::Error;
 
 /// `WWW-Authenticate` on a 401 from the management API.
@@ -138,6 +138,7 @@ async fn handle(
     let dev = isolate::dev_mode(env);
     let content_type = req.headers().get("Content-Type").ok().flatten();
     let if_match = req.headers().get("If-Match").ok().flatten();
+    let idempotency_key = req.headers().get(idempotency::HEADER).ok().flatten();
     let incoming = request::Incoming {
         method,
         path,
@@ -149,6 +150,9 @@ async fn handle(
     match request::parse(&gateway.config, &incoming, now, dev)? {
         Request::OpenApi => Ok(openapi()),
         Request::Lookup(key) => {
+            // Changes nothing, so a retry answers the same: the header is
+            // only checked.
+            idempotency::header(idempotency_key.as_deref())?;
             // A forged key is unknown without a read, as at the edge.
             let tagged = crate::key::admit(
                 key,
@@ -169,6 +173,8 @@ async fn handle(
             Ok((200, body, None))
         }
         Request::Account { account, op } => {
+            let op =
+                idempotency::wrap(op, idempotency_key.as_deref(), &token, method, path, &body)?;
             let answer = call(env, &account, op, &gateway.digest).await?;
             let location = (answer.status == 201)
                 .then(|| gateway.config.management.as_ref())

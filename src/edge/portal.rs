@@ -376,10 +376,27 @@ async fn page_api(
             if_match: None,
             body: &body,
         };
-        match request::parse(config, &incoming, now(), dev)? {
-            Request::Account { op, .. } => Some(op),
+        let op = match request::parse(config, &incoming, now(), dev)? {
+            Request::Account { op, .. } => op,
             _ => return Err(Error::NotFound),
-        }
+        };
+        // A retried create or rotate with the same Idempotency-Key gets
+        // the first answer; the page's own path keeps its keys apart from
+        // the management API's.
+        let idempotency_key = req
+            .headers()
+            .get(crate::manage::idempotency::HEADER)
+            .ok()
+            .flatten();
+        let token = isolate::admin_token(env)?;
+        Some(crate::manage::idempotency::wrap(
+            op,
+            idempotency_key.as_deref(),
+            &token,
+            method,
+            &format!("portal:{path}"),
+            &body,
+        )?)
     };
     let answer = call(
         env,

@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 use worker::{console_error, js_sys, SqlStorage};
 
 use super::account::{Account, Call};
+use crate::manage::listing::KeyCursor;
 use crate::manage::op::KeyStatus;
 use crate::manage::Op;
 use crate::portal::call::{filter_events, filter_keys, restrict, sees_view, Need, PortalCall};
@@ -158,21 +159,36 @@ async fn session(
         if !row.scope.allows_product(&product.id) {
             continue;
         }
-        let reply = object
-            .run(Call {
-                account: account.to_owned(),
-                op: Op::ListKeys {
-                    status: Some(KeyStatus::Active),
-                    product: Some(product.id.clone()),
-                    owner_id: None,
-                },
-            })
-            .await?;
-        let count = reply
-            .body
-            .get("keys")
-            .and_then(Value::as_array)
-            .map_or(0, Vec::len);
+        // Pages of 100 until the product's limit is reached or the list ends.
+        let mut count = 0usize;
+        let mut after = None;
+        loop {
+            let reply = object
+                .run(Call {
+                    account: account.to_owned(),
+                    op: Op::ListKeys {
+                        status: Some(KeyStatus::Active),
+                        product: Some(product.id.clone()),
+                        owner_id: None,
+                        limit: 100,
+                        after,
+                    },
+                })
+                .await?;
+            count += reply
+                .body
+                .get("keys")
+                .and_then(Value::as_array)
+                .map_or(0, Vec::len);
+            after = reply
+                .body
+                .get("next_cursor")
+                .and_then(Value::as_str)
+                .and_then(KeyCursor::parse);
+            if after.is_none() || count >= product.key_limit as usize {
+                break;
+            }
+        }
         counts.push((product.id.clone(), u32::try_from(count).unwrap_or(u32::MAX)));
     }
     let active = |id: &str| counts.iter().find(|(p, _)| p == id).map_or(0, |(_, n)| *n);
@@ -212,23 +228,35 @@ async fn act(
         filter_keys(&row.scope, &mut reply.body);
     }
     if events {
-        let visible = run(Op::ListKeys {
-            status: None,
-            product: None,
-            owner_id: row.scope.owner_id.clone(),
-        })
-        .await?;
-        let mut keys = visible.body;
-        filter_keys(&row.scope, &mut keys);
-        let ids: Vec<String> = keys
-            .get("keys")
-            .and_then(Value::as_array)
-            .map(|list| {
-                list.iter()
-                    .filter_map(|k| k.get("id").and_then(Value::as_str).map(str::to_owned))
-                    .collect()
+        // The keys the session sees, every page of them.
+        let mut ids: Vec<String> = Vec::new();
+        let mut after = None;
+        loop {
+            let visible = run(Op::ListKeys {
+                status: None,
+                product: None,
+                owner_id: row.scope.owner_id.clone(),
+                limit: 100,
+                after,
             })
-            .unwrap_or_default();
+            .await?;
+            let mut keys = visible.body;
+            after = keys
+                .get("next_cursor")
+                .and_then(Value::as_str)
+                .and_then(KeyCursor::parse);
+            filter_keys(&row.scope, &mut keys);
+            ids.extend(
+                keys.get("keys")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|k| k.get("id").and_then(Value::as_str).map(str::to_owned)),
+            );
+            if after.is_none() {
+                break;
+            }
+        }
         filter_events(&row.scope, &ids, &mut reply.body);
     }
     let body = if reply.body.is_null() {

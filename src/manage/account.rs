@@ -13,11 +13,13 @@ use serde_json::json;
 
 use super::body;
 use super::etag;
+use super::idempotency::{self, Decision, Ticket};
 use super::ledger::{
-    AccountRow, AccountStatus, Change, EventKind, EventRow, IndexWrite, KeyRow, Ledger,
+    AccountRow, AccountStatus, Change, EventKind, EventRow, IndexWrite, KeyFilter, KeyRow, Ledger,
 };
+use super::listing;
 use super::op::{Expiry, NewKey, Op};
-use super::view::{self, AccountView, CreatedKey, EventView, KeyView};
+use super::view::{AccountView, CreatedKey, EventView, KeyView};
 use crate::config::{Config, Product};
 use crate::key::{key_id, mint, Environment, MintedKey, KEY_ID_BYTES, RANDOM_BYTES};
 use crate::secret::{KeySecret, WebhookSecret};
@@ -59,7 +61,7 @@ pub struct Plan {
 }
 
 impl Plan {
-    fn reply(status: u16, body: impl serde::Serialize) -> Plan {
+    pub(super) fn reply(status: u16, body: impl serde::Serialize) -> Plan {
         Plan {
             index: Vec::new(),
             changes: Vec::new(),
@@ -70,7 +72,7 @@ impl Plan {
         }
     }
 
-    fn refuse(error: Error) -> Plan {
+    pub(super) fn refuse(error: Error) -> Plan {
         Plan {
             index: Vec::new(),
             changes: Vec::new(),
@@ -91,7 +93,15 @@ pub fn plan(
     secret: &KeySecret,
 ) -> Plan {
     let minter = Minter { entropy, secret };
-    decide(config, ledger, account_id, op, now, &minter).unwrap_or_else(Plan::refuse)
+    // Management changes prune what has outlived its retention, in the
+    // same transaction (use reports from the edge do not: they are many).
+    let prunes = !matches!(op, Op::NoteUse { .. } | Op::Verify { .. });
+    let mut plan =
+        decide(config, ledger, account_id, op, now, &minter).unwrap_or_else(Plan::refuse);
+    if prunes && !plan.changes.is_empty() {
+        plan.changes.push(super::retention::prune(config, now));
+    }
+    plan
 }
 
 /// What minting a key takes: fresh random bytes and the key secret.
@@ -108,6 +118,9 @@ fn decide(
     now: i64,
     minter: &Minter<'_>,
 ) -> Result<Plan, Error> {
+    if let Op::Once { ticket, then } = op {
+        return once(config, ledger, account_id, &ticket, *then, now, minter);
+    }
     if let Op::CreateKey(new) = op {
         return create(config, ledger, account_id, new, now, minter);
     }
@@ -128,23 +141,20 @@ fn decide(
     }
     match op {
         // Decided above.
-        Op::CreateKey(_) | Op::IfMatch { .. } => Err(Error::NotFound),
+        Op::CreateKey(_) | Op::IfMatch { .. } | Op::Once { .. } => Err(Error::NotFound),
         Op::ListKeys {
             status,
             product,
             owner_id,
+            limit,
+            after,
         } => {
-            let mut keys = ledger.keys()?;
-            keys.retain(|k| {
-                status.is_none_or(|s| view::status(k, now) == s)
-                    && product.as_deref().is_none_or(|p| k.product == p)
-                    && owner_id
-                        .as_deref()
-                        .is_none_or(|o| k.owner_id.as_deref() == Some(o))
-            });
-            keys.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
-            let keys: Vec<KeyView> = keys.iter().map(|k| KeyView::of(k, now)).collect();
-            Ok(Plan::reply(200, json!({ "keys": keys })))
+            let filter = KeyFilter {
+                status,
+                product,
+                owner_id,
+            };
+            listing::page(ledger, &filter, after.as_ref(), limit, now)
         }
         Op::GetKey { id } => Ok(Plan::reply(200, KeyView::of(&key(ledger, &id)?, now))),
         Op::UpdateKey {
@@ -192,6 +202,39 @@ fn decide(
             key(ledger, &id)?;
             let mut plan = Plan::reply(204, serde_json::Value::Null);
             plan.changes.push(Change::NoteUse { id, at });
+            Ok(plan)
+        }
+    }
+}
+
+/// `then` under an Idempotency-Key: the kept answer if there is one, else
+/// `then`'s plan with its successful answer kept (sealed) in the same
+/// transaction as its changes.
+fn once(
+    config: &Config,
+    ledger: &dyn Ledger,
+    account_id: &str,
+    ticket: &Ticket,
+    then: Op,
+    now: i64,
+    minter: &Minter<'_>,
+) -> Result<Plan, Error> {
+    let kept = ledger.idempotent(&ticket.id)?;
+    match idempotency::decide(ticket, kept.as_ref(), now)? {
+        Decision::Replay(reply) => Ok(Plan {
+            index: Vec::new(),
+            changes: Vec::new(),
+            reply: Ok(reply),
+        }),
+        Decision::Run => {
+            let mut plan =
+                decide(config, ledger, account_id, then, now, minter).unwrap_or_else(Plan::refuse);
+            if let Ok(reply) = &plan.reply {
+                // The nonce needs only be fresh: the key id's random bytes
+                // are (the id is public, as a nonce may be).
+                let row = ticket.keep(reply, &minter.entropy.id, now)?;
+                plan.changes.push(Change::PutIdempotent(row));
+            }
             Ok(plan)
         }
     }
@@ -298,11 +341,8 @@ fn create(
 
 /// How many of `product`'s keys work at `now`, rotation graces included.
 fn slots_in_use(ledger: &dyn Ledger, product: &Product, now: i64) -> Result<usize, Error> {
-    Ok(ledger
-        .keys()?
-        .iter()
-        .filter(|k| k.product == product.id && k.holds_a_slot(now))
-        .count())
+    let count = ledger.count_working(&product.id, now)?;
+    Ok(usize::try_from(count).unwrap_or(usize::MAX))
 }
 
 /// The `key_limit_reached` refusal, recorded as an event when the account
@@ -483,24 +523,21 @@ fn revoke(ledger: &dyn Ledger, account: &AccountRow, id: &str, now: i64) -> Resu
 /// The keys that `id` replaced, directly or through a chain of
 /// rotations, whose grace has not ended at `now`.
 fn in_grace_before(ledger: &dyn Ledger, id: &str, now: i64) -> Result<Vec<KeyRow>, Error> {
-    let keys = ledger.keys()?;
-    let mut seen: Vec<&str> = vec![id];
-    let mut targets = vec![id];
+    let mut seen: Vec<String> = vec![id.to_owned()];
+    let mut targets = vec![id.to_owned()];
+    let mut found = Vec::new();
     while let Some(target) = targets.pop() {
-        for key in &keys {
+        for key in ledger.replaced_by(&target)? {
             // A chain never loops, but a ledger is data: visit each key once.
-            if key.replaced_by.as_deref() == Some(target) && !seen.contains(&key.id.as_str()) {
-                seen.push(&key.id);
-                targets.push(&key.id);
+            if !seen.contains(&key.id) {
+                seen.push(key.id.clone());
+                targets.push(key.id.clone());
+                found.push(key);
             }
         }
     }
-    Ok(keys
-        .iter()
-        .filter(|k| seen.contains(&k.id.as_str()) && k.id != id)
-        .filter(|k| k.revoked_at.is_some_and(|at| at > now))
-        .cloned()
-        .collect())
+    found.retain(|k| k.revoked_at.is_some_and(|at| at > now));
+    Ok(found)
 }
 
 fn rotate(
@@ -572,10 +609,8 @@ fn set_status(
     account.updated_at = now;
     let mut plan = Plan::reply(200, AccountView::of(&account));
     // Every key the edge could still admit carries the account's status.
-    for key in ledger.keys()? {
-        if view::status(&key, now) == super::op::KeyStatus::Active {
-            plan.index.push(IndexWrite::of(&key, &account, now));
-        }
+    for key in ledger.working_keys(now)? {
+        plan.index.push(IndexWrite::of(&key, &account, now));
     }
     let kind = match status {
         AccountStatus::Suspended => EventKind::AccountSuspended,

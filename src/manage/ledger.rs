@@ -8,6 +8,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::idempotency::IdempotentRow;
+use super::listing::KeyCursor;
+use super::op::KeyStatus;
 use crate::key::Environment;
 use crate::record::{KeyRecord, RECORD_VERSION};
 use crate::secret::WebhookSecret;
@@ -198,6 +201,47 @@ pub enum Change {
         /// Unix seconds.
         at: i64,
     },
+    /// Keep an answer for its Idempotency-Key (replaces an expired one).
+    PutIdempotent(IdempotentRow),
+    /// Drop keys that ended (revoked, replaced or expired) at or before
+    /// `keys_ended_by`, and answers kept since before `answers_before`.
+    /// Their audit events stay.
+    Prune {
+        /// Unix seconds: now minus the key retention.
+        keys_ended_by: i64,
+        /// Unix seconds: now minus [`super::idempotency::KEPT_SECONDS`].
+        answers_before: i64,
+    },
+}
+
+/// Which keys a list shows, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct KeyFilter {
+    /// Only keys with this status at the time of the list.
+    pub status: Option<KeyStatus>,
+    /// Only keys of this product.
+    pub product: Option<String>,
+    /// Only keys of this holder.
+    pub owner_id: Option<String>,
+}
+
+impl KeyFilter {
+    /// Whether `key` passes at `now`.
+    pub fn admits(&self, key: &KeyRow, now: i64) -> bool {
+        self.status
+            .is_none_or(|s| super::view::status(key, now) == s)
+            && self.product.as_deref().is_none_or(|p| key.product == p)
+            && self
+                .owner_id
+                .as_deref()
+                .is_none_or(|o| key.owner_id.as_deref() == Some(o))
+    }
+}
+
+/// Whether `key` ended (was revoked, replaced or expired) at or before
+/// `by`: the retention rule's test.
+pub fn ended_by(key: &KeyRow, by: i64) -> bool {
+    key.revoked_at.is_some_and(|at| at <= by) || key.expires_at.is_some_and(|at| at <= by)
 }
 
 /// Seconds a revoked or expired key's record stays in KV, so the edge
@@ -237,8 +281,27 @@ impl IndexWrite {
 pub trait Ledger {
     /// The account, if it exists.
     fn account(&self) -> Result<Option<AccountRow>, Error>;
-    /// Every key of the account.
+    /// Every key of the account. Reads every row: prefer the narrower
+    /// reads below.
     fn keys(&self) -> Result<Vec<KeyRow>, Error>;
+    /// Up to `limit` keys that `filter` admits at `now`, newest first
+    /// (by creation, then id), after `after` when given.
+    fn key_page(
+        &self,
+        filter: &KeyFilter,
+        after: Option<&KeyCursor>,
+        limit: u32,
+        now: i64,
+    ) -> Result<Vec<KeyRow>, Error>;
+    /// How many of `product`'s keys work at `now` ([`KeyRow::holds_a_slot`]).
+    fn count_working(&self, product: &str, now: i64) -> Result<u64, Error>;
+    /// The keys that work at `now`, of every product.
+    fn working_keys(&self, now: i64) -> Result<Vec<KeyRow>, Error>;
+    /// The keys that `id` replaced directly (their `replaced_by` is `id`).
+    fn replaced_by(&self, id: &str) -> Result<Vec<KeyRow>, Error>;
+    /// The answer kept under an Idempotency-Key's hash, if any (it may be
+    /// older than 24 h if not yet pruned).
+    fn idempotent(&self, id: &str) -> Result<Option<IdempotentRow>, Error>;
     /// One key.
     fn key(&self, id: &str) -> Result<Option<KeyRow>, Error>;
     /// Up to `limit` events older than `before`, newest first.

@@ -6,7 +6,9 @@ use std::cell::{Cell, RefCell};
 use std::collections::BTreeSet;
 
 use super::execute::Store;
-use super::ledger::{AccountRow, Change, EventRow, KeyRow, Ledger};
+use super::idempotency::IdempotentRow;
+use super::ledger::{ended_by, AccountRow, Change, EventRow, KeyFilter, KeyRow, Ledger};
+use super::listing::KeyCursor;
 use crate::Error;
 
 /// The ledger in memory.
@@ -15,6 +17,7 @@ pub(crate) struct Memory {
     account: RefCell<Option<AccountRow>>,
     keys: RefCell<Vec<KeyRow>>,
     events: RefCell<Vec<EventRow>>,
+    answers: RefCell<Vec<IdempotentRow>>,
     dirty: RefCell<BTreeSet<String>>,
     /// When set, the next commit fails and changes nothing.
     pub(crate) fail_commit: Cell<bool>,
@@ -29,6 +32,47 @@ impl Ledger for Memory {
     }
     fn key(&self, id: &str) -> Result<Option<KeyRow>, Error> {
         Ok(self.keys.borrow().iter().find(|k| k.id == id).cloned())
+    }
+    fn key_page(
+        &self,
+        filter: &KeyFilter,
+        after: Option<&KeyCursor>,
+        limit: u32,
+        now: i64,
+    ) -> Result<Vec<KeyRow>, Error> {
+        let mut keys: Vec<KeyRow> = self
+            .keys
+            .borrow()
+            .iter()
+            .filter(|k| filter.admits(k, now) && after.is_none_or(|c| c.precedes(k)))
+            .cloned()
+            .collect();
+        keys.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
+        keys.truncate(limit as usize);
+        Ok(keys)
+    }
+    fn count_working(&self, product: &str, now: i64) -> Result<u64, Error> {
+        let keys = self.keys.borrow();
+        let working = keys
+            .iter()
+            .filter(|k| k.product == product && k.holds_a_slot(now));
+        Ok(working.count() as u64)
+    }
+    fn working_keys(&self, now: i64) -> Result<Vec<KeyRow>, Error> {
+        let keys = self.keys.borrow();
+        Ok(keys
+            .iter()
+            .filter(|k| k.holds_a_slot(now))
+            .cloned()
+            .collect())
+    }
+    fn replaced_by(&self, id: &str) -> Result<Vec<KeyRow>, Error> {
+        let keys = self.keys.borrow();
+        let replaced = keys.iter().filter(|k| k.replaced_by.as_deref() == Some(id));
+        Ok(replaced.cloned().collect())
+    }
+    fn idempotent(&self, id: &str) -> Result<Option<IdempotentRow>, Error> {
+        Ok(self.answers.borrow().iter().find(|a| a.id == id).cloned())
     }
     fn events(&self, before: Option<i64>, limit: u32) -> Result<Vec<EventRow>, Error> {
         let events = self.events.borrow();
@@ -97,6 +141,21 @@ impl Memory {
                     for k in self.keys.borrow_mut().iter_mut().filter(|k| k.id == id) {
                         k.last_used_at = Some(k.last_used_at.map_or(at, |l| l.max(at)));
                     }
+                }
+                Change::PutIdempotent(row) => {
+                    let mut answers = self.answers.borrow_mut();
+                    answers.retain(|a| a.id != row.id);
+                    answers.push(row);
+                }
+                Change::Prune {
+                    keys_ended_by,
+                    answers_before,
+                } => {
+                    self.keys
+                        .borrow_mut()
+                        .retain(|k| !ended_by(k, keys_ended_by));
+                    let mut answers = self.answers.borrow_mut();
+                    answers.retain(|a| a.created_at >= answers_before);
                 }
             }
         }

@@ -15,15 +15,20 @@ mod body;
 pub mod etag;
 pub mod execute;
 mod format_chars;
+pub mod idempotency;
 pub mod ids;
 pub mod ledger;
+pub mod listing;
 pub mod lookup;
 #[cfg(test)]
 pub(crate) mod memory;
 pub mod name;
+#[cfg(test)]
+mod once_tests;
 pub mod op;
 pub mod openapi;
 pub mod request;
+pub mod retention;
 pub mod trace;
 pub mod view;
 
@@ -31,7 +36,7 @@ pub use account::{plan, Entropy, Plan, Reply};
 pub use body::portal_session;
 pub use execute::{execute, resync, Index, Outcome, Store};
 pub use ledger::{
-    AccountRow, AccountStatus, Change, EventKind, EventRow, IndexWrite, KeyRow, Ledger,
+    AccountRow, AccountStatus, Change, EventKind, EventRow, IndexWrite, KeyFilter, KeyRow, Ledger,
 };
 pub use op::Op;
 

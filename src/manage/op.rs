@@ -24,6 +24,10 @@ pub enum Op {
         product: Option<String>,
         /// Only keys of this holder.
         owner_id: Option<String>,
+        /// 1 to 100 keys.
+        limit: u32,
+        /// Only keys after this one (the last of the previous page).
+        after: Option<super::listing::KeyCursor>,
     },
     /// One key.
     GetKey {
@@ -79,6 +83,15 @@ pub enum Op {
         /// An update, revocation, rotation or status change.
         then: Box<Op>,
     },
+    /// `then` at most once per Idempotency-Key: the first successful
+    /// answer is kept (sealed) with the change it answers and replayed to
+    /// a retry with the same request for 24 h.
+    Once {
+        /// From the `Idempotency-Key` header and the admin token.
+        ticket: super::idempotency::Ticket,
+        /// A POST's operation.
+        then: Box<Op>,
+    },
     /// From the edge (`consistency = "strict"`): the key's current record.
     Verify {
         /// Key id.
@@ -99,7 +112,11 @@ impl Op {
     /// tables yet answers these without creating any, so reads of unknown
     /// accounts leave no storage behind.
     pub fn needs_account(&self) -> bool {
-        !matches!(self, Op::CreateKey(_))
+        match self {
+            Op::CreateKey(_) => false,
+            Op::Once { then, .. } => then.needs_account(),
+            _ => true,
+        }
     }
 }
 

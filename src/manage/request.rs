@@ -8,6 +8,7 @@
 use super::body;
 use super::etag::IfMatch;
 use super::ids;
+use super::listing::{KeyCursor, DEFAULT_KEYS_PAGE, MAX_KEYS_PAGE};
 use super::op::{KeyStatus, Op};
 use super::BODY_LIMIT;
 use crate::config::Config;
@@ -121,8 +122,8 @@ pub fn parse(config: &Config, req: &Incoming<'_>, now: i64, dev: bool) -> Result
             }
             (Some("keys"), "GET", _) => {
                 query.only(
-                    &["status", "product", "owner_id"],
-                    "status, product, owner_id",
+                    &["status", "product", "owner_id", "limit", "cursor"],
+                    "status, product, owner_id, limit, cursor",
                 )?;
                 let status = query
                     .get("status")?
@@ -142,10 +143,21 @@ pub fn parse(config: &Config, req: &Incoming<'_>, now: i64, dev: bool) -> Result
                 if let Some(o) = &owner_id {
                     body::owner_id(o, "owner_id")?;
                 }
+                let limit = page_limit(&query, DEFAULT_KEYS_PAGE, MAX_KEYS_PAGE)?;
+                let after = query
+                    .get("cursor")?
+                    .map(|text| {
+                        KeyCursor::parse(text).ok_or_else(|| {
+                            invalid_query("cursor", "must be a next_cursor from an earlier page")
+                        })
+                    })
+                    .transpose()?;
                 Op::ListKeys {
                     status,
                     product,
                     owner_id,
+                    limit,
+                    after,
                 }
             }
             (Some("keys"), _, _) => {
@@ -175,22 +187,22 @@ pub fn parse(config: &Config, req: &Incoming<'_>, now: i64, dev: bool) -> Result
             }
             (Some("events"), _, _) => {
                 query.only(&["limit", "cursor"], "limit, cursor")?;
-                let limit = match query.get("limit")? {
-                    None => DEFAULT_EVENTS_PAGE,
-                    Some(text) => text
-                        .parse::<u32>()
-                        .ok()
-                        .filter(|n| (1..=MAX_EVENTS_PAGE).contains(n))
-                        .ok_or_else(|| {
-                            invalid_query("limit", &format!("must be 1 to {MAX_EVENTS_PAGE}"))
-                        })?,
-                };
+                let limit = page_limit(&query, DEFAULT_EVENTS_PAGE, MAX_EVENTS_PAGE)?;
                 let before = query
                     .get("cursor")?
                     .map(|text| {
-                        text.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| {
-                            invalid_query("cursor", "must be a next_cursor from an earlier page")
-                        })
+                        let digits = text.len() <= 18
+                            && !text.starts_with('0')
+                            && text.bytes().all(|b| b.is_ascii_digit());
+                        text.parse::<i64>()
+                            .ok()
+                            .filter(|n| digits && *n > 0)
+                            .ok_or_else(|| {
+                                invalid_query(
+                                    "cursor",
+                                    "must be a next_cursor from an earlier page",
+                                )
+                            })
                     })
                     .transpose()?;
                 Op::ListEvents { limit, before }
@@ -204,7 +216,9 @@ pub fn parse(config: &Config, req: &Incoming<'_>, now: i64, dev: bool) -> Result
                 | Op::RotateKey { .. }
                 | Op::SetStatus { .. }
         );
-        let op = match if_match {
+        // An empty `If-Match` is no condition: proxies drop empty fields,
+        // so a client cannot count on it arriving either way.
+        let op = match if_match.filter(|h| !h.trim().is_empty()) {
             Some(header) if conditional => Op::IfMatch {
                 if_match: IfMatch::parse(header)?,
                 then: Box::new(op),
@@ -248,6 +262,18 @@ fn allowed(
         then()
     } else {
         Err(Error::MethodNotAllowed { allow })
+    }
+}
+
+/// The `limit` query parameter: 1 to `max`, `default` when not given.
+fn page_limit(query: &Query, default: u32, max: u32) -> Result<u32, Error> {
+    match query.get("limit")? {
+        None => Ok(default),
+        Some(text) => text
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=max).contains(n))
+            .ok_or_else(|| invalid_query("limit", &format!("must be 1 to {max}"))),
     }
 }
 

@@ -63,6 +63,8 @@ fn routes_every_operation() {
             status: Some(KeyStatus::Revoked),
             product: Some("forgeai".into()),
             owner_id: None,
+            limit: 50,
+            after: None,
         }
     );
     let Op::CreateKey(new) = op(
@@ -193,10 +195,18 @@ fn query_parameters_are_checked() {
             ("invalid_field", Some("limit".into()))
         );
     }
-    assert_eq!(
-        code("GET", events, Some("cursor=-1"), ""),
-        ("invalid_field", Some("cursor".into()))
-    );
+    for bad in [
+        "cursor=-1",
+        "cursor=0",
+        "cursor=007",
+        "cursor=1234567890123456789",
+    ] {
+        assert_eq!(
+            code("GET", events, Some(bad), ""),
+            ("invalid_field", Some("cursor".into())),
+            "{bad}"
+        );
+    }
     // Found by the manage_request fuzz target: a parameter without a name
     // was refused with an empty `field`.
     for nameless in ["=x", "status=active&=", "="] {
@@ -313,6 +323,8 @@ fn empty_and_repeated_query_values_are_refused() {
             status: Some(KeyStatus::Active),
             product: None,
             owner_id: None,
+            limit: 50,
+            after: None,
         }
     );
 }
@@ -443,6 +455,13 @@ fn if_match_guards_only_changes() {
             with(method, path, None, body).unwrap(),
             Op::IfMatch { .. }
         ));
+        // Empty is absent (proxies drop empty fields).
+        for empty in ["", "  "] {
+            assert!(!matches!(
+                with(method, path, Some(empty), body).unwrap(),
+                Op::IfMatch { .. }
+            ));
+        }
     }
     // Reads and creates ignore it.
     assert_eq!(
@@ -474,6 +493,8 @@ fn keys_list_by_owner() {
             status: None,
             product: None,
             owner_id: Some("a+b@example.com".into()),
+            limit: 50,
+            after: None,
         }
     );
     for bad in ["owner_id=", "owner_id=a%20b", "owner_id=a&owner_id=b"] {
@@ -481,6 +502,47 @@ fn keys_list_by_owner() {
             code("GET", "/accounts/acct_1/keys", Some(bad), ""),
             ("invalid_field", Some("owner_id".into())),
             "{bad}"
+        );
+    }
+}
+
+#[test]
+fn the_key_list_pages_by_limit_and_cursor() {
+    let keys = "/accounts/acct_1/keys";
+    let cursor = format!("1795416000.{ID}");
+    assert_eq!(
+        op(
+            "GET",
+            keys,
+            Some(&format!("limit=100&cursor={cursor}&status=active")),
+            ""
+        ),
+        Op::ListKeys {
+            status: Some(KeyStatus::Active),
+            product: None,
+            owner_id: None,
+            limit: 100,
+            after: Some(crate::manage::listing::KeyCursor {
+                created_at: 1_795_416_000,
+                id: ID.into(),
+            }),
+        }
+    );
+    for (query, field) in [
+        ("limit=0", "limit"),
+        ("limit=101", "limit"),
+        ("limit=1.5", "limit"),
+        ("limit=-1", "limit"),
+        ("limit=", "limit"),
+        ("cursor=", "cursor"),
+        ("cursor=12", "cursor"),
+        ("cursor=abc.key_8Hq2Xn1Lr5Tb7Vc9Z", "cursor"),
+        ("cursor=1.key_%2F", "cursor"),
+    ] {
+        assert_eq!(
+            code("GET", keys, Some(query), ""),
+            ("invalid_field", Some(field.into())),
+            "{query}"
         );
     }
 }

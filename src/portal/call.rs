@@ -80,12 +80,20 @@ pub fn restrict(scope: &Scope, op: Op) -> Result<(Op, Need), Error> {
             status,
             product,
             owner_id,
+            limit,
+            after,
         } => {
             if let Some(p) = &product {
                 if !scope.allows_product(p) {
                     return Err(out_of_scope("product"));
                 }
             }
+            // A session of one product lists it by SQL, so its pages are
+            // full; one of several products is filtered afterwards.
+            let product = match (&product, &scope.products) {
+                (None, Some(only)) if only.len() == 1 => only.first().cloned(),
+                _ => product,
+            };
             let owner_id = match (&scope.owner_id, owner_id) {
                 (Some(own), Some(asked)) if *own != asked => return Err(out_of_scope("owner_id")),
                 (Some(own), _) => Some(own.clone()),
@@ -96,6 +104,8 @@ pub fn restrict(scope: &Scope, op: Op) -> Result<(Op, Need), Error> {
                     status,
                     product,
                     owner_id,
+                    limit,
+                    after,
                 },
                 Need::Nothing,
             ))
@@ -128,6 +138,16 @@ pub fn restrict(scope: &Scope, op: Op) -> Result<(Op, Need), Error> {
             },
             Need::Key(id),
         )),
+        Op::Once { ticket, then } => {
+            let (then, need) = restrict(scope, *then)?;
+            Ok((
+                Op::Once {
+                    ticket,
+                    then: Box::new(then),
+                },
+                need,
+            ))
+        }
         Op::IfMatch { if_match, then } => {
             let (then, need) = restrict(scope, *then)?;
             Ok((
@@ -264,10 +284,14 @@ mod tests {
                 status: None,
                 product: None,
                 owner_id: None,
+                limit: 50,
+                after: None,
             },
         )
         .unwrap();
-        assert!(matches!(op, Op::ListKeys { owner_id: Some(ref o), .. } if o == "u1"));
+        assert!(
+            matches!(op, Op::ListKeys { owner_id: Some(ref o), product: Some(ref p), .. } if o == "u1" && p == "a")
+        );
         let mut body = json!({"keys": [
             {"id": "1", "product": "a", "owner_id": "u1"},
             {"id": "2", "product": "b", "owner_id": "u1"},

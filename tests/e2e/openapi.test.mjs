@@ -229,7 +229,7 @@ test("valid responses validate and name their operation", () => {
   assert.equal(
     ok({
       method: "GET", path: `/accounts/${ACCOUNT}/keys`, status: 200, contentType: JSON_TYPE,
-      body: { keys: [keyView(), keyView({ id: NEW_KEY_ID, environment: "test", prefix: "fai_test_Zz99", masked: "fai_test_Zz99\u2026abcd", status: "expired", scopes: [] })] },
+      body: { keys: [keyView(), keyView({ id: NEW_KEY_ID, environment: "test", prefix: "fai_test_Zz99", masked: "fai_test_Zz99\u2026abcd", status: "expired", scopes: [] })], next_cursor: `1795416000.${NEW_KEY_ID}` },
     }),
     "listKeys",
   );

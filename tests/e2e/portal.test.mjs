@@ -162,8 +162,17 @@ describe("the page's API", () => {
     const crossSite = await s.change("POST", "/keys", { product: "forgeai", name: "x" }, { Origin: "https://evil.example" });
     assert.equal(crossSite.status, 403);
 
-    const created = await s.change("POST", "/keys", { product: "forgeai", name: "from page", scopes: ["read"] });
+    const created = await s.change("POST", "/keys", { product: "forgeai", name: "from page", scopes: ["read"] }, { "Idempotency-Key": "page-create-1" });
     assert.equal(created.status, 201, JSON.stringify(created.body));
+    // A retried create (same Idempotency-Key and body) is the same key, made once.
+    const retried = await s.change("POST", "/keys", { product: "forgeai", name: "from page", scopes: ["read"] }, { "Idempotency-Key": "page-create-1" });
+    assert.equal(retried.status, 201);
+    assert.equal(retried.body.key, created.body.key);
+    const other = await s.change("POST", "/keys", { product: "forgeai", name: "another" }, { "Idempotency-Key": "page-create-1" });
+    assert.equal(other.status, 422);
+    assert.equal(other.body.code, "idempotency_key_reused");
+    const named = (await s.call("GET", "/keys")).body.keys.filter((k) => k.name === "from page");
+    assert.equal(named.length, 1);
     assert.match(created.body.key, /^fai_live_/);
     const ok = await fetch(`${gw.url}/forgeai/api/v1/logs/1`, { headers: { Authorization: `Bearer ${created.body.key}` } });
     assert.equal(ok.status, 403, "view_logs was not granted");

@@ -1,0 +1,117 @@
+"""Schemathesis hooks for tests/e2e/schemathesis.test.mjs.
+
+Two rules of the management API depend on what JSON Schema cannot say, so
+Schemathesis would take a request breaking them for a valid one. These hooks
+turn such values into ones that keep the rule, touching only values the
+schema already accepts (so a request meant to be invalid stays invalid):
+
+- `expires_at` must be in the future and at most 365 days ahead, counted
+  from the moment the request arrives: a schema-valid date-time outside that
+  window becomes one 30 days ahead.
+- `updateKey`'s `scopes` must be permissions of the key's product, which
+  the request does not name (the schema lists every product's): a valid,
+  non-empty list without duplicates becomes `["read"]`, which every product
+  has.
+- An `Idempotency-Key` names one request: sent again with another body it
+  is 422 `idempotency_key_reused`, as documented. Generated values repeat
+  (`0`, `a`), so a valid one becomes a fresh UUID.
+- A product's `key_limit` caps an account's working keys, and generated
+  account ids repeat (`0`), so creates would soon all be 409 and the
+  stateful phase would have no key to follow its links with: a valid
+  account id on `createKey` gets a fresh suffix.
+- `lookupKey`'s `key` must be a keygate key, whose last six characters are a
+  CRC32 of the rest: a schema-valid string becomes a forged key with the
+  documented format and a correct checksum, which the API answers with 404
+  `key_not_found` (its tag is wrong), as it does any key it did not issue.
+"""
+
+import datetime
+import re
+import secrets
+import uuid
+import zlib
+
+import schemathesis
+
+ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+DAY = datetime.timedelta(days=1)
+
+
+def base62(data: bytes, width: int) -> str:
+    n = int.from_bytes(data, "big")
+    out = ""
+    while n:
+        n, r = divmod(n, 62)
+        out = ALPHABET[r] + out
+    return out.rjust(width, "0")
+
+
+def forged_key(prefix: str = "fai", env: str = "live") -> str:
+    text = f"{prefix}_{env}_{base62(secrets.token_bytes(32), 43)}{base62(secrets.token_bytes(6), 9)}"
+    return text + base62(zlib.crc32(text.encode()).to_bytes(4, "big"), 6)
+
+
+# The documented check value: CRC32("123456789") = 0xCBF43926 = "3jZRME".
+assert base62(zlib.crc32(b"123456789").to_bytes(4, "big"), 6) == "3jZRME"
+
+
+def in_window(text: str) -> bool:
+    try:
+        at = datetime.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return True  # not a date-time the hook understands: leave it
+    if at.tzinfo is None:
+        return True
+    now = datetime.datetime.now(datetime.timezone.utc)
+    return now + datetime.timedelta(minutes=5) < at < now + 364 * DAY
+
+
+def fix_body(operation_id, body):
+    if not isinstance(body, dict):
+        return body
+    expires = body.get("expires_at")
+    if isinstance(expires, str) and not in_window(expires):
+        later = datetime.datetime.now(datetime.timezone.utc) + 30 * DAY
+        body = {**body, "expires_at": later.strftime("%Y-%m-%dT%H:%M:%SZ")}
+    scopes = body.get("scopes")
+    if (
+        operation_id == "updateKey"
+        and isinstance(scopes, list)
+        and scopes
+        and all(isinstance(s, str) for s in scopes)
+        and len(set(scopes)) == len(scopes)
+    ):
+        body = {**body, "scopes": ["read"]}
+    key = body.get("key")
+    if operation_id == "lookupKey" and isinstance(key, str) and 1 <= len(key) <= 256:
+        body = {**body, "key": forged_key()}
+    return body
+
+
+# Valid account ids, possibly percent-encoded already (`:` as `%3A`).
+ACCOUNT = re.compile(r"(?:[A-Za-z0-9_.:-]|%3[Aa]){1,64}")
+OPERATIONS = {
+    ("POST", "/accounts/{account}/keys"): "createKey",
+    ("PATCH", "/accounts/{account}/keys/{id}"): "updateKey",
+    ("POST", "/keys/lookup"): "lookupKey",
+}
+VISIBLE = re.compile(r"[!-~]{1,255}")
+
+
+@schemathesis.hook
+def map_case(context, case):
+    operation = getattr(case, "operation", None) or getattr(context, "operation", None)
+    route = (str(getattr(operation, "method", "")).upper(), str(getattr(operation, "path", "")))
+    operation_id = OPERATIONS.get(route)
+    case.body = fix_body(operation_id, case.body)
+    headers = case.headers
+    if headers is not None and hasattr(headers, "items"):
+        for name, value in list(headers.items()):
+            if name.lower() == "idempotency-key" and isinstance(value, str) and VISIBLE.fullmatch(value):
+                headers[name] = str(uuid.uuid4())
+    params = case.path_parameters
+    if operation_id == "createKey" and isinstance(params, dict):
+        account = params.get("account")
+        if isinstance(account, str) and len(account) <= 40 and ACCOUNT.fullmatch(account):
+            params["account"] = account + "_" + secrets.token_hex(8)
+    return case
