@@ -197,13 +197,15 @@ test("accessible: axe finds no WCAG A/AA violation, dialogs trap and return focu
   const opener = auditPage.getByRole("button", { name: "Create key" });
   await opener.click();
   const dialog = auditPage.getByRole("dialog");
-  assert.equal(await auditPage.evaluate(() => document.activeElement?.id), "key-name", "focus moves into the dialog");
+  // Focus moves into the dialog (fails by timeout if it never does).
+  await auditPage.waitForFunction(() => document.activeElement?.id === "key-name", null, { timeout: 10_000 });
   const create = await run();
   assert.deepEqual(create.violations, [], "the create dialog");
   assert.ok(create.checked.includes("label"), "axe checked the form's labels");
   await auditPage.keyboard.press("Escape");
   await dialog.waitFor({ state: "detached" });
-  assert.equal(await auditPage.evaluate(() => document.activeElement?.textContent), "Create key", "focus returns to the opener");
+  // Focus returns to the opener.
+  await auditPage.waitForFunction(() => document.activeElement?.textContent === "Create key", null, { timeout: 10_000 });
   // Keyboard only: Tab reaches the first key's Edit button.
   let reached = false;
   for (let i = 0; i < 15 && !reached; i++) {
