@@ -94,6 +94,7 @@ test("the document is a valid OpenAPI 3.1 document with the agreed shape", () =>
     "POST /accounts/{account}/keys createKey",
     "POST /accounts/{account}/keys/{id}/rotate rotateKey",
     "POST /keys/lookup lookupKey",
+    "POST /verify verifyKey",
   ].sort());
 });
 
