@@ -1,7 +1,8 @@
 //! The gateway's hand-off of management requests to the control Worker,
 //! through the `CONTROL` service binding, so one hostname serves both.
 //!
-//! Invariants: the request goes on unchanged except that
+//! Invariants: the request goes on unchanged (and a redirect comes back
+//! unfollowed) except that
 //! [`DIGEST_HEADER`] is set to this gateway's configuration digest,
 //! replacing any value the client sent; the gateway never looks at the
 //! token, and reads the body only to hand it on whole, refusing one over
@@ -55,6 +56,9 @@ async fn hand_off(req: &web_sys::Request, env: &Env) -> Result<web_sys::Response
     let init = web_sys::RequestInit::new();
     init.set_method(&req.method());
     init.set_headers(&headers);
+    // A redirect from the control Worker (the API Keys page's link
+    // exchange) is the client's to follow, with the cookie it sets.
+    init.set_redirect(web_sys::RequestRedirect::Manual);
     // The body is read here, up to the management API's own limit, and
     // handed on whole: a streamed body would still be read from the client
     // after the gateway answered, whenever the control Worker answers

@@ -15,7 +15,7 @@ import { ROOT, startGateway, startOrigin } from "./harness.mjs";
 const template = readFileSync(join(ROOT, "tests/e2e/wrangler.portal.toml"), "utf8");
 const shotDir = process.env.KEYGATE_SCREENSHOTS === "1" ? join(ROOT, "docs") : mkdtempSync(join(tmpdir(), "keygate-shots-"));
 const shot = (name) => page.screenshot({ path: join(shotDir, name), fullPage: name === "portal-list.png" });
-let origin, gw, browser, profile, page, problems;
+let origin, gw, browser, profile, page, problems, expiring;
 
 before(async () => {
   origin = await startOrigin();
@@ -24,6 +24,12 @@ before(async () => {
     product: "forgeai", name: "Production server", scopes: ["read", "execute_flows"],
   });
   assert.equal(seeded.status, 201);
+  // A link that will have expired by the last test (60 s is the least).
+  const short = await gw.admin("POST", "/accounts/acct_browser/portal-sessions", {
+    return_url: "http://localhost:3000/settings", expires_in_seconds: 60,
+  });
+  assert.equal(short.status, 201);
+  expiring = { url: short.body.url, at: Date.now() };
   profile = mkdtempSync(join(tmpdir(), "keygate-chromium-"));
   browser = await chromium.launchPersistentContext(profile, {
     executablePath: "/usr/bin/chromium",
@@ -227,4 +233,14 @@ test("accessible: axe finds no WCAG A/AA violation, dialogs trap and return focu
   assert.ok(broken.violations.some((v) => v.startsWith("label")), broken.violations.join("; "));
   assert.ok(broken.violations.some((v) => v.startsWith("color-contrast")), broken.violations.join("; "));
   await auditPage.close();
+});
+
+test("in the browser: an expired link is refused with a way back", async () => {
+  await new Promise((r) => setTimeout(r, Math.max(0, expiring.at + 61_000 - Date.now())));
+  await page.goto(expiring.url);
+  await page.getByText(/expired/).waitFor();
+  await page.getByRole("link", { name: "Go back" }).waitFor();
+  assert.equal(new URL(page.url()).pathname, "/_keygate/keys/start");
+  const cookies = await browser.cookies();
+  assert.ok(!cookies.some((c) => c.value.includes(expiring.url.split("~")[1])), "no cookie for the expired session");
 });
