@@ -116,6 +116,8 @@ impl DurableObject for Account {
             console_error!("account object: index resync failed: {fault}");
             self.retry_later().await;
         }
+        drop(_turn);
+        super::webhooks::deliver(self).await;
         Response::ok("")
     }
 }
@@ -159,6 +161,10 @@ impl Account {
         self.state.storage().sql()
     }
 
+    pub(super) fn storage(&self) -> worker::Storage {
+        self.state.storage()
+    }
+
     fn ensure_schema(&self) -> std::result::Result<(), Error> {
         if self.schema_ready.get() {
             return Ok(());
@@ -182,6 +188,7 @@ impl Account {
             return Err(Error::AccountNotFound);
         }
         self.ensure_schema()?;
+        super::hook_sql::ensure(&self.sql())?;
         let gateway = isolate::gateway(&self.env)?;
         // Reads and use reports need no turn: they see committed state.
         let _turn = match &call.op {
@@ -194,19 +201,37 @@ impl Account {
             _ => Some(self.mutations.lock().await),
         };
         let now = (js_sys::Date::now() / 1000.0).floor() as i64;
+        let now_ms = js_sys::Date::now() as i64;
         let entropy = entropy()?;
+        let mut seed = super::webhooks::seed()?;
         let store = SqlLedger(self.state.storage());
-        let plan = manage::plan(
+        let mut plan = match call.op {
+            Op::Hook { call: hook } => {
+                crate::webhook::api::plan(&gateway.config, &store, &store, hook, now_ms, &mut seed)
+            }
+            op => manage::plan(
+                &gateway.config,
+                &store,
+                &call.account,
+                op,
+                now,
+                &entropy,
+                &gateway.key_secret,
+            ),
+        };
+        let deliveries = super::webhooks::enqueue(
             &gateway.config,
             &store,
             &call.account,
-            call.op,
-            now,
-            &entropy,
-            &gateway.key_secret,
+            &mut plan,
+            now_ms,
+            &mut seed,
         );
         let index = KvIndex(self.kv()?);
         let outcome = manage::execute(plan, &index, &store).await;
+        if deliveries {
+            super::webhooks::wake_by(&self.state.storage(), now_ms).await;
+        }
         for fault in &outcome.faults {
             console_error!("account object: {fault}");
         }

@@ -198,6 +198,9 @@ pub enum Change {
         /// Unix seconds.
         at: i64,
     },
+    /// A write to the webhook tables (outbox, endpoints, disabled hooks).
+    #[cfg(any(not(target_arch = "wasm32"), feature = "control"))]
+    Hook(crate::webhook::outbox::HookChange),
 }
 
 /// Seconds a revoked or expired key's record stays in KV, so the edge

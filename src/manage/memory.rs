@@ -18,6 +18,8 @@ pub(crate) struct Memory {
     dirty: RefCell<BTreeSet<String>>,
     /// When set, the next commit fails and changes nothing.
     pub(crate) fail_commit: Cell<bool>,
+    /// The webhook tables.
+    pub(crate) hooks: crate::webhook::outbox::memory::HookMemory,
 }
 
 impl Ledger for Memory {
@@ -98,6 +100,7 @@ impl Memory {
                         k.last_used_at = Some(k.last_used_at.map_or(at, |l| l.max(at)));
                     }
                 }
+                Change::Hook(change) => self.hooks.apply(change),
             }
         }
     }
