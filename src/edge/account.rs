@@ -249,7 +249,7 @@ impl Account {
 
     async fn retry_later(&self) {
         let at = js_sys::Date::now() as i64 + RESYNC_AFTER_MS;
-        if let Err(e) = self.state.storage().set_alarm(at).await {
+        if let Err(e) = super::webhooks::set_alarm_at(&self.state.storage(), at).await {
             console_error!("account object: cannot schedule a resync: {e}");
         }
     }

@@ -81,11 +81,18 @@ pub(super) fn enqueue(
     })
 }
 
+/// Sets the alarm for the Unix time `at_ms` (workers-rs reads a bare
+/// integer as an offset from now, so the time goes in as a `Date`).
+pub(super) async fn set_alarm_at(storage: &Storage, at_ms: i64) -> worker::Result<()> {
+    let date = js_sys::Date::new(&JsValue::from_f64(at_ms as f64));
+    storage.set_alarm(worker::ScheduledTime::new(date)).await
+}
+
 /// Sets the alarm for `at_ms` unless one is set sooner.
 pub(super) async fn wake_by(storage: &Storage, at_ms: i64) {
     let current = storage.get_alarm().await.ok().flatten();
     if current.is_none_or(|c| c > at_ms) {
-        if let Err(e) = storage.set_alarm(at_ms).await {
+        if let Err(e) = set_alarm_at(storage, at_ms).await {
             console_error!("account object: cannot schedule webhook delivery: {e}");
         }
     }
@@ -119,7 +126,7 @@ pub(super) async fn deliver(object: &Account) {
         .min()
         .or(retry);
     if let Some(at) = at {
-        if let Err(e) = storage.set_alarm(at.max(now)).await {
+        if let Err(e) = set_alarm_at(&storage, at.max(now)).await {
             console_error!("account object: cannot schedule webhook delivery: {e}");
         }
     }

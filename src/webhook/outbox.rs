@@ -245,11 +245,21 @@ pub fn enqueue(
             continue;
         };
         let event = Event::new(seed.event_id(), kind, row.at, data);
-        let mut targets: Vec<(Hook, String, Option<String>)> = keys
-            .into_iter()
-            .filter(|k| k.webhook_secret.is_some())
-            .filter_map(|k| Some((Hook::Key(k.id.clone()), k.webhook_url?, Some(k.id))))
-            .collect();
+        // A rotated key and its successor share a webhook (URL and
+        // secret): an account event goes there once, not once per key.
+        let mut seen: Vec<(&String, &str)> = Vec::new();
+        let mut targets: Vec<(Hook, String, Option<String>)> = Vec::new();
+        for k in &keys {
+            let (Some(url), Some(secret)) = (&k.webhook_url, &k.webhook_secret) else {
+                continue;
+            };
+            let hook = Hook::Key(k.id.clone());
+            if disabled.iter().any(|d| d.hook == hook) || seen.contains(&(url, secret.expose())) {
+                continue;
+            }
+            seen.push((url, secret.expose()));
+            targets.push((hook, url.clone(), Some(k.id.clone())));
+        }
         for endpoint in endpoints.iter().filter(|e| e.wants(kind.as_str())) {
             targets.push((
                 Hook::Endpoint(endpoint.id.clone()),

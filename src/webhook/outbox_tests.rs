@@ -374,3 +374,35 @@ fn seeds_never_repeat() {
     assert_eq!(a.len(), 4 + 32);
     assert_ne!(Seed::new([1; 32]).draw(), Seed::new([2; 32]).draw());
 }
+
+#[test]
+fn an_account_event_reaches_a_shared_webhook_once() {
+    let ledger = Memory::default();
+    let (id, _) = create(&ledger, true, 1);
+    run(
+        &ledger,
+        Op::RotateKey {
+            id,
+            grace_seconds: 600,
+        },
+        2,
+    )
+    .unwrap();
+    run(
+        &ledger,
+        Op::SetStatus {
+            status: AccountStatus::Suspended,
+        },
+        3,
+    )
+    .unwrap();
+    let suspended: Vec<OutboxRow> = outbox(&ledger)
+        .into_iter()
+        .filter(|r| r.kind == "account.suspended")
+        .collect();
+    assert_eq!(
+        suspended.len(),
+        1,
+        "the old and new key share URL and secret"
+    );
+}
