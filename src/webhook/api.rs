@@ -29,7 +29,7 @@ use crate::Error;
 /// Most deliveries per page.
 pub const MAX_DELIVERIES_PAGE: u32 = 100;
 /// Deliveries per page when `limit` is not given.
-pub const DEFAULT_DELIVERIES_PAGE: u32 = 20;
+pub const DEFAULT_DELIVERIES_PAGE: u32 = 50;
 
 /// A webhook operation on one account (travels inside
 /// [`crate::manage::Op::Hook`]).

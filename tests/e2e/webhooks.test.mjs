@@ -9,14 +9,32 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT, startGateway, startOrigin } from "./harness.mjs";
+import { loadDocument, validateResponse } from "./openapi.mjs";
 
 const template = readFileSync(join(ROOT, "tests/e2e/wrangler.webhooks.toml"), "utf8");
 
-let receiver, gw;
+let receiver, gw, doc;
 
 before(async () => {
+  doc = await loadDocument();
   receiver = await startOrigin("tests/e2e/webhook-receiver.mjs");
-  gw = await startGateway({ template });
+  const started = await startGateway({ template });
+  // Every management response is checked against the OpenAPI document.
+  gw = {
+    ...started,
+    admin: async (method, path, body, options) => {
+      const res = await started.admin(method, path, body, options);
+      validateResponse(doc, {
+        method,
+        path: path.split("?")[0],
+        status: res.status,
+        contentType: res.type,
+        body: res.body,
+        headers: res.headers,
+      });
+      return res;
+    },
+  };
 });
 
 after(async () => {
