@@ -14,7 +14,9 @@ use worker::{console_error, Result, SqlStorage, SqlStorageValue};
 use super::sql_ledger::SqlLedger;
 use crate::webhook::delivery::Status;
 use crate::webhook::event::Hook;
-use crate::webhook::outbox::{DisabledHook, EndpointRow, HookChange, HookLedger, OutboxRow};
+use crate::webhook::outbox::{
+    DisabledHook, EndpointRow, HookChange, HookLedger, OutboxRow, PreviousSecret,
+};
 use crate::Error;
 
 /// Finished deliveries kept per account; older ones are dropped.
@@ -32,6 +34,8 @@ pub(super) const SCHEMA: &str =
      CREATE TABLE IF NOT EXISTS webhook_endpoints (id TEXT PRIMARY KEY,
        body TEXT NOT NULL);
      CREATE TABLE IF NOT EXISTS webhook_disabled (hook TEXT PRIMARY KEY,
+       body TEXT NOT NULL);
+     CREATE TABLE IF NOT EXISTS webhook_previous_secrets (key_id TEXT PRIMARY KEY,
        body TEXT NOT NULL);";
 
 /// Creates the tables if they are missing.
@@ -94,6 +98,16 @@ pub(super) fn apply(sql: &SqlStorage, change: HookChange) -> Result<()> {
                 "INSERT INTO webhook_endpoints (id, body) VALUES (?, ?)
                  ON CONFLICT(id) DO UPDATE SET body = excluded.body",
                 Some(vec![endpoint.id.clone().into(), json(&endpoint)?.into()]),
+            )?;
+        }
+        HookChange::PreviousSecret(previous) => {
+            sql.exec(
+                "INSERT INTO webhook_previous_secrets (key_id, body) VALUES (?, ?)
+                 ON CONFLICT(key_id) DO UPDATE SET body = excluded.body",
+                Some(vec![
+                    previous.key_id.clone().into(),
+                    json(&previous)?.into(),
+                ]),
             )?;
         }
         HookChange::DeleteEndpoint(id) => {
@@ -240,6 +254,17 @@ impl HookLedger for SqlLedger {
                 i64::from(limit).into(),
             ],
         )
+    }
+
+    fn previous_secret(&self, key_id: &str) -> std::result::Result<Option<PreviousSecret>, Error> {
+        Ok(self
+            .bodies(
+                "previous webhook secret",
+                "SELECT body FROM webhook_previous_secrets WHERE key_id = ?",
+                vec![key_id.into()],
+            )?
+            .into_iter()
+            .next())
     }
 
     fn next_due(&self) -> std::result::Result<Option<i64>, Error> {

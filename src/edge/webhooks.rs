@@ -200,20 +200,28 @@ fn signing_keys(
     hook: &Hook,
     now: i64,
 ) -> Result<Option<Vec<SigningKey>>, Error> {
-    let secret = match hook {
-        Hook::Key(id) => store.key(id)?.and_then(|k| k.webhook_secret),
+    let secrets = match hook {
+        Hook::Key(id) => store
+            .key(id)?
+            .and_then(|k| k.webhook_secret)
+            .map(|current| {
+                let previous = store.previous_secret(id).ok().flatten();
+                sign::Secrets {
+                    current,
+                    previous: previous.map(|p| (p.secret, p.until)),
+                }
+            }),
         Hook::Endpoint(id) => store
             .endpoints()?
             .into_iter()
             .find(|e| e.id == *id)
-            .map(|e| e.secret),
+            .map(|e| sign::Secrets {
+                current: e.secret,
+                previous: None,
+            }),
     };
-    let Some(secret) = secret else {
+    let Some(secrets) = secrets else {
         return Ok(None);
-    };
-    let secrets = sign::Secrets {
-        current: secret,
-        previous: None,
     };
     match secrets.signing_keys(now) {
         Ok(keys) => Ok(Some(keys)),

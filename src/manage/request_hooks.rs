@@ -30,6 +30,7 @@ pub(super) fn parse(
         ["accounts", account, "webhooks", _] => ("DELETE", *account),
         ["accounts", account, "keys", _, "events"] => ("POST", *account),
         ["accounts", account, "keys", _, "deliveries"] => ("GET, HEAD", *account),
+        ["accounts", account, "keys", _, "webhook-secret", "rotate"] => ("POST", *account),
         ["accounts", account, "keys", _, "deliveries", _, "retry"] => ("POST", *account),
         _ => return None,
     };
@@ -85,6 +86,12 @@ pub(super) fn parse(
                     key_id: ids::key(id)?,
                     limit,
                     before,
+                }
+            }
+            (["accounts", _, "keys", id, "webhook-secret", "rotate"], _) => {
+                query.only(&[], "")?;
+                HookOp::RotateSecret {
+                    key_id: ids::key(id)?,
                 }
             }
             (["accounts", _, "keys", key, "deliveries", id, "retry"], _) => {

@@ -16,9 +16,10 @@ use serde_json::{json, Map, Value};
 use super::delivery::{Effect, Response, Status};
 use super::event::{self, Event, Hook, RelayedEvent};
 use super::outbox::{
-    self, endpoint_id, DisabledHook, EndpointRow, HookChange, HookLedger, OutboxRow, Seed,
-    MAX_ENDPOINTS,
+    self, endpoint_id, DisabledHook, EndpointRow, HookChange, HookLedger, OutboxRow,
+    PreviousSecret, Seed, MAX_ENDPOINTS,
 };
+use super::sign::ROTATION_OVERLAP_SECONDS;
 use crate::config::Config;
 use crate::manage::ledger::{Change, KeyRow, Ledger};
 use crate::manage::{Plan, Reply};
@@ -67,6 +68,12 @@ pub enum HookOp {
         limit: u32,
         /// Only deliveries older than this sequence number.
         before: Option<i64>,
+    },
+    /// Give a key's webhook a new secret; the old one keeps signing for
+    /// [`ROTATION_OVERLAP_SECONDS`].
+    RotateSecret {
+        /// Key id.
+        key_id: String,
     },
     /// Attempt one delivery again now.
     RetryDelivery {
@@ -213,6 +220,30 @@ fn decide(
                 json!({ "deliveries": list, "next_cursor": next }),
                 Vec::new(),
             ))
+        }
+        HookOp::RotateSecret { key_id } => {
+            let mut key = ledger.key(&key_id)?.ok_or(Error::KeyNotFound)?;
+            let (Some(_), Some(old)) = (&key.webhook_url, key.webhook_secret.clone()) else {
+                return Err(unavailable(
+                    "the key has no webhook_url, so it has no webhook secret to rotate",
+                ));
+            };
+            let new = WebhookSecret::from_random(&seed.draw());
+            let until = now.saturating_add(ROTATION_OVERLAP_SECONDS);
+            key.webhook_secret = Some(new.clone());
+            let body = json!({
+                "webhook_secret": new.expose(),
+                "previous_secret_expires_at": format_rfc3339(until),
+            });
+            let changes = vec![
+                Change::PutKey(key),
+                Change::Hook(HookChange::PreviousSecret(PreviousSecret {
+                    key_id,
+                    secret: old,
+                    until,
+                })),
+            ];
+            Ok(reply(200, body, changes))
         }
         HookOp::RetryDelivery { key_id, id } => {
             ledger.key(&key_id)?.ok_or(Error::KeyNotFound)?;

@@ -231,3 +231,32 @@ fn deliveries_are_listed_per_key_and_retried() {
         202
     );
 }
+
+#[test]
+fn a_rotated_webhook_secret_is_shown_once_and_the_old_one_signs_for_a_day() {
+    let ledger = Memory::default();
+    let (plain, _) = create(&ledger, false, 1);
+    assert_eq!(
+        hook(&ledger, HookOp::RotateSecret { key_id: plain })
+            .unwrap_err()
+            .code(),
+        "webhook_unavailable"
+    );
+    let (id, old) = create(&ledger, true, 2);
+    let reply = hook(&ledger, HookOp::RotateSecret { key_id: id.clone() }).unwrap();
+    assert_eq!(reply.status, 200);
+    let new = reply.body["webhook_secret"].as_str().unwrap().to_owned();
+    assert_ne!(Some(new.clone()), old);
+    let key = ledger.key(&id).unwrap().unwrap();
+    assert_eq!(
+        key.webhook_secret.as_ref().map(|s| s.expose()),
+        Some(new.as_str())
+    );
+    let previous = ledger.hooks.previous_secret(&id).unwrap().unwrap();
+    assert_eq!(Some(previous.secret.expose().to_owned()), old);
+    let now = super::super::outbox::tests::NOW_FOR_API;
+    assert_eq!(previous.until, now + 86_400);
+    // The view never shows either secret again.
+    let view = run(&ledger, Op::GetKey { id }, 3).unwrap().body.to_string();
+    assert!(!view.contains(&new) && !view.contains(old.as_deref().unwrap()));
+}

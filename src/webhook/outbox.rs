@@ -129,6 +129,20 @@ pub enum HookChange {
     PutEndpoint(EndpointRow),
     /// Remove an account-level endpoint (and its disabled mark).
     DeleteEndpoint(String),
+    /// Keep a key's replaced webhook secret signing until `until`.
+    PreviousSecret(PreviousSecret),
+}
+
+/// A key's webhook secret replaced by a rotation: it keeps signing (a
+/// second signature) until `until`, Unix seconds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreviousSecret {
+    /// The key.
+    pub key_id: String,
+    /// The replaced secret.
+    pub secret: WebhookSecret,
+    /// When it stops signing.
+    pub until: i64,
 }
 
 /// Read access to the webhook tables.
@@ -152,6 +166,8 @@ pub trait HookLedger {
     ) -> Result<Vec<OutboxRow>, Error>;
     /// The earliest `next_at_ms` of a pending row.
     fn next_due(&self) -> Result<Option<i64>, Error>;
+    /// The key's replaced webhook secret, if one was kept.
+    fn previous_secret(&self, key_id: &str) -> Result<Option<PreviousSecret>, Error>;
 }
 
 /// Random bytes for ids and jitter, stretched from one 32-byte seed the

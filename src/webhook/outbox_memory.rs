@@ -4,7 +4,7 @@
 
 use std::cell::RefCell;
 
-use super::{DisabledHook, EndpointRow, HookChange, HookLedger, OutboxRow};
+use super::{DisabledHook, EndpointRow, HookChange, HookLedger, OutboxRow, PreviousSecret};
 use crate::webhook::delivery::Status;
 use crate::webhook::event::Hook;
 use crate::Error;
@@ -15,6 +15,7 @@ pub(crate) struct HookMemory {
     pub(crate) outbox: RefCell<Vec<OutboxRow>>,
     endpoints: RefCell<Vec<EndpointRow>>,
     disabled: RefCell<Vec<DisabledHook>>,
+    previous: RefCell<Vec<PreviousSecret>>,
 }
 
 impl HookMemory {
@@ -37,6 +38,11 @@ impl HookMemory {
                 disabled.push(d);
             }
             HookChange::PutEndpoint(e) => self.endpoints.borrow_mut().push(e),
+            HookChange::PreviousSecret(p) => {
+                let mut previous = self.previous.borrow_mut();
+                previous.retain(|o| o.key_id != p.key_id);
+                previous.push(p);
+            }
             HookChange::DeleteEndpoint(id) => {
                 self.endpoints.borrow_mut().retain(|e| e.id != id);
                 self.disabled
@@ -98,6 +104,14 @@ impl HookLedger for HookMemory {
             .take(limit as usize)
             .cloned()
             .collect())
+    }
+    fn previous_secret(&self, key_id: &str) -> Result<Option<PreviousSecret>, Error> {
+        Ok(self
+            .previous
+            .borrow()
+            .iter()
+            .find(|p| p.key_id == key_id)
+            .cloned())
     }
     fn next_due(&self) -> Result<Option<i64>, Error> {
         Ok(crate::webhook::delivery::next_due(

@@ -273,6 +273,36 @@ describe("delivery", () => {
   });
 });
 
+describe("secret rotation", () => {
+  test("after a rotation each delivery carries both signatures, each verified by the official library", async () => {
+    const account = unique("acct-rotate");
+    const hook = unique("rotating");
+    const key = await keyWithHook(account, "ok", hook);
+    await waitFor(hook, (d) => d.length >= 1, "key.created");
+    const res = await gw.admin("POST", `/accounts/${account}/keys/${key.id}/webhook-secret/rotate`);
+    assert.equal(res.status, 200, show(res));
+    const fresh = res.body.webhook_secret;
+    assert.match(fresh, /^whsec_/);
+    assert.notEqual(fresh, key.webhook_secret);
+    const until = Date.parse(res.body.previous_secret_expires_at);
+    assert.ok(Math.abs(until - Date.now() - 86_400_000) < 60_000, "the old secret signs for 24 h");
+    await secrets(hook, [key.webhook_secret, fresh]);
+    const patched = await gw.admin("PATCH", `/accounts/${account}/keys/${key.id}`, { name: "after-rotation" });
+    assert.equal(patched.status, 200, show(patched));
+    const seen = await waitFor(hook, (d) => d.length >= 2, "key.updated");
+    const [before, after] = seen;
+    assert.deepEqual(before.verified_by, [true, false], "before: the old secret only");
+    assert.equal(after.headers["webhook-signature"].split(" ").length, 2);
+    assert.deepEqual(after.verified_by, [true, true], "both secrets verify during the overlap");
+    // The key's view never shows a secret.
+    const view = await gw.admin("GET", `/accounts/${account}/keys/${key.id}`);
+    assert.ok(!JSON.stringify(view.body).includes(fresh));
+    const none = await gw.admin("POST", `/accounts/${account}/keys`, { product: "forgeai", name: "no-hook" });
+    const refused = await gw.admin("POST", `/accounts/${account}/keys/${none.body.id}/webhook-secret/rotate`);
+    assert.equal(refused.status, 409, show(refused));
+  });
+});
+
 describe("account endpoints", () => {
   test("the secret is shown once; list and delete", async () => {
     const account = unique("acct-endpoints");
