@@ -188,7 +188,7 @@ impl Account {
             return Err(Error::AccountNotFound);
         }
         self.ensure_schema()?;
-        super::hook_sql::ensure(&self.sql())?;
+        super::hook_sql::ensure(&self.sql(), (js_sys::Date::now() / 1000.0).floor() as i64)?;
         let gateway = isolate::gateway(&self.env)?;
         // Reads and use reports need no turn: they see committed state.
         let _turn = match &call.op {
@@ -227,10 +227,18 @@ impl Account {
             now_ms,
             &mut seed,
         );
+        let keys_changed = plan
+            .changes
+            .iter()
+            .any(|c| matches!(c, manage::Change::PutKey(_)));
         let index = KvIndex(self.kv()?);
         let outcome = manage::execute(plan, &index, &store).await;
         if deliveries {
             super::webhooks::wake_by(&self.state.storage(), now_ms).await;
+        }
+        if keys_changed {
+            super::webhooks::wake_for_reminders(&gateway.config, &store, &self.state.storage())
+                .await;
         }
         for fault in &outcome.faults {
             console_error!("account object: {fault}");

@@ -36,15 +36,28 @@ pub(super) const SCHEMA: &str =
      CREATE TABLE IF NOT EXISTS webhook_disabled (hook TEXT PRIMARY KEY,
        body TEXT NOT NULL);
      CREATE TABLE IF NOT EXISTS webhook_previous_secrets (key_id TEXT PRIMARY KEY,
-       body TEXT NOT NULL);";
+       body TEXT NOT NULL);
+     CREATE TABLE IF NOT EXISTS webhook_state (name TEXT PRIMARY KEY, value INTEGER NOT NULL);";
 
-/// Creates the tables if they are missing.
-pub(super) fn ensure(sql: &SqlStorage) -> std::result::Result<(), Error> {
-    sql.exec(SCHEMA, None).map(drop).map_err(|e| {
-        console_error!("account object: create webhook tables: {e}");
-        Error::StorageUnavailable
-    })
+/// Creates the tables if they are missing; the expiry reminders start
+/// from `now` (Unix seconds) the first time.
+pub(super) fn ensure(sql: &SqlStorage, now: i64) -> std::result::Result<(), Error> {
+    sql.exec(SCHEMA, None)
+        .and_then(|_| {
+            sql.exec(
+                "INSERT OR IGNORE INTO webhook_state (name, value) VALUES (?, ?)",
+                Some(vec![REMINDERS_SINCE.into(), now.into()]),
+            )
+        })
+        .map(drop)
+        .map_err(|e| {
+            console_error!("account object: create webhook tables: {e}");
+            Error::StorageUnavailable
+        })
 }
+
+/// The `webhook_state` row of the reminders' watermark.
+const REMINDERS_SINCE: &str = "reminders_since";
 
 /// The `hook` column: `key:<id>` or `endpoint:<id>`.
 fn hook_name(hook: &Hook) -> String {
@@ -98,6 +111,13 @@ pub(super) fn apply(sql: &SqlStorage, change: HookChange) -> Result<()> {
                 "INSERT INTO webhook_endpoints (id, body) VALUES (?, ?)
                  ON CONFLICT(id) DO UPDATE SET body = excluded.body",
                 Some(vec![endpoint.id.clone().into(), json(&endpoint)?.into()]),
+            )?;
+        }
+        HookChange::RemindersSince(at) => {
+            sql.exec(
+                "INSERT INTO webhook_state (name, value) VALUES (?, ?)
+                 ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+                Some(vec![REMINDERS_SINCE.into(), at.into()]),
             )?;
         }
         HookChange::PreviousSecret(previous) => {
@@ -265,6 +285,23 @@ impl HookLedger for SqlLedger {
             )?
             .into_iter()
             .next())
+    }
+
+    fn reminders_since(&self) -> std::result::Result<Option<i64>, Error> {
+        #[derive(Deserialize)]
+        struct Value {
+            value: f64,
+        }
+        let rows = self
+            .0
+            .sql()
+            .exec(
+                "SELECT value FROM webhook_state WHERE name = ?",
+                Some(vec![REMINDERS_SINCE.into()]),
+            )
+            .and_then(|c| c.to_array::<Value>())
+            .map_err(failed("read the reminders' watermark"))?;
+        Ok(rows.first().map(|r| r.value as i64))
     }
 
     fn next_due(&self) -> std::result::Result<Option<i64>, Error> {

@@ -102,6 +102,9 @@ pub(super) async fn wake_by(storage: &Storage, at_ms: i64) {
 /// [`BATCH`]), stores the outcomes, and sets the alarm for the next one.
 pub(super) async fn deliver(object: &Account) {
     let storage = object.storage();
+    if let Err(fault) = remind(object).await {
+        console_error!("account object: expiry reminders: {fault}");
+    }
     let retry = match attempt_due(object).await {
         Ok(()) => None,
         Err(fault) => {
@@ -110,8 +113,14 @@ pub(super) async fn deliver(object: &Account) {
         }
     };
     let store = SqlLedger(object.storage());
-    let next = store.next_due().ok().flatten();
     let now = now_ms();
+    let next = [
+        store.next_due().ok().flatten(),
+        next_reminder_ms(object, &store),
+    ]
+    .into_iter()
+    .flatten()
+    .min();
     // An alarm set meanwhile (a resync retry, a new delivery) is kept if
     // sooner; one at or before now is the alarm now running.
     let existing = storage
@@ -132,12 +141,71 @@ pub(super) async fn deliver(object: &Account) {
     }
 }
 
+/// The next expiry reminder after the watermark, Unix milliseconds.
+fn next_reminder_ms(object: &Account, store: &SqlLedger) -> Option<i64> {
+    let gateway = isolate::gateway(&object.env).ok()?;
+    let since = store.reminders_since().ok().flatten()?;
+    let keys = store.keys().ok()?;
+    outbox::next_reminder(&gateway.config, &keys, since).map(|at| at.saturating_mul(1_000))
+}
+
+/// After a key changed: the alarm goes off for its next expiry reminder
+/// (unless it is set sooner), so reminders need no other traffic.
+pub(super) async fn wake_for_reminders(config: &Config, store: &SqlLedger, storage: &Storage) {
+    let Ok(Some(since)) = store.reminders_since() else {
+        return;
+    };
+    let Ok(keys) = store.keys() else {
+        return;
+    };
+    if let Some(at) = outbox::next_reminder(config, &keys, since) {
+        wake_by(storage, at.saturating_mul(1_000)).await;
+    }
+}
+
+/// The alarm's reminder step: the `key.expiring` and `key.expired` events
+/// due since the watermark, stored with the new watermark in one commit.
+async fn remind(object: &Account) -> Result<(), String> {
+    let code = |e: Error| e.code().to_owned();
+    if !super::sql_ledger::has_tables(&object.sql()).map_err(code)? {
+        return Ok(());
+    }
+    let now_ms = now_ms();
+    let now = now_ms.div_euclid(1_000);
+    hook_sql::ensure(&object.sql(), now).map_err(code)?;
+    let store = SqlLedger(object.storage());
+    let _turn = object.mutations.lock().await;
+    let since = store.reminders_since().map_err(code)?.unwrap_or(now);
+    if since >= now {
+        return Ok(());
+    }
+    let gateway = isolate::gateway(&object.env).map_err(code)?;
+    let account = store
+        .account()
+        .map_err(code)?
+        .map(|a| a.id)
+        .unwrap_or_default();
+    let mut seed = seed().map_err(code)?;
+    let changes = outbox::reminders(
+        &gateway.config,
+        &store,
+        &store,
+        &account,
+        since,
+        now,
+        now_ms,
+        &mut seed,
+    )
+    .map_err(code)?;
+    store.commit(changes)
+}
+
 async fn attempt_due(object: &Account) -> Result<(), String> {
     let store = SqlLedger(object.storage());
     if !super::sql_ledger::has_tables(&object.sql()).map_err(|e| e.code().to_owned())? {
         return Ok(());
     }
-    hook_sql::ensure(&object.sql()).map_err(|e| e.code().to_owned())?;
+    hook_sql::ensure(&object.sql(), now_ms().div_euclid(1_000)).map_err(|e| e.code().to_owned())?;
     let gateway = isolate::gateway(&object.env).map_err(|e| e.code().to_owned())?;
     let dev = isolate::dev_mode(&object.env);
     let due = store

@@ -17,6 +17,7 @@ use sha2::{Digest, Sha256};
 
 use super::delivery::{Delivery, Schedule};
 use super::event::{self, Event, EventType, Hook, KeySubject, EVENT_ID_BYTES};
+use super::reminder::{self, KeyTimes, Reminder};
 use crate::config::Config;
 use crate::manage::ledger::{Change, EventKind, EventRow, KeyRow, Ledger};
 use crate::manage::op::KeyStatus;
@@ -131,6 +132,8 @@ pub enum HookChange {
     DeleteEndpoint(String),
     /// Keep a key's replaced webhook secret signing until `until`.
     PreviousSecret(PreviousSecret),
+    /// The expiry reminders are sent up to this time, Unix seconds.
+    RemindersSince(i64),
 }
 
 /// A key's webhook secret replaced by a rotation: it keeps signing (a
@@ -168,6 +171,8 @@ pub trait HookLedger {
     fn next_due(&self) -> Result<Option<i64>, Error>;
     /// The key's replaced webhook secret, if one was kept.
     fn previous_secret(&self, key_id: &str) -> Result<Option<PreviousSecret>, Error>;
+    /// The time up to which expiry reminders were sent, Unix seconds.
+    fn reminders_since(&self) -> Result<Option<i64>, Error>;
 }
 
 /// Random bytes for ids and jitter, stretched from one 32-byte seed the
@@ -325,6 +330,107 @@ pub fn disabled_event(
         out.push(Change::Hook(HookChange::Outbox(row)));
     }
     Ok(out)
+}
+
+fn offsets(config: &Config) -> impl Fn(&str) -> Vec<i64> + '_ {
+    move |product: &str| {
+        config
+            .product(product)
+            .map(|p| p.hooks.expiry_reminders_seconds.clone())
+            .unwrap_or_default()
+    }
+}
+
+fn key_times(keys: &[KeyRow]) -> Vec<KeyTimes<'_>> {
+    keys.iter()
+        .map(|k| KeyTimes {
+            key_id: &k.id,
+            product: &k.product,
+            expires_at: k.expires_at,
+            revoked_at: k.revoked_at,
+        })
+        .collect()
+}
+
+/// The expiry reminders due in `(since, now]` (`key.expiring` at each of
+/// the product's offsets before a key's expiry, `key.expired` at it), to
+/// the key's webhook and the endpoints that want them, and the new
+/// watermark `now`: all in one list, for one commit, so each is sent once.
+/// A moment before the key was created is skipped (a key created with a
+/// short expiry gets no reminder for an offset already past).
+#[allow(clippy::too_many_arguments)]
+pub fn reminders(
+    config: &Config,
+    ledger: &dyn Ledger,
+    hooks: &dyn HookLedger,
+    account: &str,
+    since: i64,
+    now: i64,
+    now_ms: i64,
+    seed: &mut Seed,
+) -> Result<Vec<Change>, Error> {
+    let keys = ledger.keys()?;
+    let times = key_times(&keys);
+    let offsets = offsets(config);
+    let due = reminder::due(&times, &offsets, since, now);
+    let schedule = schedule(config);
+    let disabled = hooks.disabled()?;
+    let endpoints = hooks.endpoints()?;
+    let mut out = Vec::new();
+    for moment in due {
+        let Some(key) = keys.iter().find(|k| k.id == moment.key_id) else {
+            continue;
+        };
+        if moment.at < key.created_at {
+            continue;
+        }
+        let subject = KeySubject {
+            account,
+            key_id: &key.id,
+            product: &key.product,
+        };
+        let (kind, data) = match moment.reminder {
+            Reminder::Expiring { before_seconds } => (
+                EventType::KeyExpiring,
+                event::key_expiring(&subject, moment.expires_at, before_seconds),
+            ),
+            Reminder::Expired => (
+                EventType::KeyExpired,
+                event::key_expired(&subject, moment.expires_at),
+            ),
+        };
+        let event = Event::new(seed.event_id(), kind, moment.at, data);
+        let mut targets = Vec::new();
+        if let (Some(url), Some(_)) = (&key.webhook_url, &key.webhook_secret) {
+            targets.push((Hook::Key(key.id.clone()), url.clone()));
+        }
+        for endpoint in endpoints.iter().filter(|e| e.wants(kind.as_str())) {
+            targets.push((Hook::Endpoint(endpoint.id.clone()), endpoint.url.clone()));
+        }
+        for (hook, url) in targets {
+            if disabled.iter().any(|d| d.hook == hook) {
+                continue;
+            }
+            let row = OutboxRow::new(
+                &event,
+                hook,
+                &url,
+                Some(key.id.clone()),
+                &schedule,
+                now_ms,
+                seed,
+            );
+            out.push(Change::Hook(HookChange::Outbox(row)));
+        }
+    }
+    out.push(Change::Hook(HookChange::RemindersSince(now)));
+    Ok(out)
+}
+
+/// The next expiry reminder after `since`, Unix seconds: where the alarm
+/// goes, so reminders are sent with no other traffic.
+pub fn next_reminder(config: &Config, keys: &[KeyRow], since: i64) -> Option<i64> {
+    reminder::next_due(&key_times(keys), &offsets(config), since)
 }
 
 /// The key `id` as the plan leaves it (its last `PutKey`), else as stored.

@@ -16,6 +16,7 @@ pub(crate) struct HookMemory {
     endpoints: RefCell<Vec<EndpointRow>>,
     disabled: RefCell<Vec<DisabledHook>>,
     previous: RefCell<Vec<PreviousSecret>>,
+    pub(crate) since: std::cell::Cell<Option<i64>>,
 }
 
 impl HookMemory {
@@ -38,6 +39,7 @@ impl HookMemory {
                 disabled.push(d);
             }
             HookChange::PutEndpoint(e) => self.endpoints.borrow_mut().push(e),
+            HookChange::RemindersSince(at) => self.since.set(Some(at)),
             HookChange::PreviousSecret(p) => {
                 let mut previous = self.previous.borrow_mut();
                 previous.retain(|o| o.key_id != p.key_id);
@@ -112,6 +114,9 @@ impl HookLedger for HookMemory {
             .iter()
             .find(|p| p.key_id == key_id)
             .cloned())
+    }
+    fn reminders_since(&self) -> Result<Option<i64>, Error> {
+        Ok(self.since.get())
     }
     fn next_due(&self) -> Result<Option<i64>, Error> {
         Ok(crate::webhook::delivery::next_due(

@@ -406,3 +406,110 @@ fn an_account_event_reaches_a_shared_webhook_once() {
         "the old and new key share URL and secret"
     );
 }
+
+#[test]
+fn expiry_reminders_are_sent_once_each_with_the_watermark() {
+    let ledger = Memory::default();
+    let config = demo_config();
+    let day = 86_400;
+    let reply = run(
+        &ledger,
+        Op::CreateKey(NewKey {
+            expires_at: Some(NOW + 10 * day),
+            ..new_key(true)
+        }),
+        1,
+    )
+    .unwrap();
+    let id = reply.body["id"].as_str().unwrap().to_owned();
+    endpoint(&ledger, &["key.expired"], 2);
+    let keys = ledger.keys().unwrap();
+    assert_eq!(next_reminder(&config, &keys, NOW), Some(NOW + 3 * day));
+    let mut seed = Seed::new([5; 32]);
+    let mut step = |since: i64, now: i64| -> Vec<(String, Hook)> {
+        let changes = reminders(
+            &config,
+            &ledger,
+            &ledger.hooks,
+            "acct_1",
+            since,
+            now,
+            now * 1_000,
+            &mut seed,
+        )
+        .unwrap();
+        assert!(matches!(
+            changes.last(),
+            Some(Change::Hook(HookChange::RemindersSince(at))) if *at == now
+        ));
+        let rows: Vec<(String, Hook)> = changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::Hook(HookChange::Outbox(r)) => {
+                    Some((r.kind.clone(), r.delivery.hook.clone()))
+                }
+                _ => None,
+            })
+            .collect();
+        ledger.apply(changes);
+        rows
+    };
+    // Nothing is due yet.
+    assert!(step(NOW, NOW + day).is_empty());
+    // The 7-day reminder, to the key's webhook only (the endpoint wants key.expired).
+    let rows = step(NOW + day, NOW + 3 * day + 5);
+    assert_eq!(rows, [("key.expiring".to_owned(), Hook::Key(id.clone()))]);
+    assert_eq!(
+        ledger.hooks.reminders_since().unwrap(),
+        Some(NOW + 3 * day + 5)
+    );
+    // The 1-day reminder and the expiry, however late the alarm runs.
+    let rows = step(NOW + 3 * day + 5, NOW + 20 * day);
+    let kinds: Vec<&str> = rows.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(kinds, ["key.expiring", "key.expired", "key.expired"]);
+    // Each moment once.
+    assert!(step(NOW + 20 * day, NOW + 30 * day).is_empty());
+    let expiring: Vec<serde_json::Value> = outbox(&ledger)
+        .iter()
+        .filter(|r| r.kind == "key.expiring")
+        .map(body)
+        .collect();
+    assert_eq!(expiring[0]["data"]["seconds_before"], 7 * day);
+    assert_eq!(expiring[1]["data"]["seconds_before"], day);
+}
+
+#[test]
+fn a_reminder_before_the_key_existed_is_skipped() {
+    let ledger = Memory::default();
+    let config = demo_config();
+    // Expires in 2 days: the 7-day moment was 5 days before it was made.
+    run(
+        &ledger,
+        Op::CreateKey(NewKey {
+            expires_at: Some(NOW + 2 * 86_400),
+            ..new_key(true)
+        }),
+        1,
+    )
+    .unwrap();
+    let mut seed = Seed::new([6; 32]);
+    let changes = reminders(
+        &config,
+        &ledger,
+        &ledger.hooks,
+        "acct_1",
+        NOW - 10 * 86_400,
+        NOW + 86_400,
+        0,
+        &mut seed,
+    )
+    .unwrap();
+    let kinds: Vec<serde_json::Value> = changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::Hook(HookChange::Outbox(r)) => Some(body(r)["data"]["seconds_before"].clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(kinds, [serde_json::json!(86_400)]);
+}

@@ -273,6 +273,44 @@ describe("delivery", () => {
   });
 });
 
+describe("time-based events", () => {
+  test("an expiring key produces key.expiring and key.expired with no other traffic", async () => {
+    const account = unique("acct-expiry");
+    const hook = unique("expiring");
+    const ops = unique("ops-expiry");
+    let res = await gw.admin("POST", `/accounts/${account}/keys`, { product: "expireforge", name: "seed" });
+    assert.equal(res.status, 201, show(res));
+    await endpoint(account, ops, ["key.expiring", "key.expired"]);
+    const expiresAt = Math.floor(Date.now() / 1000) + 9;
+    const expiresIso = new Date(expiresAt * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
+    res = await gw.admin("POST", `/accounts/${account}/keys`, {
+      product: "expireforge",
+      name: hook,
+      expires_at: expiresIso,
+      webhook_url: `${receiver.url}/ok/${hook}`,
+    });
+    assert.equal(res.status, 201, show(res));
+    await secrets(hook, [res.body.webhook_secret]);
+    const keyId = res.body.id;
+    // No request to keygate from here on: the account object's alarm alone.
+    const toKey = await waitFor(hook, (d) => typesOf(d).includes("key.expired"), "key.expired", 30_000);
+    assertVerified(toKey);
+    assert.deepEqual(typesOf(toKey), ["key.created", "key.expiring", "key.expired"]);
+    const expiring = JSON.parse(toKey[1].body);
+    assert.equal(expiring.data.key_id, keyId);
+    assert.equal(expiring.data.seconds_before, 4);
+    assert.equal(expiring.data.expires_at, expiresIso);
+    assert.ok(toKey[1].at >= (expiresAt - 4) * 1000 - 1000, "not before its moment");
+    assert.ok(toKey[2].at >= expiresAt * 1000 - 1000, "key.expired at the expiry");
+    assert.equal(JSON.parse(toKey[2].body).data.expired_at, expiresIso);
+    const toEndpoint = await waitFor(ops, (d) => d.length >= 2, "the endpoint's reminders");
+    assertVerified(toEndpoint);
+    assert.deepEqual(typesOf(toEndpoint), ["key.expiring", "key.expired"]);
+    await sleep(1500);
+    assert.equal((await log(hook)).length, 3, "each reminder once");
+  });
+});
+
 describe("secret rotation", () => {
   test("after a rotation each delivery carries both signatures, each verified by the official library", async () => {
     const account = unique("acct-rotate");
