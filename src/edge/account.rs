@@ -206,6 +206,19 @@ impl Account {
         let mut seed = super::webhooks::seed()?;
         let store = SqlLedger(self.state.storage());
         let mut plan = match call.op {
+            Op::Hook {
+                call: crate::webhook::api::HookOp::Leaked { report },
+            } => crate::leak::respond::plan(
+                &gateway.config,
+                &store,
+                &store,
+                &call.account,
+                report,
+                now_ms,
+                &mut seed,
+                &entropy,
+                &gateway.key_secret,
+            ),
             Op::Hook { call: hook } => {
                 crate::webhook::api::plan(&gateway.config, &store, &store, hook, now_ms, &mut seed)
             }

@@ -33,6 +33,8 @@ mod hook_sql;
 mod isolate;
 mod kv;
 #[cfg(feature = "control")]
+mod leaks;
+#[cfg(feature = "control")]
 mod management;
 #[cfg(feature = "control")]
 mod portal;

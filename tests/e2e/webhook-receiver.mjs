@@ -13,6 +13,8 @@
 //   POST /_admin/secrets {"name", "secrets": ["whsec_…", …]}  the secrets of <name>
 //   GET  /_admin/log?name=<name>  its deliveries, each with `verified_by`:
 //        for each secret, whether the library verified the delivery with it
+//   POST /_admin/github-keys <document>  what GET /github-keys serves (a
+//        stand-in for GitHub's secret-scanning public-key document)
 import { createServer } from "node:http";
 import { Webhook } from "standardwebhooks";
 
@@ -20,6 +22,7 @@ const port = Number(process.argv[2] ?? 8790);
 const deliveries = [];
 const secrets = new Map();
 const counts = new Map();
+let githubKeys = JSON.stringify({ public_keys: [] });
 
 function verify(delivery) {
   const headers = {
@@ -50,6 +53,14 @@ const server = createServer(async (req, res) => {
     const { name, secrets: list } = JSON.parse(body);
     secrets.set(name, list);
     return json(200, {});
+  }
+  if (url.pathname === "/_admin/github-keys") {
+    githubKeys = body;
+    return json(200, {});
+  }
+  if (url.pathname === "/github-keys") {
+    res.writeHead(200, { "content-type": "application/json" });
+    return res.end(githubKeys);
   }
   if (url.pathname === "/_admin/log") {
     const name = url.searchParams.get("name");

@@ -5,7 +5,7 @@
 // attempts 0.7 s apart. Each test uses its own account and receiver names.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
+import { createHash, generateKeyPairSync, randomBytes, sign } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT, startGateway, startOrigin } from "./harness.mjs";
@@ -13,12 +13,17 @@ import { loadDocument, validateResponse } from "./openapi.mjs";
 
 const template = readFileSync(join(ROOT, "tests/e2e/wrangler.webhooks.toml"), "utf8");
 
+const GITLAB_TOKEN = randomBytes(24).toString("hex");
 let receiver, gw, doc;
 
 before(async () => {
   doc = await loadDocument();
   receiver = await startOrigin("tests/e2e/webhook-receiver.mjs");
-  const started = await startGateway({ template });
+  const started = await startGateway({
+    template,
+    origin: receiver.url,
+    vars: { KEYGATE_GITLAB_REVOCATION_TOKEN: GITLAB_TOKEN },
+  });
   // Every management response is checked against the OpenAPI document.
   gw = {
     ...started,
@@ -389,5 +394,121 @@ describe("account endpoints", () => {
     assert.equal(res.body.code, "unknown_field");
     res = await gw.admin("POST", `/accounts/${account}/keys/${key.id}/events`, { type: "job.done", data: { n: 1 } }, { token: null });
     assert.equal(res.status, 401, show(res));
+  });
+});
+
+describe("leaked keys", () => {
+  const github = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  const stranger = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  const KEY_ID = "e2e-" + randomBytes(8).toString("hex");
+  const signed = (body, key = github.privateKey) => sign("sha256", Buffer.from(body), key).toString("base64");
+  const sha256 = (text) => createHash("sha256").update(text).digest("hex");
+  const report = (body, signature, keyId = KEY_ID) =>
+    fetch(`${gw.url}${gw.adminPrefix}/leaks/github`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "Github-Public-Key-Identifier": keyId,
+        "Github-Public-Key-Signature": signature,
+      },
+      body,
+    });
+  const through = (key) =>
+    fetch(`${gw.url}/strictforge/data`, { headers: { "X-Strictforge-Key": key } });
+
+  before(async () => {
+    const pem = github.publicKey.export({ type: "spki", format: "pem" });
+    const res = await fetch(`${receiver.url}/_admin/github-keys`, {
+      method: "POST",
+      body: JSON.stringify({ public_keys: [{ key_identifier: KEY_ID, key: pem, is_current: true }] }),
+    });
+    assert.equal(res.status, 200);
+  });
+
+  test("a bad signature is refused with 401 and changes nothing", async () => {
+    const account = unique("acct-badleak");
+    const created = await gw.admin("POST", `/accounts/${account}/keys`, { product: "strictforge", name: "k" });
+    assert.equal(created.status, 201, show(created));
+    const key = created.body.key;
+    const body = JSON.stringify([{ token: key, type: "keygate_st_key", url: "https://github.com/o/r/blob/x", source: "content" }]);
+    for (const [what, res] of [
+      ["signed by another key", await report(body, signed(body, stranger.privateKey))],
+      ["signed over other bytes", await report(body, signed(body + " "))],
+      ["an unknown key id", await report(body, signed(body), "nope")],
+      ["no signature", await report(body, "")],
+    ]) {
+      assert.equal(res.status, 401, what);
+      await res.arrayBuffer();
+    }
+    const res = await through(key);
+    assert.equal(res.status, 200, "the key still works");
+    await res.arrayBuffer();
+    const view = await gw.admin("GET", `/accounts/${account}/keys/${created.body.id}`);
+    assert.equal(view.body.status, "active");
+  });
+
+  test("a GitHub report signed with the published key revokes a live key; the edge refuses it next request", async () => {
+    const account = unique("acct-leak");
+    const hook = unique("leaked");
+    const created = await keyWithHook(account, "ok", hook, "strictforge");
+    const key = created.key;
+    let res = await through(key);
+    assert.equal(res.status, 200);
+    await res.arrayBuffer();
+    const bogus = "st_live_" + "A".repeat(58);
+    const body = JSON.stringify([
+      { token: key, type: "keygate_st_key", url: "https://github.com/o/r/blob/main/.env", source: "content" },
+      { token: bogus, type: "keygate_st_key", url: "https://github.com/o/r/blob/main/x", source: "content" },
+    ]);
+    res = await report(body, signed(body));
+    assert.equal(res.status, 200);
+    const answer = await res.json();
+    assert.deepEqual(answer, [
+      { token_hash: sha256(key), token_type: "keygate_st_key", label: "true_positive" },
+      { token_hash: sha256(bogus), token_type: "keygate_st_key", label: "false_positive" },
+    ]);
+    assert.ok(!JSON.stringify(answer).includes(key), "the answer never echoes a token");
+    // Strict mode asks the account's object: refused at once.
+    res = await through(key);
+    assert.equal(res.status, 401);
+    assert.equal((await res.json()).code, "revoked_key");
+    const leaked = await waitFor(hook, (d) => typesOf(d).includes("key.leaked"), "key.leaked");
+    assertVerified(leaked);
+    const event = JSON.parse(leaked.find((d) => JSON.parse(d.body).type === "key.leaked").body);
+    assert.equal(event.data.url, "https://github.com/o/r/blob/main/.env");
+    assert.equal(event.data.action, "revoked");
+    assert.equal(event.data.reporter, "github");
+    // Reported again, it is no longer live.
+    res = await report(body, signed(body));
+    assert.equal((await res.json())[0].label, "false_positive");
+  });
+
+  test("GitLab's revocation API takes its bearer token and revokes", async () => {
+    const auth = { Authorization: `Bearer ${GITLAB_TOKEN}` };
+    let res = await fetch(`${gw.url}${gw.adminPrefix}/leaks/gitlab/revocable_token_types`, { headers: auth });
+    assert.equal(res.status, 200);
+    const { types } = await res.json();
+    assert.ok(types.includes("keygate_st_key") && types.includes("keygate_fai_key"), JSON.stringify(types));
+    res = await fetch(`${gw.url}${gw.adminPrefix}/leaks/gitlab/revocable_token_types`, {
+      headers: { Authorization: `Bearer ${gw.adminToken}` },
+    });
+    assert.equal(res.status, 401, "the admin token is not GitLab's");
+    await res.arrayBuffer();
+
+    const account = unique("acct-gitlab");
+    const created = await gw.admin("POST", `/accounts/${account}/keys`, { product: "strictforge", name: "k" });
+    const revoke = JSON.stringify([{ type: "keygate_st_key", token: created.body.key, location: "https://gitlab.com/g/p/-/blob/main/.env" }]);
+    res = await fetch(`${gw.url}${gw.adminPrefix}/leaks/gitlab/revoke_tokens`, {
+      method: "POST",
+      headers: { ...auth, "content-type": "application/json" },
+      body: revoke,
+    });
+    assert.equal(res.status, 204);
+    res = await through(created.body.key);
+    assert.equal(res.status, 401);
+    await res.arrayBuffer();
+    res = await fetch(`${gw.url}${gw.adminPrefix}/leaks/gitlab/revoke_tokens`, { method: "POST", body: revoke });
+    assert.equal(res.status, 401);
+    await res.arrayBuffer();
   });
 });
