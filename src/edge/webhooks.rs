@@ -5,7 +5,8 @@
 //! a management request's path; a plan whose outbox rows cannot be worked
 //! out is refused whole (`storage_unavailable`), so no change is stored
 //! without its events; every attempt re-checks its target
-//! ([`Target::parse`]) and is sent with `redirect: "manual"` (a 3xx is a
+//! ([`Target::parse`]; with `KEYGATE_DEV` only a target on this machine is
+//! sent to) and is sent with `redirect: "manual"` (a 3xx is a
 //! failure, never followed) and aborted after [`ATTEMPT_TIMEOUT_MS`]; the
 //! signing secret is read from the ledger at send time and never logged;
 //! the alarm is always left set for the earliest pending delivery.
@@ -244,6 +245,11 @@ async fn attempt_due(object: &Account) -> Result<(), String> {
             .delivery(&row.delivery.id)
             .map_err(|e| e.code().to_owned())?
             .unwrap_or(row);
+        if current.delivery.status == Status::Disabled {
+            // Stopped while in flight (its endpoint deleted, or a 410 on
+            // another delivery): it stays stopped.
+            continue;
+        }
         changes.extend(
             api::settle(
                 &gateway.config,
@@ -306,6 +312,12 @@ async fn attempt(row: &OutboxRow, keys: &[SigningKey], dev: bool) -> Response {
         Ok(target) => target,
         Err(why) => return Response::Refused(why.describe().to_owned()),
     };
+    // A dev run (`KEYGATE_DEV`, `make dev`, the end-to-end tests) sends
+    // only to this machine: it has no business posting keys' events to
+    // the Internet, and test machines have no DNS.
+    if dev && !target.is_local() {
+        return Response::Refused("KEYGATE_DEV sends webhooks only to this machine".to_owned());
+    }
     let timestamp = now_ms().div_euclid(1_000);
     let signed = match sign::sign(keys, &row.delivery.event_id, timestamp, row.body.as_bytes()) {
         Ok(signed) => signed,
