@@ -208,6 +208,15 @@ pub enum Error {
         /// The limit in bytes.
         limit: usize,
     },
+    /// A webhook cannot do what was asked: the key has none, it was
+    /// disabled, the delivery is finished, or the endpoint limit is
+    /// reached. (409 `webhook_unavailable`)
+    WebhookUnavailable {
+        /// Why, and what to do.
+        why: String,
+    },
+    /// No such account-level endpoint or delivery. (404 `webhook_not_found`)
+    WebhookNotFound,
 }
 
 /// The wire form of an [`Error`]: status, headers and problem+json body.
@@ -281,6 +290,8 @@ impl Error {
             Error::PreconditionFailed => 412,
             Error::IdempotencyKeyReused { .. } => 422,
             Error::KeyLimitReached { .. } | Error::KeyNotActive { .. } => 409,
+            Error::WebhookUnavailable { .. } => 409,
+            Error::WebhookNotFound => 404,
             Error::BodyTooLarge { .. } => 413,
             Error::Misconfigured { .. } => 500,
             Error::UpstreamUnavailable { .. } => 502,
@@ -327,6 +338,8 @@ impl Error {
             Error::PreconditionFailed => "precondition_failed",
             Error::CsrfFailed { .. } => "csrf_failed",
             Error::IdempotencyKeyReused { .. } => "idempotency_key_reused",
+            Error::WebhookUnavailable { .. } => "webhook_unavailable",
+            Error::WebhookNotFound => "webhook_not_found",
         }
     }
 
@@ -370,6 +383,8 @@ impl Error {
             Error::PreconditionFailed => "Precondition failed",
             Error::CsrfFailed { .. } => "Cross-site request refused",
             Error::IdempotencyKeyReused { .. } => "Idempotency-Key reused",
+            Error::WebhookUnavailable { .. } => "Webhook unavailable",
+            Error::WebhookNotFound => "Webhook or delivery not found",
         }
     }
 
@@ -518,6 +533,10 @@ impl Error {
                 format!("The body is over {limit} bytes. Send a smaller body.")
             }
             Error::CsrfFailed { reason } => format!("Refused: {reason}."),
+            Error::WebhookUnavailable { why } => format!("Refused: {why}."),
+            Error::WebhookNotFound => "No webhook endpoint or delivery has this id in this \
+                 account. List them (GET …/webhooks or …/keys/{id}/deliveries) for the ids."
+                .to_owned(),
             Error::PreconditionFailed => "The resource changed since you read it: If-Match names \
                  none of its entity tags. Read it again (its ETag is the new tag) and retry."
                 .to_owned(),

@@ -127,6 +127,8 @@ impl DurableObject for Account {
             console_error!("account object: index resync failed: {fault}");
             self.retry_later().await;
         }
+        drop(_turn);
+        super::webhooks::deliver(self).await;
         Response::ok("")
     }
 }
@@ -170,6 +172,10 @@ impl Account {
         self.state.storage().sql()
     }
 
+    pub(super) fn storage(&self) -> worker::Storage {
+        self.state.storage()
+    }
+
     fn ensure_schema(&self) -> std::result::Result<(), Error> {
         if self.schema_ready.get() {
             return Ok(());
@@ -190,6 +196,7 @@ impl Account {
             return Err(Error::AccountNotFound);
         }
         self.ensure_schema()?;
+        super::hook_sql::ensure(&self.sql(), (js_sys::Date::now() / 1000.0).floor() as i64)?;
         let gateway = isolate::gateway(&self.env)?;
         // Reads and use reports need no turn: they see committed state.
         let _turn = match &call.op {
@@ -202,20 +209,59 @@ impl Account {
             _ => Some(self.mutations.lock().await),
         };
         let now = (js_sys::Date::now() / 1000.0).floor() as i64;
+        let now_ms = js_sys::Date::now() as i64;
         let entropy = entropy()?;
+        let mut seed = super::webhooks::seed()?;
         let store = SqlLedger(self.state.storage());
         let kept_answer = matches!(call.op, Op::Once { .. });
-        let plan = manage::plan(
+        let mut plan = match call.op {
+            Op::Hook {
+                call: crate::webhook::api::HookOp::Leaked { report },
+            } => crate::leak::respond::plan(
+                &gateway.config,
+                &store,
+                &store,
+                &call.account,
+                report,
+                now_ms,
+                &mut seed,
+                &entropy,
+                &gateway.key_secret,
+            ),
+            Op::Hook { call: hook } => {
+                crate::webhook::api::plan(&gateway.config, &store, &store, hook, now_ms, &mut seed)
+            }
+            op => manage::plan(
+                &gateway.config,
+                &store,
+                &call.account,
+                op,
+                now,
+                &entropy,
+                &gateway.key_secret,
+            ),
+        };
+        let deliveries = super::webhooks::enqueue(
             &gateway.config,
             &store,
             &call.account,
-            call.op,
-            now,
-            &entropy,
-            &gateway.key_secret,
+            &mut plan,
+            now_ms,
+            &mut seed,
         );
+        let keys_changed = plan
+            .changes
+            .iter()
+            .any(|c| matches!(c, manage::Change::PutKey(_)));
         let index = KvIndex(self.kv()?);
         let outcome = manage::execute(plan, &index, &store).await;
+        if deliveries {
+            super::webhooks::wake_by(&self.state.storage(), now_ms).await;
+        }
+        if keys_changed {
+            super::webhooks::wake_for_reminders(&gateway.config, &store, &self.state.storage())
+                .await;
+        }
         for fault in &outcome.faults {
             console_error!("account object: {fault}");
         }
@@ -238,14 +284,8 @@ impl Account {
     /// unless it is due sooner already.
     async fn prune_at(&self, at: i64) {
         let at_ms = at.saturating_add(PRUNE_SLACK_SECONDS).saturating_mul(1000);
-        let storage = self.state.storage();
-        let due = storage.get_alarm().await.ok().flatten();
-        if due.is_some_and(|due| due <= at_ms) {
-            return;
-        }
-        if let Err(e) = storage.set_alarm(at_ms).await {
-            console_error!("account object: cannot schedule a prune: {e}");
-        }
+        // An absolute time, and only if no alarm is due sooner.
+        super::webhooks::wake_by(&self.state.storage(), at_ms).await;
     }
 
     /// Drops what has outlived its retention, then schedules the next
@@ -259,9 +299,9 @@ impl Account {
         if let Some(oldest) = store.oldest_answer().map_err(|e| e.code().to_owned())? {
             let at = oldest.saturating_add(KEPT_SECONDS);
             let at_ms = at.saturating_add(PRUNE_SLACK_SECONDS).saturating_mul(1000);
-            self.state
-                .storage()
-                .set_alarm(at_ms)
+            // An absolute time: workers-rs reads a bare integer as an
+            // offset from now.
+            super::webhooks::set_alarm_at(&self.state.storage(), at_ms)
                 .await
                 .map_err(|e| e.to_string())?;
         }
@@ -270,7 +310,7 @@ impl Account {
 
     async fn retry_later(&self) {
         let at = js_sys::Date::now() as i64 + RESYNC_AFTER_MS;
-        if let Err(e) = self.state.storage().set_alarm(at).await {
+        if let Err(e) = super::webhooks::set_alarm_at(&self.state.storage(), at).await {
             console_error!("account object: cannot schedule a resync: {e}");
         }
     }

@@ -28,8 +28,12 @@ mod control;
 mod cors;
 #[cfg(feature = "gateway")]
 mod handoff;
+#[cfg(feature = "control")]
+mod hook_sql;
 mod isolate;
 mod kv;
+#[cfg(feature = "control")]
+mod leaks;
 #[cfg(feature = "control")]
 mod management;
 #[cfg(feature = "control")]
@@ -43,6 +47,8 @@ mod sql_ledger;
 mod upstream;
 #[cfg(feature = "gateway")]
 mod verify;
+#[cfg(feature = "control")]
+mod webhooks;
 #[cfg(feature = "gateway")]
 mod websocket;
 

@@ -310,6 +310,7 @@ fn apply_one(sql: &SqlStorage, change: Change) -> Result<()> {
                 Some(vec![at.into(), id.into()]),
             )?;
         }
+        Change::Hook(change) => super::hook_sql::apply(sql, change)?,
     }
     Ok(())
 }

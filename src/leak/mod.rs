@@ -17,6 +17,7 @@
 
 pub mod github;
 pub mod gitlab;
+pub mod respond;
 
 /// What keygate does with a live key that was reported leaked: the
 /// product's `on_leak` (defined in [`crate::config`], which the gateway

@@ -204,6 +204,9 @@ fn decide(
             plan.changes.push(Change::NoteUse { id, at });
             Ok(plan)
         }
+        // Decided by `webhook::api::plan`, which needs the webhook tables.
+        #[cfg(any(not(target_arch = "wasm32"), feature = "control"))]
+        Op::Hook { .. } => Err(Error::NotFound),
     }
 }
 

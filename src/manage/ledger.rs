@@ -212,6 +212,9 @@ pub enum Change {
         /// Unix seconds: now minus [`super::idempotency::KEPT_SECONDS`].
         answers_before: i64,
     },
+    /// A write to the webhook tables (outbox, endpoints, disabled hooks).
+    #[cfg(any(not(target_arch = "wasm32"), feature = "control"))]
+    Hook(crate::webhook::outbox::HookChange),
 }
 
 /// Which keys a list shows, newest first.

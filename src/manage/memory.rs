@@ -21,6 +21,8 @@ pub(crate) struct Memory {
     dirty: RefCell<BTreeSet<String>>,
     /// When set, the next commit fails and changes nothing.
     pub(crate) fail_commit: Cell<bool>,
+    /// The webhook tables.
+    pub(crate) hooks: crate::webhook::outbox::memory::HookMemory,
 }
 
 impl Ledger for Memory {
@@ -157,6 +159,7 @@ impl Memory {
                     let mut answers = self.answers.borrow_mut();
                     answers.retain(|a| a.created_at >= answers_before);
                 }
+                Change::Hook(change) => self.hooks.apply(change),
             }
         }
     }

@@ -104,6 +104,12 @@ pub enum Op {
         /// Unix seconds.
         at: i64,
     },
+    /// A webhook operation ([`crate::webhook::api`]).
+    #[cfg(any(not(target_arch = "wasm32"), feature = "control"))]
+    Hook {
+        /// What to do.
+        call: crate::webhook::api::HookOp,
+    },
 }
 
 impl Op {

@@ -11,6 +11,8 @@
 //! retries), its attempt log keeps at most [`MAX_LOG`] entries, and a
 //! finished delivery has no `next_at_ms`.
 
+use serde::{Deserialize, Serialize};
+
 use super::event::Hook;
 
 /// Each attempt's time limit, in milliseconds.
@@ -65,7 +67,8 @@ impl Schedule {
 }
 
 /// Where a delivery stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Waiting for its next attempt at `next_at_ms`.
     Pending,
@@ -105,7 +108,7 @@ pub enum Response {
 }
 
 /// One attempt, as the deliveries list shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Attempt {
     /// When it started, Unix milliseconds.
     pub at_ms: i64,
@@ -138,7 +141,7 @@ pub fn classify(response: &Response) -> Verdict {
 }
 
 /// An outbox row: one event to one webhook.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Delivery {
     /// The delivery's id (for the deliveries list and manual retry).
     pub id: String,

@@ -268,7 +268,8 @@ pub fn account_changed(account: &str) -> Map<String, Value> {
 }
 
 /// Which webhook an event or delivery belongs to.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
 pub enum Hook {
     /// A key's own webhook (`webhook_url`), by key id.
     Key(String),

@@ -8,8 +8,10 @@
 //! decide nothing themselves: they store rows, call these functions and
 //! perform the `fetch` these functions describe.
 
+pub mod api;
 pub mod delivery;
 pub mod event;
+pub mod outbox;
 pub mod reminder;
 pub mod sign;
 pub mod target;

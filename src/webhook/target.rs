@@ -82,6 +82,11 @@ impl Target {
         &self.url
     }
 
+    /// Whether it is this machine, admitted only in dev mode.
+    pub fn is_local(&self) -> bool {
+        self.local
+    }
+
     /// Whether the host is a name (so the runtime will resolve it), not
     /// an address literal.
     pub fn is_name(&self) -> bool {

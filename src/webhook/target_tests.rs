@@ -157,3 +157,16 @@ mod props {
         }
     }
 }
+
+#[test]
+fn only_a_dev_target_on_this_machine_is_local() {
+    assert!(Target::parse("http://127.0.0.1:8080/h", true)
+        .unwrap()
+        .is_local());
+    assert!(!Target::parse("https://hooks.example.com/h", true)
+        .unwrap()
+        .is_local());
+    assert!(!Target::parse("https://hooks.example.com/h", false)
+        .unwrap()
+        .is_local());
+}

@@ -95,6 +95,13 @@ test("the document is a valid OpenAPI 3.1 document with the agreed shape", () =>
     "POST /accounts/{account}/keys/{id}/rotate rotateKey",
     "POST /keys/lookup lookupKey",
     "POST /verify verifyKey",
+    "GET /accounts/{account}/webhooks listWebhooks",
+    "POST /accounts/{account}/webhooks createWebhook",
+    "DELETE /accounts/{account}/webhooks/{webhook_id} deleteWebhook",
+    "POST /accounts/{account}/keys/{id}/events relayEvent",
+    "GET /accounts/{account}/keys/{id}/deliveries listDeliveries",
+    "POST /accounts/{account}/keys/{id}/deliveries/{delivery_id}/retry retryDelivery",
+    "POST /accounts/{account}/keys/{id}/webhook-secret/rotate rotateWebhookSecret",
   ].sort());
 });
 

@@ -1,0 +1,174 @@
+//! What a reported leak of one key does in its account: the product's
+//! `on_leak` (revoke or flag) and the `key.leaked` event to the key's and
+//! the account's webhooks.
+//!
+//! Pure, like [`crate::manage::account`]: decided into a [`Plan`] over the
+//! ledgers, with time and random bytes passed in. Invariants: only a live
+//! key (not revoked, not expired) is a true positive and is acted on; a
+//! revocation is exactly the management API's revocation (the same index
+//! writes and `key.revoked` event, its data naming the leak), so the edge
+//! refuses the key as soon as that plan is carried out; the `key.leaked`
+//! rows go into the same commit; the reporter's URL and source are
+//! bounded by the parsers of [`super::github`] and [`super::gitlab`].
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::{action, OnLeak};
+use crate::config::Config;
+use crate::manage::ledger::{Change, EventKind, Ledger};
+use crate::manage::op::{KeyStatus, Op};
+use crate::manage::{plan as manage_plan, view, Entropy, Plan, Reply};
+use crate::secret::KeySecret;
+use crate::webhook::event::{self, Event, EventType, Hook, KeySubject, LeakAction};
+use crate::webhook::outbox::{schedule, HookChange, HookLedger, OutboxRow, Seed};
+use crate::Error;
+
+/// A report of one key, as the account object receives it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LeakReport {
+    /// The key reported (found by its hash in the index).
+    pub key_id: String,
+    /// Who reported it: `github` or `gitlab`.
+    pub reporter: String,
+    /// Where it was found.
+    pub url: Option<String>,
+    /// The reporter's source label (GitHub's `source`).
+    pub source: Option<String>,
+}
+
+/// Decides `report` for `account` at `now` (`now_ms` in milliseconds).
+/// The reply is `{ "label": "true_positive" | "false_positive", "action" }`.
+#[allow(clippy::too_many_arguments)]
+pub fn plan(
+    config: &Config,
+    ledger: &dyn Ledger,
+    hooks: &dyn HookLedger,
+    account: &str,
+    report: LeakReport,
+    now_ms: i64,
+    seed: &mut Seed,
+    entropy: &Entropy,
+    secret: &KeySecret,
+) -> Plan {
+    decide(
+        config, ledger, hooks, account, report, now_ms, seed, entropy, secret,
+    )
+    .unwrap_or_else(|error| Plan {
+        index: Vec::new(),
+        changes: Vec::new(),
+        reply: Err(error),
+    })
+}
+
+fn answer(live: bool, action: Option<LeakAction>) -> Reply {
+    Reply {
+        status: 200,
+        body: json!({
+            "label": if live { "true_positive" } else { "false_positive" },
+            "action": action.map(LeakAction::as_str),
+        }),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn decide(
+    config: &Config,
+    ledger: &dyn Ledger,
+    hooks: &dyn HookLedger,
+    account: &str,
+    report: LeakReport,
+    now_ms: i64,
+    seed: &mut Seed,
+    entropy: &Entropy,
+    secret: &KeySecret,
+) -> Result<Plan, Error> {
+    let now = now_ms.div_euclid(1_000);
+    let Some(key) = ledger.key(&report.key_id)? else {
+        return Ok(Plan {
+            index: Vec::new(),
+            changes: Vec::new(),
+            reply: Ok(answer(false, None)),
+        });
+    };
+    if view::status(&key, now) != KeyStatus::Active {
+        return Ok(Plan {
+            index: Vec::new(),
+            changes: Vec::new(),
+            reply: Ok(answer(false, None)),
+        });
+    }
+    let policy = config
+        .product(&key.product)
+        .map(|p| p.hooks.on_leak)
+        .unwrap_or_default();
+    let done = action(policy);
+    let mut plan = match policy {
+        OnLeak::Revoke => {
+            let op = Op::RevokeKey { id: key.id.clone() };
+            let mut revoke = manage_plan(config, ledger, account, op, now, entropy, secret);
+            revoke.reply.as_ref().map_err(Clone::clone)?;
+            for change in &mut revoke.changes {
+                if let Change::AppendEvent(event) = change {
+                    if event.kind == EventKind::KeyRevoked
+                        && event.key_id.as_deref() == Some(key.id.as_str())
+                    {
+                        event.data = json!({ "reason": "leaked", "reporter": report.reporter, "url": report.url });
+                    }
+                }
+            }
+            revoke
+        }
+        OnLeak::Flag => Plan {
+            index: Vec::new(),
+            changes: Vec::new(),
+            reply: Ok(answer(true, None)),
+        },
+    };
+    plan.reply = Ok(answer(true, Some(done)));
+    let subject = KeySubject {
+        account,
+        key_id: &key.id,
+        product: &key.product,
+    };
+    let data = event::key_leaked(
+        &subject,
+        &report.reporter,
+        report.url.as_deref(),
+        report.source.as_deref(),
+        done,
+    );
+    let event = Event::new(seed.event_id(), EventType::KeyLeaked, now, data);
+    let schedule = schedule(config);
+    let disabled = hooks.disabled()?;
+    let mut targets = Vec::new();
+    if let (Some(url), Some(_)) = (&key.webhook_url, &key.webhook_secret) {
+        targets.push((Hook::Key(key.id.clone()), url.clone()));
+    }
+    for endpoint in hooks.endpoints()? {
+        if endpoint.wants(EventType::KeyLeaked.as_str()) {
+            targets.push((Hook::Endpoint(endpoint.id.clone()), endpoint.url.clone()));
+        }
+    }
+    for (hook, url) in targets {
+        if disabled.iter().any(|d| d.hook == hook) {
+            continue;
+        }
+        let row = OutboxRow::new(
+            &event,
+            hook,
+            &url,
+            Some(key.id.clone()),
+            &schedule,
+            now_ms,
+            seed,
+        );
+        plan.changes.push(Change::Hook(HookChange::Outbox(row)));
+    }
+    Ok(plan)
+}
+
+#[cfg(test)]
+#[path = "respond_tests.rs"]
+mod tests;
