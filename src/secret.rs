@@ -161,13 +161,7 @@ impl AdminToken {
     /// constant time, so neither the token's content nor its length shows
     /// in the timing.
     pub fn admits(&self, authorization: Option<&str>) -> bool {
-        let presented = authorization
-            .map(str::trim)
-            .and_then(|v| v.split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map_or("", |(_, token)| token.trim());
-        let presented: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
-        self.0.ct_eq(&presented).into()
+        self.0.ct_eq(&bearer_digest(authorization)).into()
     }
 
     /// A 32-byte key derived from this token and `input` (HKDF-SHA256,
@@ -176,6 +170,18 @@ impl AdminToken {
     pub fn derive(&self, salt: &[u8], input: &[u8]) -> [u8; 32] {
         hkdf::expand_32(&hkdf::extract(salt, &self.0), input)
     }
+}
+
+/// The SHA-256 of the token in an `Authorization: Bearer <token>` value
+/// (of the empty string when there is none), for a constant-time compare
+/// with a stored digest.
+fn bearer_digest(authorization: Option<&str>) -> [u8; 32] {
+    let presented = authorization
+        .map(str::trim)
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map_or("", |(_, token)| token.trim());
+    Sha256::digest(presented.as_bytes()).into()
 }
 
 impl fmt::Debug for AdminToken {
@@ -202,13 +208,7 @@ impl VerifierToken {
     /// Whether an `Authorization` header value carries this token as
     /// `Bearer <token>`; the digests are compared in constant time.
     pub fn admits(&self, authorization: Option<&str>) -> bool {
-        let presented = authorization
-            .map(str::trim)
-            .and_then(|v| v.split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map_or("", |(_, token)| token.trim());
-        let presented: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
-        self.0.ct_eq(&presented).into()
+        self.0.ct_eq(&bearer_digest(authorization)).into()
     }
 }
 
