@@ -19,6 +19,12 @@ pub const CONTROL_BINDING: &str = "CONTROL";
 /// seam. The gateway overwrites any value a client sent.
 pub const DIGEST_HEADER: &str = "Keygate-Config-Digest";
 
+/// The largest body the gateway hands on to the control Worker: that of
+/// the control endpoint that takes the most (a secret scanner's leak
+/// report, 512 KiB). Each endpoint's own limit is the control Worker's to
+/// enforce (the management API's is [`crate::manage::BODY_LIMIT`]).
+pub const HANDOFF_BODY_LIMIT: usize = 512 * 1024;
+
 /// The path, on the account object's internal host, of the gateway's calls.
 pub const EDGE_CALL_PATH: &str = "/edge";
 

@@ -89,3 +89,10 @@ fn edge_calls_refuse_management_ops_and_unknown_fields() {
         serde_json::from_str(r#"{"account":"a","op":{"op":"note_use","id":"k","at":1}}"#).unwrap();
     assert_eq!(ok.account, "a");
 }
+
+#[test]
+fn the_handoff_takes_every_control_endpoints_largest_body() {
+    assert!(crate::manage::BODY_LIMIT <= HANDOFF_BODY_LIMIT);
+    assert!(crate::leak::github::MAX_BODY_BYTES <= HANDOFF_BODY_LIMIT);
+    assert!(crate::leak::gitlab::MAX_BODY_BYTES <= HANDOFF_BODY_LIMIT);
+}

@@ -6,7 +6,9 @@
 //! [`DIGEST_HEADER`] is set to this gateway's configuration digest,
 //! replacing any value the client sent; the gateway never looks at the
 //! token, and reads the body only to hand it on whole, refusing one over
-//! the management API's 64 KiB limit with `413 body_too_large`. If the control Worker is unbound, unreachable or
+//! [`HANDOFF_BODY_LIMIT`] (the largest any control endpoint takes; each
+//! endpoint's own limit is the control Worker's) with `413
+//! body_too_large`. If the control Worker is unbound, unreachable or
 //! fails without a problem+json answer of its own, the client gets
 //! `503 control_unavailable` in problem+json.
 
@@ -16,7 +18,7 @@ use worker::{console_error, web_sys, Env};
 
 use super::{isolate, respond};
 use crate::error::PROBLEM_CONTENT_TYPE;
-use crate::seam::{CONTROL_BINDING, DIGEST_HEADER};
+use crate::seam::{CONTROL_BINDING, DIGEST_HEADER, HANDOFF_BODY_LIMIT};
 use crate::Error;
 
 /// The control Worker's answer to `req`, or a problem+json refusal; and the
@@ -59,8 +61,8 @@ async fn hand_off(req: &web_sys::Request, env: &Env) -> Result<web_sys::Response
     // A redirect from the control Worker (the API Keys page's link
     // exchange) is the client's to follow, with the cookie it sets.
     init.set_redirect(web_sys::RequestRedirect::Manual);
-    // The body is read here, up to the management API's own limit, and
-    // handed on whole: a streamed body would still be read from the client
+    // The body is read here, up to the largest any control endpoint
+    // takes, and handed on whole: a streamed body would still be read from the client
     // after the gateway answered, whenever the control Worker answers
     // without reading it (unreachable, or refusing early).
     // A GET or HEAD with a body (which no endpoint reads) is handed on
@@ -68,7 +70,7 @@ async fn hand_off(req: &web_sys::Request, env: &Env) -> Result<web_sys::Response
     // from the URL, not from the client's request, which still names a
     // body), and the control Worker answers it as the method and path say.
     if let Some(stream) = req.body() {
-        let limit = u64::try_from(crate::manage::BODY_LIMIT).unwrap_or(u64::MAX);
+        let limit = u64::try_from(HANDOFF_BODY_LIMIT).unwrap_or(u64::MAX);
         let body = super::upstream::read_limited(&stream, limit).await?;
         if !matches!(req.method().as_str(), "GET" | "HEAD") {
             init.set_body(&worker::js_sys::Uint8Array::from(body.as_slice()));
