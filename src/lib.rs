@@ -84,7 +84,6 @@ pub mod secret;
 pub mod signature;
 pub mod time;
 pub mod verify;
-#[cfg(any(not(target_arch = "wasm32"), feature = "control"))]
 pub mod webhook;
 pub mod websocket;
 

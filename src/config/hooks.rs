@@ -1,6 +1,7 @@
 //! The webhook and leak-response settings, validated: per product
 //! `on_leak` and `expiry_reminders_seconds`; deployment-wide `[webhooks]`
-//! (the retry schedule, shortened only by test configs) and `[leaks]`
+//! (the retry schedule, shortened only by test configs, and the DNS
+//! resolver that target names are checked with) and `[leaks]`
 //! (GitHub's public-key document URL, the name of the Worker secret
 //! holding GitLab's bearer token).
 //!
@@ -8,12 +9,13 @@
 //! behaviour, so configs written before webhooks existed mean the same.
 //! A reminder list is 0 to [`MAX_REMINDERS`] distinct offsets of 1 s to
 //! 365 days; a schedule passes [`check_retry_schedule`], the one rule
-//! for schedules; the public-key URL is https (http only for a loopback
-//! host, for tests).
+//! for schedules; the resolver and public-key URLs are https (http only
+//! for a loopback host, for tests).
 //!
-//! The gateway validates this config too, but `webhook` and `leak` are
-//! not compiled into it at all (`src/lib.rs`), so this module depends on
-//! neither: the constants they share live here
+//! The gateway validates this config too, but `leak` and (but for its
+//! target rule) `webhook` are not compiled into it (`src/lib.rs`,
+//! `src/webhook/mod.rs`), so this module depends on neither: the
+//! constants they share live here
 //! (`tests/wasm/gateway-symbols.test.mjs` checks the gateway's wasm).
 
 use serde::Deserialize;
@@ -32,6 +34,9 @@ pub const MAX_DELAY_MS: i64 = 7 * 86_400 * 1_000;
 pub const DEFAULT_OFFSETS_SECONDS: [i64; 2] = [7 * 86_400, 86_400];
 /// GitHub's public-key document for secret scanning.
 pub const DEFAULT_KEYS_URL: &str = "https://api.github.com/meta/public_keys/secret_scanning";
+/// The DNS-over-HTTPS resolver (JSON API) that webhook target names are
+/// resolved with before each attempt.
+pub const DEFAULT_DNS_RESOLVER: &str = "https://cloudflare-dns.com/dns-query";
 
 /// What keygate does with a live key that a secret scanner reported
 /// (`on_leak`); [`crate::leak::OnLeak`] is its name there.
@@ -91,6 +96,10 @@ pub struct Hooks {
     /// Standard Webhooks'); `webhook::delivery::Schedule::from_config`
     /// reads it.
     pub retry_schedule_ms: Vec<i64>,
+    /// The DNS-over-HTTPS resolver (`application/dns-json`) that a
+    /// target's name is resolved with before each attempt, so a public
+    /// name pointing inwards is refused.
+    pub dns_resolver: String,
     /// Where GitHub's secret-scanning public keys are fetched from.
     pub github_keys_url: String,
     /// The Worker secret holding the bearer token GitLab presents.
@@ -101,6 +110,7 @@ impl Default for Hooks {
     fn default() -> Self {
         Hooks {
             retry_schedule_ms: STANDARD_DELAYS_SECONDS.iter().map(|s| s * 1_000).collect(),
+            dns_resolver: DEFAULT_DNS_RESOLVER.to_owned(),
             github_keys_url: DEFAULT_KEYS_URL.to_owned(),
             gitlab_token_secret: DEFAULT_GITLAB_TOKEN_SECRET.to_owned(),
         }
@@ -112,6 +122,7 @@ impl Default for Hooks {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawWebhooks {
     retry_schedule_ms: Option<Vec<i64>>,
+    dns_resolver: Option<String>,
 }
 
 /// `[leaks]` as written.
@@ -170,30 +181,18 @@ pub(super) fn deployment(
     leaks: Option<RawLeaks>,
 ) -> Result<Hooks, (&'static str, String)> {
     let mut hooks = Hooks::default();
-    if let Some(schedule) = webhooks.and_then(|w| w.retry_schedule_ms) {
-        check_retry_schedule(&schedule).map_err(|m| ("webhooks.retry_schedule_ms", m))?;
-        hooks.retry_schedule_ms = schedule;
+    if let Some(webhooks) = webhooks {
+        if let Some(schedule) = webhooks.retry_schedule_ms {
+            check_retry_schedule(&schedule).map_err(|m| ("webhooks.retry_schedule_ms", m))?;
+            hooks.retry_schedule_ms = schedule;
+        }
+        if let Some(raw) = webhooks.dns_resolver {
+            hooks.dns_resolver = service_url("webhooks.dns_resolver", &raw)?;
+        }
     }
     if let Some(leaks) = leaks {
         if let Some(raw) = leaks.github_keys_url {
-            let url = url::Url::parse(&raw).map_err(|_| {
-                (
-                    "leaks.github_keys_url",
-                    "must be an absolute URL".to_owned(),
-                )
-            })?;
-            let local = crate::destination::check(&url).is_err_and(|w| w.is_loopback());
-            match url.scheme() {
-                "https" => {}
-                "http" if local => {}
-                _ => {
-                    return Err((
-                        "leaks.github_keys_url",
-                        "must be https (http only to localhost, for tests)".to_owned(),
-                    ))
-                }
-            }
-            hooks.github_keys_url = url.to_string();
+            hooks.github_keys_url = service_url("leaks.github_keys_url", &raw)?;
         }
         if let Some(name) = leaks.gitlab_token_secret {
             let ok = !name.is_empty()
@@ -211,6 +210,24 @@ pub(super) fn deployment(
         }
     }
     Ok(hooks)
+}
+
+/// A service keygate fetches from: https, or http to a loopback host (a
+/// test's stand-in).
+fn service_url(field: &'static str, raw: &str) -> Result<String, (&'static str, String)> {
+    let url = url::Url::parse(raw).map_err(|_| (field, "must be an absolute URL".to_owned()))?;
+    let local = crate::destination::check(&url).is_err_and(|w| w.is_loopback());
+    match url.scheme() {
+        "https" => {}
+        "http" if local => {}
+        _ => {
+            return Err((
+                field,
+                "must be https (http only to localhost, for tests)".to_owned(),
+            ))
+        }
+    }
+    Ok(url.to_string())
 }
 
 #[cfg(test)]

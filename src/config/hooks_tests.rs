@@ -21,6 +21,7 @@ fn defaults_leave_old_configs_unchanged() {
         Schedule::standard()
     );
     assert_eq!(config.hooks.github_keys_url, DEFAULT_KEYS_URL);
+    assert_eq!(config.hooks.dns_resolver, DEFAULT_DNS_RESOLVER);
     assert_eq!(
         config.hooks.gitlab_token_secret,
         DEFAULT_GITLAB_TOKEN_SECRET
@@ -37,7 +38,8 @@ fn defaults_leave_old_configs_unchanged() {
 fn every_setting_can_be_given() {
     let config = with(
         r#", "on_leak": "flag", "expiry_reminders_seconds": [2, 30]"#,
-        r#", "webhooks": { "retry_schedule_ms": [0, 200, 200] },
+        r#", "webhooks": { "retry_schedule_ms": [0, 200, 200],
+                           "dns_resolver": "http://localhost:9998/dns-query" },
             "leaks": { "github_keys_url": "http://127.0.0.1:9999/keys",
                        "gitlab_token_secret": "GITLAB_TOKEN" }"#,
     )
@@ -52,6 +54,7 @@ fn every_setting_can_be_given() {
     assert_eq!(config.hooks.retry_schedule_ms, vec![0, 200, 200]);
     assert_eq!(Schedule::from_config(&config.hooks).unwrap().attempts(), 3);
     assert_eq!(config.hooks.github_keys_url, "http://127.0.0.1:9999/keys");
+    assert_eq!(config.hooks.dns_resolver, "http://localhost:9998/dns-query");
     assert_eq!(config.hooks.gitlab_token_secret, "GITLAB_TOKEN");
 }
 
@@ -93,6 +96,14 @@ fn bad_settings_name_their_field() {
         (
             r#", "webhooks": { "retry_schedule_ms": [-1] }"#,
             "webhooks.retry_schedule_ms",
+        ),
+        (
+            r#", "webhooks": { "dns_resolver": "http://dns.example.com/dns-query" }"#,
+            "webhooks.dns_resolver",
+        ),
+        (
+            r#", "webhooks": { "dns_resolver": "dns-query" }"#,
+            "webhooks.dns_resolver",
         ),
         (
             r#", "leaks": { "github_keys_url": "http://keys.example.com/" }"#,

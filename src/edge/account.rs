@@ -214,17 +214,19 @@ impl Account {
         let mut seed = super::webhooks::seed()?;
         let store = SqlLedger(self.state.storage());
         let kept_answer = matches!(call.op, Op::Once { .. });
+        let viewed = match &call.op {
+            Op::GetKey { id } => Some(id.clone()),
+            _ => None,
+        };
         let mut plan = match call.op {
             Op::Hook {
                 call: crate::webhook::api::HookOp::Leaked { report },
             } => crate::leak::respond::plan(
                 &gateway.config,
                 &store,
-                &store,
                 &call.account,
                 report,
                 now_ms,
-                &mut seed,
                 &entropy,
                 &gateway.key_secret,
             ),
@@ -241,6 +243,11 @@ impl Account {
                 &gateway.key_secret,
             ),
         };
+        if let (Some(id), Ok(reply)) = (&viewed, &mut plan.reply) {
+            if let Some(key) = manage::Ledger::key(&store, id)? {
+                crate::webhook::health::annotate(&mut reply.body, &store, &key)?;
+            }
+        }
         let deliveries = super::webhooks::enqueue(
             &gateway.config,
             &store,

@@ -29,32 +29,11 @@ use super::{accounts, isolate, kv};
 use crate::leak::github::{self, Label, PublicKeys};
 use crate::leak::gitlab::{self, BearerToken};
 use crate::leak::respond::LeakReport;
-use crate::leak::LeakError;
+use crate::leak::{LeakError, Route};
 use crate::manage::Op;
 use crate::secret::ApiKey;
 use crate::webhook::api::HookOp;
 use crate::Error;
-
-/// A leak endpoint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Route {
-    /// `POST /leaks/github`.
-    Github,
-    /// `GET /leaks/gitlab/revocable_token_types`.
-    GitlabTypes,
-    /// `POST /leaks/gitlab/revoke_tokens`.
-    GitlabRevoke,
-}
-
-/// The leak endpoint at `path` (after the management prefix), if any.
-pub(super) fn route(path: &str) -> Option<Route> {
-    match path {
-        "/leaks/github" => Some(Route::Github),
-        "/leaks/gitlab/revocable_token_types" => Some(Route::GitlabTypes),
-        "/leaks/gitlab/revoke_tokens" => Some(Route::GitlabRevoke),
-        _ => None,
-    }
-}
 
 /// How long a fetched public-key document is used.
 const KEYS_TTL_MS: f64 = 3_600_000.0;
@@ -92,10 +71,7 @@ pub(super) async fn serve(
     route: Route,
     env: &Env,
 ) -> Result<(u16, String), Error> {
-    let allow = match route {
-        Route::GitlabTypes => "GET",
-        Route::Github | Route::GitlabRevoke => "POST",
-    };
+    let allow = route.method();
     if method != allow {
         return Err(Error::MethodNotAllowed { allow });
     }
@@ -126,6 +102,10 @@ async fn github_report(req: &web_sys::Request, env: &Env) -> Result<(u16, String
     let header = |name: &str| req.headers().get(name).ok().flatten();
     let identifier = header(github::KEY_ID_HEADER);
     let signature = header(github::SIGNATURE_HEADER);
+    // Unsigned: refused before the body or the key document is fetched.
+    if identifier.is_none() || signature.is_none() {
+        return Err(Error::Unauthorized);
+    }
     let body = read_limited(req, github::MAX_BODY_BYTES).await?;
     let gateway = isolate::gateway(env)?;
     let url = gateway.config.hooks.github_keys_url.clone();

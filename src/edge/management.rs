@@ -126,7 +126,7 @@ async fn handle(
         return Ok(openapi());
     }
     // Secret scanners authenticate with their own signature or token.
-    if let Some(route) = super::leaks::route(path) {
+    if let Some(route) = crate::leak::Route::of(path) {
         let (status, body) = super::leaks::serve(req, method, route, env).await?;
         return Ok((status, body, None));
     }

@@ -5,8 +5,9 @@
 //! a management request's path; a plan whose outbox rows cannot be worked
 //! out is refused whole (`storage_unavailable`), so no change is stored
 //! without its events; every attempt re-checks its target
-//! ([`Target::parse`]; with `KEYGATE_DEV` only a target on this machine is
-//! sent to) and is sent with `redirect: "manual"` (a 3xx is a
+//! ([`Target::parse`]), resolves its name and refuses it if any address
+//! is not public ([`resolve`]; with `KEYGATE_DEV` only a target on this
+//! machine is sent to) and is sent with `redirect: "manual"` (a 3xx is a
 //! failure, never followed) and aborted after [`ATTEMPT_TIMEOUT_MS`]; the
 //! signing secret is read from the ledger at send time and never logged;
 //! the alarm is always left set for the earliest pending delivery.
@@ -30,6 +31,7 @@ use crate::webhook::api;
 use crate::webhook::delivery::{Response, Status, ATTEMPT_TIMEOUT_MS};
 use crate::webhook::event::Hook;
 use crate::webhook::outbox::{self, HookChange, HookLedger, OutboxRow, Seed};
+use crate::webhook::resolve;
 use crate::webhook::sign::{self, SigningKey};
 use crate::webhook::target::Target;
 use crate::Error;
@@ -209,6 +211,7 @@ async fn attempt_due(object: &Account) -> Result<(), String> {
     hook_sql::ensure(&object.sql(), now_ms().div_euclid(1_000)).map_err(|e| e.code().to_owned())?;
     let gateway = isolate::gateway(&object.env).map_err(|e| e.code().to_owned())?;
     let dev = isolate::dev_mode(&object.env);
+    let resolver = &gateway.config.hooks.dns_resolver;
     let due = store
         .due(now_ms(), BATCH)
         .map_err(|e| e.code().to_owned())?;
@@ -231,7 +234,7 @@ async fn attempt_due(object: &Account) -> Result<(), String> {
     }
     let results = join_all(jobs.into_iter().map(|(row, keys)| async move {
         let started = now_ms();
-        let response = attempt(&row, &keys, dev).await;
+        let response = attempt(&row, &keys, resolver, dev).await;
         let latency = u32::try_from((now_ms() - started).max(0)).unwrap_or(u32::MAX);
         (row, started, latency, response)
     }))
@@ -306,12 +309,85 @@ fn signing_keys(
     }
 }
 
+/// Resolves `target`'s name (A and AAAA at once) and admits it only if
+/// every address is public.
+async fn resolved(target: &Target, resolver: &str) -> Result<(), String> {
+    let Some(host) = target.url().host_str() else {
+        return Err("it has no host".to_owned());
+    };
+    let lookups = resolve::RECORD_TYPES
+        .iter()
+        .map(|(record, kind)| lookup(resolver, host, record, *kind));
+    let mut addresses = Vec::new();
+    for found in join_all(lookups).await {
+        addresses.extend(found?);
+    }
+    target.admits_resolved(&addresses).map_err(|why| {
+        format!(
+            "{host} resolves to an address that is not public: {}",
+            why.describe()
+        )
+    })
+}
+
+/// One DNS-over-HTTPS query, bounded in time.
+async fn lookup(
+    resolver: &str,
+    host: &str,
+    record: &str,
+    kind: u16,
+) -> Result<Vec<std::net::IpAddr>, String> {
+    let failed = |why: String| format!("the name could not be resolved: {why}");
+    let headers = Headers::new();
+    headers
+        .set("Accept", "application/dns-json")
+        .map_err(|_| failed("the query cannot be built".to_owned()))?;
+    let mut init = RequestInit::new();
+    init.with_method(Method::Get)
+        .with_headers(headers)
+        .with_redirect(RequestRedirect::Manual);
+    let url = resolve::query_url(resolver, host, record);
+    let request = worker::Request::new_with_init(&url, &init)
+        .map_err(|_| failed("the query cannot be built".to_owned()))?;
+    let controller = AbortController::default();
+    let signal = controller.signal();
+    let fetch = async {
+        let mut response = Fetch::Request(request)
+            .send_with_signal(&signal)
+            .await
+            .map_err(|e| failed(e.to_string()))?;
+        if response.status_code() != 200 {
+            return Err(failed(format!(
+                "the resolver answered {}",
+                response.status_code()
+            )));
+        }
+        let body = response.bytes().await.map_err(|e| failed(e.to_string()))?;
+        resolve::addresses(&body, kind).map_err(failed)
+    };
+    let timer = Delay::from(Duration::from_millis(resolve::LOOKUP_TIMEOUT_MS));
+    pin_mut!(fetch);
+    pin_mut!(timer);
+    match select(fetch, timer).await {
+        Either::Left((found, _)) => found,
+        Either::Right(((), _)) => {
+            controller.abort();
+            Err(failed("the resolver did not answer in time".to_owned()))
+        }
+    }
+}
+
 /// One attempt: check the target, sign, POST, wait at most the timeout.
-async fn attempt(row: &OutboxRow, keys: &[SigningKey], dev: bool) -> Response {
+async fn attempt(row: &OutboxRow, keys: &[SigningKey], resolver: &str, dev: bool) -> Response {
     let target = match Target::parse(&row.url, dev) {
         Ok(target) => target,
         Err(why) => return Response::Refused(why.describe().to_owned()),
     };
+    if target.is_name() && !target.is_local() && resolve::used(resolver, dev) {
+        if let Err(why) = resolved(&target, resolver).await {
+            return Response::Refused(why);
+        }
+    }
     // A dev run (`KEYGATE_DEV`, `make dev`, the end-to-end tests) sends
     // only to this machine: it has no business posting keys' events to
     // the Internet, and test machines have no DNS.

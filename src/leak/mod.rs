@@ -32,6 +32,38 @@ pub fn action(policy: OnLeak) -> crate::webhook::event::LeakAction {
     }
 }
 
+/// A leak endpoint, under the management prefix; each takes its
+/// reporter's own credential, not the admin token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// `POST /leaks/github`.
+    Github,
+    /// `GET /leaks/gitlab/revocable_token_types`.
+    GitlabTypes,
+    /// `POST /leaks/gitlab/revoke_tokens`.
+    GitlabRevoke,
+}
+
+impl Route {
+    /// The leak endpoint at `path` (after the management prefix), if any.
+    pub fn of(path: &str) -> Option<Route> {
+        match path {
+            "/leaks/github" => Some(Route::Github),
+            "/leaks/gitlab/revocable_token_types" => Some(Route::GitlabTypes),
+            "/leaks/gitlab/revoke_tokens" => Some(Route::GitlabRevoke),
+            _ => None,
+        }
+    }
+
+    /// The one method it answers (others get 405).
+    pub fn method(self) -> &'static str {
+        match self {
+            Route::GitlabTypes => "GET",
+            Route::Github | Route::GitlabRevoke => "POST",
+        }
+    }
+}
+
 /// Why a leak report was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LeakError {
@@ -75,5 +107,13 @@ mod tests {
         assert_eq!(action(OnLeak::Revoke).as_str(), "revoked");
         assert_eq!(LeakError::UnknownKey.status(), 401);
         assert_eq!(LeakError::TooLarge { limit: 1 }.status(), 413);
+    }
+
+    #[test]
+    fn routes_are_exact() {
+        assert_eq!(Route::of("/leaks/github"), Some(Route::Github));
+        assert_eq!(Route::of("/leaks/github/"), None);
+        assert_eq!(Route::of("/leaks/GitHub"), None);
+        assert_eq!(Route::GitlabTypes.method(), "GET");
     }
 }

@@ -1,6 +1,7 @@
 //! What a reported leak of one key does in its account: the product's
-//! `on_leak` (revoke or flag) and the `key.leaked` event to the key's and
-//! the account's webhooks.
+//! `on_leak` (revoke or flag) and the `key.leaked` audit event, which the
+//! outbox ([`crate::webhook::outbox::enqueue`]) delivers to the key's and
+//! the account's webhooks like any other.
 //!
 //! Pure, like [`crate::manage::account`]: decided into a [`Plan`] over the
 //! ledgers, with time and random bytes passed in. Invariants: only a live
@@ -8,7 +9,7 @@
 //! revocation is exactly the management API's revocation (the same index
 //! writes and `key.revoked` event, its data naming the leak), so the edge
 //! refuses the key as soon as that plan is carried out; the `key.leaked`
-//! rows go into the same commit; the reporter's URL and source are
+//! event goes into the same commit; the reporter's URL and source are
 //! bounded by the parsers of [`super::github`] and [`super::gitlab`].
 
 use serde::{Deserialize, Serialize};
@@ -16,12 +17,11 @@ use serde_json::json;
 
 use super::{action, OnLeak};
 use crate::config::Config;
-use crate::manage::ledger::{Change, EventKind, Ledger};
+use crate::manage::ledger::{Change, EventKind, EventRow, Ledger};
 use crate::manage::op::{KeyStatus, Op};
 use crate::manage::{plan as manage_plan, view, Entropy, Plan, Reply};
 use crate::secret::KeySecret;
-use crate::webhook::event::{self, Event, EventType, Hook, KeySubject, LeakAction};
-use crate::webhook::outbox::{schedule, HookChange, HookLedger, OutboxRow, Seed};
+use crate::webhook::event::{self, LeakAction};
 use crate::Error;
 
 /// A report of one key, as the account object receives it.
@@ -44,18 +44,13 @@ pub struct LeakReport {
 pub fn plan(
     config: &Config,
     ledger: &dyn Ledger,
-    hooks: &dyn HookLedger,
     account: &str,
     report: LeakReport,
     now_ms: i64,
-    seed: &mut Seed,
     entropy: &Entropy,
     secret: &KeySecret,
 ) -> Plan {
-    decide(
-        config, ledger, hooks, account, report, now_ms, seed, entropy, secret,
-    )
-    .unwrap_or_else(|error| Plan {
+    decide(config, ledger, account, report, now_ms, entropy, secret).unwrap_or_else(|error| Plan {
         index: Vec::new(),
         changes: Vec::new(),
         reply: Err(error),
@@ -76,11 +71,9 @@ fn answer(live: bool, action: Option<LeakAction>) -> Reply {
 fn decide(
     config: &Config,
     ledger: &dyn Ledger,
-    hooks: &dyn HookLedger,
     account: &str,
     report: LeakReport,
     now_ms: i64,
-    seed: &mut Seed,
     entropy: &Entropy,
     secret: &KeySecret,
 ) -> Result<Plan, Error> {
@@ -127,45 +120,25 @@ fn decide(
         },
     };
     plan.reply = Ok(answer(true, Some(done)));
-    let subject = KeySubject {
-        account,
-        key_id: &key.id,
-        product: &key.product,
-    };
-    let data = event::key_leaked(
-        &subject,
+    let details = event::leak_details(
         &report.reporter,
         report.url.as_deref(),
         report.source.as_deref(),
         done,
     );
-    let event = Event::new(seed.event_id(), EventType::KeyLeaked, now, data);
-    let schedule = schedule(config);
-    let disabled = hooks.disabled()?;
-    let mut targets = Vec::new();
-    if let (Some(url), Some(_)) = (&key.webhook_url, &key.webhook_secret) {
-        targets.push((Hook::Key(key.id.clone()), url.clone()));
-    }
-    for endpoint in hooks.endpoints()? {
-        if endpoint.wants(EventType::KeyLeaked.as_str()) {
-            targets.push((Hook::Endpoint(endpoint.id.clone()), endpoint.url.clone()));
-        }
-    }
-    for (hook, url) in targets {
-        if disabled.iter().any(|d| d.hook == hook) {
-            continue;
-        }
-        let row = OutboxRow::new(
-            &event,
-            hook,
-            &url,
-            Some(key.id.clone()),
-            &schedule,
-            now_ms,
-            seed,
-        );
-        plan.changes.push(Change::Hook(HookChange::Outbox(row)));
-    }
+    // First, so the audit log and the webhooks tell the cause (the leak)
+    // before its effect (the revocation).
+    plan.changes.insert(
+        0,
+        Change::AppendEvent(EventRow {
+            seq: 0,
+            kind: EventKind::KeyLeaked,
+            at: now,
+            key_id: Some(key.id.clone()),
+            product: Some(key.product.clone()),
+            data: details,
+        }),
+    );
     Ok(plan)
 }
 

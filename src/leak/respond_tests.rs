@@ -2,6 +2,7 @@ use super::*;
 use crate::manage::memory::Memory;
 use crate::webhook::api::HookOp;
 use crate::webhook::outbox::tests::{create, run};
+use crate::webhook::outbox::Seed;
 
 const NOW_MS: i64 = crate::webhook::outbox::tests::NOW_FOR_API * 1_000;
 
@@ -15,7 +16,6 @@ fn report(ledger: &Memory, key_id: &str, config: &Config) -> Result<Reply, Error
     let mut plan = plan(
         config,
         ledger,
-        &ledger.hooks,
         "acct_1",
         LeakReport {
             key_id: key_id.to_owned(),
@@ -24,7 +24,6 @@ fn report(ledger: &Memory, key_id: &str, config: &Config) -> Result<Reply, Error
             source: Some("content".into()),
         },
         NOW_MS,
-        &mut seed,
         &entropy,
         &crate::key::test_secret(),
     );
@@ -88,8 +87,17 @@ fn a_live_key_is_revoked_and_the_leak_is_an_event() {
     );
     assert_eq!(leaked["data"]["action"], "revoked");
     assert_eq!(leaked["data"]["reporter"], "github");
-    let revoked = ledger.events(None, 1).unwrap();
-    assert_eq!(revoked[0].data["reason"], "leaked");
+    let audit = ledger.events(None, 2).unwrap();
+    assert_eq!(audit[0].kind, EventKind::KeyRevoked, "newest first");
+    assert_eq!(audit[0].data["reason"], "leaked");
+    assert_eq!(
+        audit[1].kind,
+        EventKind::KeyLeaked,
+        "the cause, then the effect"
+    );
+    assert_eq!(audit[1].key_id.as_deref(), Some(id.as_str()));
+    assert_eq!(audit[1].data["source"], "content");
+    assert_eq!(audit[1].data["action"], "revoked");
     // Reported again: no longer live, nothing more happens.
     let again = report(&ledger, &id, &config).unwrap();
     assert_eq!(again.body["label"], "false_positive");
@@ -108,6 +116,9 @@ fn flag_keeps_the_key_working() {
     assert_eq!(reply.body["action"], "flagged");
     assert_eq!(ledger.key(&id).unwrap().unwrap().revoked_at, None);
     assert_eq!(kinds(&ledger), ["key.created", "key.leaked"]);
+    let audit = ledger.events(None, 1).unwrap();
+    assert_eq!(audit[0].kind, EventKind::KeyLeaked);
+    assert_eq!(audit[0].data["action"], "flagged");
 }
 
 #[test]

@@ -15,9 +15,9 @@ use serde::Deserialize;
 use super::ledger::AccountStatus;
 use super::op::{Expiry, Meta, NewKey, MAX_META_BYTES};
 use crate::config::{Config, Product};
-use crate::destination::{self, NotPublic};
 use crate::key::Environment;
 use crate::time::parse_rfc3339;
+use crate::webhook::target::{Refused, Target};
 use crate::Error;
 
 /// Longest expiry, in days.
@@ -25,7 +25,7 @@ pub const MAX_EXPIRY_DAYS: i64 = 365;
 /// Longest rotation grace period: 7 days.
 pub const MAX_GRACE_SECONDS: i64 = 7 * 86_400;
 /// Longest webhook URL, in bytes.
-pub const MAX_WEBHOOK_URL_BYTES: usize = 2_048;
+pub const MAX_WEBHOOK_URL_BYTES: usize = crate::webhook::target::MAX_URL_BYTES;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -329,44 +329,26 @@ pub(super) fn scopes(product: &Product, list: &[String]) -> Result<Vec<String>, 
     Ok(list.to_vec())
 }
 
-/// An https URL to a public host ([`crate::destination`]), or http or
-/// https to this machine while in dev.
+/// An https URL to a public host, or http or https to this machine while
+/// in dev: the webhook target rule ([`crate::webhook::target`]), which
+/// delivery checks again before every attempt.
 fn webhook_url(raw: &str, dev: bool) -> Result<String, Error> {
-    let bad = || {
-        invalid(
-            "webhook_url",
-            if dev {
-                "must be an https URL (or http://localhost in dev)"
-            } else {
-                "must be an https URL"
-            },
-        )
-    };
-    if raw.len() > MAX_WEBHOOK_URL_BYTES {
-        return Err(invalid(
-            "webhook_url",
-            format!("must be at most {MAX_WEBHOOK_URL_BYTES} bytes"),
-        ));
-    }
-    let url = url::Url::parse(raw).map_err(|_| bad())?;
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(bad());
-    }
-    let destination = destination::check(&url);
-    let local = destination.is_err_and(NotPublic::is_loopback);
-    match url.scheme() {
-        "https" | "http" if dev && local => {}
-        "https" => {
-            if let Err(why) = destination {
-                return Err(invalid(
-                    "webhook_url",
-                    format!("must reach a public host, but {}", why.describe()),
-                ));
-            }
-        }
-        _ => return Err(bad()),
-    }
-    Ok(url.to_string())
+    let target = Target::parse(raw, dev).map_err(|why| {
+        let https = if dev {
+            "must be an https URL (or http://localhost in dev)"
+        } else {
+            "must be an https URL"
+        };
+        let reason = match why {
+            Refused::TooLong => format!("must be at most {MAX_WEBHOOK_URL_BYTES} bytes"),
+            Refused::Scheme => https.to_owned(),
+            Refused::NotAUrl => format!("{https}, but {}", why.describe()),
+            Refused::Credentials => "must not carry a user name or password".to_owned(),
+            Refused::NotPublic(_) => format!("must reach a public host, but {}", why.describe()),
+        };
+        invalid("webhook_url", reason)
+    })?;
+    Ok(target.url().to_string())
 }
 
 pub(super) fn invalid(field: &str, reason: impl Into<String>) -> Error {

@@ -1,8 +1,9 @@
 //! Entity tags for key and account resources, and `If-Match`.
 //!
 //! Pure. Invariant: a resource's tag is a strong entity tag derived from
-//! its JSON view alone, less `last_used_at` (which changes with every use
-//! at the edge, not with any change a client makes), so the Worker that
+//! its JSON view alone, less `last_used_at` and a key's `webhook` health
+//! (which change with use at the edge and with deliveries, not with any
+//! change a client makes), so the Worker that
 //! sends `ETag` and the account's object that checks `If-Match` compute
 //! the same tag; `If-Match` compares strongly (RFC 9110 §13.1.1), so a
 //! weak tag never matches.
@@ -17,6 +18,7 @@ pub fn of(view: &Value) -> String {
     let mut view = view.clone();
     if let Some(members) = view.as_object_mut() {
         members.remove("last_used_at");
+        members.remove("webhook");
     }
     let digest = Sha256::digest(view.to_string().as_bytes());
     let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
@@ -100,6 +102,13 @@ mod tests {
         let renamed = json!({"id": "key_1", "name": "b", "last_used_at": null});
         assert_eq!(of(&view), of(&used));
         assert_ne!(of(&view), of(&renamed));
+        let failing = json!({"id": "key_1", "name": "a", "last_used_at": null,
+                             "webhook": {"state": "failing"}});
+        assert_eq!(
+            of(&view),
+            of(&failing),
+            "a delivery is no change to the key"
+        );
         let tag = of(&view);
         assert_eq!(tag.len(), 34);
         assert!(tag.starts_with('"') && tag.ends_with('"'));

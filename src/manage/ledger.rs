@@ -155,6 +155,10 @@ pub enum EventKind {
     /// A create was refused at the key limit.
     #[serde(rename = "key.limit_reached")]
     KeyLimitReached,
+    /// A secret scanner reported the key in public (its data names the
+    /// reporter, where it was found and what `on_leak` did).
+    #[serde(rename = "key.leaked")]
+    KeyLeaked,
     /// The account was suspended.
     #[serde(rename = "account.suspended")]
     AccountSuspended,

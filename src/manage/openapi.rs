@@ -281,6 +281,13 @@ mod tests {
                 if template == crate::verify::VERIFY_PATH {
                     continue;
                 }
+                // The leak endpoints are answered before the management
+                // router (crate::leak::Route), each on one method only.
+                if let Some(route) = crate::leak::Route::of(template) {
+                    let documented = item.get(method.to_lowercase()).is_some();
+                    assert_eq!(documented, method == route.method(), "{method} {template}");
+                    continue;
+                }
                 // HEAD is served wherever GET is (RFC 9110).
                 let as_documented = if method == "HEAD" { "get" } else { method };
                 let documented = item.get(as_documented.to_lowercase()).is_some();
@@ -310,5 +317,13 @@ mod tests {
             body: b"",
         };
         assert_eq!(parse(&config, &incoming, 0, false), Ok(Request::OpenApi));
+        for path in [
+            "/leaks/github",
+            "/leaks/gitlab/revocable_token_types",
+            "/leaks/gitlab/revoke_tokens",
+        ] {
+            assert!(crate::leak::Route::of(path).is_some(), "{path}");
+            assert!(paths.contains_key(path), "{path} is documented");
+        }
     }
 }

@@ -239,19 +239,22 @@ impl LeakAction {
     }
 }
 
-/// `key.leaked` data: who reported it, where it was found and what keygate
-/// did. `url` and `source` are the reporter's, bounded by the caller.
-pub fn key_leaked(
-    subject: &KeySubject<'_>,
+/// What a leak report records in the `key.leaked` audit event: who
+/// reported it, where it was found and what keygate did. `url` and
+/// `source` are the reporter's, bounded by the caller.
+pub fn leak_details(
     reporter: &str,
     url: Option<&str>,
     source: Option<&str>,
     action: LeakAction,
-) -> Map<String, Value> {
-    with(
-        subject.data(),
-        json!({ "reporter": reporter, "url": url, "source": source, "action": action.as_str() }),
-    )
+) -> Value {
+    json!({ "reporter": reporter, "url": url, "source": source, "action": action.as_str() })
+}
+
+/// `key.leaked` data: the subject and the audit event's
+/// [`leak_details`].
+pub fn key_leaked(subject: &KeySubject<'_>, details: Value) -> Map<String, Value> {
+    with(subject.data(), details)
 }
 
 /// `key.limit_reached` data: no key exists, so no key id.

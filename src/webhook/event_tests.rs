@@ -62,10 +62,12 @@ fn every_builtin_payload_is_an_object_with_its_ids() {
         key_expired(&SUBJECT, 100),
         key_leaked(
             &SUBJECT,
-            "github",
-            Some("https://github.com/o/r/blob/x"),
-            Some("content"),
-            LeakAction::Revoked,
+            leak_details(
+                "github",
+                Some("https://github.com/o/r/blob/x"),
+                Some("content"),
+                LeakAction::Revoked,
+            ),
         ),
         key_limit_reached("acct_1", "forgeai", 10),
         account_changed("acct_1"),
@@ -85,7 +87,8 @@ fn every_builtin_payload_is_an_object_with_its_ids() {
     }
     let changed = key_changed(&SUBJECT, json!({}), &["enabled"]);
     assert_eq!(changed["changed"], json!(["enabled"]));
-    let leaked = key_leaked(&SUBJECT, "gitlab", None, None, LeakAction::Flagged);
+    let details = leak_details("gitlab", None, None, LeakAction::Flagged);
+    let leaked = key_leaked(&SUBJECT, details);
     assert_eq!(leaked["action"], "flagged");
     assert_eq!(leaked["url"], Value::Null);
 }

@@ -1,17 +1,33 @@
 //! Webhooks, the pure part: Standard Webhooks signing ([`sign`]), event
 //! types and payloads ([`event`]), where a delivery may go ([`target`]),
-//! the outbox delivery state machine and retry schedule ([`delivery`]) and
-//! the time-based key events ([`reminder`]).
+//! the outbox delivery state machine and retry schedule ([`delivery`]),
+//! the time-based key events ([`reminder`]), a key's webhook as its view
+//! shows it ([`health`]) and the send-time lookup of a target's name
+//! ([`resolve`]).
 //!
 //! Pure: no I/O, no clock, no randomness. Time and random bytes come in as
 //! arguments, so the account object's alarm and the management handlers
 //! decide nothing themselves: they store rows, call these functions and
 //! perform the `fetch` these functions describe.
 
+//! Only [`target`] is built into the gateway too (a key's `webhook_url` is
+//! checked by the same rule wherever a key body is decoded); the rest is
+//! the control Worker's.
+
+#[cfg(any(not(target_arch = "wasm32"), feature = "control"))]
 pub mod api;
+#[cfg(any(not(target_arch = "wasm32"), feature = "control"))]
 pub mod delivery;
+#[cfg(any(not(target_arch = "wasm32"), feature = "control"))]
 pub mod event;
+#[cfg(any(not(target_arch = "wasm32"), feature = "control"))]
+pub mod health;
+#[cfg(any(not(target_arch = "wasm32"), feature = "control"))]
 pub mod outbox;
+#[cfg(any(not(target_arch = "wasm32"), feature = "control"))]
 pub mod reminder;
+#[cfg(any(not(target_arch = "wasm32"), feature = "control"))]
+pub mod resolve;
+#[cfg(any(not(target_arch = "wasm32"), feature = "control"))]
 pub mod sign;
 pub mod target;

@@ -499,6 +499,16 @@ fn payload(
             let data = event::key_rotated(&subject, &new_id, ends);
             Some((EventType::KeyRotated, data, vec![k]))
         }),
+        EventKind::KeyLeaked => key.clone().map(|k| {
+            let (a, id, p) = subject(&k);
+            let subject = KeySubject {
+                account: &a,
+                key_id: &id,
+                product: &p,
+            };
+            let data = event::key_leaked(&subject, row.data.clone());
+            (EventType::KeyLeaked, data, vec![k])
+        }),
         EventKind::KeyLimitReached => {
             let product = row.product.clone().unwrap_or_default();
             let limit = row

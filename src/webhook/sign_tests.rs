@@ -340,10 +340,12 @@ fn cross_check_vectors_match_the_checked_in_file() {
                 ts,
                 event::key_leaked(
                     &subject,
-                    "github",
-                    Some("https://github.com/o/r/blob/1/ünï.txt"),
-                    Some("content"),
-                    event::LeakAction::Revoked,
+                    event::leak_details(
+                        "github",
+                        Some("https://github.com/o/r/blob/1/ünï.txt"),
+                        Some("content"),
+                        event::LeakAction::Revoked,
+                    ),
                 ),
             ),
         ),

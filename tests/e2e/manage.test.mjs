@@ -323,8 +323,10 @@ test("lifecycle: create, use, list, get, patch, rotate, revoke, events", async (
     `last_used_at ${used.last_used_at}`,
   );
 
-  // GET one: the same view as the listing, and CreatedKey minus `key`.
-  const one = keyView(ok(await api("GET", keyOf(account, created.id)), 200));
+  // GET one: the same view as the listing (plus its webhook's health,
+  // null without a webhook), and CreatedKey minus `key`.
+  const { webhook, ...one } = keyView(ok(await api("GET", keyOf(account, created.id)), 200));
+  assert.equal(webhook, null);
   assert.deepEqual(one, used);
   const { key: _key, ...createdView } = created;
   assert.deepEqual({ ...one, last_used_at: null }, createdView);

@@ -102,6 +102,9 @@ test("the document is a valid OpenAPI 3.1 document with the agreed shape", () =>
     "GET /accounts/{account}/keys/{id}/deliveries listDeliveries",
     "POST /accounts/{account}/keys/{id}/deliveries/{delivery_id}/retry retryDelivery",
     "POST /accounts/{account}/keys/{id}/webhook-secret/rotate rotateWebhookSecret",
+    "POST /leaks/github reportLeakGithub",
+    "GET /leaks/gitlab/revocable_token_types gitlabRevocableTokenTypes",
+    "POST /leaks/gitlab/revoke_tokens gitlabRevokeTokens",
   ].sort());
 });
 

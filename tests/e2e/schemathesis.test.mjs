@@ -15,6 +15,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { generateKeyPairSync } from "node:crypto";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { ADMIN_PREFIX, ADMIN_TOKEN, ROOT, startGateway, startOrigin } from "./harness.mjs";
@@ -35,8 +36,16 @@ let origin, gw, dir;
 
 before(async () => {
   if (!available) return;
-  origin = await startOrigin();
+  // The webhook receiver as origin: it also serves the leak endpoint's
+  // public-key document (no keys), so a fuzzed report gets its 401.
+  origin = await startOrigin("tests/e2e/webhook-receiver.mjs");
   gw = await startGateway({ template, origin: origin.url });
+  // A usable public-key document (one key, whose private half is thrown
+  // away): a fuzzed GitHub report then fails its signature check (401).
+  const { publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  const document = { public_keys: [{ key_identifier: "schemathesis", key: publicKey.export({ type: "spki", format: "pem" }), is_current: true }] };
+  const res = await fetch(`${origin.url}/_admin/github-keys`, { method: "POST", body: JSON.stringify(document) });
+  assert.equal(res.status, 200);
   dir = mkdtempSync(join(tmpdir(), "keygate-schemathesis-"));
 });
 

@@ -13,6 +13,8 @@
 //   POST /_admin/secrets {"name", "secrets": ["whsec_…", …]}  the secrets of <name>
 //   GET  /_admin/log?name=<name>  its deliveries, each with `verified_by`:
 //        for each secret, whether the library verified the delivery with it
+//   GET  /dns-query?name=&type=  a stand-in DNS-over-HTTPS resolver
+//   GET  /_admin/lookups          the names it was asked for
 //   POST /_admin/github-keys <document>  what GET /github-keys serves (a
 //        stand-in for GitHub's secret-scanning public-key document)
 import { createServer } from "node:http";
@@ -23,6 +25,7 @@ const deliveries = [];
 const secrets = new Map();
 const counts = new Map();
 let githubKeys = JSON.stringify({ public_keys: [] });
+const lookups = [];
 
 function verify(delivery) {
   const headers = {
@@ -57,6 +60,21 @@ const server = createServer(async (req, res) => {
   if (url.pathname === "/_admin/github-keys") {
     githubKeys = body;
     return json(200, {});
+  }
+  if (url.pathname === "/dns-query") {
+    // A stand-in DNS-over-HTTPS resolver (JSON API): *.inward.test points
+    // at a private address, *.public.test at a public one, the rest does
+    // not exist.
+    const name = url.searchParams.get("name") ?? "";
+    const type = url.searchParams.get("type");
+    lookups.push({ name, type, accept: req.headers.accept });
+    const address = name.endsWith(".inward.test") ? "10.0.0.7" : name.endsWith(".public.test") ? "93.184.215.14" : null;
+    if (!address) return json(200, { Status: 3 });
+    const answer = type === "A" ? [{ name, type: 1, TTL: 60, data: address }] : [];
+    return json(200, { Status: 0, Answer: answer });
+  }
+  if (url.pathname === "/_admin/lookups") {
+    return json(200, lookups);
   }
   if (url.pathname === "/github-keys") {
     res.writeHead(200, { "content-type": "application/json" });

@@ -203,6 +203,10 @@ describe("delivery", () => {
     assert.deepEqual(delivery.log.map((a) => a.status), [500, 500, 200]);
     assert.ok(delivery.log.every((a) => typeof a.latency_ms === "number"));
     assert.equal(delivery.next_attempt_at, null);
+    const view = await gw.admin("GET", `/accounts/${account}/keys/${key.id}`);
+    assert.equal(view.body.webhook.state, "healthy", "the last attempt succeeded: " + show(view));
+    assert.equal(view.body.webhook.last_attempt.status, 200);
+    assert.equal(view.body.webhook.retrying_deliveries, 0);
   });
 
   test("a 410 disables the webhook, and the disabling is an event", async () => {
@@ -231,6 +235,10 @@ describe("delivery", () => {
     assert.equal((await log(hook)).length, 1, "nothing more is sent after a 410");
     res = await gw.admin("GET", `/accounts/${account}/keys/${key.id}/deliveries`);
     assert.equal(res.body.deliveries.at(-1).status, "disabled");
+    res = await gw.admin("GET", `/accounts/${account}/keys/${key.id}`);
+    assert.equal(res.body.webhook.state, "disabled", "the key's view shows it: " + show(res));
+    assert.match(res.body.webhook.disabled_at, /^\d{4}-\d\d-\d\dT/);
+    assert.equal(res.body.webhook.last_attempt.status, 410);
   });
 
   test("a redirect is never followed, and a failed delivery can be retried by hand", async () => {
@@ -249,6 +257,13 @@ describe("delivery", () => {
     assert.deepEqual(delivery.log.map((a) => a.status), [302, 302, 302]);
     assert.match(delivery.log[0].error, /redirects are not followed/);
     assert.deepEqual(await log(`${hook}-followed`), [], "the redirect target is never contacted");
+    const view = await gw.admin("GET", `/accounts/${account}/keys/${key.id}`);
+    assert.deepEqual(
+      { state: view.body.webhook.state, failed: view.body.webhook.failed_deliveries, status: view.body.webhook.last_attempt.status },
+      { state: "failing", failed: 1, status: 302 },
+      "the key's view shows the failing webhook: " + show(view),
+    );
+    assert.match(view.body.webhook.last_attempt.error, /redirects are not followed/);
 
     res = await gw.admin("POST", `/accounts/${account}/keys/${key.id}/deliveries/${delivery.id}/retry`);
     assert.equal(res.status, 202, show(res));
@@ -275,6 +290,36 @@ describe("delivery", () => {
       res = await gw.admin("POST", `/accounts/${account}/webhooks`, { url });
       assert.equal(res.status, 400, `${url}: ${show(res)}`);
     }
+  });
+});
+
+describe("send-time name resolution", () => {
+  test("a public name that resolves to a private address is never sent to", async () => {
+    const account = unique("acct-dns");
+    const firstError = async (url) => {
+      const res = await gw.admin("POST", `/accounts/${account}/keys`, { product: "forgeai", name: "dns", webhook_url: url });
+      assert.equal(res.status, 201, `${url} is a public name when registered: ${show(res)}`);
+      for (let i = 0; i < 100; i++) {
+        const list = await gw.admin("GET", `/accounts/${account}/keys/${res.body.id}/deliveries`);
+        const error = list.body.deliveries?.[0]?.log?.[0]?.error;
+        if (error) return error;
+        await sleep(100);
+      }
+      assert.fail(`no attempt to ${url}`);
+    };
+    assert.match(
+      await firstError("https://hooks.inward.test/h"),
+      /^not sent: hooks\.inward\.test resolves to an address that is not public: its host is a private network address$/,
+    );
+    assert.match(await firstError("https://gone.nowhere.test/h"), /could not be resolved: the name does not exist/);
+    // Resolved to a public address, it passes the check, and only the dev
+    // rule (this machine only) keeps it from the Internet.
+    assert.match(await firstError("https://hooks.public.test/h"), /KEYGATE_DEV sends webhooks only to this machine/);
+    const lookups = await (await fetch(`${receiver.url}/_admin/lookups`)).json();
+    const asked = lookups.filter((l) => l.name === "hooks.inward.test");
+    assert.deepEqual([...new Set(asked.map((l) => l.type))].sort(), ["A", "AAAA"], "both record types");
+    assert.ok(asked.every((l) => l.accept === "application/dns-json"));
+    assert.ok(!lookups.some((l) => l.name === "127.0.0.1" || l.name === "localhost"), "this machine is never looked up");
   });
 });
 
@@ -478,6 +523,15 @@ describe("leaked keys", () => {
     assert.equal(event.data.url, "https://github.com/o/r/blob/main/.env");
     assert.equal(event.data.action, "revoked");
     assert.equal(event.data.reporter, "github");
+    const audit = await gw.admin("GET", `/accounts/${account}/events`);
+    const types = audit.body.events.map((e) => e.type);
+    assert.deepEqual(types.slice(0, 2), ["key.revoked", "key.leaked"], "newest first: the leak, then its revocation");
+    const recorded = audit.body.events[1];
+    assert.equal(recorded.key_id, created.id);
+    assert.deepEqual(
+      { ...recorded.data },
+      { reporter: "github", url: "https://github.com/o/r/blob/main/.env", source: "content", action: "revoked" },
+    );
     // Reported again, it is no longer live.
     res = await report(body, signed(body));
     assert.equal((await res.json())[0].label, "false_positive");

@@ -23,8 +23,9 @@ const CONTROL_ONLY = [
   /openapi/i,
   // The API Keys page: its sessions, page and API. The gateway parses the
   // page's configuration (its prefix is handed over; a brand colour is
-  // validated like any setting), and nothing more of it.
-  /keygate::(edge::)?portal(?!::brand)|portal_object|webhook|leak/i,
+  // validated like any setting), and nothing more of it. Likewise the
+  // `[webhooks]` table is config the gateway validates (RawWebhooks).
+  /keygate::(edge::)?portal(?!::brand)|portal_object|(?<!config::hooks::Raw)webhook|leak/i,
   // The object class itself: storage, SQL, alarms (calling a stub is the gateway's).
   /SqlStorage|sql::|transaction_sync|set_alarm|__wbg_Account|AccountFetch/,
 ];
