@@ -16,6 +16,7 @@
 //! neither: the constants they share live here
 //! (`tests/wasm/gateway-symbols.test.mjs` checks the gateway's wasm).
 
+use super::http_url::{HttpUrl, UrlError};
 use serde::Deserialize;
 
 /// The Standard Webhooks schedule: the wait before each attempt, in
@@ -176,22 +177,23 @@ pub(super) fn deployment(
     }
     if let Some(leaks) = leaks {
         if let Some(raw) = leaks.github_keys_url {
-            let url = url::Url::parse(&raw).map_err(|_| {
-                (
+            const HTTPS: &str = "must be https (http only to localhost, for tests)";
+            let url = HttpUrl::parse(&raw).map_err(|e| match e {
+                UrlError::Scheme => ("leaks.github_keys_url", HTTPS.to_owned()),
+                e => (
                     "leaks.github_keys_url",
-                    "must be an absolute URL".to_owned(),
-                )
+                    format!("must be an absolute URL ({e})"),
+                ),
             })?;
-            let local = crate::destination::check(&url).is_err_and(|w| w.is_loopback());
-            match url.scheme() {
-                "https" => {}
-                "http" if local => {}
-                _ => {
-                    return Err((
-                        "leaks.github_keys_url",
-                        "must be https (http only to localhost, for tests)".to_owned(),
-                    ))
-                }
+            let local = url.destination().is_err_and(|w| w.is_loopback());
+            if url.scheme() != "https" && !local {
+                return Err(("leaks.github_keys_url", HTTPS.to_owned()));
+            }
+            if url.has_userinfo() {
+                return Err((
+                    "leaks.github_keys_url",
+                    "must not have credentials".to_owned(),
+                ));
             }
             hooks.github_keys_url = url.to_string();
         }
