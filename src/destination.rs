@@ -68,7 +68,9 @@ pub fn check_ip(ip: IpAddr) -> Result<(), NotPublic> {
     }
 }
 
-fn check_name(name: &str) -> Result<(), NotPublic> {
+/// Whether a host name may receive requests from keygate (only
+/// `localhost` and `*.localhost` are refused; see the module's invariant).
+pub fn check_name(name: &str) -> Result<(), NotPublic> {
     let name = name.trim_end_matches('.').to_ascii_lowercase();
     // `.` or `..` names no host at all (found by fuzzing: it was taken for
     // this machine, so dev mode accepted `http://./x`).

@@ -138,11 +138,8 @@ fn origin(raw: &str) -> Result<String, Invalid> {
             format!("{raw:?} is not an origin such as \"https://app.example.com\" (no path)"),
         )
     };
-    let url = url::Url::parse(raw.trim()).map_err(|_| bad())?;
-    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err(bad());
-    }
-    let serialized = url.origin().ascii_serialization();
+    let url = super::http_url::HttpUrl::parse(raw).map_err(|_| bad())?;
+    let serialized = url.origin();
     if raw.trim().trim_end_matches('/').to_ascii_lowercase() != serialized {
         return Err(bad());
     }

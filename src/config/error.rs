@@ -38,26 +38,12 @@ impl std::error::Error for ConfigError {}
 pub(crate) fn redact_url(raw: &str) -> String {
     const R: &str = "REDACTED";
     let raw = raw.trim();
-    // Only a URL with a host has userinfo where the parser sees it; text
-    // such as `user:pass@host` parses as scheme `user` and a path.
-    if let Some(mut url) = url::Url::parse(raw).ok().filter(|u| u.has_host()) {
-        if !url.username().is_empty() || url.password().is_some() {
-            let _ = url.set_password(None);
-            let _ = url.set_username(R);
-        }
-        if url.query().is_some() {
-            url.set_query(Some(R));
-        }
-        if url.fragment().is_some() {
-            url.set_fragment(Some(R));
-        }
-        return url.to_string();
-    }
-    // Not a URL: cut at the query or fragment, and drop anything before
-    // the last `@` of what would be the authority.
+    // Cut at the query or fragment, and drop anything before the last `@`
+    // of what would be the authority (no URL parser: the text need not be
+    // a URL, and the gateway carries none).
     let (text, cut) = match raw.find(['?', '#']) {
-        Some(at) => (raw.get(..at).unwrap_or_default(), true),
-        None => (raw, false),
+        Some(at) => (raw.get(..at).unwrap_or_default(), raw.get(at..=at)),
+        None => (raw, None),
     };
     let start = text.find("://").map_or(0, |at| at + 3);
     let authority_end = text
@@ -75,8 +61,8 @@ pub(crate) fn redact_url(raw: &str) -> String {
         None => out.push_str(authority),
     }
     out.push_str(text.get(authority_end..).unwrap_or_default());
-    if cut {
-        out.push('?');
+    if let Some(mark) = cut {
+        out.push_str(mark);
         out.push_str(R);
     }
     out

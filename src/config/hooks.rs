@@ -18,6 +18,7 @@
 //! constants they share live here
 //! (`tests/wasm/gateway-symbols.test.mjs` checks the gateway's wasm).
 
+use super::http_url::{HttpUrl, UrlError};
 use serde::Deserialize;
 
 /// The Standard Webhooks schedule: the wait before each attempt, in
@@ -215,17 +216,17 @@ pub(super) fn deployment(
 /// A service keygate fetches from: https, or http to a loopback host (a
 /// test's stand-in).
 fn service_url(field: &'static str, raw: &str) -> Result<String, (&'static str, String)> {
-    let url = url::Url::parse(raw).map_err(|_| (field, "must be an absolute URL".to_owned()))?;
-    let local = crate::destination::check(&url).is_err_and(|w| w.is_loopback());
-    match url.scheme() {
-        "https" => {}
-        "http" if local => {}
-        _ => {
-            return Err((
-                field,
-                "must be https (http only to localhost, for tests)".to_owned(),
-            ))
-        }
+    const HTTPS: &str = "must be https (http only to localhost, for tests)";
+    let url = HttpUrl::parse(raw).map_err(|e| match e {
+        UrlError::Scheme => (field, HTTPS.to_owned()),
+        e => (field, format!("must be an absolute URL ({e})")),
+    })?;
+    let local = url.destination().is_err_and(|w| w.is_loopback());
+    if url.scheme() != "https" && !local {
+        return Err((field, HTTPS.to_owned()));
+    }
+    if url.has_userinfo() {
+        return Err((field, "must not have credentials".to_owned()));
     }
     Ok(url.to_string())
 }

@@ -11,6 +11,7 @@
 mod clients;
 mod error;
 mod hooks;
+mod http_url;
 mod portal;
 mod raw;
 mod validate;

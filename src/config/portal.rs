@@ -175,12 +175,8 @@ pub(super) fn product_portal(
 
 fn logo(raw: &str) -> Result<String, Invalid> {
     let bad = || ("portal.logo_url", format!("{raw:?} is not an https URL"));
-    let url = url::Url::parse(raw).map_err(|_| bad())?;
-    if url.scheme() != "https"
-        || !url.has_host()
-        || !url.username().is_empty()
-        || url.password().is_some()
-    {
+    let url = super::http_url::HttpUrl::parse(raw).map_err(|_| bad())?;
+    if url.scheme() != "https" || url.has_userinfo() {
         return Err(bad());
     }
     Ok(url.to_string())
@@ -188,22 +184,14 @@ fn logo(raw: &str) -> Result<String, Invalid> {
 
 /// `https://host[:port]` or `http://host[:port]`, nothing after.
 fn is_origin(text: &str) -> bool {
-    url::Url::parse(text).is_ok_and(|url| {
-        matches!(url.scheme(), "https" | "http")
-            && url.has_host()
-            && url.username().is_empty()
-            && url.password().is_none()
-            && url
-                .origin()
-                .ascii_serialization()
-                .eq_ignore_ascii_case(text)
-    })
+    super::http_url::HttpUrl::parse(text)
+        .is_ok_and(|url| !url.has_userinfo() && url.origin().eq_ignore_ascii_case(text))
 }
 
 impl ProductPortal {
     /// The origin of the logo, for the page's CSP.
     pub fn logo_origin(&self) -> Option<String> {
-        let url = url::Url::parse(self.brand.logo_url.as_deref()?).ok()?;
-        Some(url.origin().ascii_serialization())
+        let url = super::http_url::HttpUrl::parse(self.brand.logo_url.as_deref()?).ok()?;
+        Some(url.origin())
     }
 }

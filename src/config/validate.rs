@@ -576,25 +576,17 @@ fn route(raw: RawRoute) -> Result<Route, (&'static str, String)> {
 fn upstream(raw: &str) -> Result<Upstream, String> {
     // Messages show the URL without userinfo or query: they reach the log.
     let shown = super::error::redact_url(raw);
-    let url = url::Url::parse(raw.trim())
-        .map_err(|e| format!("{shown:?} is not an absolute URL ({e})"))?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(format!("{shown:?} must be an http or https URL"));
-    }
-    if url.query().is_some()
-        || url.fragment().is_some()
-        || !url.username().is_empty()
-        || url.password().is_some()
-    {
+    let url = super::http_url::HttpUrl::parse(raw).map_err(|e| match e {
+        super::http_url::UrlError::Scheme => format!("{shown:?} must be an http or https URL"),
+        e => format!("{shown:?} is not an absolute URL ({e})"),
+    })?;
+    if url.has_query() || url.has_fragment() || url.has_userinfo() {
         return Err(format!(
             "{shown:?} must not have a query, fragment or credentials"
         ));
     }
-    if url.host_str().is_none() {
-        return Err(format!("{shown:?} has no host"));
-    }
     Ok(Upstream {
-        origin: url.origin().ascii_serialization(),
+        origin: url.origin(),
         base_path: url.path().trim_end_matches('/').to_owned(),
     })
 }

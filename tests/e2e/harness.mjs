@@ -310,6 +310,8 @@ export async function startGateway({
     adminPrefix,
     /** The runtime's own socket, without wrangler dev's proxy (see runtimeUrl). */
     runtimeUrl: () => runtimeUrl(child.pid),
+    /** wrangler dev's inspector (tests/bench/profile.mjs profiles through it). */
+    inspectorPort: inspector,
     /**
      * Calls the management API: `path` is below the prefix (query included).
      * `body`: an object (sent as JSON), a string or Buffer (sent as is), or undefined.
