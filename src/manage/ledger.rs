@@ -165,6 +165,10 @@ pub enum EventKind {
     /// The account was reactivated.
     #[serde(rename = "account.reactivated")]
     AccountReactivated,
+    /// A webhook answered 410 Gone and was disabled (its data names the
+    /// webhook, its URL and the status).
+    #[serde(rename = "webhook.disabled")]
+    WebhookDisabled,
 }
 
 /// One audit event.

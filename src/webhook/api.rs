@@ -21,7 +21,7 @@ use super::outbox::{
 };
 use super::sign::ROTATION_OVERLAP_SECONDS;
 use crate::config::Config;
-use crate::manage::ledger::{Change, KeyRow, Ledger};
+use crate::manage::ledger::{Change, EventKind, EventRow, KeyRow, Ledger};
 use crate::manage::{Plan, Reply};
 use crate::secret::WebhookSecret;
 use crate::time::format_rfc3339;
@@ -342,8 +342,9 @@ pub fn delivery_view(row: &OutboxRow) -> Value {
 }
 
 /// What one attempt of `row` changes: the updated row and, for a 410, the
-/// webhook disabled, its other pending deliveries stopped and a
-/// `webhook.disabled` event for the account's endpoints.
+/// webhook disabled, its other pending deliveries stopped, and a
+/// `webhook.disabled` event recorded in the audit log and sent to the
+/// account's endpoints.
 #[allow(clippy::too_many_arguments)]
 pub fn settle(
     config: &Config,
@@ -393,6 +394,18 @@ pub fn settle(
         changes.extend(outbox::disabled_event(
             config, hooks, account, &hook, &url, status, now_ms, seed,
         )?);
+        // And in the audit log: the key's, for a key's own webhook.
+        changes.push(Change::AppendEvent(EventRow {
+            seq: 0,
+            kind: EventKind::WebhookDisabled,
+            at: now_ms.div_euclid(1_000),
+            key_id: match &hook {
+                Hook::Key(id) => Some(id.clone()),
+                Hook::Endpoint(_) => None,
+            },
+            product: None,
+            data: json!({ "webhook": hook, "url": url, "status": status }),
+        }));
     }
     Ok(changes)
 }

@@ -523,6 +523,10 @@ fn payload(
                 Vec::new(),
             ))
         }
+        // Its deliveries (to the account's endpoints, never to the
+        // disabled webhook) are made where it is recorded
+        // ([`disabled_event`]).
+        EventKind::WebhookDisabled => None,
         EventKind::AccountSuspended | EventKind::AccountReactivated => {
             let kind = if row.kind == EventKind::AccountSuspended {
                 EventType::AccountSuspended

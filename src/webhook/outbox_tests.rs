@@ -291,6 +291,17 @@ fn a_410_disables_the_webhook_and_tells_the_other_endpoints() {
     assert_eq!(told.len(), 1);
     assert!(matches!(told[0].delivery.hook, Hook::Endpoint(_)));
     assert_eq!(body(told[0])["data"]["status"], 410);
+    let audit = ledger.events(None, 1).unwrap();
+    assert_eq!(
+        audit[0].kind,
+        EventKind::WebhookDisabled,
+        "and it is recorded"
+    );
+    assert_eq!(audit[0].key_id.as_deref(), Some(id.as_str()));
+    assert_eq!(
+        audit[0].data,
+        serde_json::json!({ "webhook": { "kind": "key", "id": id }, "url": "https://hooks.example.com/k", "status": 410 })
+    );
     // Later events no longer go to the disabled webhook.
     let count = outbox(&ledger).len();
     run(

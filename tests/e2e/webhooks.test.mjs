@@ -239,6 +239,11 @@ describe("delivery", () => {
     assert.equal(res.body.webhook.state, "disabled", "the key's view shows it: " + show(res));
     assert.match(res.body.webhook.disabled_at, /^\d{4}-\d\d-\d\dT/);
     assert.equal(res.body.webhook.last_attempt.status, 410);
+    res = await gw.admin("GET", `/accounts/${account}/events`);
+    const recorded = res.body.events.find((e) => e.type === "webhook.disabled");
+    assert.ok(recorded, "the disabling is in the audit log: " + show(res));
+    assert.equal(recorded.key_id, key.id);
+    assert.deepEqual({ ...recorded.data }, { webhook: { kind: "key", id: key.id }, url: `${receiver.url}/gone/${hook}`, status: 410 });
   });
 
   test("a redirect is never followed, and a failed delivery can be retried by hand", async () => {
