@@ -19,10 +19,7 @@ use std::time::Duration;
 
 use futures_util::future::{select, Either};
 use futures_util::pin_mut;
-use worker::{
-    console_error, js_sys, wasm_bindgen::JsCast, wasm_bindgen::JsValue,
-    wasm_bindgen_futures::JsFuture, web_sys, Delay, Env, Fetch,
-};
+use worker::{console_error, js_sys, web_sys, Delay, Env, Fetch};
 
 use super::account::{Call, OP_PATH};
 use super::{accounts, isolate, kv};
@@ -88,7 +85,7 @@ pub(super) async fn serve(
         Route::GitlabRevoke => {
             let authenticated = gitlab_auth(req, env)?;
             let types = gitlab_types(env)?;
-            let body = read_limited(req, gitlab::MAX_BODY_BYTES).await?;
+            let body = super::management::read_capped(req, gitlab::MAX_BODY_BYTES).await?;
             let revokes = gitlab::parse_revoke(authenticated, &body, &types).map_err(leak_error)?;
             for revoke in revokes {
                 act(env, &revoke.token, "gitlab", revoke.location, None).await?;
@@ -106,7 +103,7 @@ async fn github_report(req: &web_sys::Request, env: &Env) -> Result<(u16, String
     if identifier.is_none() || signature.is_none() {
         return Err(Error::Unauthorized);
     }
-    let body = read_limited(req, github::MAX_BODY_BYTES).await?;
+    let body = super::management::read_capped(req, github::MAX_BODY_BYTES).await?;
     let gateway = isolate::gateway(env)?;
     let url = gateway.config.hooks.github_keys_url.clone();
     let mut keys = public_keys(&url, false).await?;
@@ -268,42 +265,4 @@ async fn fetch_keys(url: &str) -> Result<PublicKeys, Error> {
         .await
         .map_err(|e| unavailable(e.to_string()))?;
     PublicKeys::parse(&bytes).map_err(leak_error)
-}
-
-/// The body, refusing more than `limit` bytes (at once when
-/// `Content-Length` says so; else nothing past it is kept).
-async fn read_limited(req: &web_sys::Request, limit: usize) -> Result<Vec<u8>, Error> {
-    let too_large = Error::BodyTooLarge { limit };
-    let declared = req
-        .headers()
-        .get("Content-Length")
-        .ok()
-        .flatten()
-        .and_then(|v| v.trim().parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
-        return Err(too_large);
-    }
-    let Some(stream) = req.body() else {
-        return Ok(Vec::new());
-    };
-    let unreadable = |_| Error::InvalidJson {
-        reason: "the body could not be read".to_owned(),
-    };
-    let reader: web_sys::ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
-    let mut body = Vec::new();
-    loop {
-        let chunk = JsFuture::from(reader.read()).await.map_err(unreadable)?;
-        let done = js_sys::Reflect::get(&chunk, &JsValue::from_str("done")).map_err(unreadable)?;
-        if done.as_bool().unwrap_or(true) {
-            return Ok(body);
-        }
-        let value =
-            js_sys::Reflect::get(&chunk, &JsValue::from_str("value")).map_err(unreadable)?;
-        let bytes: js_sys::Uint8Array = value.dyn_into().map_err(unreadable)?;
-        if body.len().saturating_add(bytes.length() as usize) > limit {
-            let _ = reader.cancel();
-            return Err(too_large);
-        }
-        body.extend_from_slice(&bytes.to_vec());
-    }
 }

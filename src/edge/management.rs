@@ -210,18 +210,24 @@ async fn call(
 /// dropped before the stream is cancelled.
 const DRAIN_LIMIT: usize = 1 << 20;
 
-/// The request body, refusing more than [`BODY_LIMIT`] bytes: at once when
+/// The request body, refusing more than [`BODY_LIMIT`] bytes (the
+/// management API's limit).
+pub(super) async fn read_body(req: &web_sys::Request) -> Result<Vec<u8>, Error> {
+    read_capped(req, BODY_LIMIT).await
+}
+
+/// The request body, refusing more than `limit` bytes: at once when
 /// `Content-Length` says so; else nothing past the limit is kept, and the
 /// rest is drained (up to [`DRAIN_LIMIT`]) so the connection stays usable.
-pub(super) async fn read_body(req: &web_sys::Request) -> Result<Vec<u8>, Error> {
-    let too_large = Error::BodyTooLarge { limit: BODY_LIMIT };
+pub(super) async fn read_capped(req: &web_sys::Request, limit: usize) -> Result<Vec<u8>, Error> {
+    let too_large = Error::BodyTooLarge { limit };
     let declared = req
         .headers()
         .get("Content-Length")
         .ok()
         .flatten()
         .and_then(|v| v.trim().parse::<u64>().ok());
-    if declared.is_some_and(|n| n > BODY_LIMIT as u64) {
+    if declared.is_some_and(|n| n > limit as u64) {
         return Err(too_large);
     }
     let Some(stream) = req.body() else {
@@ -237,7 +243,7 @@ pub(super) async fn read_body(req: &web_sys::Request) -> Result<Vec<u8>, Error> 
         let chunk = JsFuture::from(reader.read()).await.map_err(unreadable)?;
         let done = js_sys::Reflect::get(&chunk, &JsValue::from_str("done")).map_err(unreadable)?;
         if done.as_bool().unwrap_or(true) {
-            return if seen > BODY_LIMIT {
+            return if seen > limit {
                 Err(too_large)
             } else {
                 Ok(body)
@@ -247,9 +253,9 @@ pub(super) async fn read_body(req: &web_sys::Request) -> Result<Vec<u8>, Error> 
             js_sys::Reflect::get(&chunk, &JsValue::from_str("value")).map_err(unreadable)?;
         let bytes: js_sys::Uint8Array = value.dyn_into().map_err(unreadable)?;
         seen = seen.saturating_add(bytes.length() as usize);
-        if seen <= BODY_LIMIT {
+        if seen <= limit {
             body.extend_from_slice(&bytes.to_vec());
-        } else if seen > DRAIN_LIMIT {
+        } else if seen > limit.saturating_add(DRAIN_LIMIT) {
             // Too much to drain politely: stop reading.
             let _ = reader.cancel();
             return Err(too_large);
