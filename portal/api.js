@@ -45,3 +45,10 @@ export async function api(method, path, body, extra = {}) {
   if (!res.ok) throw new ApiError(json, res.status);
   return json;
 }
+
+/** Ends the session (not only the cookie); the caller then leaves the page. */
+export async function signOut() {
+  try {
+    await fetch(`${BASE}/logout`, { method: "POST", headers: { "X-Keygate-CSRF": CSRF }, credentials: "same-origin" });
+  } catch {}
+}

@@ -5,7 +5,7 @@
 import { h, render } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import htm from "htm";
-import { api, ApiError, idempotencyKey } from "./api.js";
+import { api, ApiError, idempotencyKey, signOut } from "./api.js";
 import { relative, exactTime } from "./time.js";
 import { keyStatus, isLive } from "./status.js";
 
@@ -333,6 +333,7 @@ const EVENT_TEXT = {
   "key.revoked": "revoked",
   "key.expired": "expired",
   "key.leaked": "reported as leaked",
+  "webhook.disabled": "webhook disabled (it answered 410 Gone)",
 };
 
 function Events({ events, keys }) {
@@ -389,7 +390,10 @@ function App() {
         ${single?.logo_url ? html`<img src=${single.logo_url} alt="" class="logo" />` : null}
         <span class="brand-name">${single ? single.display_name : session.title}</span>
       </div>
-      <a class="back" href=${session.return_url}>← Back</a>
+      <nav class="nav" aria-label="Account">
+        <a class="back" href=${session.return_url}>← Back</a>
+        <button type="button" class="link" onClick=${async () => { await signOut(); location.assign(session.return_url); }}>Sign out</button>
+      </nav>
     </header>
     <main class="page" id="main">
       <div class="heading">

@@ -314,14 +314,44 @@ fn sha_prefix(text: &str) -> [u8; 6] {
     out
 }
 
-/// `POST {prefix}/logout`: forgets the cookie.
+/// A change's CSRF proof: the page's token for this cookie, from this
+/// origin ([`csrf::check`]).
+fn check_csrf(req: &web_sys::Request, cookie: &PortalCredential) -> Result<(), Error> {
+    let headers = req.headers();
+    let get = |name: &str| headers.get(name).ok().flatten();
+    let own = origin_of(&req.url());
+    csrf::check(
+        cookie,
+        get(csrf::HEADER).as_deref(),
+        get("Sec-Fetch-Site").as_deref(),
+        get("Origin").as_deref(),
+        &own,
+    )
+    .map_err(|why| Error::CsrfFailed {
+        reason: why.describe(),
+    })
+}
+
+/// `POST {prefix}/logout`: ends the session (with the page's CSRF token)
+/// and forgets the cookie.
 async fn logout(
     req: &web_sys::Request,
-    _env: &Env,
+    env: &Env,
     prefix: &str,
     dev: bool,
 ) -> Result<(web_sys::Response, &'static str), Error> {
-    let _ = req;
+    if let Some(cookie) = session_cookie(req) {
+        check_csrf(req, &cookie)?;
+        call(
+            env,
+            cookie.account(),
+            &PortalCall::SignOut {
+                account: cookie.account().to_owned(),
+                cookie: cookie.expose(),
+            },
+        )
+        .await?;
+    }
     let response =
         respond::json(204, "application/json", "").map_err(|_| Error::StorageUnavailable)?;
     response
@@ -344,19 +374,7 @@ async fn page_api(
 ) -> Result<(web_sys::Response, &'static str), Error> {
     let cookie = session_cookie(req).ok_or(Error::Unauthorized)?;
     if !matches!(method, "GET" | "HEAD") {
-        let headers = req.headers();
-        let get = |name: &str| headers.get(name).ok().flatten();
-        let own = origin_of(&req.url());
-        csrf::check(
-            &cookie,
-            get(csrf::HEADER).as_deref(),
-            get("Sec-Fetch-Site").as_deref(),
-            get("Origin").as_deref(),
-            &own,
-        )
-        .map_err(|why| Error::CsrfFailed {
-            reason: why.describe(),
-        })?;
+        check_csrf(req, &cookie)?;
     }
     let op = if path == "/api/session" && method == "GET" {
         None

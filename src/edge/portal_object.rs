@@ -93,6 +93,23 @@ pub(super) async fn serve(object: &Account, text: &str) -> Result<(u16, String),
                 Err(why) => Ok(dead(why, Some(&row.return_url))),
             }
         }
+        PortalCall::SignOut { account, cookie } => {
+            // Only the session's own, live cookie ends it; anything else
+            // ends nothing (the page clears the cookie either way).
+            let cookie =
+                PortalCredential::parse(Kind::Cookie, &cookie).filter(|c| c.account() == account);
+            let sql = existing_sessions(object)?;
+            if let (Some(cookie), Some(sql)) = (cookie, sql) {
+                let _turn = object.mutations.lock().await;
+                if let Some(mut row) = get(&sql, cookie.session())? {
+                    if row.admit(&cookie, now).is_ok() {
+                        row.revoked_at = Some(now);
+                        put(&sql, &row)?;
+                    }
+                }
+            }
+            Ok((204, String::new()))
+        }
         PortalCall::Act {
             account,
             cookie,

@@ -50,6 +50,13 @@ pub enum PortalCall {
         /// The new cookie text.
         cookie: String,
     },
+    /// End the session its cookie belongs to (the page's sign-out).
+    SignOut {
+        /// The account.
+        account: String,
+        /// The cookie text.
+        cookie: String,
+    },
     /// Run `op` for a session (the page's API); none: only check the
     /// session and describe it.
     Act {

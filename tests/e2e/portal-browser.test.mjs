@@ -162,6 +162,31 @@ test("in the browser: a reused link, a change without the CSRF token, another pr
   await page.getByRole("link", { name: "Go back" }).waitFor();
 });
 
+test("in the browser: Sign out ends the session, not only the cookie, and goes back", async () => {
+  const granted = await gw.admin("POST", "/accounts/acct_browser/portal-sessions", {
+    return_url: "http://localhost:3000/settings", products: ["forgeai"],
+  });
+  assert.equal(granted.status, 201);
+  // The product's own page, served here in its stead.
+  await page.route("http://localhost:3000/**", (route) =>
+    route.fulfill({ status: 200, contentType: "text/html", body: "<!doctype html><title>Settings</title><p>settings</p>" }));
+  try {
+    await page.goto(granted.body.url);
+    await page.getByRole("heading", { name: "API keys" }).waitFor();
+    const cookies = await page.context().cookies();
+    const session = cookies.find((c) => c.path.startsWith("/_keygate/keys"));
+    assert.ok(session, "signed in with a cookie");
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.waitForURL("http://localhost:3000/settings");
+  } finally {
+    await page.unroute("http://localhost:3000/**");
+  }
+  const list = await gw.admin("GET", "/accounts/acct_browser/portal-sessions");
+  assert.equal(list.body.sessions.find((s) => s.id === granted.body.id).status, "revoked");
+  assert.equal((await page.context().cookies()).filter((c) => c.path.startsWith("/_keygate/keys")).length, 0,
+    "the cookie is gone too");
+});
+
 test("the page works at 360 px wide", async () => {
   const granted = await gw.admin("POST", "/accounts/acct_browser/portal-sessions", {
     return_url: "http://localhost:3000/settings",

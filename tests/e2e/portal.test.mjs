@@ -246,6 +246,29 @@ describe("the page's API", () => {
     assert.match(forgeai.create_blocked, /3 active keys/);
   });
 
+  test("signing out ends the session, with the CSRF token only", async () => {
+    await createKey("acct_out", "forgeai", "k");
+    const s = await signIn("acct_out");
+    const logout = (headers = {}) =>
+      fetch(`${gw.url}${PORTAL}/logout`, { method: "POST", headers: { Cookie: s.cookie, ...headers } });
+    let res = await logout();
+    assert.equal(res.status, 403, "no CSRF token: a cross-site form cannot end it");
+    assert.equal((await res.json()).code, "csrf_failed");
+    assert.equal((await s.call("GET", "/keys")).status, 200, "still signed in");
+    res = await logout({ "X-Keygate-CSRF": s.csrf });
+    assert.equal(res.status, 204);
+    assert.match(res.headers.get("set-cookie"), /Max-Age=0/i, "the cookie is cleared");
+    // A copy of the cookie kept elsewhere is dead as well.
+    const after = await s.call("GET", "/keys");
+    assert.equal(after.status, 410);
+    assert.equal(after.body.code, "portal_session_ended");
+    const list = await gw.admin("GET", "/accounts/acct_out/portal-sessions");
+    assert.equal(list.body.sessions[0].status, "revoked");
+    // Without a cookie there is nothing to end: the cookie is cleared all the same.
+    res = await fetch(`${gw.url}${PORTAL}/logout`, { method: "POST" });
+    assert.equal(res.status, 204);
+  });
+
   test("a revoked session, and an expired link, are refused", async () => {
     await createKey("acct_end", "forgeai", "k");
     const s = await signIn("acct_end");
