@@ -44,6 +44,26 @@ pub mod headers {
     pub const CONTENT_DIGEST: &str = "Content-Digest";
     /// Prefix reserved for keygate; client-sent headers with it are removed.
     pub const RESERVED_PREFIX: &str = "keygate-";
+
+    /// The lowercase form of one of the names above, as a signature covers
+    /// it (no allocation per request); any other name is returned as is,
+    /// which the signer then refuses unless it is already lowercase.
+    pub fn lowercase(name: &'static str) -> &'static str {
+        match name {
+            KEY_ID => "keygate-key-id",
+            ACCOUNT => "keygate-account",
+            PRODUCT => "keygate-product",
+            ENVIRONMENT => "keygate-environment",
+            SCOPES => "keygate-scopes",
+            KEY_META => "keygate-key-meta",
+            REQUEST_ID => "keygate-request-id",
+            CLIENT_IP => "keygate-client-ip",
+            SIGNATURE_INPUT => "signature-input",
+            SIGNATURE => "signature",
+            CONTENT_DIGEST => "content-digest",
+            other => other,
+        }
+    }
 }
 
 /// The request to send upstream, apart from the streamed body and the
@@ -236,15 +256,10 @@ pub fn plan(
     }
 
     let length = body.content_length.map(|n| n.to_string());
-    let lowercase: Vec<String> = set_headers
-        .iter()
-        .map(|(n, _)| n.to_ascii_lowercase())
-        .collect();
-    let mut fields: Vec<(&str, &str)> = lowercase
-        .iter()
-        .zip(&set_headers)
-        .map(|(n, (_, v))| (n.as_str(), v.as_str()))
-        .collect();
+    let mut fields: Vec<(&str, &str)> = Vec::with_capacity(set_headers.len() + 2);
+    for (name, value) in &set_headers {
+        fields.push((headers::lowercase(name), value.as_str()));
+    }
     if let Some(length) = &length {
         fields.push(("content-length", length));
     }

@@ -429,3 +429,22 @@ fn forwarded_meta_is_signed_and_filtered() {
     let plan = super::plan(&authorized, None, &BodyFacts::default(), &stamp(&sk)).unwrap();
     assert_eq!(header(&plan, headers::KEY_META), None);
 }
+
+#[test]
+fn lowercase_names_are_the_names_lowercased() {
+    for name in [
+        headers::KEY_ID,
+        headers::ACCOUNT,
+        headers::PRODUCT,
+        headers::ENVIRONMENT,
+        headers::SCOPES,
+        headers::KEY_META,
+        headers::REQUEST_ID,
+        headers::CLIENT_IP,
+        headers::SIGNATURE_INPUT,
+        headers::SIGNATURE,
+        headers::CONTENT_DIGEST,
+    ] {
+        assert_eq!(headers::lowercase(name), name.to_ascii_lowercase());
+    }
+}

@@ -52,7 +52,49 @@ pub(crate) fn encode_fixed(bytes: &[u8], width: usize) -> String {
 /// Reads the base62 number `s` into `N` big-endian bytes, or `None` if a
 /// character is outside the alphabet or the number needs more than `N`
 /// bytes. The inverse of [`encode_fixed`] for values that fit.
+///
+/// Five digits at a time (62^5 < 2^30) into 32-bit limbs: a key's 43
+/// digits cost 9 passes over 9 limbs, not 43 over 32 bytes.
 pub(crate) fn decode_fixed<const N: usize>(s: &str) -> Option<[u8; N]> {
+    /// Limbs kept: 288 bits, room for every `N` used (at most 32 bytes).
+    const LIMBS: usize = 9;
+    if N > LIMBS * 4 {
+        return decode_bytewise(s);
+    }
+    let mut limbs = [0u32; LIMBS]; // least significant first
+    for chunk in s.as_bytes().chunks(5) {
+        let mut value: u64 = 0;
+        let mut scale: u64 = 1;
+        for &c in chunk {
+            value = value * 62 + u64::from(self::value(c)?);
+            scale *= 62;
+        }
+        let mut carry = value;
+        for limb in limbs.iter_mut() {
+            // < 2^32 * 2^30 + 2^32: no overflow.
+            let acc = u64::from(*limb) * scale + carry;
+            *limb = u32::try_from(acc & 0xffff_ffff).unwrap_or(0);
+            carry = acc >> 32;
+        }
+        if carry != 0 {
+            return None;
+        }
+    }
+    let mut out = [0u8; N];
+    let bytes = limbs.iter().flat_map(|limb| limb.to_le_bytes());
+    let mut slots = out.iter_mut().rev();
+    for byte in bytes {
+        match slots.next() {
+            Some(slot) => *slot = byte,
+            None if byte != 0 => return None,
+            None => {}
+        }
+    }
+    Some(out)
+}
+
+/// [`decode_fixed`] a byte at a time, for any `N`.
+fn decode_bytewise<const N: usize>(s: &str) -> Option<[u8; N]> {
     let mut out = [0u8; N];
     for c in s.bytes() {
         let mut carry = u32::from(value(c)?);
@@ -98,6 +140,44 @@ mod tests {
             assert_eq!(s.len(), 6);
             assert_eq!(decode_u64(&s), Some(u64::from(n)));
         }
+    }
+
+    #[test]
+    fn limbs_and_bytes_agree() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for len in 0..50 {
+            for _ in 0..40 {
+                let text: String = (0..len).map(|_| digit((next() % 62) as u8)).collect();
+                assert_eq!(
+                    decode_fixed::<32>(&text),
+                    decode_bytewise::<32>(&text),
+                    "{text}"
+                );
+                assert_eq!(
+                    decode_fixed::<6>(&text),
+                    decode_bytewise::<6>(&text),
+                    "{text}"
+                );
+                assert_eq!(
+                    decode_fixed::<1>(&text),
+                    decode_bytewise::<1>(&text),
+                    "{text}"
+                );
+                assert_eq!(
+                    decode_fixed::<40>(&text),
+                    decode_bytewise::<40>(&text),
+                    "{text}"
+                );
+            }
+        }
+        assert_eq!(decode_fixed::<32>("z!"), None);
+        assert_eq!(decode_fixed::<32>(""), Some([0; 32]));
     }
 
     #[test]
