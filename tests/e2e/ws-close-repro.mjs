@@ -8,7 +8,7 @@
 // line shows once per socket; with a second Worker in the same session
 // (`second`), only when wrangler's inspector attaches to the echo Worker.
 // Without a reply to the client's close (`noreply`), nothing is logged, but
-// the client gets 1006 instead of a clean close.
+// the client gets 1006 instead of a clean close (after ws's 30 s timeout).
 //
 // Usage: node tests/e2e/ws-close-repro.mjs [client|worker|noreply] [n] [second]
 import { spawn } from "node:child_process";
@@ -50,15 +50,14 @@ try {
   }
   await new Promise((r) => setTimeout(r, 1000));
   const codes = {};
-  for (let i = 0; i < Number(n); i++) {
-    const code = await new Promise((ok, fail) => {
-      const ws = new WebSocket(`ws://127.0.0.1:${port}/`);
-      ws.once("error", fail);
-      ws.once("open", () => { if (mode !== "worker") ws.close(1000, "closed by the client"); });
-      ws.once("close", ok);
-    });
-    codes[code] = (codes[code] ?? 0) + 1;
-  }
+  // In parallel: unanswered (noreply), each waits for ws's 30 s close timeout.
+  const all = Array.from({ length: Number(n) }, () => new Promise((ok, fail) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/`);
+    ws.once("error", fail);
+    ws.once("open", () => { if (mode !== "worker") ws.close(1000, "closed by the client"); });
+    ws.once("close", ok);
+  }));
+  for (const code of await Promise.all(all)) codes[code] = (codes[code] ?? 0) + 1;
   await new Promise((r) => setTimeout(r, 1500));
   const problems = runtimeProblems(lines);
   console.log(JSON.stringify({ mode, second: Boolean(second), sockets: Number(n), codes, problems: problems.length }));
