@@ -1,16 +1,19 @@
-// Repro (not a test, not in the suite): workerd reports "Uncaught Error:
-// Network connection lost." for a WebSocketPair socket whose close
-// handshake completes, with no keygate code involved. A plain-JS echo
-// Worker (the WebSocketPair pattern of the Workers docs) runs alone under
-// `wrangler dev`; `ws` clients open sockets and close them, or wait for the
-// Worker to close them. Prints the close codes the clients saw and how many
-// runtime problem lines wrangler printed. Alone in its `wrangler dev`, the
-// line shows once per socket; with a second Worker in the same session
-// (`second`), only when wrangler's inspector attaches to the echo Worker.
-// Without a reply to the client's close (`noreply`), nothing is logged, but
-// the client gets 1006 instead of a clean close (after ws's 30 s timeout).
+// Repro (not a test, not in the suite) of the runtime side of a keygate fix
+// (accept_both in src/edge/websocket.rs), with no keygate code: a plain-JS
+// echo Worker (the WebSocketPair pattern of the Workers docs) under
+// `wrangler dev`, and `ws` clients. When the Worker accepts its end before
+// returning the other end in the 101 response, workerd reports "Uncaught
+// Error: Network connection lost." (standalone `workerd --verbose`: "info:
+// uncaught exception; ... disconnected: other end of WebSocketPipe was
+// destroyed") once per socket after the close handshake, whether the
+// client closes (`client`) or the Worker does (`worker`). Accepting one
+// timer turn later (`lateaccept`: the Worker closes) logs nothing. Without
+// a reply to the client's close (`noreply`) nothing is logged either, but
+// the client gets 1006 after ws's 30 s close timeout. With a second Worker
+// in the same session (`second`), wrangler prints the line in some runs
+// only. Prints the close codes the clients saw and the runtime problems.
 //
-// Usage: node tests/e2e/ws-close-repro.mjs [client|worker|noreply] [n] [second]
+// Usage: node tests/e2e/ws-close-repro.mjs [client|worker|lateaccept|noreply] [n] [second]
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -23,10 +26,13 @@ const dir = mkdtempSync(join(tmpdir(), "keygate-ws-repro-"));
 writeFileSync(join(dir, "echo.js"), `export default {
   fetch(request, env) {
     const [client, server] = Object.values(new WebSocketPair());
-    server.accept();
+    if (env.MODE === "lateaccept") setTimeout(() => server.accept(), 0);
+    else server.accept();
     server.addEventListener("message", (e) => server.send(e.data));
     server.addEventListener("close", (e) => { if (env.MODE !== "noreply") server.close(e.code, e.reason); });
-    if (env.MODE === "worker") setTimeout(() => server.close(1008, "closed by the Worker"), 300);
+    if (env.MODE === "worker" || env.MODE === "lateaccept") {
+      setTimeout(() => server.close(1008, "closed by the Worker"), 300);
+    }
     return new Response(null, { status: 101, webSocket: client });
   },
 };
@@ -54,7 +60,7 @@ try {
   const all = Array.from({ length: Number(n) }, () => new Promise((ok, fail) => {
     const ws = new WebSocket(`ws://127.0.0.1:${port}/`);
     ws.once("error", fail);
-    ws.once("open", () => { if (mode !== "worker") ws.close(1000, "closed by the client"); });
+    ws.once("open", () => { if (mode === "client" || mode === "noreply") ws.close(1000, "closed by the client"); });
     ws.once("close", ok);
   }));
   for (const code of await Promise.all(all)) codes[code] = (codes[code] ?? 0) + 1;
