@@ -104,10 +104,11 @@ pub(super) async fn proxy(
     Ok(answer.into())
 }
 
-/// Accepts both ends and relays messages and closes between them; closes
-/// both after `max_seconds`. The listeners run in the socket's own event
-/// dispatch, as a JavaScript relay's would: the first close is answered
-/// and passed on within the event that reported it.
+/// Relays messages and closes between both ends, accepted once the
+/// response is on its way (see [`accept_both`]); closes both after
+/// `max_seconds`. The listeners run in the socket's own event dispatch, as
+/// a JavaScript relay's would: the first close is answered and passed on
+/// within the event that reported it.
 fn relay(client: WebSocket, origin: WebSocket, max_seconds: u32) -> worker::Result<()> {
     let relay = Rc::new(Relay {
         client: client.clone(),
@@ -117,14 +118,32 @@ fn relay(client: WebSocket, origin: WebSocket, max_seconds: u32) -> worker::Resu
     });
     relay.listen(&client, &origin)?;
     relay.listen(&origin, &client)?;
-    client.accept()?;
-    origin.accept()?;
     spawn_local(async move {
+        if let Err(e) = accept_both(&client, &origin).await {
+            console_error!("cannot accept the relayed socket: {e}");
+            relay.close_both(1011, "keygate: relay failed");
+            return;
+        }
         Delay::from(Duration::from_secs(u64::from(max_seconds))).await;
         let (code, reason) = TIME_LIMIT_CLOSE;
         relay.close_both(code, reason);
     });
     Ok(())
+}
+
+/// Accepts the client's end, then the origin's, one timer turn after the
+/// handler returned: by then the runtime has coupled the pair's other end
+/// to the response. Accepted earlier, the pair's end would already be
+/// waiting to receive when that coupling starts, and workerd then reports
+/// `Uncaught Error: Network connection lost.` ("other end of
+/// WebSocketPipe was destroyed") once the close handshake completes
+/// (tests/e2e/ws-close-repro.mjs). Nothing is lost meanwhile: each side's
+/// messages wait in the runtime until its end is accepted, and the origin
+/// is accepted last, so that the client's end can take what it sends.
+async fn accept_both(client: &WebSocket, origin: &WebSocket) -> worker::Result<()> {
+    Delay::from(Duration::ZERO).await;
+    client.accept()?;
+    origin.accept()
 }
 
 /// A message listener, kept alive until the relay ends.

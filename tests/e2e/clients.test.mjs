@@ -28,12 +28,6 @@ before(async () => {
   gw = await startGateway({
     template,
     origin: origin.url,
-    // OPEN DEFECT (issue 8): now rare and timing-dependent. Since the relay
-    // answers a close within its own event (src/edge/websocket.rs), local
-    // and probe runs (60 closes) log nothing, but one fresh-clone CI run
-    // under load still logged "Uncaught Error: Network connection lost."
-    // once per keygate-side close. Tolerated here, and only this line.
-    knownRuntimeProblems: [/Uncaught Error: Network connection lost\./],
     keys: {
       app: ["--product", "clients", "--account", "acct_clients"],
       other: ["--product", "clients", "--account", "acct_clients"],
