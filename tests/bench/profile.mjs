@@ -4,19 +4,29 @@
 //
 //   node tests/bench/profile.mjs
 //
-// Each Worker runs under `wrangler dev` with its inspector on; the script
-// speaks the Chrome DevTools protocol to it (Profiler.start / stop) while
-// wrk drives one case, then sorts the sampled self time into: wasm code
-// (by function; the gateway runs its copy with function names,
-// build/symbols/gateway.wasm, for the duration), the wasm-bindgen and
-// worker-build JavaScript glue (build/gateway/index.js and its shims), the
-// Worker's own JavaScript, and what V8 reports as "(program)" (the
-// runtime's native code: workerd, KJ, V8 outside JS) and "(garbage
-// collector)". Environment: PROFILE_SECONDS (per case, 6),
-// PROFILE_INTERVAL_US (sampling, 100), PROFILE_CONNECTIONS (8).
-// The profiler itself costs CPU: compare shares, not times, and not with
-// `make bench`. Output: a summary on stdout; raw profiles in
-// target/bench/profile-<case>.cpuprofile (open them in Chrome DevTools).
+// Each Worker runs under its own `wrangler dev` (wrangler's inspector proxy
+// off). For each case (a malformed key refused by keygate and by the JS
+// refusal Worker bench/refusal, a valid hot key forwarded by keygate, and
+// the pass-through bench/passthrough), after a warm-up, two passes:
+// 1. perf: `perf record` of the runtime process (the workerd child of the
+//    wrangler this script started, never another one) while wrk runs, no
+//    inspector attached: its CPU per request (/proc, user+sys) and self
+//    time by DSO and by kind (V8 JIT code, which holds all wasm, i.e.
+//    keygate's Rust, and optimised JS; V8's builtins and interpreter; the
+//    runtime's C++: KJ, jsg, api; malloc; V8 GC and JSON; the kernel).
+// 2. V8: the CPU profiler (Chrome DevTools protocol Profiler.start/stop)
+//    on the Worker's own inspector target in that workerd
+//    (`core:user:<name>`, from its /json list) while wrk runs again; self
+//    time sorted into wasm (by function: the gateway runs its copy with
+//    function names, build/symbols/gateway.wasm, for the duration), the
+//    wasm-bindgen and worker-build JavaScript glue (build/gateway/index.js),
+//    the Worker's own JavaScript, runtime builtins, "(program)" and GC.
+// Environment: PROFILE_SECONDS (per pass, 6), PROFILE_INTERVAL_US (V8
+// sampling, 100), PROFILE_CONNECTIONS (8), PROFILE_PERF_HZ (4999),
+// PROFILE_CASES (comma-separated case names; default all). The profilers
+// cost CPU: compare shares, not times, and not with `make bench`. Output: a
+// summary on stdout; raw data in target/bench/profile-<case>.cpuprofile
+// (Chrome DevTools) and target/bench/perf-<case>.data (`perf report -i`).
 import { spawn, execFile, execFileSync } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
