@@ -28,7 +28,7 @@
 // summary on stdout; raw data in target/bench/profile-<case>.cpuprofile
 // (Chrome DevTools) and target/bench/perf-<case>.data (`perf report -i`).
 import { spawn, execFile, execFileSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -260,6 +260,9 @@ try {
   const origin = await startNginx();
   running.push(origin);
   // Function names for the profile: the same module with its name section.
+  // A copy left by a run that was killed is the shipped module: put it
+  // back first, never save the named one in its place.
+  if (existsSync(saved)) renameSync(saved, wasm);
   copyFileSync(wasm, saved);
   copyFileSync(join(ROOT, "build/symbols/gateway.wasm"), wasm);
   const template = readFileSync(join(ROOT, "tests/bench/wrangler.bench.toml"), "utf8").replaceAll("__LOG__", 'log = "all"');
