@@ -187,9 +187,10 @@ async function perfPass(pid, name, load) {
   const rec = spawn("perf", ["record", "-q", "-F", String(PERF_HZ), "-p", String(pid), "-o", out], { stdio: ["ignore", "ignore", "pipe"] });
   let err = "";
   rec.stderr.on("data", (d) => { err += d; });
-  const exited = new Promise((r) => rec.on("exit", r));
+  let failed = null;
+  const exited = new Promise((r) => { rec.on("exit", r); rec.on("error", (e) => { failed = e; r(); }); });
   await sleep(500);
-  if (rec.exitCode !== null) return { error: `perf record failed: ${err.trim()}` };
+  if (failed || rec.exitCode !== null) return { error: `perf record failed: ${failed?.message ?? err.trim()}` };
   const cpu0 = cpuSeconds(pid);
   const requests = await load();
   const cpu = cpuSeconds(pid) - cpu0;
