@@ -8,6 +8,7 @@
 
 use serde::Deserialize;
 
+use super::raw::TextOr;
 use super::validate::is_token;
 use super::Credential;
 use crate::cors::{
@@ -20,10 +21,19 @@ use crate::websocket::{
 
 /// `cors = "origin"` or a `[cors]` table.
 #[derive(Deserialize)]
-#[serde(untagged)]
+#[serde(from = "TextOr<RawCorsTable>")]
 pub(crate) enum RawCors {
     Mode(String),
     Table(RawCorsTable),
+}
+
+impl From<TextOr<RawCorsTable>> for RawCors {
+    fn from(raw: TextOr<RawCorsTable>) -> Self {
+        match raw {
+            TextOr::Text(mode) => RawCors::Mode(mode),
+            TextOr::Other(table) => RawCors::Table(table),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -38,10 +48,19 @@ pub(crate) struct RawCorsTable {
 }
 
 #[derive(Deserialize)]
-#[serde(untagged)]
+#[serde(from = "TextOr<Vec<String>>")]
 pub(crate) enum RawOrigins {
     One(String),
     Many(Vec<String>),
+}
+
+impl From<TextOr<Vec<String>>> for RawOrigins {
+    fn from(raw: TextOr<Vec<String>>) -> Self {
+        match raw {
+            TextOr::Text(origin) => RawOrigins::One(origin),
+            TextOr::Other(list) => RawOrigins::Many(list),
+        }
+    }
 }
 
 #[derive(Deserialize)]

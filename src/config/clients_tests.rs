@@ -134,3 +134,44 @@ fn websocket_settings_are_checked() {
 fn trust_forwarded_is_read() {
     assert!(load(r#", "trust_forwarded": true"#).unwrap().products[0].trust_forwarded);
 }
+
+#[test]
+fn string_or_table_members_refuse_other_types_by_name() {
+    // Read by config::raw::TextOr (no serde `untagged`): the same shapes
+    // are accepted, and anything else is refused naming the member.
+    for (extra, field) in [
+        (r#", "cors": 5"#, "cors"),
+        (r#", "cors": { "origins": true }"#, "cors.origins"),
+        (r#", "cors": { "origins": [1] }"#, "cors.origins"),
+        (r#", "public_paths": [7]"#, "public_paths"),
+        (
+            r#", "public_paths": [{ "path": "/in", "methods": { "a": 1 } }]"#,
+            "methods",
+        ),
+        (
+            r#", "permissions": [{ "method": null, "path": "/x", "permission": "read" }]"#,
+            "method",
+        ),
+    ] {
+        let err = load(extra).unwrap_err();
+        assert!(err.contains(field), "{extra}: {err}");
+    }
+    let err = load(r#", "cors": 5"#).unwrap_err();
+    assert!(
+        err.contains("expected a string, a list or a table"),
+        "{err}"
+    );
+    // A mistake inside the table is reported as itself.
+    let err = load(r#", "cors": { "origins": "*", "allow": true }"#).unwrap_err();
+    assert!(err.contains("unknown field `allow`"), "{err}");
+    // Every accepted shape still loads.
+    for extra in [
+        r#", "cors": "origin""#,
+        r#", "cors": { "origins": "*" }"#,
+        r#", "cors": { "origins": ["https://a.example"] }"#,
+        r#", "public_paths": ["/health", { "path": "/in", "methods": "POST" }]"#,
+        r#", "public_paths": [{ "path": "/in", "methods": ["POST", "PUT"] }]"#,
+    ] {
+        assert!(load(extra).is_ok(), "{extra}: {:?}", load(extra).err());
+    }
+}

@@ -4,30 +4,45 @@
 //
 //   node tests/bench/profile.mjs
 //
-// Each Worker runs under `wrangler dev` with its inspector on; the script
-// speaks the Chrome DevTools protocol to it (Profiler.start / stop) while
-// wrk drives one case, then sorts the sampled self time into: wasm code
-// (by function; the gateway runs its copy with function names,
-// build/symbols/gateway.wasm, for the duration), the wasm-bindgen and
-// worker-build JavaScript glue (build/gateway/index.js and its shims), the
-// Worker's own JavaScript, and what V8 reports as "(program)" (the
-// runtime's native code: workerd, KJ, V8 outside JS) and "(garbage
-// collector)". Environment: PROFILE_SECONDS (per case, 6),
-// PROFILE_INTERVAL_US (sampling, 100), PROFILE_CONNECTIONS (8).
-// The profiler itself costs CPU: compare shares, not times, and not with
-// `make bench`. Output: a summary on stdout; raw profiles in
-// target/bench/profile-<case>.cpuprofile (open them in Chrome DevTools).
+// Each Worker runs under its own `wrangler dev` (wrangler's inspector proxy
+// off). For each case (a malformed key refused by keygate and by the JS
+// refusal Worker bench/refusal, a valid hot key forwarded by keygate, and
+// the pass-through bench/passthrough), after a warm-up, two passes:
+// 1. perf: `perf record` of the runtime process (the workerd child of the
+//    wrangler this script started, never another one) while wrk runs, no
+//    inspector attached: its CPU per request (/proc, user+sys) and self
+//    time by DSO and by kind (V8 JIT code, which holds all wasm, i.e.
+//    keygate's Rust, and optimised JS; V8's builtins and interpreter; the
+//    runtime's C++: KJ, jsg, api; malloc; V8 GC and JSON; the kernel).
+// 2. V8: the CPU profiler (Chrome DevTools protocol Profiler.start/stop)
+//    on the Worker's own inspector target in that workerd
+//    (`core:user:<name>`, from its /json list) while wrk runs again; self
+//    time sorted into wasm (by function: the gateway runs its copy with
+//    function names, build/symbols/gateway.wasm, for the duration), the
+//    wasm-bindgen and worker-build JavaScript glue (build/gateway/index.js),
+//    the Worker's own JavaScript, runtime builtins, "(program)" and GC.
+// Environment: PROFILE_SECONDS (per pass, 6), PROFILE_INTERVAL_US (V8
+// sampling, 100), PROFILE_CONNECTIONS (8), PROFILE_PERF_HZ (4999),
+// PROFILE_CASES (comma-separated case names; default all). The profilers
+// cost CPU: compare shares, not times, and not with `make bench`. Output: a
+// summary on stdout; raw data in target/bench/profile-<case>.cpuprofile
+// (Chrome DevTools) and target/bench/perf-<case>.data (`perf report -i`).
 import { spawn, execFile, execFileSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import WebSocket from "ws";
 
-const { ROOT, freePort, startGateway } = await import("../e2e/harness.mjs");
+const { ROOT, freePort, startGateway, descendants, listeningPorts } = await import("../e2e/harness.mjs");
 const SECONDS = Number(process.env.PROFILE_SECONDS ?? 6);
 const INTERVAL_US = Number(process.env.PROFILE_INTERVAL_US ?? 100);
 const CONNECTIONS = Number(process.env.PROFILE_CONNECTIONS ?? 8);
+// wrangler skips its inspector proxy with this set (as in ratios.mjs): the
+// proxy would hold the runtime's one session with a single-config Worker,
+// and an attached inspector adds per-request work (events as JSON).
+process.env.VSCODE_INSPECTOR_OPTIONS ??= "{}";
+const PERF_HZ = Number(process.env.PROFILE_PERF_HZ ?? 4999);
 const WRANGLER = join(ROOT, "node_modules/.bin/wrangler");
 const run = promisify(execFile);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -65,55 +80,133 @@ async function startJs(name, origin) {
     try { await (await fetch(url + "/salesforge/v1/leads")).arrayBuffer(); break; } catch {}
     await sleep(100);
   }
-  return { url, inspectorPort, stop: async () => { try { process.kill(-child.pid, "SIGTERM"); } catch {} await sleep(300); try { process.kill(-child.pid, "SIGKILL"); } catch {} rmSync(dir, { recursive: true, force: true }); } };
+  return { url, pid: child.pid, name: `keygate-bench-${name}`, stop: async () => { try { process.kill(-child.pid, "SIGTERM"); } catch {} await sleep(300); try { process.kill(-child.pid, "SIGKILL"); } catch {} rmSync(dir, { recursive: true, force: true }); } };
 }
 
 /**
- * Profiles the Workers behind inspector `port` while `load` runs; with
- * several (the gateway and the control Worker), keeps the busiest profile.
+ * The inspector target of Worker `name` in the workerd that the wrangler
+ * we started (process group leader `wranglerPid`) runs. wrangler dev runs
+ * two workerd processes: a proxy, and the runtime
+ * (`--socket-addr=entry=127.0.0.1:0`) whose own inspector
+ * (`--inspector-addr=localhost:0`, an ephemeral port found from /proc)
+ * lists one target per Worker, `core:user:<name>`. wrangler's
+ * `--inspector-port` proxy is not used: it shows one Worker only. Only our
+ * own descendants are searched, never another wrangler's workerd.
  */
-async function profile(port, load) {
-  // wrangler's proxy (`port`) shows one Worker; workerd's own inspectors
-  // (--inspector-addr) show each Worker of every running workerd.
-  const addrs = [`127.0.0.1:${port}`];
-  for (const pid of readdirSync("/proc").filter((n) => /^\d+$/.test(n))) {
-    try {
-      const m = /--inspector-addr=([\d.]+:\d+)/.exec(readFileSync(`/proc/${pid}/cmdline`, "utf8"));
-      if (m) addrs.push(m[1]);
-    } catch {}
+async function findTarget(wranglerPid, name) {
+  const seen = [];
+  for (const pid of descendants(wranglerPid)) {
+    let cmdline = "";
+    try { cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8"); } catch {}
+    if (!cmdline.includes("--socket-addr=entry=127.0.0.1:0")) continue;
+    for (const port of listeningPorts(pid)) {
+      let list;
+      try { list = await (await fetch(`http://127.0.0.1:${port}/json`, { signal: AbortSignal.timeout(2000) })).json(); } catch { continue; }
+      if (!Array.isArray(list)) continue;
+      seen.push(...list.map((t) => t.id));
+      const t = list.find((t) => t.id === `core:user:${name}`);
+      if (t) return { url: `ws://127.0.0.1:${port}/${t.id}`, pid };
+    }
   }
-  const targets = [];
-  for (const a of addrs) {
-    try {
-      for (const t of await (await fetch(`http://${a}/json`)).json()) {
-        if (t.webSocketDebuggerUrl) targets.push({ ...t, webSocketDebuggerUrl: t.webSocketDebuggerUrl.replace(/^ws:\/\/(localhost|[\d.]+)?(:\d+)?(?=\/)/, `ws://${a}`) });
-      }
-    } catch {}
-  }
-  const sessions = [];
-  for (const t of targets) {
-    // `ws` (a dev dependency): wrangler's inspector proxy wants an Origin
-    // header, which Node's own WebSocket cannot send.
-    const ws = new WebSocket(t.webSocketDebuggerUrl, { headers: { Origin: "http://localhost" } });
-    try { await new Promise((ok, bad) => { ws.onopen = ok; ws.onerror = bad; }); } catch { continue; }
-    let id = 0;
-    const pending = new Map();
-    ws.onmessage = (m) => { const msg = JSON.parse(m.data); pending.get(msg.id)?.(msg); pending.delete(msg.id); };
-    const send = (method, params = {}) => new Promise((ok) => { const n = ++id; pending.set(n, ok); ws.send(JSON.stringify({ id: n, method, params })); });
-    await send("Profiler.enable");
-    await send("Profiler.setSamplingInterval", { interval: INTERVAL_US });
-    await send("Profiler.start");
-    sessions.push({ ws, send });
-  }
+  throw new Error(`no inspector target core:user:${name} under wrangler ${wranglerPid} (saw: ${seen.join(", ") || "none"})`);
+}
+
+/** A DevTools protocol session on `url`; send() rejects after `timeoutMs`. */
+async function session(url, timeoutMs) {
+  // `ws` (a dev dependency): wrangler's inspector proxy wants an Origin
+  // header, which Node's own WebSocket cannot send.
+  const ws = new WebSocket(url, { headers: { Origin: "http://localhost" } });
+  await new Promise((ok, bad) => { ws.onopen = ok; ws.onerror = bad; });
+  let id = 0;
+  const pending = new Map();
+  ws.onmessage = (m) => { const msg = JSON.parse(m.data); pending.get(msg.id)?.(msg); pending.delete(msg.id); };
+  const send = (method, params = {}) => new Promise((ok, bad) => {
+    const n = ++id;
+    const timer = setTimeout(() => bad(new Error(`no answer to ${method} from ${url}`)), timeoutMs);
+    pending.set(n, (msg) => { clearTimeout(timer); ok(msg); });
+    ws.send(JSON.stringify({ id: n, method, params }));
+  });
+  return { send, close: () => ws.close() };
+}
+
+/**
+ * Profiles Worker `w` (its wrangler's pid and name) through the runtime's
+ * own inspector target while `load` runs. A target serves one session:
+ * wrangler's inspector proxy must be off (VSCODE_INSPECTOR_OPTIONS above),
+ * or it holds a single-config Worker's session and nothing else answers.
+ */
+async function profile(w, load) {
+  const target = await findTarget(w.pid, w.name);
+  const s = await session(target.url, 10_000);
+  await s.send("Profiler.enable");
+  console.error(`[profile] ${w.name}: profiling through ${target.url} (workerd ${target.pid})`);
+  await s.send("Profiler.setSamplingInterval", { interval: INTERVAL_US });
+  await s.send("Profiler.start");
   const requests = await load();
-  let best = null;
-  for (const { ws, send } of sessions) {
-    const p = (await send("Profiler.stop")).result?.profile;
-    ws.close();
-    const busy = (q) => q.samples.filter((s) => q.nodes.find((n) => n.id === s)?.callFrame.functionName !== "(idle)").length;
-    if (p && (!best || busy(p) > busy(best))) best = p;
-  }
-  return { profile: best, requests };
+  const stopped = await s.send("Profiler.stop");
+  s.close();
+  const p = stopped.result?.profile;
+  if (!p) throw new Error(`${w.name}: Profiler.stop returned no profile: ${JSON.stringify(stopped).slice(0, 300)}`);
+  return { profile: p, requests, workerdPid: target.pid };
+}
+
+/** User and system CPU seconds of `pid` (fields 14 and 15 of /proc/<pid>/stat). */
+function cpuSeconds(pid) {
+  const f = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = f.slice(f.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100; // CLK_TCK
+}
+
+/** What a perf symbol line (`dso [.] symbol`) belongs to. */
+function kind(line) {
+  if (/^\[JIT\]|^\[unknown\]/.test(line)) return "V8 JIT code (optimised JS, and all wasm: keygate's Rust)";
+  if (/^\[kernel|^\[vdso\]/.test(line)) return "kernel (syscalls, scheduling, loopback TCP)";
+  if (/^lib/.test(line)) return "libc, libm (memcpy, ...)";
+  if (/\] Builtins_/.test(line)) return "V8 builtins and interpreter (JS run in the workerd binary)";
+  if (/\] tcmalloc|\] operator (new|delete)|\] malloc|\] free/.test(line)) return "malloc (tcmalloc)";
+  if (/\] v8::internal::(Heap|Scavenger|MarkCompact|Sweeper|ConcurrentMarking|GlobalHandles|.*Marking)|\] cppgc/.test(line)) return "V8 GC and handles";
+  if (/\] v8::internal::Json/.test(line)) return "V8 JSON (parse, stringify)";
+  if (/\] v8::|\] v8_inspector/.test(line)) return "V8 runtime (other)";
+  if (/\] workerd::jsg/.test(line)) return "workerd jsg (JS bindings)";
+  if (/\] workerd::api/.test(line)) return "workerd api (Request, Response, Headers, fetch)";
+  if (/\] workerd::/.test(line)) return "workerd other (io, server)";
+  if (/\] kj::|\] capnp::/.test(line)) return "KJ and Cap'n Proto (event loop, HTTP, strings)";
+  return "other native";
+}
+
+/**
+ * The native view: `perf record` of the runtime process (`pid`, found as
+ * our wrangler's workerd child) while `load` runs, without the inspector.
+ * Self time by DSO (the workerd binary: the runtime's C++, KJ and V8's
+ * own code; the kernel; libc; and anonymous executable memory, which is
+ * V8's JIT code: JavaScript and wasm alike, since V8 writes no perf map
+ * here), and the top symbols. Skipped when `perf` cannot run.
+ */
+async function perfPass(pid, name, load) {
+  const out = join(ROOT, `target/bench/perf-${name}.data`);
+  const rec = spawn("perf", ["record", "-q", "-F", String(PERF_HZ), "-p", String(pid), "-o", out], { stdio: ["ignore", "ignore", "pipe"] });
+  let err = "";
+  rec.stderr.on("data", (d) => { err += d; });
+  let failed = null;
+  const exited = new Promise((r) => { rec.on("exit", r); rec.on("error", (e) => { failed = e; r(); }); });
+  await sleep(500);
+  if (failed || rec.exitCode !== null) return { error: `perf record failed: ${failed?.message ?? err.trim()}` };
+  const cpu0 = cpuSeconds(pid);
+  const requests = await load();
+  const cpu = cpuSeconds(pid) - cpu0;
+  rec.kill("SIGINT");
+  await exited;
+  const report = async (sort) => {
+    const { stdout } = await run("perf", ["report", "-i", out, "--no-children", "--sort", sort, "--stdio", "-q"], { maxBuffer: 1 << 26 });
+    return stdout.split("\n").map((l) => /^\s*([\d.]+)%\s+(.*\S)\s*$/.exec(l)).filter(Boolean).map((m) => ({ pct: Number(m[1]), k: m[2].replace(/\s+/g, " ") }));
+  };
+  const label = (dso) => (/^\[JIT\]|^\[unknown\]|^\/memfd:|^\/\/anon/.test(dso) ? `${dso} (V8 JIT code: JS and wasm)` : dso);
+  const dsos = (await report("dso")).map(({ pct, k }) => ({ pct, k: label(k) }));
+  const all = await report("dso,sym");
+  const kinds = new Map();
+  for (const { pct, k } of all) kinds.set(kind(k), (kinds.get(kind(k)) ?? 0) + pct);
+  const byKind = [...kinds].sort((a, b) => b[1] - a[1]).map(([k, pct]) => ({ k, pct }));
+  return { requests, cpuUsPerRequest: (cpu * 1e6) / requests, dsos, byKind, syms: all.slice(0, 15) };
 }
 
 async function wrk(url, headers) {
@@ -156,14 +249,26 @@ function summarize(p, glue) {
 const running = [];
 const wasm = join(ROOT, "build/gateway/index_bg.wasm");
 const saved = join(ROOT, "build/gateway/index_bg.wasm.profile-saved");
+// Stop what we started on ^C or a timeout's SIGTERM too (their process groups).
+for (const sig of ["SIGINT", "SIGTERM"]) {
+  process.once(sig, async () => {
+    for (const r of running.reverse()) { try { await r.stop(); } catch {} }
+    try { renameSync(saved, wasm); } catch {}
+    process.exit(130);
+  });
+}
 try {
   const origin = await startNginx();
   running.push(origin);
   // Function names for the profile: the same module with its name section.
+  // A copy left by a run that was killed is the shipped module: put it
+  // back first, never save the named one in its place.
+  if (existsSync(saved)) renameSync(saved, wasm);
   copyFileSync(wasm, saved);
   copyFileSync(join(ROOT, "build/symbols/gateway.wasm"), wasm);
   const template = readFileSync(join(ROOT, "tests/bench/wrangler.bench.toml"), "utf8").replaceAll("__LOG__", 'log = "all"');
   const gw = await startGateway({ template, origin: origin.url });
+  gw.name = /^name = "([^"]+)"/m.exec(template)[1];
   running.push(gw);
   const res = await gw.admin("POST", "/accounts/acct_bench/keys", { product: "salesforge", name: "bench" });
   if (res.status !== 201) throw new Error(`creating a key: ${res.status}`);
@@ -179,11 +284,15 @@ try {
     { name: "passthrough", w: pass, headers: {} },
   ];
   mkdirSync(join(ROOT, "target/bench"), { recursive: true });
+  const only = process.env.PROFILE_CASES?.split(",");
   for (const c of cases) {
-    const port = c.w.inspectorPort;
-    if (!port) throw new Error(`${c.name}: no inspector port`);
+    if (only && !only.includes(c.name)) continue;
+    console.error(`[profile] ${c.name}: warm-up`);
     await wrk(c.w.url + path, c.headers); // warm-up: JIT tiers, caches
-    const { profile: p, requests } = await profile(port, () => wrk(c.w.url + path, c.headers));
+    const { pid: workerdPid } = await findTarget(c.w.pid, c.w.name);
+    // The native view first, before any inspector session has been opened.
+    const n = await perfPass(workerdPid, c.name, () => wrk(c.w.url + path, c.headers));
+    const { profile: p, requests } = await profile(c.w, () => wrk(c.w.url + path, c.headers));
     writeFileSync(join(ROOT, `target/bench/profile-${c.name}.cpuprofile`), JSON.stringify(p));
     const s = summarize(p, c.w === gw);
     const busyUs = (s.total * INTERVAL_US) / requests;
@@ -191,6 +300,13 @@ try {
     for (const { k, pct } of s.categories) console.log(`  ${pct}  ${k}`);
     console.log("  top self time:");
     for (const { k, pct } of s.top) console.log(`    ${pct}  ${k}`);
+    if (n.error) { console.log(`  perf: ${n.error}`); continue; }
+    console.log(`  perf (no inspector): ${n.requests} requests, workerd ${n.cpuUsPerRequest.toFixed(0)} µs CPU (user+sys) per request; self time by DSO:`);
+    for (const { k, pct } of n.dsos.slice(0, 6)) console.log(`    ${pct.toFixed(1).padStart(5)}%  ${k}`);
+    console.log("  perf self time by kind:");
+    for (const { k, pct } of n.byKind) console.log(`    ${pct.toFixed(1).padStart(5)}%  ${k}`);
+    console.log("  perf top symbols:");
+    for (const { k, pct } of n.syms) console.log(`    ${pct.toFixed(1).padStart(5)}%  ${k.slice(0, 140)}`);
   }
 } finally {
   for (const r of running.reverse()) await r.stop();

@@ -74,7 +74,7 @@ async function waitForKeygate(child, lines, timeoutMs = 60_000) {
 }
 
 /** The pids below `pid` (children, grandchildren, ...), from /proc. */
-function descendants(pid) {
+export function descendants(pid) {
   const children = new Map();
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
@@ -91,7 +91,7 @@ function descendants(pid) {
 }
 
 /** The TCP ports `pid` listens on, from /proc/<pid>/fd and /proc/net/tcp. */
-function listeningPorts(pid) {
+export function listeningPorts(pid) {
   const inodes = new Set();
   for (const fd of readdirSync(`/proc/${pid}/fd`)) {
     try {
