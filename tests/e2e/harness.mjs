@@ -182,6 +182,11 @@ function breakSeam(seam, dir) {
     const changed = text.replace(/^cache_ttl_seconds = (\d+)$/m, (_, n) => `cache_ttl_seconds = ${n > 0 ? n - 1 : 1}`);
     if (changed === text) throw new Error("mismatch: no cache_ttl_seconds line in control.toml");
     writeFileSync(controlToml, changed);
+  } else if (seam === "misbehaving") {
+    for (const [toml, standIn] of [[gatewayToml, "misbehaving-gateway.mjs"], [controlToml, "misbehaving-control.mjs"]]) {
+      const text = readFileSync(toml, "utf8");
+      writeFileSync(toml, text.replace(/^main = .*$/m, `main = ${JSON.stringify(join(ROOT, "tests/e2e", standIn))}`));
+    }
   } else if (seam === "failing") {
     const text = readFileSync(controlToml, "utf8");
     writeFileSync(
@@ -211,7 +216,9 @@ function breakSeam(seam, dir) {
  *   to a control Worker that is not running; "unbound": the gateway alone,
  *   without the ACCOUNTS and CONTROL bindings; "mismatch": the control
  *   Worker with another KEYGATE_CONFIG; "failing": a control Worker whose
- *   every fetch throws (tests/e2e/failing-control.mjs).
+ *   every fetch throws (tests/e2e/failing-control.mjs); "misbehaving": both
+ *   Workers replaced by stand-ins that throw, reject and warn on request
+ *   (tests/e2e/misbehaving-gateway.mjs, for runtime-log.test.mjs).
  */
 export async function startGateway({
   template,
@@ -291,8 +298,11 @@ export async function startGateway({
   const child = spawn(
     WRANGLER,
     ["dev", ...configs, "--ip", "127.0.0.1", "--port", String(port),
-      "--inspector-port", String(inspector), "--persist-to", persist, "--local", "--show-interactive-dev-session=false"],
-    { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"], detached: true },
+      "--inspector-port", String(inspector), "--persist-to", persist, "--local", "--show-interactive-dev-session=false",
+      // workerd --verbose: see RUNTIME_LOG_ENV.
+      "--log-level", "debug"],
+    { cwd: dir, env: { ...env, ...RUNTIME_LOG_ENV, WRANGLER_LOG_PATH: join(dir, "wrangler-logs") },
+      stdio: ["ignore", "pipe", "pipe"], detached: true },
   );
   const tracked = track(child, "gateway");
   let url;
@@ -310,7 +320,10 @@ export async function startGateway({
     adminPrefix,
     /** The runtime's own socket, without wrangler dev's proxy (see runtimeUrl). */
     runtimeUrl: () => runtimeUrl(child.pid),
-    /** wrangler dev's inspector (tests/bench/profile.mjs profiles through it). */
+    /**
+     * The inspector port asked of wrangler dev. Its inspector proxy is off
+     * (RUNTIME_LOG_ENV); tests/bench/profile.mjs also finds workerd's own.
+     */
     inspectorPort: inspector,
     /**
      * Calls the management API: `path` is below the prefix (query included).
@@ -374,12 +387,35 @@ export async function startGateway({
 }
 
 /**
+ * How `wrangler dev` runs so that its output holds every runtime problem of
+ * every Worker in the session (with `--log-level debug`, which makes
+ * wrangler start workerd with --verbose).
+ *
+ * wrangler prints a Worker's uncaught exceptions only through its own
+ * inspector session, and with two Workers it attaches that session to one
+ * of them, whichever it finds first: the other Worker's exceptions were
+ * never printed (in about two runs of three for the gateway). workerd
+ * itself logs every uncaught exception of every isolate, at info level
+ * ("uncaught exception; source = Uncaught (in promise); stack = ..."),
+ * which only --verbose prints; wrangler's inspector session adds nothing
+ * then, and is off (VSCODE_INSPECTOR_OPTIONS set: wrangler 4.86 skips its
+ * inspector proxy, workerd keeps its own inspector). The Workers'
+ * console lines (logEntries) come from workerd's structured stdout, not
+ * from the inspector. tests/e2e/runtime-log.test.mjs proves the detection
+ * for both Workers.
+ */
+export const RUNTIME_LOG_ENV = { VSCODE_INSPECTOR_OPTIONS: "{}" };
+
+/**
  * Lines of a wrangler/workerd log that fail a test file: an uncaught
- * exception, "Your worker restarted", or a runtime warning (such as a
- * null-body status built with a body).
+ * exception (workerd's "uncaught exception; ..." or wrangler's
+ * "[wrangler-UserWorker:error] Error: ..." for a fetch handler that threw),
+ * "Your worker restarted", or a runtime warning (such as a null-body status
+ * built with a body).
  */
 export const RUNTIME_PROBLEMS = [
   /uncaught/i,
+  /^\[wrangler[\w-]*:error\]/,
   /Your worker restarted/i,
   /worker restarted mid-request/i,
   /null body status/i,
