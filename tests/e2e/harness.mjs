@@ -132,6 +132,19 @@ async function runtimeUrl(wranglerPid) {
   throw new Error("no runtime entry socket answers keygate");
 }
 
+/** Every process this harness started that may still run: see stopAll. */
+const running = new Set();
+
+/**
+ * Stops every process this harness started. A failed runtime-log check
+ * (gateway stop()) does so before it throws: a test file's `after` hook
+ * stops its other processes only after the gateway, and one left running
+ * would keep the file from ever ending.
+ */
+function stopAll() {
+  return Promise.all([...running].map((stop) => stop()));
+}
+
 function track(child, name) {
   const lines = [];
   for (const stream of [child.stdout, child.stderr]) {
@@ -140,11 +153,13 @@ function track(child, name) {
   }
   const stop = () =>
     new Promise((ok) => {
-      if (child.exitCode !== null) return ok();
+      if (child.exitCode !== null || child.signalCode !== null) return ok();
       child.once("exit", ok);
       try { process.kill(-child.pid, "SIGTERM"); } catch { child.kill("SIGTERM"); }
       setTimeout(() => { try { process.kill(-child.pid, "SIGKILL"); } catch {} }, 5000).unref();
     });
+  running.add(stop);
+  child.once("exit", () => running.delete(stop));
   // pid: the process group of the tracked child (make bench finds workerd in it).
   return { lines, stop, name, pid: child.pid };
 }
@@ -380,6 +395,7 @@ export async function startGateway({
         (line) => !knownRuntimeProblems.some((re) => re.test(line)),
       );
       if (problems.length) {
+        await stopAll();
         throw new Error(`the runtime logged what it never should:\n${problems.join("\n")}`);
       }
     },
