@@ -5,7 +5,7 @@
 // by the gateway's real bindings: CONTROL (service) and ACCOUNTS (object).
 //   /__logcheck/gateway/<kind>, /__logcheck/control/<kind>,
 //   /__logcheck/control-object/<kind>; kinds: throw, background,
-//   warning, websocket (gateway only).
+//   warning; gateway only: websocket, refused (a caught fetch failure).
 export default {
   async fetch(request, env, ctx) {
     const [, prefix, where, kind] = new URL(request.url).pathname.split("/");
@@ -32,6 +32,16 @@ export default {
       return new Response("background");
     }
     if (kind === "warning") return new Response("", { status: 204 });
+    if (kind === "refused") {
+      // Not a problem: a fetch to a closed port, caught (as keygate
+      // catches an unreachable origin's failure).
+      try {
+        await fetch("http://127.0.0.1:9/");
+        return new Response("port 9 answered", { status: 500 });
+      } catch {
+        return new Response("refused", { status: 502 });
+      }
+    }
     if (kind === "websocket") {
       // Accepting before the 101 is returned: workerd reports "Network
       // connection lost" after the close handshake (see accept_both in

@@ -3,7 +3,8 @@
 // (misbehaving-gateway.mjs, misbehaving-control.mjs) throw, reject in the
 // background, build a 204 with a body, and
 // (gateway) drop a WebSocket's other end; every one of those must show up
-// in gw.runtimeProblems(), and gw.stop() must then fail. Several sessions
+// in gw.runtimeProblems(), and gw.stop() must then fail; a fetch failure
+// that the Worker catches must not. Several sessions
 // (KEYGATE_LOGCHECK_RUNS, default 3): wrangler's own printing of uncaught
 // exceptions depended on which Worker its inspector found first.
 // Not covered: a rejected promise that nothing awaits or hands to
@@ -52,6 +53,12 @@ for (let run = 1; run <= RUNS; run++) {
         if (path.endsWith("/throw")) assert.ok([500, 502].includes(res.status), `${path}: ${res.status}`);
       }
       for (const path of WARNINGS) await (await fetch(`${gw.url}/__logcheck/${path}`)).arrayBuffer();
+      // A caught fetch failure is no runtime problem (see REFUSED_CONNECT in
+      // the harness), though workerd logs it as "uncaught exception".
+      const refused = await fetch(`${gw.url}/__logcheck/gateway/refused`);
+      assert.equal(refused.status, 502, await refused.text());
+      await new Promise((r) => setTimeout(r, 1000));
+      assert.deepEqual(gw.runtimeProblems().filter((l) => /Network connection lost/.test(l)), []);
       await websocketClose(gw.url);
 
       const seen = () => {
