@@ -407,10 +407,13 @@ export async function startGateway({
  * every Worker in the session (with `--log-level debug`, which makes
  * wrangler start workerd with --verbose).
  *
- * wrangler prints a Worker's uncaught exceptions only through its own
- * inspector session, and with two Workers it attaches that session to one
- * of them, whichever it finds first: the other Worker's exceptions were
- * never printed (in about two runs of three for the gateway). workerd
+ * wrangler prints a Worker's uncaught exceptions ("Uncaught ...") only
+ * through its own inspector session, and with two Workers it attaches that
+ * session to one of them (seen: the control Worker): the other's were never
+ * printed. (A fetch handler's throw it prints as "[wrangler:error] Error:
+ * ...", which the check did not match: with the old setup,
+ * runtime-log.test.mjs missed the gateway's throw and background rejection
+ * and the control Worker's throw in 3 runs of 3.) workerd
  * itself logs every uncaught exception of every isolate, at info level
  * ("uncaught exception; source = Uncaught (in promise); stack = ..."),
  * which only --verbose prints; wrangler's inspector session adds nothing
