@@ -132,6 +132,19 @@ async function runtimeUrl(wranglerPid) {
   throw new Error("no runtime entry socket answers keygate");
 }
 
+/** Every process this harness started that may still run: see stopAll. */
+const running = new Set();
+
+/**
+ * Stops every process this harness started. A failed runtime-log check
+ * (gateway stop()) does so before it throws: a test file's `after` hook
+ * stops its other processes only after the gateway, and one left running
+ * would keep the file from ever ending.
+ */
+function stopAll() {
+  return Promise.all([...running].map((stop) => stop()));
+}
+
 function track(child, name) {
   const lines = [];
   for (const stream of [child.stdout, child.stderr]) {
@@ -140,11 +153,13 @@ function track(child, name) {
   }
   const stop = () =>
     new Promise((ok) => {
-      if (child.exitCode !== null) return ok();
+      if (child.exitCode !== null || child.signalCode !== null) return ok();
       child.once("exit", ok);
       try { process.kill(-child.pid, "SIGTERM"); } catch { child.kill("SIGTERM"); }
       setTimeout(() => { try { process.kill(-child.pid, "SIGKILL"); } catch {} }, 5000).unref();
     });
+  running.add(stop);
+  child.once("exit", () => running.delete(stop));
   // pid: the process group of the tracked child (make bench finds workerd in it).
   return { lines, stop, name, pid: child.pid };
 }
@@ -182,6 +197,11 @@ function breakSeam(seam, dir) {
     const changed = text.replace(/^cache_ttl_seconds = (\d+)$/m, (_, n) => `cache_ttl_seconds = ${n > 0 ? n - 1 : 1}`);
     if (changed === text) throw new Error("mismatch: no cache_ttl_seconds line in control.toml");
     writeFileSync(controlToml, changed);
+  } else if (seam === "misbehaving") {
+    for (const [toml, standIn] of [[gatewayToml, "misbehaving-gateway.mjs"], [controlToml, "misbehaving-control.mjs"]]) {
+      const text = readFileSync(toml, "utf8");
+      writeFileSync(toml, text.replace(/^main = .*$/m, `main = ${JSON.stringify(join(ROOT, "tests/e2e", standIn))}`));
+    }
   } else if (seam === "failing") {
     const text = readFileSync(controlToml, "utf8");
     writeFileSync(
@@ -211,7 +231,9 @@ function breakSeam(seam, dir) {
  *   to a control Worker that is not running; "unbound": the gateway alone,
  *   without the ACCOUNTS and CONTROL bindings; "mismatch": the control
  *   Worker with another KEYGATE_CONFIG; "failing": a control Worker whose
- *   every fetch throws (tests/e2e/failing-control.mjs).
+ *   every fetch throws (tests/e2e/failing-control.mjs); "misbehaving": both
+ *   Workers replaced by stand-ins that throw, reject and warn on request
+ *   (tests/e2e/misbehaving-gateway.mjs, for runtime-log.test.mjs).
  */
 export async function startGateway({
   template,
@@ -291,8 +313,11 @@ export async function startGateway({
   const child = spawn(
     WRANGLER,
     ["dev", ...configs, "--ip", "127.0.0.1", "--port", String(port),
-      "--inspector-port", String(inspector), "--persist-to", persist, "--local", "--show-interactive-dev-session=false"],
-    { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"], detached: true },
+      "--inspector-port", String(inspector), "--persist-to", persist, "--local", "--show-interactive-dev-session=false",
+      // workerd --verbose: see RUNTIME_LOG_ENV.
+      "--log-level", "debug"],
+    { cwd: dir, env: { ...env, ...RUNTIME_LOG_ENV, WRANGLER_LOG_PATH: join(dir, "wrangler-logs") },
+      stdio: ["ignore", "pipe", "pipe"], detached: true },
   );
   const tracked = track(child, "gateway");
   let url;
@@ -310,7 +335,10 @@ export async function startGateway({
     adminPrefix,
     /** The runtime's own socket, without wrangler dev's proxy (see runtimeUrl). */
     runtimeUrl: () => runtimeUrl(child.pid),
-    /** wrangler dev's inspector (tests/bench/profile.mjs profiles through it). */
+    /**
+     * The inspector port asked of wrangler dev. Its inspector proxy is off
+     * (RUNTIME_LOG_ENV); tests/bench/profile.mjs also finds workerd's own.
+     */
     inspectorPort: inspector,
     /**
      * Calls the management API: `path` is below the prefix (query included).
@@ -367,6 +395,7 @@ export async function startGateway({
         (line) => !knownRuntimeProblems.some((re) => re.test(line)),
       );
       if (problems.length) {
+        await stopAll();
         throw new Error(`the runtime logged what it never should:\n${problems.join("\n")}`);
       }
     },
@@ -374,12 +403,38 @@ export async function startGateway({
 }
 
 /**
+ * How `wrangler dev` runs so that its output holds every runtime problem of
+ * every Worker in the session (with `--log-level debug`, which makes
+ * wrangler start workerd with --verbose).
+ *
+ * wrangler prints a Worker's uncaught exceptions ("Uncaught ...") only
+ * through its own inspector session, and with two Workers it attaches that
+ * session to one of them (seen: the control Worker): the other's were never
+ * printed. (A fetch handler's throw it prints as "[wrangler:error] Error:
+ * ...", which the check did not match: with the old setup,
+ * runtime-log.test.mjs missed the gateway's throw and background rejection
+ * and the control Worker's throw in 3 runs of 3.) workerd
+ * itself logs every uncaught exception of every isolate, at info level
+ * ("uncaught exception; source = Uncaught (in promise); stack = ..."),
+ * which only --verbose prints; wrangler's inspector session adds nothing
+ * then, and is off (VSCODE_INSPECTOR_OPTIONS set: wrangler 4.86 skips its
+ * inspector proxy, workerd keeps its own inspector). The Workers'
+ * console lines (logEntries) come from workerd's structured stdout, not
+ * from the inspector. tests/e2e/runtime-log.test.mjs proves the detection
+ * for both Workers.
+ */
+export const RUNTIME_LOG_ENV = { VSCODE_INSPECTOR_OPTIONS: "{}" };
+
+/**
  * Lines of a wrangler/workerd log that fail a test file: an uncaught
- * exception, "Your worker restarted", or a runtime warning (such as a
- * null-body status built with a body).
+ * exception (workerd's "uncaught exception; ..." or wrangler's
+ * "[wrangler-UserWorker:error] Error: ..." for a fetch handler that threw),
+ * "Your worker restarted", or a runtime warning (such as a null-body status
+ * built with a body).
  */
 export const RUNTIME_PROBLEMS = [
   /uncaught/i,
+  /^\[wrangler[\w-]*:error\]/,
   /Your worker restarted/i,
   /worker restarted mid-request/i,
   /null body status/i,
@@ -387,11 +442,40 @@ export const RUNTIME_PROBLEMS = [
   /A hanging Promise was canceled/i,
 ];
 
+/**
+ * workerd's own account of a subrequest whose connection was refused (a
+ * test's dead origin): the KJ exception, then, for the fetch() promise,
+ * "uncaught exception" lines for "Network connection lost." with sources
+ * "in promise" and "in response". workerd logs those two even when the
+ * Worker catches the rejection (a plain-JS Worker doing
+ * `try { await fetch(deadPort) } catch {}` logs the same), so they are not
+ * the Worker's uncaught exceptions. Only the two lines right after such a
+ * refusal are passed over: a WebSocket's "Network connection lost." (its
+ * KJ exception: "other end of WebSocketPipe was destroyed") still counts.
+ */
+const REFUSED_CONNECT = /disconnected: connect\(\): Connection refused/;
+const REFUSED_FETCH = /^uncaught exception; source = Uncaught \(in (promise|response)\); stack = Error: Network connection lost\.$/;
+
 export function runtimeProblems(lines) {
+  let refused = 0;
   return lines
     .join("")
     .split("\n")
-    .filter((line) => RUNTIME_PROBLEMS.some((re) => re.test(line)));
+    .filter((line) => {
+      if (REFUSED_CONNECT.test(line)) {
+        refused = 2;
+        return false;
+      }
+      if (refused > 0 && REFUSED_FETCH.test(line)) {
+        refused -= 1;
+        return false;
+      }
+      if (RUNTIME_PROBLEMS.some((re) => re.test(line))) {
+        refused = 0;
+        return true;
+      }
+      return false;
+    });
 }
 
 async function adminCall(url, method, body, { token, headers = {} }) {
