@@ -87,7 +87,8 @@ pub fn elapsed_ms(started: f64, now: f64) -> u64 {
     }
 }
 
-fn push_u64(out: &mut String, mut n: u64) {
+/// Appends `n` in decimal, without the formatting machinery.
+pub(crate) fn push_u64(out: &mut String, mut n: u64) {
     let mut digits = [0u8; 20];
     let mut i = digits.len();
     loop {

@@ -40,7 +40,6 @@ pub struct LeakReport {
 
 /// Decides `report` for `account` at `now` (`now_ms` in milliseconds).
 /// The reply is `{ "label": "true_positive" | "false_positive", "action" }`.
-#[allow(clippy::too_many_arguments)]
 pub fn plan(
     config: &Config,
     ledger: &dyn Ledger,
@@ -50,24 +49,16 @@ pub fn plan(
     entropy: &Entropy,
     secret: &KeySecret,
 ) -> Plan {
-    decide(config, ledger, account, report, now_ms, entropy, secret).unwrap_or_else(|error| Plan {
-        index: Vec::new(),
-        changes: Vec::new(),
-        reply: Err(error),
+    decide(config, ledger, account, report, now_ms, entropy, secret).unwrap_or_else(Plan::refuse)
+}
+
+fn answer(live: bool, action: Option<LeakAction>) -> serde_json::Value {
+    json!({
+        "label": if live { "true_positive" } else { "false_positive" },
+        "action": action.map(LeakAction::as_str),
     })
 }
 
-fn answer(live: bool, action: Option<LeakAction>) -> Reply {
-    Reply {
-        status: 200,
-        body: json!({
-            "label": if live { "true_positive" } else { "false_positive" },
-            "action": action.map(LeakAction::as_str),
-        }),
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
 fn decide(
     config: &Config,
     ledger: &dyn Ledger,
@@ -79,18 +70,10 @@ fn decide(
 ) -> Result<Plan, Error> {
     let now = now_ms.div_euclid(1_000);
     let Some(key) = ledger.key(&report.key_id)? else {
-        return Ok(Plan {
-            index: Vec::new(),
-            changes: Vec::new(),
-            reply: Ok(answer(false, None)),
-        });
+        return Ok(Plan::reply(200, answer(false, None)));
     };
     if view::status(&key, now) != KeyStatus::Active {
-        return Ok(Plan {
-            index: Vec::new(),
-            changes: Vec::new(),
-            reply: Ok(answer(false, None)),
-        });
+        return Ok(Plan::reply(200, answer(false, None)));
     }
     let policy = config
         .product(&key.product)
@@ -113,13 +96,12 @@ fn decide(
             }
             revoke
         }
-        OnLeak::Flag => Plan {
-            index: Vec::new(),
-            changes: Vec::new(),
-            reply: Ok(answer(true, None)),
-        },
+        OnLeak::Flag => Plan::reply(200, answer(true, None)),
     };
-    plan.reply = Ok(answer(true, Some(done)));
+    plan.reply = Ok(Reply {
+        status: 200,
+        body: answer(true, Some(done)),
+    });
     let details = event::leak_details(
         &report.reporter,
         report.url.as_deref(),

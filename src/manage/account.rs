@@ -61,7 +61,8 @@ pub struct Plan {
 }
 
 impl Plan {
-    pub(super) fn reply(status: u16, body: impl serde::Serialize) -> Plan {
+    /// A plan that changes nothing and answers `status` with `body`.
+    pub(crate) fn reply(status: u16, body: impl serde::Serialize) -> Plan {
         Plan {
             index: Vec::new(),
             changes: Vec::new(),
@@ -72,7 +73,8 @@ impl Plan {
         }
     }
 
-    pub(super) fn refuse(error: Error) -> Plan {
+    /// A plan that changes nothing and refuses with `error`.
+    pub(crate) fn refuse(error: Error) -> Plan {
         Plan {
             index: Vec::new(),
             changes: Vec::new(),
@@ -626,4 +628,4 @@ fn set_status(
 
 #[cfg(test)]
 #[path = "account_tests.rs"]
-mod tests;
+pub(super) mod tests;

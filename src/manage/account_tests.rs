@@ -8,7 +8,7 @@ use crate::secret::ApiKey;
 const NOW: i64 = 1_795_416_000;
 
 /// The object's steps, in memory.
-trait Run {
+pub(in crate::manage) trait Run {
     fn run(&self, op: Op, now: i64, seed: u8) -> (Vec<IndexWrite>, Result<Reply, Error>);
     fn ok(&self, op: Op, now: i64, seed: u8) -> serde_json::Value {
         self.run(op, now, seed).1.unwrap().body

@@ -3,41 +3,22 @@
 
 use serde_json::{json, Value};
 
-use super::account::{plan, Entropy, Reply};
+use super::account::tests::Run;
+use super::account::{plan, Entropy};
 use super::idempotency::{ticket, wrap, KEPT_SECONDS};
-use super::ledger::{Change, IndexWrite};
+use super::ledger::Change;
 use super::listing::KeyCursor;
 use super::memory::Memory;
 use super::op::{KeyStatus, NewKey, Op};
 use crate::config::tests::demo_config;
 use crate::key::Environment;
 use crate::secret::AdminToken;
-use crate::Error;
 
 const NOW: i64 = 1_795_416_000;
 const DAY: i64 = 86_400;
 
 fn token() -> AdminToken {
     AdminToken::new("an-admin-token-of-at-least-32-characters").unwrap()
-}
-
-fn run(ledger: &Memory, op: Op, now: i64, seed: u8) -> (Vec<IndexWrite>, Result<Reply, Error>) {
-    let entropy = Entropy {
-        key: [seed; 32],
-        id: [seed; 12],
-        webhook: [seed.wrapping_add(1); 32],
-    };
-    let plan = plan(
-        &demo_config(),
-        ledger,
-        "acct_1",
-        op,
-        now,
-        &entropy,
-        &crate::key::test_secret(),
-    );
-    ledger.apply(plan.changes);
-    (plan.index, plan.reply)
 }
 
 fn new_key(product: &str, name: &str) -> NewKey {
@@ -78,7 +59,7 @@ fn list(ledger: &Memory, now: i64, status: Option<KeyStatus>) -> Vec<String> {
             limit: 2,
             after: after.clone(),
         };
-        let body = run(ledger, op, now, 0).1.unwrap().body;
+        let body = ledger.run(op, now, 0).1.unwrap().body;
         for key in body["keys"].as_array().unwrap() {
             ids.push(key["id"].as_str().unwrap().to_owned());
         }
@@ -92,17 +73,17 @@ fn list(ledger: &Memory, now: i64, status: Option<KeyStatus>) -> Vec<String> {
 #[test]
 fn a_retried_create_answers_the_same_and_makes_one_key() {
     let ledger = Memory::default();
-    let (index, first) = run(&ledger, once_create("k1", "{}", "CI"), NOW, 1);
+    let (index, first) = ledger.run(once_create("k1", "{}", "CI"), NOW, 1);
     let first = first.unwrap();
     assert_eq!(first.status, 201);
     assert_eq!(index.len(), 1);
     // The retry: another random draw, later, same answer, nothing written.
-    let (index, again) = run(&ledger, once_create("k1", "{}", "CI"), NOW + 60, 2);
+    let (index, again) = ledger.run(once_create("k1", "{}", "CI"), NOW + 60, 2);
     assert_eq!(again.unwrap(), first);
     assert!(index.is_empty());
     assert_eq!(list(&ledger, NOW + 60, None).len(), 1);
     // Another key makes another key.
-    let (_, other) = run(&ledger, once_create("k2", "{}", "CI"), NOW + 60, 3);
+    let (_, other) = ledger.run(once_create("k2", "{}", "CI"), NOW + 60, 3);
     assert_ne!(other.unwrap().body["key"], first.body["key"]);
     assert_eq!(list(&ledger, NOW + 60, None).len(), 2);
 }
@@ -110,10 +91,11 @@ fn a_retried_create_answers_the_same_and_makes_one_key() {
 #[test]
 fn the_same_key_with_another_body_is_422_and_changes_nothing() {
     let ledger = Memory::default();
-    run(&ledger, once_create("k1", "{\"a\":1}", "CI"), NOW, 1)
+    ledger
+        .run(once_create("k1", "{\"a\":1}", "CI"), NOW, 1)
         .1
         .unwrap();
-    let (index, error) = run(&ledger, once_create("k1", "{\"a\":2}", "other"), NOW + 1, 2);
+    let (index, error) = ledger.run(once_create("k1", "{\"a\":2}", "other"), NOW + 1, 2);
     let error = error.unwrap_err();
     assert_eq!(
         (error.status(), error.code()),
@@ -135,7 +117,7 @@ fn the_same_key_with_another_body_is_422_and_changes_nothing() {
     )
     .unwrap();
     assert_eq!(
-        run(&ledger, rotate, NOW + 2, 3).1.unwrap_err().code(),
+        ledger.run(rotate, NOW + 2, 3).1.unwrap_err().code(),
         "idempotency_key_reused"
     );
 }
@@ -146,17 +128,12 @@ fn a_retry_at_the_limit_gets_the_kept_answer_not_a_refusal() {
     let limit = demo_config().product("forgeai").unwrap().key_limit;
     let mut first = None;
     for n in 0..limit {
-        let reply = run(
-            &ledger,
-            once_create(&format!("k{n}"), "{}", "CI"),
-            NOW,
-            n as u8,
-        );
+        let reply = ledger.run(once_create(&format!("k{n}"), "{}", "CI"), NOW, n as u8);
         first.get_or_insert(reply.1.unwrap());
     }
-    let error = run(&ledger, once_create("fresh", "{}", "CI"), NOW, 200).1;
+    let error = ledger.run(once_create("fresh", "{}", "CI"), NOW, 200).1;
     assert_eq!(error.unwrap_err().code(), "key_limit_reached");
-    let again = run(&ledger, once_create("k0", "{}", "CI"), NOW + 5, 201).1;
+    let again = ledger.run(once_create("k0", "{}", "CI"), NOW + 5, 201).1;
     assert_eq!(again.unwrap(), first.unwrap());
     assert_eq!(list(&ledger, NOW + 5, None).len(), limit as usize);
 }
@@ -178,7 +155,7 @@ fn a_refusal_is_not_kept_and_a_failed_commit_keeps_nothing() {
             b"{}",
         )
         .unwrap();
-        run(&ledger, op, NOW, seed).1
+        ledger.run(op, NOW, seed).1
     };
     assert_eq!(rotate(1).unwrap_err().code(), "account_not_found");
     assert_eq!(rotate(2).unwrap_err().code(), "account_not_found");
@@ -209,10 +186,12 @@ fn a_refusal_is_not_kept_and_a_failed_commit_keeps_nothing() {
         .iter()
         .any(|c| matches!(c, Change::PutKey(_))));
     // Not applied (the commit failed): the retry creates the key, once.
-    let first = run(&ledger, once_create("c", "{}", "CI"), NOW + 1, 10)
+    let first = ledger
+        .run(once_create("c", "{}", "CI"), NOW + 1, 10)
         .1
         .unwrap();
-    let again = run(&ledger, once_create("c", "{}", "CI"), NOW + 2, 11)
+    let again = ledger
+        .run(once_create("c", "{}", "CI"), NOW + 2, 11)
         .1
         .unwrap();
     assert_eq!(first, again);
@@ -222,18 +201,15 @@ fn a_refusal_is_not_kept_and_a_failed_commit_keeps_nothing() {
 #[test]
 fn kept_answers_last_24_hours_then_the_key_runs_again() {
     let ledger = Memory::default();
-    let first = run(&ledger, once_create("k", "{}", "CI"), NOW, 1)
-        .1
-        .unwrap();
+    let first = ledger.run(once_create("k", "{}", "CI"), NOW, 1).1.unwrap();
     let late = NOW + KEPT_SECONDS - 1;
     assert_eq!(
-        run(&ledger, once_create("k", "{}", "CI"), late, 2)
-            .1
-            .unwrap(),
+        ledger.run(once_create("k", "{}", "CI"), late, 2).1.unwrap(),
         first
     );
     let after = NOW + KEPT_SECONDS;
-    let fresh = run(&ledger, once_create("k", "{}", "CI"), after, 3)
+    let fresh = ledger
+        .run(once_create("k", "{}", "CI"), after, 3)
         .1
         .unwrap();
     assert_ne!(fresh.body["id"], first.body["id"]);
@@ -247,7 +223,8 @@ fn kept_answers_last_24_hours_then_the_key_runs_again() {
 #[test]
 fn a_rotate_with_a_key_is_replayed_and_the_old_key_rotates_once() {
     let ledger = Memory::default();
-    let created = run(&ledger, Op::CreateKey(new_key("forgeai", "CI")), NOW, 1)
+    let created = ledger
+        .run(Op::CreateKey(new_key("forgeai", "CI")), NOW, 1)
         .1
         .unwrap();
     let id = created.body["id"].as_str().unwrap().to_owned();
@@ -265,11 +242,11 @@ fn a_rotate_with_a_key_is_replayed_and_the_old_key_rotates_once() {
         )
         .unwrap()
     };
-    let first = run(&ledger, rotate(), NOW + 10, 2).1.unwrap();
+    let first = ledger.run(rotate(), NOW + 10, 2).1.unwrap();
     assert_eq!(first.status, 201);
     // The old key is rotated now, so a second real rotate would be 409:
     // the retry gets the first answer instead.
-    let again = run(&ledger, rotate(), NOW + 20, 3).1.unwrap();
+    let again = ledger.run(rotate(), NOW + 20, 3).1.unwrap();
     assert_eq!(again, first);
     assert_eq!(list(&ledger, NOW + 20, None).len(), 2);
 }
@@ -281,12 +258,7 @@ fn paging_walks_every_key_once_newest_first() {
     // Several keys per second, so the id breaks ties.
     for n in 0..7u8 {
         let now = NOW + i64::from(n / 3);
-        let reply = run(
-            &ledger,
-            Op::CreateKey(new_key("mailforge", "m")),
-            now,
-            n + 1,
-        );
+        let reply = ledger.run(Op::CreateKey(new_key("mailforge", "m")), now, n + 1);
         made.push((
             now,
             reply.1.unwrap().body["id"].as_str().unwrap().to_owned(),
@@ -298,7 +270,8 @@ fn paging_walks_every_key_once_newest_first() {
     assert_eq!(walked, expected);
     // Revoke two: the active filter pages over the others only.
     for id in &expected[1..3] {
-        run(&ledger, Op::RevokeKey { id: id.clone() }, NOW + 11, 0)
+        ledger
+            .run(Op::RevokeKey { id: id.clone() }, NOW + 11, 0)
             .1
             .unwrap();
     }
@@ -316,7 +289,8 @@ fn paging_walks_every_key_once_newest_first() {
 fn a_page_ends_with_a_cursor_only_when_more_follow() {
     let ledger = Memory::default();
     for n in 0..2u8 {
-        run(&ledger, Op::CreateKey(new_key("forgeai", "x")), NOW, n + 1)
+        ledger
+            .run(Op::CreateKey(new_key("forgeai", "x")), NOW, n + 1)
             .1
             .unwrap();
     }
@@ -328,7 +302,7 @@ fn a_page_ends_with_a_cursor_only_when_more_follow() {
             limit,
             after: None,
         };
-        run(&ledger, op, NOW, 0).1.unwrap().body
+        ledger.run(op, NOW, 0).1.unwrap().body
     };
     assert_eq!(page(2)["next_cursor"], Value::Null);
     assert_eq!(page(2)["keys"].as_array().unwrap().len(), 2);
@@ -372,26 +346,26 @@ fn ended_keys_are_pruned_after_the_retention_and_their_events_stay() {
     let retention = i64::from(demo_config().key_retention_days) * DAY;
     let ids: Vec<String> = (0..3u8)
         .map(|n| {
-            let reply = run(&ledger, Op::CreateKey(new_key("forgeai", "r")), NOW, n + 1);
+            let reply = ledger.run(Op::CreateKey(new_key("forgeai", "r")), NOW, n + 1);
             reply.1.unwrap().body["id"].as_str().unwrap().to_owned()
         })
         .collect();
     let (revoked, rotated, kept) = (&ids[0], &ids[1], &ids[2]);
-    run(
-        &ledger,
-        Op::RevokeKey {
-            id: revoked.clone(),
-        },
-        NOW + 10,
-        0,
-    )
-    .1
-    .unwrap();
+    ledger
+        .run(
+            Op::RevokeKey {
+                id: revoked.clone(),
+            },
+            NOW + 10,
+            0,
+        )
+        .1
+        .unwrap();
     let rotation = Op::RotateKey {
         id: rotated.clone(),
         grace_seconds: 100,
     };
-    let successor = run(&ledger, rotation, NOW + 10, 7).1.unwrap().body["id"].clone();
+    let successor = ledger.run(rotation, NOW + 10, 7).1.unwrap().body["id"].clone();
     // A day short of the retention: a change prunes nothing yet.
     let touch = |now| {
         let op = Op::UpdateKey {
@@ -402,7 +376,7 @@ fn ended_keys_are_pruned_after_the_retention_and_their_events_stay() {
             enabled: None,
             meta: None,
         };
-        run(&ledger, op, now, 0).1.unwrap();
+        ledger.run(op, now, 0).1.unwrap();
     };
     touch(NOW + 10 + retention - DAY);
     assert_eq!(list(&ledger, NOW + retention, None).len(), 4);
@@ -414,18 +388,18 @@ fn ended_keys_are_pruned_after_the_retention_and_their_events_stay() {
     assert!(left.contains(kept));
     assert!(left.contains(&successor.as_str().unwrap().to_owned()));
     // Their events stay.
-    let events = run(
-        &ledger,
-        Op::ListEvents {
-            limit: 100,
-            before: None,
-        },
-        NOW + 110 + retention,
-        0,
-    )
-    .1
-    .unwrap()
-    .body;
+    let events = ledger
+        .run(
+            Op::ListEvents {
+                limit: 100,
+                before: None,
+            },
+            NOW + 110 + retention,
+            0,
+        )
+        .1
+        .unwrap()
+        .body;
     let about: Vec<&Value> = events["events"]
         .as_array()
         .unwrap()
@@ -438,7 +412,8 @@ fn ended_keys_are_pruned_after_the_retention_and_their_events_stay() {
 #[test]
 fn use_reports_do_not_prune() {
     let ledger = Memory::default();
-    let id = run(&ledger, Op::CreateKey(new_key("forgeai", "r")), NOW, 1)
+    let id = ledger
+        .run(Op::CreateKey(new_key("forgeai", "r")), NOW, 1)
         .1
         .unwrap()
         .body["id"]

@@ -144,27 +144,12 @@ impl Params<'_> {
     }
 }
 
-/// Appends `n` in decimal, without the formatting machinery.
+/// Appends `n` in decimal ([`crate::log_line::push_u64`] for the digits).
 fn push_integer(out: &mut String, n: i64) {
     if n < 0 {
         out.push('-');
     }
-    let mut digits = [0u8; 20];
-    let mut rest = n.unsigned_abs();
-    let mut start = digits.len();
-    loop {
-        start -= 1;
-        if let Some(slot) = digits.get_mut(start) {
-            *slot = b'0' + (rest % 10) as u8;
-        }
-        rest /= 10;
-        if rest == 0 || start == 0 {
-            break;
-        }
-    }
-    for &d in digits.get(start..).unwrap_or(&[]) {
-        out.push(char::from(d));
-    }
+    crate::log_line::push_u64(out, n.unsigned_abs());
 }
 
 /// The RFC 9421 signature base and the `@signature-params` value.

@@ -118,11 +118,7 @@ pub fn plan(
     now_ms: i64,
     seed: &mut Seed,
 ) -> Plan {
-    decide(config, ledger, hooks, op, now_ms, seed).unwrap_or_else(|error| Plan {
-        index: Vec::new(),
-        changes: Vec::new(),
-        reply: Err(error),
-    })
+    decide(config, ledger, hooks, op, now_ms, seed).unwrap_or_else(Plan::refuse)
 }
 
 fn decide(
