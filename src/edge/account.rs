@@ -214,10 +214,7 @@ impl Account {
         let mut seed = super::webhooks::seed()?;
         let store = SqlLedger(self.state.storage());
         let kept_answer = matches!(call.op, Op::Once { .. });
-        let viewed = match &call.op {
-            Op::GetKey { id } => Some(id.clone()),
-            _ => None,
-        };
+        let viewed = matches!(call.op, Op::GetKey { .. });
         let mut plan = match call.op {
             Op::Hook {
                 call: crate::webhook::api::HookOp::Leaked { report },
@@ -243,10 +240,8 @@ impl Account {
                 &gateway.key_secret,
             ),
         };
-        if let (Some(id), Ok(reply)) = (&viewed, &mut plan.reply) {
-            if let Some(key) = manage::Ledger::key(&store, id)? {
-                crate::webhook::health::annotate(&mut reply.body, &store, &key)?;
-            }
+        if let (true, Ok(reply)) = (viewed, &mut plan.reply) {
+            crate::webhook::health::annotate(&mut reply.body, &store)?;
         }
         let deliveries = super::webhooks::enqueue(
             &gateway.config,

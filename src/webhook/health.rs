@@ -66,7 +66,12 @@ pub fn of(hooks: &dyn HookLedger, key: &KeyRow) -> Result<Option<Health>, Error>
     if key.webhook_url.is_none() {
         return Ok(None);
     }
-    let hook = Hook::Key(key.id.clone());
+    of_hook(hooks, &key.id)
+}
+
+/// The health of the webhook of the key `key_id`, which has one.
+fn of_hook(hooks: &dyn HookLedger, key_id: &str) -> Result<Option<Health>, Error> {
+    let hook = Hook::Key(key_id.to_owned());
     let disabled = hooks.disabled()?.into_iter().find(|d| d.hook == hook);
     let rows = hooks.to_hook(&hook, None, RECENT)?;
     let newest: Option<&Attempt> = rows
@@ -99,9 +104,15 @@ pub fn of(hooks: &dyn HookLedger, key: &KeyRow) -> Result<Option<Health>, Error>
 }
 
 /// Adds `webhook` (the [`Health`] of its webhook, or `null`) to a key's
-/// view, as `GET …/keys/{id}` answers it.
-pub fn annotate(view: &mut Value, hooks: &dyn HookLedger, key: &KeyRow) -> Result<(), Error> {
-    let health = of(hooks, key)?;
+/// view, as `GET …/keys/{id}` answers it; the view's own `id` and
+/// `webhook_url` say which webhook, so the key is not read again.
+pub fn annotate(view: &mut Value, hooks: &dyn HookLedger) -> Result<(), Error> {
+    let id = view.get("id").and_then(Value::as_str).map(str::to_owned);
+    let has_webhook = view.get("webhook_url").is_some_and(Value::is_string);
+    let health = match id {
+        Some(id) if has_webhook => of_hook(hooks, &id)?,
+        _ => None,
+    };
     if let Value::Object(members) = view {
         let value = serde_json::to_value(health).unwrap_or(Value::Null);
         members.insert("webhook".into(), value);

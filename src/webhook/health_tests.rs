@@ -41,9 +41,8 @@ fn a_key_without_a_webhook_has_no_health() {
     let ledger = Memory::default();
     let (id, _) = create(&ledger, false, 1);
     assert_eq!(health(&ledger, &id), None);
-    let mut view = serde_json::json!({ "id": id });
-    let key = ledger.key(&id).unwrap().unwrap();
-    annotate(&mut view, &ledger.hooks, &key).unwrap();
+    let mut view = serde_json::json!({ "id": id, "webhook_url": null });
+    annotate(&mut view, &ledger.hooks).unwrap();
     assert_eq!(view["webhook"], Value::Null, "present, and null");
 }
 
