@@ -14,7 +14,6 @@ use serde_json::Value;
 use super::delivery::{Attempt, Status};
 use super::event::Hook;
 use super::outbox::HookLedger;
-use crate::manage::ledger::KeyRow;
 use crate::time::format_rfc3339;
 use crate::Error;
 
@@ -61,16 +60,9 @@ pub struct Health {
     pub disabled_at: Option<String>,
 }
 
-/// The health of `key`'s own webhook, if it has one.
-pub fn of(hooks: &dyn HookLedger, key: &KeyRow) -> Result<Option<Health>, Error> {
-    if key.webhook_url.is_none() {
-        return Ok(None);
-    }
-    of_hook(hooks, &key.id)
-}
-
-/// The health of the webhook of the key `key_id`, which has one.
-fn of_hook(hooks: &dyn HookLedger, key_id: &str) -> Result<Option<Health>, Error> {
+/// The health of the own webhook of the key `key_id`, which has one
+/// ([`annotate`] asks only for such a key).
+fn of(hooks: &dyn HookLedger, key_id: &str) -> Result<Option<Health>, Error> {
     let hook = Hook::Key(key_id.to_owned());
     let disabled = hooks.disabled()?.into_iter().find(|d| d.hook == hook);
     let rows = hooks.to_hook(&hook, None, RECENT)?;
@@ -110,7 +102,7 @@ pub fn annotate(view: &mut Value, hooks: &dyn HookLedger) -> Result<(), Error> {
     let id = view.get("id").and_then(Value::as_str).map(str::to_owned);
     let has_webhook = view.get("webhook_url").is_some_and(Value::is_string);
     let health = match id {
-        Some(id) if has_webhook => of_hook(hooks, &id)?,
+        Some(id) if has_webhook => of(hooks, &id)?,
         _ => None,
     };
     if let Value::Object(members) = view {
