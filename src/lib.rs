@@ -90,7 +90,11 @@ pub mod websocket;
 #[cfg(all(target_arch = "wasm32", feature = "gateway", feature = "control"))]
 compile_error!("build one Worker at a time: --features gateway, or --features control");
 
+#[cfg(all(target_arch = "wasm32", feature = "control"))]
+mod control;
+#[cfg(all(target_arch = "wasm32", feature = "gateway"))]
+mod gateway;
 #[cfg(all(target_arch = "wasm32", any(feature = "gateway", feature = "control")))]
-mod edge;
+mod runtime;
 
 pub use error::Error;

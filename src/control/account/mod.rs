@@ -16,6 +16,11 @@
 //! calls arrive on [`EDGE_CALL_PATH`] and can only be an
 //! [`EdgeCall`].
 
+mod hook_sql;
+mod hooks;
+mod portal;
+mod sql_ledger;
+
 use std::cell::Cell;
 
 use futures_util::lock::Mutex;
@@ -25,9 +30,9 @@ use worker::{
     Request, Response, Result, SqlStorage, State,
 };
 
-use super::isolate;
-use super::kv::KvIndex;
-use super::sql_ledger::{self, SqlLedger};
+use crate::runtime::isolate;
+use crate::runtime::kv::KvIndex;
+use sql_ledger::SqlLedger;
 use crate::config::KEYS_BINDING;
 use crate::manage::idempotency::KEPT_SECONDS;
 use crate::manage::{self, Entropy, Op, Store};
@@ -79,7 +84,7 @@ impl DurableObject for Account {
         let text = req.text().await?;
         if req.path() == PORTAL_PATH {
             let answer = match self.check_digest(&req) {
-                Ok(()) => super::portal_object::serve(self, &text).await,
+                Ok(()) => portal::serve(self, &text).await,
                 Err(error) => Err(error),
             };
             let (status, body) =
@@ -128,7 +133,7 @@ impl DurableObject for Account {
             self.retry_later().await;
         }
         drop(_turn);
-        super::webhooks::deliver(self).await;
+        hooks::deliver(self).await;
         Response::ok("")
     }
 }
@@ -159,9 +164,9 @@ impl Account {
 
     /// Refuses a caller whose configuration differs from this Worker's.
     fn check_digest(&self, req: &Request) -> std::result::Result<(), Error> {
-        let gateway = isolate::gateway(&self.env)?;
+        let state = isolate::state(&self.env)?;
         let sent = req.headers().get(DIGEST_HEADER).ok().flatten();
-        if !digest_matches(&gateway.digest, sent.as_deref()) {
+        if !digest_matches(&state.digest, sent.as_deref()) {
             console_error!("account object: the caller's configuration differs from ours");
             return Err(Error::ConfigMismatch);
         }
@@ -196,8 +201,8 @@ impl Account {
             return Err(Error::AccountNotFound);
         }
         self.ensure_schema()?;
-        super::hook_sql::ensure(&self.sql(), (js_sys::Date::now() / 1000.0).floor() as i64)?;
-        let gateway = isolate::gateway(&self.env)?;
+        hook_sql::ensure(&self.sql(), (js_sys::Date::now() / 1000.0).floor() as i64)?;
+        let state = isolate::state(&self.env)?;
         // Reads and use reports need no turn: they see committed state.
         let _turn = match &call.op {
             Op::ListKeys { .. }
@@ -211,7 +216,7 @@ impl Account {
         let now = (js_sys::Date::now() / 1000.0).floor() as i64;
         let now_ms = js_sys::Date::now() as i64;
         let entropy = entropy()?;
-        let mut seed = super::webhooks::seed()?;
+        let mut seed = hooks::seed()?;
         let store = SqlLedger(self.state.storage());
         let kept_answer = matches!(call.op, Op::Once { .. });
         let viewed = matches!(call.op, Op::GetKey { .. });
@@ -219,32 +224,32 @@ impl Account {
             Op::Hook {
                 call: crate::webhook::api::HookOp::Leaked { report },
             } => crate::leak::respond::plan(
-                &gateway.config,
+                &state.config,
                 &store,
                 &call.account,
                 report,
                 now_ms,
                 &entropy,
-                &gateway.key_secret,
+                &state.key_secret,
             ),
             Op::Hook { call: hook } => {
-                crate::webhook::api::plan(&gateway.config, &store, &store, hook, now_ms, &mut seed)
+                crate::webhook::api::plan(&state.config, &store, &store, hook, now_ms, &mut seed)
             }
             op => manage::plan(
-                &gateway.config,
+                &state.config,
                 &store,
                 &call.account,
                 op,
                 now,
                 &entropy,
-                &gateway.key_secret,
+                &state.key_secret,
             ),
         };
         if let (true, Ok(reply)) = (viewed, &mut plan.reply) {
             crate::webhook::health::annotate(&mut reply.body, &store)?;
         }
-        let deliveries = super::webhooks::enqueue(
-            &gateway.config,
+        let deliveries = hooks::enqueue(
+            &state.config,
             &store,
             &call.account,
             &mut plan,
@@ -258,10 +263,10 @@ impl Account {
         let index = KvIndex(self.kv()?);
         let outcome = manage::execute(plan, &index, &store).await;
         if deliveries {
-            super::webhooks::wake_by(&self.state.storage(), now_ms).await;
+            hooks::wake_by(&self.state.storage(), now_ms).await;
         }
         if keys_changed {
-            super::webhooks::wake_for_reminders(&gateway.config, &store, &self.state.storage())
+            hooks::wake_for_reminders(&state.config, &store, &self.state.storage())
                 .await;
         }
         for fault in &outcome.faults {
@@ -287,23 +292,23 @@ impl Account {
     async fn prune_at(&self, at: i64) {
         let at_ms = at.saturating_add(PRUNE_SLACK_SECONDS).saturating_mul(1000);
         // An absolute time, and only if no alarm is due sooner.
-        super::webhooks::wake_by(&self.state.storage(), at_ms).await;
+        hooks::wake_by(&self.state.storage(), at_ms).await;
     }
 
     /// Drops what has outlived its retention, then schedules the next
     /// prune for the oldest kept answer still waiting.
     async fn prune(&self) -> std::result::Result<(), String> {
         self.ensure_schema().map_err(|e| e.code().to_owned())?;
-        let gateway = isolate::gateway(&self.env).map_err(|e| e.code().to_owned())?;
+        let state = isolate::state(&self.env).map_err(|e| e.code().to_owned())?;
         let now = (js_sys::Date::now() / 1000.0).floor() as i64;
         let store = SqlLedger(self.state.storage());
-        store.commit(vec![manage::retention::prune(&gateway.config, now)])?;
+        store.commit(vec![manage::retention::prune(&state.config, now)])?;
         if let Some(oldest) = store.oldest_answer().map_err(|e| e.code().to_owned())? {
             let at = oldest.saturating_add(KEPT_SECONDS);
             let at_ms = at.saturating_add(PRUNE_SLACK_SECONDS).saturating_mul(1000);
             // An absolute time: workers-rs reads a bare integer as an
             // offset from now.
-            super::webhooks::set_alarm_at(&self.state.storage(), at_ms)
+            hooks::set_alarm_at(&self.state.storage(), at_ms)
                 .await
                 .map_err(|e| e.to_string())?;
         }
@@ -312,7 +317,7 @@ impl Account {
 
     async fn retry_later(&self) {
         let at = js_sys::Date::now() as i64 + RESYNC_AFTER_MS;
-        if let Err(e) = super::webhooks::set_alarm_at(&self.state.storage(), at).await {
+        if let Err(e) = hooks::set_alarm_at(&self.state.storage(), at).await {
             console_error!("account object: cannot schedule a resync: {e}");
         }
     }

@@ -22,7 +22,7 @@ use futures_util::pin_mut;
 use worker::{console_error, js_sys, web_sys, Delay, Env, Fetch};
 
 use super::account::{Call, OP_PATH};
-use super::{accounts, isolate, kv};
+use crate::runtime::{accounts, isolate, kv};
 use crate::leak::github::{self, Label, PublicKeys};
 use crate::leak::gitlab::{self, BearerToken};
 use crate::leak::respond::LeakReport;
@@ -104,8 +104,8 @@ async fn github_report(req: &web_sys::Request, env: &Env) -> Result<(u16, String
         return Err(Error::Unauthorized);
     }
     let body = super::management::read_capped(req, github::MAX_BODY_BYTES).await?;
-    let gateway = isolate::gateway(env)?;
-    let url = gateway.config.hooks.github_keys_url.clone();
+    let state = isolate::state(env)?;
+    let url = state.config.hooks.github_keys_url.clone();
     let mut keys = public_keys(&url, false).await?;
     let verified =
         match github::verify(&keys, identifier.as_deref(), signature.as_deref(), &body) {
@@ -144,15 +144,15 @@ async fn act(
     url: Option<String>,
     source: Option<String>,
 ) -> Result<Label, Error> {
-    let gateway = isolate::gateway(env)?;
+    let state = isolate::state(env)?;
     let Ok(key) = crate::key::parse(token) else {
         return Ok(Label::FalsePositive);
     };
     // A forged key is unknown without a read, as at the edge.
     let Some(tagged) = crate::key::admit(
         key,
-        &gateway.key_secret,
-        gateway.config.accept_untagged_keys,
+        &state.key_secret,
+        state.config.accept_untagged_keys,
     ) else {
         return Ok(Label::FalsePositive);
     };
@@ -173,7 +173,7 @@ async fn act(
         },
     };
     let body = serde_json::to_string(&call).map_err(|_| Error::StorageUnavailable)?;
-    let answer = accounts::send(env, &record.account, OP_PATH, &body, &gateway.digest).await?;
+    let answer = accounts::send(env, &record.account, OP_PATH, &body, &state.digest).await?;
     if answer.status != 200 {
         console_error!("leaks: the account object answered {}", answer.status);
         return Err(Error::StorageUnavailable);
@@ -189,8 +189,8 @@ async fn act(
 }
 
 fn gitlab_auth(req: &web_sys::Request, env: &Env) -> Result<gitlab::Authenticated, Error> {
-    let gateway = isolate::gateway(env)?;
-    let name = &gateway.config.hooks.gitlab_token_secret;
+    let state = isolate::state(env)?;
+    let name = &state.config.hooks.gitlab_token_secret;
     let token = env
         .secret(name)
         .ok()
@@ -206,8 +206,8 @@ fn gitlab_auth(req: &web_sys::Request, env: &Env) -> Result<gitlab::Authenticate
 }
 
 fn gitlab_types(env: &Env) -> Result<Vec<String>, Error> {
-    let gateway = isolate::gateway(env)?;
-    Ok(gateway
+    let state = isolate::state(env)?;
+    Ok(state
         .config
         .products
         .iter()

@@ -12,7 +12,7 @@
 
 use worker::{js_sys, web_sys, Context, Env};
 
-use super::{accounts, isolate, kv, respond};
+use crate::runtime::{accounts, isolate, kv, respond};
 use crate::config::Consistency;
 use crate::secret::VerifierToken;
 use crate::verify::{self, BODY_LIMIT};
@@ -59,7 +59,7 @@ async fn run(
     if req.method() != "POST" {
         return Err(Error::MethodNotAllowed { allow: "POST" });
     }
-    let gateway = isolate::gateway(env)?;
+    let gateway = isolate::state(env)?;
     let config = &gateway.config;
     let headers = req.headers();
     let content_type = headers.get("Content-Type").ok().flatten();

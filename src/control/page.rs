@@ -14,7 +14,7 @@ use serde_json::json;
 use worker::{js_sys, wasm_bindgen::JsCast, web_sys, Env};
 
 use super::account::PORTAL_PATH;
-use super::{accounts, isolate, respond};
+use crate::runtime::{accounts, isolate, respond};
 use crate::config::Config;
 use crate::error::PROBLEM_CONTENT_TYPE;
 use crate::manage::request::{self, Request};
@@ -52,9 +52,9 @@ fn origin_of(url: &str) -> String {
 
 /// Sends a portal call to `account`'s object.
 async fn call(env: &Env, account: &str, call: &PortalCall) -> Result<accounts::Answer, Error> {
-    let gateway = isolate::gateway(env)?;
+    let state = isolate::state(env)?;
     let body = serde_json::to_string(call).map_err(|_| Error::StorageUnavailable)?;
-    accounts::send(env, account, PORTAL_PATH, &body, &gateway.digest).await
+    accounts::send(env, account, PORTAL_PATH, &body, &state.digest).await
 }
 
 fn response(
@@ -83,11 +83,11 @@ pub(super) async fn serve(
     query: Option<&str>,
     env: &Env,
 ) -> worker::Result<(web_sys::Response, &'static str)> {
-    let gateway = match isolate::gateway(env) {
-        Ok(gateway) => gateway,
+    let state = match isolate::state(env) {
+        Ok(state) => state,
         Err(error) => return Ok((problem(&error)?, error.code())),
     };
-    let Some(portal) = gateway.config.portal.as_ref() else {
+    let Some(portal) = state.config.portal.as_ref() else {
         return Ok((problem(&Error::NoRoute)?, "no_route"));
     };
     let prefix = portal.path_prefix.clone();
@@ -95,11 +95,11 @@ pub(super) async fn serve(
     let answer = match (method, path) {
         ("GET", "/assets/app.js") => asset(APP_JS, "text/javascript; charset=utf-8"),
         ("GET", "/assets/app.css") => asset(APP_CSS, "text/css; charset=utf-8"),
-        ("GET", "/start") => start(env, &gateway.config, &prefix, query, dev).await,
-        ("GET", "/") => shell(req, env, &gateway.config, &prefix).await,
+        ("GET", "/start") => start(env, &state.config, &prefix, query, dev).await,
+        ("GET", "/") => shell(req, env, &state.config, &prefix).await,
         ("POST", "/logout") => logout(req, env, &prefix, dev).await,
         (_, api) if api.starts_with("/api/") => {
-            page_api(req, method, api, query, env, &gateway.config, dev).await
+            page_api(req, method, api, query, env, &state.config, dev).await
         }
         (_, "/assets/app.js" | "/assets/app.css" | "/start" | "/") => {
             Err(Error::MethodNotAllowed { allow: "GET" })
@@ -469,14 +469,14 @@ pub(super) async fn admin(
     body: &[u8],
     env: &Env,
 ) -> Result<(u16, String, Option<String>), Error> {
-    let gateway = isolate::gateway(env)?;
-    let portal = gateway.config.portal.as_ref().ok_or(Error::NotFound)?;
+    let state = isolate::state(env)?;
+    let portal = state.config.portal.as_ref().ok_or(Error::NotFound)?;
     let dev = isolate::dev_mode(env);
     match (method, session) {
         ("POST", None) => {
             let content_type = req.headers().get("Content-Type").ok().flatten();
             let body = request::json_body(content_type.as_deref(), body)?;
-            let grant = crate::manage::portal_session(&gateway.config, body, dev)?;
+            let grant = crate::manage::portal_session(&state.config, body, dev)?;
             let id = session_id(random::<16>()?);
             let token = PortalCredential::new(Kind::Token, account, &id, random::<32>()?)
                 .ok_or(Error::StorageUnavailable)?;

@@ -21,9 +21,9 @@ use worker::{
     Fetch, Headers, Method, RequestInit, RequestRedirect, Storage,
 };
 
-use super::account::Account;
+use super::Account;
 use super::hook_sql;
-use super::isolate;
+use crate::runtime::isolate;
 use super::sql_ledger::SqlLedger;
 use crate::config::Config;
 use crate::manage::{Change, Ledger, Plan, Store};
@@ -146,10 +146,10 @@ pub(super) async fn deliver(object: &Account) {
 
 /// The next expiry reminder after the watermark, Unix milliseconds.
 fn next_reminder_ms(object: &Account, store: &SqlLedger) -> Option<i64> {
-    let gateway = isolate::gateway(&object.env).ok()?;
+    let state = isolate::state(&object.env).ok()?;
     let since = store.reminders_since().ok().flatten()?;
     let keys = store.keys().ok()?;
-    outbox::next_reminder(&gateway.config, &keys, since).map(|at| at.saturating_mul(1_000))
+    outbox::next_reminder(&state.config, &keys, since).map(|at| at.saturating_mul(1_000))
 }
 
 /// After a key changed: the alarm goes off for its next expiry reminder
@@ -182,7 +182,7 @@ async fn remind(object: &Account) -> Result<(), String> {
     if since >= now {
         return Ok(());
     }
-    let gateway = isolate::gateway(&object.env).map_err(code)?;
+    let state = isolate::state(&object.env).map_err(code)?;
     let account = store
         .account()
         .map_err(code)?
@@ -190,7 +190,7 @@ async fn remind(object: &Account) -> Result<(), String> {
         .unwrap_or_default();
     let mut seed = seed().map_err(code)?;
     let changes = outbox::reminders(
-        &gateway.config,
+        &state.config,
         &store,
         &store,
         &account,
@@ -209,9 +209,9 @@ async fn attempt_due(object: &Account) -> Result<(), String> {
         return Ok(());
     }
     hook_sql::ensure(&object.sql(), now_ms().div_euclid(1_000)).map_err(|e| e.code().to_owned())?;
-    let gateway = isolate::gateway(&object.env).map_err(|e| e.code().to_owned())?;
+    let state = isolate::state(&object.env).map_err(|e| e.code().to_owned())?;
     let dev = isolate::dev_mode(&object.env);
-    let resolver = &gateway.config.hooks.dns_resolver;
+    let resolver = &state.config.hooks.dns_resolver;
     let due = store
         .due(now_ms(), BATCH)
         .map_err(|e| e.code().to_owned())?;
@@ -255,7 +255,7 @@ async fn attempt_due(object: &Account) -> Result<(), String> {
         }
         changes.extend(
             api::settle(
-                &gateway.config,
+                &state.config,
                 &store,
                 &account,
                 current,

@@ -16,7 +16,7 @@ use std::borrow::Cow;
 
 use worker::{console_error, web_sys, Env};
 
-use super::{isolate, respond};
+use crate::runtime::{isolate, respond};
 use crate::error::PROBLEM_CONTENT_TYPE;
 use crate::seam::{CONTROL_BINDING, DIGEST_HEADER, HANDOFF_BODY_LIMIT};
 use crate::Error;
@@ -42,7 +42,7 @@ pub(super) async fn to_control(
 }
 
 async fn hand_off(req: &web_sys::Request, env: &Env) -> Result<web_sys::Response, Error> {
-    let gateway = isolate::gateway(env)?;
+    let gateway = isolate::state(env)?;
     let unavailable = |what: &str| {
         console_error!("control Worker {what}");
         Error::ControlUnavailable

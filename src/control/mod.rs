@@ -8,11 +8,17 @@
 //! outside the management prefix is `404 no_route`: the control Worker
 //! forwards nothing.
 
+mod account;
+mod leaks;
+mod management;
+mod page;
+
 use std::borrow::Cow;
 
 use worker::{console_log, event, js_sys, web_sys, Context, Env};
 
-use super::{isolate, management, management_path, respond};
+use crate::runtime::{isolate, respond};
+use crate::runtime::{management_path, portal_path};
 use crate::seam::{digest_matches, DIGEST_HEADER};
 use crate::{path, Error};
 
@@ -29,9 +35,9 @@ async fn fetch(
     let parts = path::split_url(&url);
     let canonical = path::canonicalize(parts.path);
     if let Ok(canonical) = &canonical {
-        if let Some(within) = super::portal_path(&env, parts.authority, canonical) {
+        if let Some(within) = portal_path(&env, parts.authority, canonical) {
             let digest_ok = match (
-                isolate::gateway(&env),
+                isolate::state(&env),
                 req.headers().get(DIGEST_HEADER).ok().flatten(),
             ) {
                 (Ok(control), Some(sent)) => digest_matches(&control.digest, Some(&sent)),
@@ -39,7 +45,7 @@ async fn fetch(
                 (Err(_), _) => true,
             };
             let (response, code) = if digest_ok {
-                super::portal::serve(&req, &method, &within, parts.query, &env).await?
+                page::serve(&req, &method, &within, parts.query, &env).await?
             } else {
                 (
                     respond::problem(&Error::ConfigMismatch, None)?,
@@ -94,7 +100,7 @@ fn admit(
     authority: &str,
     canonical: Result<&path::CanonicalPath, &path::PathError>,
 ) -> Result<String, Error> {
-    let control = isolate::gateway(env)?;
+    let control = isolate::state(env)?;
     // Only the gateway sends a digest; a direct caller on the control
     // Worker's own host has none to compare.
     if let Some(sent) = req.headers().get(DIGEST_HEADER).ok().flatten() {

@@ -33,8 +33,8 @@ use crate::secret::OriginSecret;
 use crate::signature::ProductKey;
 use crate::Error;
 
-/// What a request needs from configuration.
-pub(super) struct Gateway {
+/// What a request needs from configuration, once per isolate.
+pub(crate) struct Isolate {
     pub config: Config,
     /// [`crate::seam::config_digest`] of the configuration, sent on every
     /// call across the seam.
@@ -47,7 +47,7 @@ pub(super) struct Gateway {
 }
 
 #[cfg(feature = "gateway")]
-impl Gateway {
+impl Isolate {
     /// `product`'s origin signing key.
     pub fn key(&self, product: &str) -> Option<&ProductKey> {
         self.keys
@@ -58,7 +58,7 @@ impl Gateway {
 }
 
 thread_local! {
-    static GATEWAY: OnceCell<Result<Rc<Gateway>, String>> = const { OnceCell::new() };
+    static STATE: OnceCell<Result<Rc<Isolate>, String>> = const { OnceCell::new() };
 }
 
 #[cfg(feature = "gateway")]
@@ -76,7 +76,7 @@ thread_local! {
 /// The management API's admin token, or `misconfigured`. Its absence
 /// turns off only the management API, not the gateway.
 #[cfg(feature = "control")]
-pub(super) fn admin_token(env: &Env) -> Result<AdminToken, Error> {
+pub(crate) fn admin_token(env: &Env) -> Result<AdminToken, Error> {
     ADMIN
         .with(|cell| {
             cell.get_or_init(|| {
@@ -91,7 +91,7 @@ pub(super) fn admin_token(env: &Env) -> Result<AdminToken, Error> {
 
 /// Whether this is a local dev server (`KEYGATE_DEV=1` in `.dev.vars`).
 #[cfg(feature = "control")]
-pub(super) fn dev_mode(env: &Env) -> bool {
+pub(crate) fn dev_mode(env: &Env) -> bool {
     js_sys::Reflect::get(env, &JsValue::from_str(DEV_VAR))
         .ok()
         .and_then(|v| v.as_string())
@@ -100,15 +100,15 @@ pub(super) fn dev_mode(env: &Env) -> bool {
 
 /// The validated configuration (and in the gateway the signing keys), or
 /// `misconfigured`. The control Worker needs no origin secret.
-pub(super) fn gateway(env: &Env) -> Result<Rc<Gateway>, Error> {
-    GATEWAY
+pub(crate) fn state(env: &Env) -> Result<Rc<Isolate>, Error> {
+    STATE
         .with(|cell| cell.get_or_init(|| load(env).map(Rc::new)).clone())
         // The refusal's cause is logged where it is answered
         // (respond::problem, or the account object).
         .map_err(|what| Error::Misconfigured { what })
 }
 
-fn load(env: &Env) -> Result<Gateway, String> {
+fn load(env: &Env) -> Result<Isolate, String> {
     let raw = js_sys::Reflect::get(env, &JsValue::from_str(CONFIG_VAR))
         .map_err(|_| format!("{CONFIG_VAR} cannot be read"))?;
     if raw.is_undefined() || raw.is_null() {
@@ -128,7 +128,7 @@ fn load(env: &Env) -> Result<Gateway, String> {
     let config = Config::from_json(&json).map_err(|e| e.to_string())?;
     let digest = crate::seam::config_digest(&json)
         .ok_or_else(|| format!("{CONFIG_VAR} is not a JSON-compatible table"))?;
-    Ok(Gateway {
+    Ok(Isolate {
         #[cfg(feature = "gateway")]
         keys: signing_keys(env, &config)?,
         key_secret: key_secret(env)?,
@@ -170,13 +170,13 @@ fn signing_keys(env: &Env, config: &Config) -> Result<Vec<(String, ProductKey)>,
 
 /// A cached record for `hash_hex`, if fresh.
 #[cfg(feature = "gateway")]
-pub(super) fn cached_record(hash_hex: &str, now_ms: f64) -> Option<Rc<KeyRecord>> {
+pub(crate) fn cached_record(hash_hex: &str, now_ms: f64) -> Option<Rc<KeyRecord>> {
     RECORDS.with(|cell| cell.borrow().as_ref()?.get(hash_hex, now_ms))
 }
 
 /// Caches a record read from KV.
 #[cfg(feature = "gateway")]
-pub(super) fn cache_record(config: &Config, hash_hex: String, record: Rc<KeyRecord>, now_ms: f64) {
+pub(crate) fn cache_record(config: &Config, hash_hex: String, record: Rc<KeyRecord>, now_ms: f64) {
     RECORDS.with(|cell| {
         cell.borrow_mut()
             .get_or_insert_with(|| TtlCache::new(config.cache_ttl_seconds))
@@ -186,13 +186,13 @@ pub(super) fn cache_record(config: &Config, hash_hex: String, record: Rc<KeyReco
 
 /// Whether to report `key_id`'s use now (at most once a minute per key).
 #[cfg(feature = "gateway")]
-pub(super) fn should_report_usage(key_id: &str, now: i64) -> bool {
+pub(crate) fn should_report_usage(key_id: &str, now: i64) -> bool {
     USAGE.with(|cell| cell.borrow_mut().should_report(key_id, now))
 }
 
 /// Whether KV recently had no record under `hash_hex`.
 #[cfg(feature = "gateway")]
-pub(super) fn known_missing(hash_hex: &str, now_ms: f64) -> bool {
+pub(crate) fn known_missing(hash_hex: &str, now_ms: f64) -> bool {
     NOT_FOUND.with(|cell| {
         cell.borrow()
             .as_ref()
@@ -203,7 +203,7 @@ pub(super) fn known_missing(hash_hex: &str, now_ms: f64) -> bool {
 /// Remembers that KV has no record under `hash_hex`, for the record
 /// cache's TTL.
 #[cfg(feature = "gateway")]
-pub(super) fn note_missing(config: &Config, hash_hex: String, now_ms: f64) {
+pub(crate) fn note_missing(config: &Config, hash_hex: String, now_ms: f64) {
     NOT_FOUND.with(|cell| {
         cell.borrow_mut()
             .get_or_insert_with(|| TtlCache::new(config.cache_ttl_seconds))

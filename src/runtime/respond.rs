@@ -11,7 +11,7 @@ use crate::error::{with_instance, Error, PROBLEM_CONTENT_TYPE};
 
 /// A fresh request id from the runtime's CSPRNG (the signature's nonce in
 /// the gateway, the management answers' id in both Workers).
-pub(super) fn request_id() -> Result<String, Error> {
+pub(crate) fn request_id() -> Result<String, Error> {
     let mut bytes = [0u8; 16];
     let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
     global
@@ -24,7 +24,7 @@ pub(super) fn request_id() -> Result<String, Error> {
 }
 
 /// The `application/problem+json` response for `error`.
-pub(super) fn problem(
+pub(crate) fn problem(
     error: &Error,
     challenge: Option<String>,
 ) -> worker::Result<web_sys::Response> {
@@ -34,7 +34,7 @@ pub(super) fn problem(
 /// As [`problem`], for a request that carries a request id: the id goes in
 /// `Keygate-Request-Id` and the problem's `instance`, as every management
 /// answer has them.
-pub(super) fn problem_with_id(
+pub(crate) fn problem_with_id(
     error: &Error,
     request_id: &str,
 ) -> worker::Result<web_sys::Response> {
@@ -81,7 +81,7 @@ fn build_problem(
 
 /// A JSON response from the management API; no body for 204.
 #[cfg(feature = "control")]
-pub(super) fn json(
+pub(crate) fn json(
     status: u16,
     content_type: &str,
     body: &str,

@@ -23,13 +23,13 @@ use crate::Error;
 use worker::Context;
 
 /// The object's answer: status and body (JSON, or problem+json on errors).
-pub(super) struct Answer {
+pub(crate) struct Answer {
     pub status: u16,
     pub body: String,
 }
 
 /// Posts `body` to `path` of `account`'s object, with `digest`.
-pub(super) async fn send(
+pub(crate) async fn send(
     env: &Env,
     account: &str,
     path: &str,
@@ -73,7 +73,7 @@ pub(super) async fn send(
 /// Sends the gateway's `op` to `account`'s object.
 #[cfg(feature = "gateway")]
 async fn call(env: &Env, account: &str, op: EdgeOp) -> Result<Answer, Error> {
-    let gateway = isolate::gateway(env)?;
+    let gateway = isolate::state(env)?;
     let call = EdgeCall {
         account: account.to_owned(),
         op,
@@ -85,7 +85,7 @@ async fn call(env: &Env, account: &str, op: EdgeOp) -> Result<Answer, Error> {
 /// `consistency = "strict"`: the key's record as the account's object holds
 /// it now.
 #[cfg(feature = "gateway")]
-pub(super) async fn verify(env: &Env, record: &KeyRecord) -> Result<KeyRecord, Error> {
+pub(crate) async fn verify(env: &Env, record: &KeyRecord) -> Result<KeyRecord, Error> {
     let answer = call(
         env,
         &record.account,
@@ -121,7 +121,7 @@ fn is_mismatch(body: &str) -> bool {
 /// Reports a use of `record`'s key to its account, after the response and
 /// at most once a minute per key per isolate. Returns whether it reports.
 #[cfg(feature = "gateway")]
-pub(super) fn note_use(env: &Env, ctx: &Context, record: &KeyRecord, now: i64) -> bool {
+pub(crate) fn note_use(env: &Env, ctx: &Context, record: &KeyRecord, now: i64) -> bool {
     if !isolate::should_report_usage(&record.id, now) {
         return false;
     }

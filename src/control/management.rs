@@ -16,7 +16,7 @@ use worker::{
 };
 
 use super::account::{Call, OP_PATH};
-use super::{accounts, isolate, kv, respond};
+use crate::runtime::{accounts, isolate, kv, respond};
 use crate::error::PROBLEM_CONTENT_TYPE;
 use crate::manage::request::{self, Request};
 use crate::manage::BODY_LIMIT;
@@ -120,8 +120,8 @@ async fn handle(
     query: Option<&str>,
     env: &Env,
 ) -> Result<(u16, String, Option<String>), Error> {
-    let gateway = isolate::gateway(env)?;
-    let openapi = || (200, openapi::served(&gateway.config), None);
+    let state = isolate::state(env)?;
+    let openapi = || (200, openapi::served(&state.config), None);
     if request::is_openapi(method, path) {
         return Ok(openapi());
     }
@@ -136,8 +136,8 @@ async fn handle(
         return Err(Error::Unauthorized);
     }
     let body = read_body(req).await?;
-    if let Some((account, session)) = super::portal::admin_route(path) {
-        return super::portal::admin(req, method, &account, session.as_deref(), &body, env).await;
+    if let Some((account, session)) = super::page::admin_route(path) {
+        return super::page::admin(req, method, &account, session.as_deref(), &body, env).await;
     }
     let now = (js_sys::Date::now() / 1000.0).floor() as i64;
     let dev = isolate::dev_mode(env);
@@ -152,7 +152,7 @@ async fn handle(
         if_match: if_match.as_deref(),
         body: &body,
     };
-    match request::parse(&gateway.config, &incoming, now, dev)? {
+    match request::parse(&state.config, &incoming, now, dev)? {
         Request::OpenApi => Ok(openapi()),
         Request::Lookup(key) => {
             // Changes nothing, so a retry answers the same: the header is
@@ -161,15 +161,15 @@ async fn handle(
             // A forged key is unknown without a read, as at the edge.
             let tagged = crate::key::admit(
                 key,
-                &gateway.key_secret,
-                gateway.config.accept_untagged_keys,
+                &state.key_secret,
+                state.config.accept_untagged_keys,
             )
             .ok_or(Error::KeyNotFound)?;
             let record = kv::read(env, &tagged).await?.ok_or(Error::KeyNotFound)?;
             let op = crate::manage::Op::GetKey {
                 id: record.id.clone(),
             };
-            let answer = call(env, &record.account, op, &gateway.digest).await?;
+            let answer = call(env, &record.account, op, &state.digest).await?;
             if answer.status != 200 {
                 return Ok((answer.status, answer.body, None));
             }
@@ -180,9 +180,9 @@ async fn handle(
         Request::Account { account, op } => {
             let op =
                 idempotency::wrap(op, idempotency_key.as_deref(), &token, method, path, &body)?;
-            let answer = call(env, &account, op, &gateway.digest).await?;
+            let answer = call(env, &account, op, &state.digest).await?;
             let location = (answer.status == 201)
-                .then(|| gateway.config.management.as_ref())
+                .then(|| state.config.management.as_ref())
                 .flatten()
                 .and_then(|api| trace::location(&api.path_prefix, &account, &answer.body));
             Ok((answer.status, answer.body, location))

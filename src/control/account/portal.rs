@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use worker::{console_error, js_sys, SqlStorage};
 
-use super::account::{Account, Call};
+use super::{Account, Call};
 use crate::manage::listing::KeyCursor;
 use crate::manage::op::KeyStatus;
 use crate::manage::Op;
@@ -170,9 +170,9 @@ async fn session(
     account: &str,
     row: &SessionRow,
 ) -> Result<(u16, String), Error> {
-    let gateway = super::isolate::gateway(&object.env)?;
+    let state = crate::runtime::isolate::state(&object.env)?;
     let mut counts = Vec::new();
-    for product in &gateway.config.products {
+    for product in &state.config.products {
         if !row.scope.allows_product(&product.id) {
             continue;
         }
@@ -210,7 +210,7 @@ async fn session(
     }
     let active = |id: &str| counts.iter().find(|(p, _)| p == id).map_or(0, |(_, n)| *n);
     let body = describe(
-        &gateway.config,
+        &state.config,
         &row.scope,
         &row.return_url,
         &format_rfc3339(row.expires_at),

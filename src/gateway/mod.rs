@@ -19,57 +19,24 @@
 //! storage or configuration fault refuses the request. `latency_ms` in the
 //! log follows the Workers clock, which advances across I/O only.
 
-#[cfg(feature = "control")]
-mod account;
-mod accounts;
-#[cfg(feature = "control")]
-mod control;
-#[cfg(feature = "gateway")]
 mod cors;
-#[cfg(feature = "gateway")]
 mod handoff;
-#[cfg(feature = "control")]
-mod hook_sql;
-mod isolate;
-mod kv;
-#[cfg(feature = "control")]
-mod leaks;
-#[cfg(feature = "control")]
-mod management;
-#[cfg(feature = "control")]
-mod portal;
-#[cfg(feature = "control")]
-mod portal_object;
-mod respond;
-#[cfg(feature = "control")]
-mod sql_ledger;
-#[cfg(feature = "gateway")]
 mod upstream;
-#[cfg(feature = "gateway")]
 mod verify;
-#[cfg(feature = "control")]
-mod webhooks;
-#[cfg(feature = "gateway")]
 mod websocket;
 
-use worker::Env;
-#[cfg(feature = "gateway")]
-use worker::{event, js_sys, wasm_bindgen::JsCast, web_sys, Context};
+use worker::{event, js_sys, wasm_bindgen::JsCast, web_sys, Context, Env};
 
-#[cfg(feature = "gateway")]
 use crate::config::{Consistency, LogLevel};
-#[cfg(feature = "gateway")]
 use crate::credential::{self, HeaderLookup};
-#[cfg(feature = "gateway")]
 use crate::log_line::elapsed_ms;
 use crate::path;
-#[cfg(feature = "gateway")]
+use crate::runtime::{accounts, isolate, kv, respond};
+use crate::runtime::{management_path, portal_path};
 use crate::policy::{self, Authorized, RequestFacts};
-#[cfg(feature = "gateway")]
 use crate::{forward, route, Error};
 
 /// What the request log line records. Never the key.
-#[cfg(feature = "gateway")]
 #[derive(Default)]
 struct Outcome {
     product: Option<String>,
@@ -89,7 +56,6 @@ struct Outcome {
 
 /// Every request header, read across the JS boundary once: the core
 /// judges this list, and forwarding copies from it.
-#[cfg(feature = "gateway")]
 fn collect_headers(headers: &web_sys::Headers) -> Vec<(String, String)> {
     headers
         .entries()
@@ -102,7 +68,6 @@ fn collect_headers(headers: &web_sys::Headers) -> Vec<(String, String)> {
 }
 
 /// The gateway's entry point.
-#[cfg(feature = "gateway")]
 #[event(fetch)]
 async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<web_sys::Response> {
     let started = js_sys::Date::now();
@@ -196,45 +161,16 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
 
 /// The request log setting; `all` while the configuration is invalid, so
 /// its refusals are logged.
-#[cfg(feature = "gateway")]
 fn log_level(env: &Env) -> LogLevel {
-    isolate::gateway(env).map_or(LogLevel::All, |g| g.config.log)
+    isolate::state(env).map_or(LogLevel::All, |g| g.config.log)
 }
 
 /// One console call with the finished request line.
-#[cfg(feature = "gateway")]
 fn log(line: String) {
     web_sys::console::log_1(&line.into());
 }
 
-/// The management API's part of the path, when the request is addressed
-/// to it.
-fn management_path(env: &Env, authority: &str, path: &path::CanonicalPath) -> Option<String> {
-    let gateway = isolate::gateway(env).ok()?;
-    let api = gateway.config.management.as_ref()?;
-    api.path_within(&path::canonical_host(authority), path.as_str())
-        .map(str::to_owned)
-}
-
-/// The API Keys page's part of the path, when the request is addressed
-/// to it: served on the management API's host (any host when it has
-/// none), under the page's own prefix.
-fn portal_path(env: &Env, authority: &str, path: &path::CanonicalPath) -> Option<String> {
-    let gateway = isolate::gateway(env).ok()?;
-    let api = gateway.config.management.as_ref()?;
-    let portal = gateway.config.portal.as_ref()?;
-    if api
-        .host
-        .as_deref()
-        .is_some_and(|h| h != path::canonical_host(authority))
-    {
-        return None;
-    }
-    portal.path_within(path.as_str()).map(str::to_owned)
-}
-
 /// The incoming request, as the gateway reads it.
-#[cfg(feature = "gateway")]
 struct Incoming<'r> {
     req: &'r web_sys::Request,
     method: &'r str,
@@ -245,7 +181,6 @@ struct Incoming<'r> {
 
 /// The request flow: refuse what no rule can judge, then route,
 /// credential, lookup, policy, forward.
-#[cfg(feature = "gateway")]
 async fn gateway(
     request: &Incoming<'_>,
     canonical: Result<&path::CanonicalPath, &path::PathError>,
@@ -253,7 +188,7 @@ async fn gateway(
     ctx: &Context,
     outcome: &mut Outcome,
 ) -> Result<web_sys::Response, Error> {
-    let gateway = isolate::gateway(env)?;
+    let gateway = isolate::state(env)?;
     let config = &gateway.config;
     let method = request.method;
     if policy::is_refused_method(method) {
@@ -387,5 +322,4 @@ async fn gateway(
 }
 
 /// The `Allow` value of a refusal for a method refused everywhere.
-#[cfg(feature = "gateway")]
 const GATEWAY_METHODS: &str = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";

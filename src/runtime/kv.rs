@@ -28,7 +28,7 @@ use crate::Error;
 /// The record stored under `key`'s hash, `None` if there is none. Counts
 /// the KV reads made (0 or 1) into `reads`, for the request log.
 #[cfg(feature = "gateway")]
-pub(super) async fn lookup(
+pub(crate) async fn lookup(
     env: &Env,
     config: &Config,
     key: &TaggedKey,
@@ -70,7 +70,7 @@ pub(super) async fn lookup(
 /// The record stored under `key`'s hash, read straight from KV with no
 /// isolate cache: the control Worker's lookup of a key by value.
 #[cfg(feature = "control")]
-pub(super) async fn read(env: &Env, key: &TaggedKey) -> Result<Option<KeyRecord>, Error> {
+pub(crate) async fn read(env: &Env, key: &TaggedKey) -> Result<Option<KeyRecord>, Error> {
     let store = env.kv(KEYS_BINDING).map_err(|_| Error::Misconfigured {
         what: format!("the KV namespace binding {KEYS_BINDING} is missing"),
     })?;
@@ -89,7 +89,7 @@ pub(super) async fn read(env: &Env, key: &TaggedKey) -> Result<Option<KeyRecord>
 
 /// The KV hash index, as an account's object writes it.
 #[cfg(feature = "control")]
-pub(super) struct KvIndex(pub(super) KvStore);
+pub(crate) struct KvIndex(pub(crate) KvStore);
 
 #[cfg(feature = "control")]
 impl Index for KvIndex {
