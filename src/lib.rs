@@ -66,10 +66,12 @@ pub mod credential;
 pub mod destination;
 pub mod error;
 pub mod forward;
+pub mod hkdf;
 pub mod key;
 pub mod key_meta;
 #[cfg(any(not(target_arch = "wasm32"), feature = "control"))]
 pub mod leak;
+pub mod ledger;
 pub mod log_line;
 pub mod manage;
 pub mod path;

@@ -12,7 +12,7 @@ use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::signature::hkdf;
+use crate::hkdf;
 
 /// An API key as presented by a client. Not yet known to be well formed.
 #[derive(Clone)]

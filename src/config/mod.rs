@@ -8,6 +8,7 @@
 //! [`ConfigError`] naming the product and field, and the edge answers
 //! `500 misconfigured` until it is fixed.
 
+pub(crate) mod brand;
 mod clients;
 mod error;
 mod hooks;

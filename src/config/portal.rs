@@ -8,7 +8,7 @@
 
 use serde::Deserialize;
 
-use crate::portal::brand::{Brand, Colour, DEFAULT_ACCENT};
+use super::brand::{Brand, Colour, DEFAULT_ACCENT};
 
 /// Where the API Keys page is served by default.
 pub const DEFAULT_PORTAL_PREFIX: &str = "/_keygate/keys";

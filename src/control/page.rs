@@ -476,7 +476,7 @@ pub(super) async fn admin(
         ("POST", None) => {
             let content_type = req.headers().get("Content-Type").ok().flatten();
             let body = request::json_body(content_type.as_deref(), body)?;
-            let grant = crate::manage::portal_session(&state.config, body, dev)?;
+            let grant = crate::portal::session::portal_session(&state.config, body, dev)?;
             let id = session_id(random::<16>()?);
             let token = PortalCredential::new(Kind::Token, account, &id, random::<32>()?)
                 .ok_or(Error::StorageUnavailable)?;

@@ -17,7 +17,7 @@ use serde_json::json;
 
 use super::{action, OnLeak};
 use crate::config::Config;
-use crate::manage::ledger::{Change, EventKind, EventRow, Ledger};
+use crate::ledger::{Change, EventKind, EventRow, Ledger};
 use crate::manage::op::{KeyStatus, Op};
 use crate::manage::{plan as manage_plan, view, Entropy, Plan, Reply};
 use crate::secret::KeySecret;

@@ -14,12 +14,12 @@ use serde_json::json;
 use super::body;
 use super::etag;
 use super::idempotency::{self, Decision, Ticket};
-use super::ledger::{
+use crate::ledger::{
     AccountRow, AccountStatus, Change, EventKind, EventRow, IndexWrite, KeyFilter, KeyRow, Ledger,
 };
 use super::listing;
 use super::op::{Expiry, NewKey, Op};
-use super::view::{AccountView, CreatedKey, EventView, KeyView};
+use crate::ledger::view::{AccountView, CreatedKey, EventView, KeyView};
 use crate::config::{Config, Product};
 use crate::key::{key_id, mint, Environment, MintedKey, KEY_ID_BYTES, RANDOM_BYTES};
 use crate::secret::{KeySecret, WebhookSecret};

@@ -96,7 +96,7 @@ fn create_returns_the_key_once_and_indexes_only_its_hash() {
     assert_eq!(write.record.id, id_of(&body));
     assert_eq!(
         write.expiration,
-        Some(NOW + 86_400 + crate::manage::ledger::RECORD_RETENTION_SECONDS)
+        Some(NOW + 86_400 + crate::ledger::RECORD_RETENTION_SECONDS)
     );
 
     // Never again: not in a listing, not in a get, not the hash either.
@@ -412,7 +412,7 @@ fn revocation_is_immediate_final_and_idempotent() {
     assert_eq!(index[0].record.revoked_at, Some(NOW + 5));
     assert_eq!(
         index[0].expiration,
-        Some(NOW + 5 + crate::manage::ledger::RECORD_RETENTION_SECONDS)
+        Some(NOW + 5 + crate::ledger::RECORD_RETENTION_SECONDS)
     );
     let (index, again) = ledger.run(Op::RevokeKey { id: id.clone() }, NOW + 50, 0);
     assert!(index.is_empty());

@@ -12,7 +12,7 @@
 
 use serde::Deserialize;
 
-use super::ledger::AccountStatus;
+use crate::ledger::AccountStatus;
 use super::op::{Expiry, Meta, NewKey, MAX_META_BYTES};
 use crate::config::{Config, Product};
 use crate::key::Environment;
@@ -155,7 +155,7 @@ pub(super) fn meta(value: serde_json::Value) -> Result<Meta, Error> {
 /// An owner id (in a body or the `owner_id` filter, named `field`): 1 to
 /// [`MAX_OWNER_ID_BYTES`] visible ASCII characters, so any product's user
 /// ids (numbers, UUIDs, emails) fit and none can hide a control character.
-pub(super) fn owner_id(raw: &str, field: &str) -> Result<(), Error> {
+pub(crate) fn owner_id(raw: &str, field: &str) -> Result<(), Error> {
     let ok = !raw.is_empty()
         && raw.len() <= MAX_OWNER_ID_BYTES
         && raw.bytes().all(|b| b.is_ascii_graphic());
@@ -171,7 +171,7 @@ pub(super) fn owner_id(raw: &str, field: &str) -> Result<(), Error> {
 
 /// One error for `faults` (at least one): itself if alone, else
 /// [`Error::InvalidFields`] listing each.
-fn all_of(faults: Vec<Option<Error>>) -> Error {
+pub(crate) fn all_of(faults: Vec<Option<Error>>) -> Error {
     let mut faults: Vec<Error> = faults.into_iter().flatten().collect();
     if faults.len() == 1 {
         if let Some(only) = faults.pop() {
@@ -351,7 +351,7 @@ fn webhook_url(raw: &str, dev: bool) -> Result<String, Error> {
     Ok(target.url().to_string())
 }
 
-pub(super) fn invalid(field: &str, reason: impl Into<String>) -> Error {
+pub(crate) fn invalid(field: &str, reason: impl Into<String>) -> Error {
     Error::InvalidField {
         field: field.to_owned(),
         reason: reason.into(),
@@ -359,11 +359,9 @@ pub(super) fn invalid(field: &str, reason: impl Into<String>) -> Error {
 }
 
 mod decode;
-mod portal;
 mod strict;
 
-pub(super) use decode::decode;
-pub use portal::portal_session;
+pub(crate) use decode::decode;
 
 #[cfg(test)]
 #[path = "body_tests.rs"]

@@ -10,7 +10,7 @@
 //! it from the ledger until the index converges.
 
 use super::account::{Plan, Reply};
-use super::ledger::{Change, IndexWrite, KeyRow, Ledger};
+use crate::ledger::{Change, IndexWrite, KeyRow, Ledger};
 use crate::Error;
 
 /// The KV hash index, as the object writes it.

@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::account::Plan;
-use super::ledger::{KeyFilter, KeyRow, Ledger};
-use super::view::KeyView;
+use crate::ledger::{KeyFilter, KeyRow, Ledger};
+use crate::ledger::view::KeyView;
 use crate::Error;
 
 /// Most keys per page.

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use super::execute::Store;
 use super::idempotency::IdempotentRow;
-use super::ledger::{ended_by, AccountRow, Change, EventRow, KeyFilter, KeyRow, Ledger};
+use crate::ledger::{ended_by, AccountRow, Change, EventRow, KeyFilter, KeyRow, Ledger};
 use super::listing::KeyCursor;
 use crate::Error;
 

@@ -11,13 +11,12 @@
 //! succeed, so the source of truth never claims what the edge cannot see.
 
 pub mod account;
-mod body;
+pub(crate) mod body;
 pub mod etag;
 pub mod execute;
 mod format_chars;
 pub mod idempotency;
 pub mod ids;
-pub mod ledger;
 pub mod listing;
 pub mod lookup;
 #[cfg(test)]
@@ -30,12 +29,10 @@ pub mod openapi;
 pub mod request;
 pub mod retention;
 pub mod trace;
-pub mod view;
 
 pub use account::{plan, Entropy, Plan, Reply};
-pub use body::portal_session;
 pub use execute::{execute, resync, Index, Outcome, Store};
-pub use ledger::{
+pub use crate::ledger::{
     AccountRow, AccountStatus, Change, EventKind, EventRow, IndexWrite, KeyFilter, KeyRow, Ledger,
 };
 pub use op::Op;

@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::ledger::AccountStatus;
+use crate::ledger::AccountStatus;
 use crate::key::Environment;
 
 /// One operation on one account.

@@ -13,7 +13,6 @@
 //! compared with it in constant time. A token works once, before its
 //! expiry; a cookie works until the session expires or is revoked.
 
-pub mod brand;
 pub mod call;
 pub mod cookie;
 pub mod credential;
@@ -22,3 +21,4 @@ pub mod csrf;
 pub mod grant;
 pub mod page;
 pub mod scope;
+pub mod session;

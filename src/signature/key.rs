@@ -9,7 +9,7 @@ use std::fmt;
 use hmac::Hmac;
 use sha2::Sha256;
 
-use super::hkdf::{expand_32, keyed, HASH_LEN};
+use crate::hkdf::{expand_32, keyed, HASH_LEN};
 use crate::secret::{base64, OriginSecret};
 
 /// `HKDF-SHA256(KEYGATE_ORIGIN_SECRET, salt, info = product id)`, 32 bytes,

@@ -17,7 +17,6 @@
 //! is never signed (the caller refuses the request); the MAC is compared in
 //! constant time; time arithmetic cannot overflow.
 
-pub mod hkdf;
 mod key;
 mod parse;
 

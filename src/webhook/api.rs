@@ -21,7 +21,7 @@ use super::outbox::{
 };
 use super::sign::ROTATION_OVERLAP_SECONDS;
 use crate::config::Config;
-use crate::manage::ledger::{Change, EventKind, EventRow, KeyRow, Ledger};
+use crate::ledger::{Change, EventKind, EventRow, KeyRow, Ledger};
 use crate::manage::{Plan, Reply};
 use crate::secret::WebhookSecret;
 use crate::time::format_rfc3339;

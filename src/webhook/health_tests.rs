@@ -1,6 +1,6 @@
 use super::*;
 use crate::config::tests::demo_config;
-use crate::manage::ledger::Ledger;
+use crate::ledger::Ledger;
 use crate::manage::memory::Memory;
 use crate::webhook::api;
 use crate::webhook::delivery::Response;

@@ -19,9 +19,9 @@ use super::delivery::{Delivery, Schedule};
 use super::event::{self, Event, EventType, Hook, KeySubject, EVENT_ID_BYTES};
 use super::reminder::{self, KeyTimes, Reminder};
 use crate::config::Config;
-use crate::manage::ledger::{Change, EventKind, EventRow, KeyRow, Ledger};
+use crate::ledger::{Change, EventKind, EventRow, KeyRow, Ledger};
 use crate::manage::op::KeyStatus;
-use crate::manage::view::{self, KeyView};
+use crate::ledger::view::{self, KeyView};
 use crate::secret::WebhookSecret;
 use crate::Error;
 

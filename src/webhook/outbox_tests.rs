@@ -1,7 +1,7 @@
 use super::*;
 use crate::config::tests::demo_config;
 use crate::key::Environment;
-use crate::manage::ledger::AccountStatus;
+use crate::ledger::AccountStatus;
 use crate::manage::memory::Memory;
 use crate::manage::op::{NewKey, Op};
 use crate::manage::{plan, Entropy, Reply};

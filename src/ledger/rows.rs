@@ -8,9 +8,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::idempotency::IdempotentRow;
-use super::listing::KeyCursor;
-use super::op::KeyStatus;
+use crate::manage::idempotency::IdempotentRow;
+use crate::manage::listing::KeyCursor;
+use crate::manage::op::KeyStatus;
 use crate::key::Environment;
 use crate::record::{KeyRecord, RECORD_VERSION};
 use crate::secret::WebhookSecret;
@@ -100,7 +100,7 @@ pub struct KeyRow {
     pub disabled: bool,
     /// The product's data about the key, a JSON object (4 KiB at most).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub meta: Option<super::op::Meta>,
+    pub meta: Option<crate::manage::op::Meta>,
     /// Unix seconds of the last reported use (kept beside the row).
     #[serde(default, skip_serializing)]
     pub last_used_at: Option<i64>,

@@ -7,8 +7,8 @@
 
 use serde::Serialize;
 
-use super::ledger::{AccountRow, EventRow, KeyRow};
-use super::op::KeyStatus;
+use super::rows::{AccountRow, EventRow, KeyRow};
+use crate::manage::op::KeyStatus;
 use crate::key::{Environment, WellFormedKey};
 use crate::record::masked;
 use crate::time::format_rfc3339;
@@ -32,7 +32,7 @@ pub struct KeyView {
     replaced_by: Option<String>,
     owner_id: Option<String>,
     enabled: bool,
-    meta: Option<super::op::Meta>,
+    meta: Option<crate::manage::op::Meta>,
 }
 
 /// The status of `key` at `now`.
@@ -129,7 +129,7 @@ impl AccountView {
 pub struct EventView {
     id: String,
     #[serde(rename = "type")]
-    kind: super::ledger::EventKind,
+    kind: super::rows::EventKind,
     at: String,
     key_id: Option<String>,
     product: Option<String>,

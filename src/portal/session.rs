@@ -7,7 +7,7 @@
 
 use serde::Deserialize;
 
-use super::{all_of, decode, invalid, owner_id};
+use crate::manage::body::{all_of, decode, invalid, owner_id};
 use crate::config::Config;
 use crate::portal::grant::{Grant, DEFAULT_SESSION_SECONDS, MAX_SESSION_SECONDS};
 use crate::portal::scope::Scope;
