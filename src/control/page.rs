@@ -189,7 +189,7 @@ async fn start(
         .split('&')
         .find_map(|pair| pair.strip_prefix("token="))
         .map(|t| {
-            String::from_utf8(crate::manage::ids::percent_decode(t, true)).unwrap_or_default()
+            String::from_utf8(crate::ledger::ids::percent_decode(t, true)).unwrap_or_default()
         });
     let token = token_text
         .as_deref()
@@ -450,7 +450,7 @@ pub(super) fn admin_route(path: &str) -> Option<(String, Option<String>)> {
     let rest = path.strip_prefix("/accounts/")?;
     let (account, rest) = rest.split_once('/')?;
     let session = rest.strip_prefix("portal-sessions")?;
-    let account = crate::manage::ids::account(account).ok()?;
+    let account = crate::ledger::ids::account(account).ok()?;
     match session {
         "" => Some((account, None)),
         id => id

@@ -6,6 +6,7 @@
 //! here decides. Every room that plans over an account (`manage`,
 //! `webhook`, `leak`, `portal`) stands above this one.
 
+pub mod ids;
 mod rows;
 pub mod view;
 

@@ -124,7 +124,7 @@ pub fn wrap(
         return Ok(op);
     };
     // The path as decoded, so `team%3A42` and `team:42` are one request.
-    let path = String::from_utf8_lossy(&super::ids::percent_decode(path, false)).into_owned();
+    let path = String::from_utf8_lossy(&crate::ledger::ids::percent_decode(path, false)).into_owned();
     Ok(Op::Once {
         ticket: ticket(token, key, method, &path, body),
         then: Box::new(op),

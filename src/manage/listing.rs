@@ -55,7 +55,7 @@ impl KeyCursor {
             && at.bytes().all(|b| b.is_ascii_digit())
             && (at == "0" || !at.starts_with('0'));
         let created_at = at.parse::<i64>().ok().filter(|_| digits)?;
-        super::ids::is_key_id(id).then(|| KeyCursor {
+        crate::ledger::ids::is_key_id(id).then(|| KeyCursor {
             created_at,
             id: id.to_owned(),
         })

@@ -16,7 +16,6 @@ pub mod etag;
 pub mod execute;
 mod format_chars;
 pub mod idempotency;
-pub mod ids;
 pub mod listing;
 pub mod lookup;
 #[cfg(test)]

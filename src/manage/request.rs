@@ -7,7 +7,7 @@
 
 use super::body;
 use super::etag::IfMatch;
-use super::ids;
+use crate::ledger::ids;
 use super::listing::{KeyCursor, DEFAULT_KEYS_PAGE, MAX_KEYS_PAGE};
 use super::op::{KeyStatus, Op};
 use super::BODY_LIMIT;

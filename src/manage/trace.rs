@@ -21,7 +21,7 @@ pub use crate::forward::headers::REQUEST_ID as HEADER;
 pub fn location(prefix: &str, account: &str, created: &str) -> Option<String> {
     let body: Value = serde_json::from_str(created).ok()?;
     let id = body.get("id")?.as_str()?;
-    let id = super::ids::key(id).ok()?;
+    let id = crate::ledger::ids::key(id).ok()?;
     Some(format!("{prefix}/accounts/{account}/keys/{id}"))
 }
 
