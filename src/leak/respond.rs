@@ -17,9 +17,12 @@ use serde_json::json;
 
 use super::{action, OnLeak};
 use crate::config::Config;
-use crate::ledger::{Change, EventKind, EventRow, Ledger};
+use crate::ledger::{EventKind, EventRow, Ledger};
+use crate::webhook::Change;
 use crate::manage::op::{KeyStatus, Op};
-use crate::manage::{plan as manage_plan, view, Entropy, Plan, Reply};
+use crate::ledger::{view, Entropy, Reply};
+use crate::manage::plan as manage_plan;
+use crate::webhook::Plan;
 use crate::secret::KeySecret;
 use crate::webhook::event::{self, LeakAction};
 use crate::Error;

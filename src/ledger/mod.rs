@@ -7,10 +7,13 @@
 //! `webhook`, `leak`, `portal`) stands above this one.
 
 pub mod ids;
+mod plan;
 mod rows;
 pub mod view;
 
+pub use plan::{Entropy, Plan, Reply};
 pub use rows::{
-    ended_by, AccountRow, AccountStatus, Change, EventKind, EventRow, IndexWrite, KeyFilter,
-    KeyRow, Ledger, RECORD_RETENTION_SECONDS,
+    ended_by, status, AccountRow, AccountStatus, Change, EventKind, EventRow, IdempotentRow,
+    IndexWrite, KeyCursor, KeyFilter, KeyRow, KeyStatus, Ledger, Meta, MAX_META_BYTES,
+    RECORD_RETENTION_SECONDS,
 };

@@ -8,9 +8,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::manage::idempotency::IdempotentRow;
-use crate::manage::listing::KeyCursor;
-use crate::manage::op::KeyStatus;
 use crate::key::Environment;
 use crate::record::{KeyRecord, RECORD_VERSION};
 use crate::secret::WebhookSecret;
@@ -100,7 +97,7 @@ pub struct KeyRow {
     pub disabled: bool,
     /// The product's data about the key, a JSON object (4 KiB at most).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub meta: Option<crate::manage::op::Meta>,
+    pub meta: Option<Meta>,
     /// Unix seconds of the last reported use (kept beside the row).
     #[serde(default, skip_serializing)]
     pub last_used_at: Option<i64>,
@@ -190,12 +187,14 @@ pub struct EventRow {
     pub data: serde_json::Value,
 }
 
-/// A write to the source of truth.
+/// A write to the source of truth. `H` is the writes of a room above
+/// that keeps tables of its own in the account's storage (the webhook
+/// outbox: `webhook::Change`), which the ledger carries without knowing.
 // A plan holds a handful of changes, briefly; boxing the key row would
 // cost more churn than the bytes it saves.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
-pub enum Change {
+pub enum Change<H> {
     /// Insert or replace the account.
     PutAccount(AccountRow),
     /// Insert or replace a key.
@@ -217,12 +216,11 @@ pub enum Change {
     Prune {
         /// Unix seconds: now minus the key retention.
         keys_ended_by: i64,
-        /// Unix seconds: now minus [`super::idempotency::KEPT_SECONDS`].
+        /// Unix seconds: now minus the 24 hours an answer is kept.
         answers_before: i64,
     },
     /// A write to the webhook tables (outbox, endpoints, disabled hooks).
-    #[cfg(any(not(target_arch = "wasm32"), feature = "control"))]
-    Hook(crate::webhook::outbox::HookChange),
+    Hook(H),
 }
 
 /// Which keys a list shows, newest first.
@@ -240,7 +238,7 @@ impl KeyFilter {
     /// Whether `key` passes at `now`.
     pub fn admits(&self, key: &KeyRow, now: i64) -> bool {
         self.status
-            .is_none_or(|s| super::view::status(key, now) == s)
+            .is_none_or(|s| status(key, now) == s)
             && self.product.as_deref().is_none_or(|p| key.product == p)
             && self
                 .owner_id
@@ -317,4 +315,112 @@ pub trait Ledger {
     fn key(&self, id: &str) -> Result<Option<KeyRow>, Error>;
     /// Up to `limit` events older than `before`, newest first.
     fn events(&self, before: Option<i64>, limit: u32) -> Result<Vec<EventRow>, Error>;
+}
+
+/// A key's `meta`: a JSON object of at most [`MAX_META_BYTES`].
+pub type Meta = serde_json::Map<String, serde_json::Value>;
+
+/// Largest `meta`, in bytes of compact JSON.
+pub const MAX_META_BYTES: usize = 4_096;
+
+/// A key's status as listed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyStatus {
+    /// Usable (a rotated key stays active until its grace ends).
+    Active,
+    /// Past its expiry.
+    Expired,
+    /// Past its revocation.
+    Revoked,
+}
+
+impl KeyStatus {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyStatus::Active => "active",
+            KeyStatus::Expired => "expired",
+            KeyStatus::Revoked => "revoked",
+        }
+    }
+
+    /// Parses a wire name.
+    pub fn parse(text: &str) -> Option<Self> {
+        [KeyStatus::Active, KeyStatus::Expired, KeyStatus::Revoked]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+    }
+}
+
+/// The status of `key` at `now`.
+pub fn status(key: &KeyRow, now: i64) -> KeyStatus {
+    if key.revoked_at.is_some_and(|at| now >= at) {
+        KeyStatus::Revoked
+    } else if key.expires_at.is_some_and(|at| now >= at) {
+        KeyStatus::Expired
+    } else {
+        KeyStatus::Active
+    }
+}
+
+/// One kept answer, as the account's object stores it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotentRow {
+    /// The ticket's id.
+    pub id: String,
+    /// The ticket's request fingerprint.
+    pub fingerprint: String,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// The answer, sealed: hex of nonce and ciphertext.
+    pub sealed: String,
+}
+
+/// A position in the key list: just after this key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyCursor {
+    /// The key's creation time, Unix seconds.
+    pub created_at: i64,
+    /// The key's id.
+    pub id: String,
+}
+
+impl KeyCursor {
+    /// The position just after `key`.
+    pub fn after(key: &KeyRow) -> KeyCursor {
+        KeyCursor {
+            created_at: key.created_at,
+            id: key.id.clone(),
+        }
+    }
+
+    /// The wire form: `<created_at>.<id>`, e.g. `1795000000.key_…`.
+    pub fn to_text(&self) -> String {
+        format!("{}.{}", self.created_at, self.id)
+    }
+
+    /// Reads a wire form back; `None` unless it is one [`to_text`] makes.
+    ///
+    /// [`to_text`]: KeyCursor::to_text
+    pub fn parse(text: &str) -> Option<KeyCursor> {
+        let (at, id) = text.split_once('.')?;
+        // Exactly as written by `to_text`: no sign, no leading zero.
+        let digits = !at.is_empty()
+            && at.len() <= 15
+            && at.bytes().all(|b| b.is_ascii_digit())
+            && (at == "0" || !at.starts_with('0'));
+        let created_at = at.parse::<i64>().ok().filter(|_| digits)?;
+        super::ids::is_key_id(id).then(|| KeyCursor {
+            created_at,
+            id: id.to_owned(),
+        })
+    }
+
+    /// Whether `key` comes after this position in the list (it is older,
+    /// or as old with a smaller id).
+    pub fn precedes(&self, key: &KeyRow) -> bool {
+        (key.created_at, key.id.as_str()) < (self.created_at, self.id.as_str())
+    }
 }

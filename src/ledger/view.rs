@@ -7,8 +7,8 @@
 
 use serde::Serialize;
 
-use super::rows::{AccountRow, EventRow, KeyRow};
-use crate::manage::op::KeyStatus;
+pub use super::rows::status;
+use super::rows::{AccountRow, EventRow, KeyRow, KeyStatus};
 use crate::key::{Environment, WellFormedKey};
 use crate::record::masked;
 use crate::time::format_rfc3339;
@@ -32,18 +32,7 @@ pub struct KeyView {
     replaced_by: Option<String>,
     owner_id: Option<String>,
     enabled: bool,
-    meta: Option<crate::manage::op::Meta>,
-}
-
-/// The status of `key` at `now`.
-pub fn status(key: &KeyRow, now: i64) -> KeyStatus {
-    if key.revoked_at.is_some_and(|at| now >= at) {
-        KeyStatus::Revoked
-    } else if key.expires_at.is_some_and(|at| now >= at) {
-        KeyStatus::Expired
-    } else {
-        KeyStatus::Active
-    }
+    meta: Option<super::rows::Meta>,
 }
 
 impl KeyView {

@@ -9,8 +9,8 @@
 //! index, and one it does hold is marked dirty so that [`resync`] rewrites
 //! it from the ledger until the index converges.
 
-use super::account::{Plan, Reply};
-use crate::ledger::{Change, IndexWrite, KeyRow, Ledger};
+use crate::ledger::{IndexWrite, KeyRow, Ledger, Reply};
+use crate::webhook::{Change, Plan};
 use crate::Error;
 
 /// The KV hash index, as the object writes it.

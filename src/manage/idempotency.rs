@@ -19,7 +19,8 @@ use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::account::Reply;
+use crate::ledger::Reply;
+pub use crate::ledger::IdempotentRow;
 use super::op::Op;
 use crate::key::hash::hex;
 use crate::secret::AdminToken;
@@ -129,19 +130,6 @@ pub fn wrap(
         ticket: ticket(token, key, method, &path, body),
         then: Box::new(op),
     })
-}
-
-/// One kept answer, as the account's object stores it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IdempotentRow {
-    /// The ticket's id.
-    pub id: String,
-    /// The ticket's request fingerprint.
-    pub fingerprint: String,
-    /// Unix seconds.
-    pub created_at: i64,
-    /// The answer, sealed: hex of nonce and ciphertext.
-    pub sealed: String,
 }
 
 /// The answer as sealed.

@@ -7,7 +7,8 @@ use std::collections::BTreeSet;
 
 use super::execute::Store;
 use super::idempotency::IdempotentRow;
-use crate::ledger::{ended_by, AccountRow, Change, EventRow, KeyFilter, KeyRow, Ledger};
+use crate::ledger::{ended_by, AccountRow, EventRow, KeyFilter, KeyRow, Ledger};
+use crate::webhook::Change;
 use super::listing::KeyCursor;
 use crate::Error;
 

@@ -32,8 +32,9 @@ pub mod trace;
 pub use account::{plan, Entropy, Plan, Reply};
 pub use execute::{execute, resync, Index, Outcome, Store};
 pub use crate::ledger::{
-    AccountRow, AccountStatus, Change, EventKind, EventRow, IndexWrite, KeyFilter, KeyRow, Ledger,
+    AccountRow, AccountStatus, EventKind, EventRow, IndexWrite, KeyFilter, KeyRow, Ledger,
 };
+pub use crate::webhook::Change;
 pub use op::Op;
 
 /// Largest request body the management API reads, in bytes.

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use super::account::tests::Run;
 use super::account::{plan, Entropy};
 use super::idempotency::{ticket, wrap, KEPT_SECONDS};
-use crate::ledger::Change;
+use crate::webhook::Change;
 use super::listing::KeyCursor;
 use super::memory::Memory;
 use super::op::{KeyStatus, NewKey, Op};

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ledger::AccountStatus;
 use crate::key::Environment;
+pub use crate::ledger::{KeyStatus, Meta, MAX_META_BYTES};
 
 /// One operation on one account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -156,42 +157,6 @@ pub struct NewKey {
     pub owner_id: Option<String>,
     /// The key's `meta` object, already checked.
     pub meta: Option<Meta>,
-}
-
-/// A key's `meta`: a JSON object of at most [`MAX_META_BYTES`].
-pub type Meta = serde_json::Map<String, serde_json::Value>;
-
-/// Largest `meta`, in bytes of compact JSON.
-pub const MAX_META_BYTES: usize = 4_096;
-
-/// A key's status as listed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum KeyStatus {
-    /// Usable (a rotated key stays active until its grace ends).
-    Active,
-    /// Past its expiry.
-    Expired,
-    /// Past its revocation.
-    Revoked,
-}
-
-impl KeyStatus {
-    /// The wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            KeyStatus::Active => "active",
-            KeyStatus::Expired => "expired",
-            KeyStatus::Revoked => "revoked",
-        }
-    }
-
-    /// Parses a wire name.
-    pub fn parse(text: &str) -> Option<Self> {
-        [KeyStatus::Active, KeyStatus::Expired, KeyStatus::Revoked]
-            .into_iter()
-            .find(|s| s.as_str() == text)
-    }
 }
 
 /// A gateway's call stands for the operation of the same name.

@@ -8,7 +8,7 @@
 //! edge, so the edge never holds a record the ledger has dropped for long.
 
 use super::idempotency::KEPT_SECONDS;
-use crate::ledger::Change;
+use crate::webhook::Change;
 use crate::config::Config;
 
 /// Seconds in a day.

@@ -21,8 +21,8 @@ use super::outbox::{
 };
 use super::sign::ROTATION_OVERLAP_SECONDS;
 use crate::config::Config;
-use crate::ledger::{Change, EventKind, EventRow, KeyRow, Ledger};
-use crate::manage::{Plan, Reply};
+use super::outbox::{Change, Plan};
+use crate::ledger::{EventKind, EventRow, KeyRow, Ledger, Reply};
 use crate::secret::WebhookSecret;
 use crate::time::format_rfc3339;
 use crate::Error;

@@ -31,3 +31,5 @@ pub mod resolve;
 #[cfg(any(not(target_arch = "wasm32"), feature = "control"))]
 pub mod sign;
 pub mod target;
+
+pub use outbox::{Change, Plan};

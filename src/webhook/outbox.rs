@@ -19,8 +19,8 @@ use super::delivery::{Delivery, Schedule};
 use super::event::{self, Event, EventType, Hook, KeySubject, EVENT_ID_BYTES};
 use super::reminder::{self, KeyTimes, Reminder};
 use crate::config::Config;
-use crate::ledger::{Change, EventKind, EventRow, KeyRow, Ledger};
-use crate::manage::op::KeyStatus;
+use crate::ledger::{EventKind, EventRow, KeyRow, Ledger};
+use crate::ledger::KeyStatus;
 use crate::ledger::view::{self, KeyView};
 use crate::secret::WebhookSecret;
 use crate::Error;
@@ -147,6 +147,12 @@ pub struct PreviousSecret {
     /// When it stops signing.
     pub until: i64,
 }
+
+/// The ledger's change, with the webhook tables' writes ([`HookChange`]).
+pub type Change = crate::ledger::Change<HookChange>;
+
+/// A plan whose changes may write the webhook tables.
+pub type Plan = crate::ledger::Plan<HookChange>;
 
 /// Read access to the webhook tables.
 pub trait HookLedger {
