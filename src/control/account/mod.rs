@@ -17,7 +17,7 @@
 //! [`EdgeCall`].
 
 mod hook_sql;
-mod hooks;
+mod delivery;
 mod portal;
 mod sql_ledger;
 
@@ -133,7 +133,7 @@ impl DurableObject for Account {
             self.retry_later().await;
         }
         drop(_turn);
-        hooks::deliver(self).await;
+        delivery::deliver(self).await;
         Response::ok("")
     }
 }
@@ -216,7 +216,7 @@ impl Account {
         let now = (js_sys::Date::now() / 1000.0).floor() as i64;
         let now_ms = js_sys::Date::now() as i64;
         let entropy = entropy()?;
-        let mut seed = hooks::seed()?;
+        let mut seed = delivery::seed()?;
         let store = SqlLedger(self.state.storage());
         let kept_answer = matches!(call.op, Op::Once { .. });
         let viewed = matches!(call.op, Op::GetKey { .. });
@@ -248,7 +248,7 @@ impl Account {
         if let (true, Ok(reply)) = (viewed, &mut plan.reply) {
             crate::webhook::health::annotate(&mut reply.body, &store)?;
         }
-        let deliveries = hooks::enqueue(
+        let deliveries = delivery::enqueue(
             &state.config,
             &store,
             &call.account,
@@ -263,10 +263,10 @@ impl Account {
         let index = KvIndex(self.kv()?);
         let outcome = manage::execute(plan, &index, &store).await;
         if deliveries {
-            hooks::wake_by(&self.state.storage(), now_ms).await;
+            delivery::wake_by(&self.state.storage(), now_ms).await;
         }
         if keys_changed {
-            hooks::wake_for_reminders(&state.config, &store, &self.state.storage())
+            delivery::wake_for_reminders(&state.config, &store, &self.state.storage())
                 .await;
         }
         for fault in &outcome.faults {
@@ -292,7 +292,7 @@ impl Account {
     async fn prune_at(&self, at: i64) {
         let at_ms = at.saturating_add(PRUNE_SLACK_SECONDS).saturating_mul(1000);
         // An absolute time, and only if no alarm is due sooner.
-        hooks::wake_by(&self.state.storage(), at_ms).await;
+        delivery::wake_by(&self.state.storage(), at_ms).await;
     }
 
     /// Drops what has outlived its retention, then schedules the next
@@ -308,7 +308,7 @@ impl Account {
             let at_ms = at.saturating_add(PRUNE_SLACK_SECONDS).saturating_mul(1000);
             // An absolute time: workers-rs reads a bare integer as an
             // offset from now.
-            hooks::set_alarm_at(&self.state.storage(), at_ms)
+            delivery::set_alarm_at(&self.state.storage(), at_ms)
                 .await
                 .map_err(|e| e.to_string())?;
         }
@@ -317,7 +317,7 @@ impl Account {
 
     async fn retry_later(&self) {
         let at = js_sys::Date::now() as i64 + RESYNC_AFTER_MS;
-        if let Err(e) = hooks::set_alarm_at(&self.state.storage(), at).await {
+        if let Err(e) = delivery::set_alarm_at(&self.state.storage(), at).await {
             console_error!("account object: cannot schedule a resync: {e}");
         }
     }
