@@ -10,6 +10,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+#[cfg(any(not(target_arch = "wasm32"), feature = "control"))]
 use url::{Host, Url};
 
 /// Why a host is not a public destination.
@@ -50,6 +51,7 @@ impl NotPublic {
 }
 
 /// Whether `url`'s host may receive requests from keygate.
+#[cfg(any(not(target_arch = "wasm32"), feature = "control"))]
 pub fn check(url: &Url) -> Result<(), NotPublic> {
     match url.host() {
         None => Err(NotPublic::NoHost),

@@ -71,12 +71,15 @@ pub mod key;
 pub mod key_meta;
 #[cfg(any(not(target_arch = "wasm32"), feature = "control"))]
 pub mod leak;
+#[cfg(any(not(target_arch = "wasm32"), feature = "control"))]
 pub mod ledger;
 pub mod log_line;
+#[cfg(any(not(target_arch = "wasm32"), feature = "control"))]
 pub mod manage;
 pub mod path;
 pub mod pattern;
 pub mod policy;
+#[cfg(any(not(target_arch = "wasm32"), feature = "control"))]
 pub mod portal;
 pub mod proxy_headers;
 pub mod record;
@@ -86,6 +89,7 @@ pub mod secret;
 pub mod signature;
 pub mod time;
 pub mod verify;
+#[cfg(any(not(target_arch = "wasm32"), feature = "control"))]
 pub mod webhook;
 pub mod websocket;
 

@@ -115,7 +115,7 @@ fn split_query(query: &str, name: &str) -> (Option<String>, Option<String>) {
     let mut found = None;
     let mut kept = Vec::new();
     for pair in query.split('&') {
-        let decoded = url::form_urlencoded::parse(pair.as_bytes()).next();
+        let decoded = form_urlencoded::parse(pair.as_bytes()).next();
         match decoded {
             Some((n, v)) if n == name => {
                 if found.is_none() && !v.is_empty() {

@@ -19,17 +19,16 @@ use std::time::Duration;
 
 use futures_util::future::{select, Either};
 use futures_util::pin_mut;
-use worker::{console_error, js_sys, web_sys, Delay, Env, Fetch};
+use worker::{console_error, web_sys, Delay, Env, Fetch};
 
-use super::account::{Call, OP_PATH};
-use crate::runtime::{accounts, isolate, kv};
+use super::account::call::{LeakCall, LEAK_PATH};
+use super::body;
+use crate::runtime::{accounts, clock, isolate, kv};
 use crate::leak::github::{self, Label, PublicKeys};
 use crate::leak::gitlab::{self, BearerToken};
 use crate::leak::respond::LeakReport;
 use crate::leak::{LeakError, Route};
-use crate::manage::Op;
 use crate::secret::ApiKey;
-use crate::webhook::api::HookOp;
 use crate::Error;
 
 /// How long a fetched public-key document is used.
@@ -85,7 +84,7 @@ pub(super) async fn serve(
         Route::GitlabRevoke => {
             let authenticated = gitlab_auth(req, env)?;
             let types = gitlab_types(env)?;
-            let body = super::management::read_capped(req, gitlab::MAX_BODY_BYTES).await?;
+            let body = body::read_capped(req, gitlab::MAX_BODY_BYTES).await?;
             let revokes = gitlab::parse_revoke(authenticated, &body, &types).map_err(leak_error)?;
             for revoke in revokes {
                 act(env, &revoke.token, "gitlab", revoke.location, None).await?;
@@ -103,7 +102,7 @@ async fn github_report(req: &web_sys::Request, env: &Env) -> Result<(u16, String
     if identifier.is_none() || signature.is_none() {
         return Err(Error::Unauthorized);
     }
-    let body = super::management::read_capped(req, github::MAX_BODY_BYTES).await?;
+    let body = body::read_capped(req, github::MAX_BODY_BYTES).await?;
     let state = isolate::state(env)?;
     let url = state.config.hooks.github_keys_url.clone();
     let mut keys = public_keys(&url, false).await?;
@@ -159,21 +158,17 @@ async fn act(
     let Some(record) = kv::read(env, &tagged).await? else {
         return Ok(Label::FalsePositive);
     };
-    let call = Call {
+    let call = LeakCall {
         account: record.account.clone(),
-        op: Op::Hook {
-            call: HookOp::Leaked {
-                report: LeakReport {
-                    key_id: record.id.clone(),
-                    reporter: reporter.to_owned(),
-                    url,
-                    source,
-                },
-            },
+        report: LeakReport {
+            key_id: record.id.clone(),
+            reporter: reporter.to_owned(),
+            url,
+            source,
         },
     };
     let body = serde_json::to_string(&call).map_err(|_| Error::StorageUnavailable)?;
-    let answer = accounts::send(env, &record.account, OP_PATH, &body, &state.digest).await?;
+    let answer = accounts::send(env, &record.account, LEAK_PATH, &body, &state.digest).await?;
     if answer.status != 200 {
         console_error!("leaks: the account object answered {}", answer.status);
         return Err(Error::StorageUnavailable);
@@ -219,7 +214,7 @@ fn gitlab_types(env: &Env) -> Result<Vec<String>, Error> {
 /// stale, for another URL, or `refresh` is asked and the last fetch is
 /// over a minute old.
 async fn public_keys(url: &str, refresh: bool) -> Result<PublicKeys, Error> {
-    let now = js_sys::Date::now();
+    let now = clock::millis();
     let cached = KEYS.with(|cell| {
         cell.borrow().as_ref().and_then(|c| {
             let age = now - c.fetched_at;

@@ -10,13 +10,11 @@
 
 use std::borrow::Cow;
 
-use worker::{
-    js_sys, wasm_bindgen::JsCast, wasm_bindgen::JsValue, wasm_bindgen_futures::JsFuture, web_sys,
-    Env,
-};
+use worker::{web_sys, Env};
 
-use super::account::{Call, OP_PATH};
-use crate::runtime::{accounts, isolate, kv, respond};
+use super::account::call::{Call, OP_PATH};
+use super::body;
+use crate::runtime::{accounts, clock, isolate, kv, respond};
 use crate::error::PROBLEM_CONTENT_TYPE;
 use crate::manage::request::{self, Request};
 use crate::manage::BODY_LIMIT;
@@ -135,11 +133,11 @@ async fn handle(
     if !token.admits(authorization.as_deref()) {
         return Err(Error::Unauthorized);
     }
-    let body = read_body(req).await?;
+    let body = body::read_capped(req, BODY_LIMIT).await?;
     if let Some((account, session)) = super::page::admin_route(path) {
         return super::page::admin(req, method, &account, session.as_deref(), &body, env).await;
     }
-    let now = (js_sys::Date::now() / 1000.0).floor() as i64;
+    let now = clock::now();
     let dev = isolate::dev_mode(env);
     let content_type = req.headers().get("Content-Type").ok().flatten();
     let if_match = req.headers().get("If-Match").ok().flatten();
@@ -204,65 +202,4 @@ async fn call(
     };
     let body = serde_json::to_string(&call).map_err(|_| Error::StorageUnavailable)?;
     accounts::send(env, account, OP_PATH, &body, digest).await
-}
-
-/// Bytes of an over-long body without `Content-Length` that are read and
-/// dropped before the stream is cancelled.
-const DRAIN_LIMIT: usize = 1 << 20;
-
-/// The request body, refusing more than [`BODY_LIMIT`] bytes (the
-/// management API's limit).
-pub(super) async fn read_body(req: &web_sys::Request) -> Result<Vec<u8>, Error> {
-    read_capped(req, BODY_LIMIT).await
-}
-
-/// The request body, refusing more than `limit` bytes: at once when
-/// `Content-Length` says so; else nothing past the limit is kept, and the
-/// rest is drained (up to [`DRAIN_LIMIT`]) so the connection stays usable.
-pub(super) async fn read_capped(req: &web_sys::Request, limit: usize) -> Result<Vec<u8>, Error> {
-    let too_large = Error::BodyTooLarge { limit };
-    let declared = req
-        .headers()
-        .get("Content-Length")
-        .ok()
-        .flatten()
-        .and_then(|v| v.trim().parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
-        return Err(too_large);
-    }
-    let Some(stream) = req.body() else {
-        return Ok(Vec::new());
-    };
-    let unreadable = |_| Error::InvalidJson {
-        reason: "the body could not be read".to_owned(),
-    };
-    let reader: web_sys::ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
-    let mut body = Vec::new();
-    let mut seen = 0usize;
-    loop {
-        let chunk = JsFuture::from(reader.read()).await.map_err(unreadable)?;
-        let done = js_sys::Reflect::get(&chunk, &JsValue::from_str("done")).map_err(unreadable)?;
-        if done.as_bool().unwrap_or(true) {
-            return if seen > limit {
-                Err(too_large)
-            } else {
-                Ok(body)
-            };
-        }
-        let value =
-            js_sys::Reflect::get(&chunk, &JsValue::from_str("value")).map_err(unreadable)?;
-        let bytes: js_sys::Uint8Array = value.dyn_into().map_err(unreadable)?;
-        seen = seen.saturating_add(bytes.length() as usize);
-        if seen <= limit {
-            body.extend_from_slice(&bytes.to_vec());
-        } else if seen > limit.saturating_add(DRAIN_LIMIT) {
-            // Too much to drain politely: stop reading.
-            let _ = reader.cancel();
-            return Err(too_large);
-        } else {
-            // Past the limit: drain without keeping, so the connection
-            // stays usable for the client's next request.
-            body = Vec::new();
-        }
-    }
 }

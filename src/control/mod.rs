@@ -9,15 +9,17 @@
 //! forwards nothing.
 
 mod account;
+mod body;
 mod leaks;
 mod management;
 mod page;
 
 use std::borrow::Cow;
 
-use worker::{console_log, event, js_sys, web_sys, Context, Env};
+use worker::{event, web_sys, Context, Env};
 
-use crate::runtime::{isolate, respond};
+use crate::log_line::{elapsed_ms, Line};
+use crate::runtime::{clock, isolate, log, respond};
 use crate::runtime::{management_path, portal_path};
 use crate::seam::{digest_matches, DIGEST_HEADER};
 use crate::{path, Error};
@@ -29,7 +31,7 @@ async fn fetch(
     env: Env,
     _ctx: Context,
 ) -> worker::Result<web_sys::Response> {
-    let started = js_sys::Date::now();
+    let started = clock::millis();
     let method = req.method();
     let url = req.url();
     let parts = path::split_url(&url);
@@ -52,16 +54,15 @@ async fn fetch(
                     "config_mismatch",
                 )
             };
-            console_log!(
-                "{}",
-                serde_json::json!({
-                    "api": "portal",
-                    "method": method,
-                    "path": canonical.as_str(),
-                    "outcome": code,
-                    "status": response.status(),
-                    "latency_ms": js_sys::Date::now() - started,
-                })
+            log::write(
+                Line::new()
+                    .str("api", "portal")
+                    .str("method", &method)
+                    .str("path", canonical.as_str())
+                    .str("outcome", code)
+                    .num("status", u64::from(response.status()))
+                    .num("latency_ms", elapsed_ms(started, clock::millis()))
+                    .finish(),
             );
             return Ok(response);
         }
@@ -78,16 +79,20 @@ async fn fetch(
             (response, Cow::Borrowed(error.code()))
         }
     };
-    console_log!(
-        "{}",
-        serde_json::json!({
-            "api": "management",
-            "method": method,
-            "path": canonical.as_ref().map_or(parts.path, path::CanonicalPath::as_str),
-            "outcome": code,
-            "status": response.status(),
-            "latency_ms": js_sys::Date::now() - started,
-        })
+    log::write(
+        Line::new()
+            .str("api", "management")
+            .str("method", &method)
+            .str(
+                "path",
+                canonical
+                    .as_ref()
+                    .map_or(parts.path, path::CanonicalPath::as_str),
+            )
+            .str("outcome", &code)
+            .num("status", u64::from(response.status()))
+            .num("latency_ms", elapsed_ms(started, clock::millis()))
+            .finish(),
     );
     Ok(response)
 }

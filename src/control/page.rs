@@ -11,10 +11,11 @@
 //! logged.
 
 use serde_json::json;
-use worker::{js_sys, wasm_bindgen::JsCast, web_sys, Env};
+use worker::{web_sys, Env};
 
-use super::account::PORTAL_PATH;
-use crate::runtime::{accounts, isolate, respond};
+use super::account::call::PORTAL_PATH;
+use super::body;
+use crate::runtime::{accounts, clock, isolate, random, respond};
 use crate::config::Config;
 use crate::error::PROBLEM_CONTENT_TYPE;
 use crate::manage::request::{self, Request};
@@ -27,21 +28,6 @@ use crate::Error;
 /// The page's script and styles, built by `portal/build.mjs`.
 const APP_JS: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/build/portal/app.js"));
 const APP_CSS: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/build/portal/app.css"));
-
-/// Random bytes from the runtime's CSPRNG.
-fn random<const N: usize>() -> Result<[u8; N], Error> {
-    let mut bytes = [0u8; N];
-    let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
-    global
-        .crypto()
-        .and_then(|c| c.get_random_values_with_u8_array(&mut bytes))
-        .map_err(|_| Error::StorageUnavailable)?;
-    Ok(bytes)
-}
-
-fn now() -> i64 {
-    (js_sys::Date::now() / 1000.0).floor() as i64
-}
 
 /// `scheme://host[:port]` of a URL.
 fn origin_of(url: &str) -> String {
@@ -152,7 +138,7 @@ fn dead_page(
     message: &str,
     return_url: Option<&str>,
 ) -> Result<web_sys::Response, Error> {
-    let nonce = csp::nonce(random::<16>()?);
+    let nonce = csp::nonce(random::bytes::<16>()?);
     html(
         410,
         &page::dead(message, return_url, &nonce, prefix),
@@ -204,7 +190,7 @@ async fn start(
         Kind::Cookie,
         token.account(),
         token.session(),
-        random::<32>()?,
+        random::bytes::<32>()?,
     )
     .ok_or(Error::StorageUnavailable)?;
     let answer = call(
@@ -292,7 +278,7 @@ async fn shell(
             owner_id: None,
         }
     };
-    let nonce = csp::nonce(random::<16>()?);
+    let nonce = csp::nonce(random::bytes::<16>()?);
     let version = crate::key::hex(&sha_prefix(APP_JS));
     let body = page::shell(
         config,
@@ -383,7 +369,7 @@ async fn page_api(
         if !(rest == "/keys" || rest.starts_with("/keys/") || rest == "/events") {
             return Err(Error::NotFound);
         }
-        let body = super::management::read_body(req).await?;
+        let body = body::read_capped(req, crate::manage::BODY_LIMIT).await?;
         let content_type = req.headers().get("Content-Type").ok().flatten();
         let managed = format!("/accounts/{}{rest}", cookie.account());
         let incoming = request::Incoming {
@@ -394,7 +380,7 @@ async fn page_api(
             if_match: None,
             body: &body,
         };
-        let op = match request::parse(config, &incoming, now(), dev)? {
+        let op = match request::parse(config, &incoming, clock::now(), dev)? {
             Request::Account { op, .. } => op,
             _ => return Err(Error::NotFound),
         };
@@ -477,10 +463,10 @@ pub(super) async fn admin(
             let content_type = req.headers().get("Content-Type").ok().flatten();
             let body = request::json_body(content_type.as_deref(), body)?;
             let grant = crate::portal::session::portal_session(&state.config, body, dev)?;
-            let id = session_id(random::<16>()?);
-            let token = PortalCredential::new(Kind::Token, account, &id, random::<32>()?)
+            let id = session_id(random::bytes::<16>()?);
+            let token = PortalCredential::new(Kind::Token, account, &id, random::bytes::<32>()?)
                 .ok_or(Error::StorageUnavailable)?;
-            let row = SessionRow::new(id, &grant, &token, now());
+            let row = SessionRow::new(id, &grant, &token, clock::now());
             let answer = call(
                 env,
                 account,

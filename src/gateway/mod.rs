@@ -31,7 +31,7 @@ use crate::config::{Consistency, LogLevel};
 use crate::credential::{self, HeaderLookup};
 use crate::log_line::elapsed_ms;
 use crate::path;
-use crate::runtime::{accounts, isolate, kv, respond};
+use crate::runtime::{accounts, clock, isolate, kv, log, respond};
 use crate::runtime::{management_path, portal_path};
 use crate::policy::{self, Authorized, RequestFacts};
 use crate::{forward, route, Error};
@@ -70,7 +70,7 @@ fn collect_headers(headers: &web_sys::Headers) -> Vec<(String, String)> {
 /// The gateway's entry point.
 #[event(fetch)]
 async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<web_sys::Response> {
-    let started = js_sys::Date::now();
+    let started = clock::millis();
     let method = req.method();
     let url = req.url();
     let parts = path::split_url(&url);
@@ -104,8 +104,8 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
                     Some(reads) => line.num("kv_reads", u64::from(reads)),
                     None => line,
                 };
-                log(line
-                    .num("latency_ms", elapsed_ms(started, js_sys::Date::now()))
+                log::write(line
+                    .num("latency_ms", elapsed_ms(started, clock::millis()))
                     .finish());
             }
             return Ok(response);
@@ -135,7 +135,7 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
     };
     if log_level(&env).logs(code == "forwarded") {
         let status = response.as_ref().map_or(500, web_sys::Response::status);
-        log(crate::log_line::Line::new()
+        log::write(crate::log_line::Line::new()
             .opt_str("product", outcome.product.as_deref())
             .opt_str("key_id", outcome.key_id.as_deref())
             .str("method", &method)
@@ -153,7 +153,7 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
             .bool("usage_reported", outcome.usage_reported)
             .opt_str("request_id", outcome.request_id.as_deref())
             .num("status", u64::from(status))
-            .num("latency_ms", elapsed_ms(started, js_sys::Date::now()))
+            .num("latency_ms", elapsed_ms(started, clock::millis()))
             .finish());
     }
     response
@@ -163,11 +163,6 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
 /// its refusals are logged.
 fn log_level(env: &Env) -> LogLevel {
     isolate::state(env).map_or(LogLevel::All, |g| g.config.log)
-}
-
-/// One console call with the finished request line.
-fn log(line: String) {
-    web_sys::console::log_1(&line.into());
 }
 
 /// The incoming request, as the gateway reads it.
@@ -238,8 +233,8 @@ async fn gateway(
         Some(located) => located.query.as_deref(),
         None => request.query,
     };
-    let now_ms = js_sys::Date::now();
-    let now = (now_ms / 1000.0).floor() as i64;
+    let now_ms = clock::millis();
+    let now = clock::seconds(now_ms);
 
     let admitted = policy::admit_public(product, facts)
         .or_else(|| policy::admit_preflight(product, facts, request.headers.as_slice()));

@@ -21,6 +21,7 @@ use worker::{
 };
 
 use crate::config::Config;
+use crate::runtime::body;
 use crate::credential::HeaderLookup;
 use crate::forward::{is_reserved, is_stripped, BodyFacts, ForwardPlan};
 use crate::policy::Authorized;
@@ -113,48 +114,22 @@ fn too_large(limit: u64) -> Error {
     }
 }
 
-/// Bytes past the limit that are read and dropped before the stream is
-/// cancelled, so the client's connection stays usable.
-const DRAIN_LIMIT: u64 = 1 << 20;
-
-/// Reads at most `limit` bytes; more is `413 body_too_large`.
+/// Reads at most `limit` bytes ([`body::read`]); more is `413
+/// body_too_large`.
 pub(super) async fn read_limited(
     stream: &web_sys::ReadableStream,
     limit: u64,
 ) -> Result<Vec<u8>, Error> {
-    let unreadable = |e: JsValue| {
-        console_error!("the request body could not be read: {e:?}");
-        Error::InvalidField {
-            field: "body".to_owned(),
-            reason: "could not be read in full; send it again".to_owned(),
+    body::read(stream, limit).await.map_err(|fault| match fault {
+        body::Fault::TooLarge => too_large(limit),
+        body::Fault::Unreadable(e) => {
+            console_error!("the request body could not be read: {e:?}");
+            Error::InvalidField {
+                field: "body".to_owned(),
+                reason: "could not be read in full; send it again".to_owned(),
+            }
         }
-    };
-    let reader: web_sys::ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
-    let mut body = Vec::new();
-    let mut seen = 0u64;
-    loop {
-        let chunk = JsFuture::from(reader.read()).await.map_err(unreadable)?;
-        let done = js_sys::Reflect::get(&chunk, &JsValue::from_str("done")).map_err(unreadable)?;
-        if done.as_bool().unwrap_or(true) {
-            return if seen > limit {
-                Err(too_large(limit))
-            } else {
-                Ok(body)
-            };
-        }
-        let value =
-            js_sys::Reflect::get(&chunk, &JsValue::from_str("value")).map_err(unreadable)?;
-        let bytes: js_sys::Uint8Array = value.dyn_into().map_err(unreadable)?;
-        seen = seen.saturating_add(u64::from(bytes.length()));
-        if seen <= limit {
-            body.extend_from_slice(&bytes.to_vec());
-        } else if seen > limit.saturating_add(DRAIN_LIMIT) {
-            let _ = reader.cancel();
-            return Err(too_large(limit));
-        } else {
-            body = Vec::new();
-        }
-    }
+    })
 }
 
 /// Forwards the request as `plan` says, with the client's `headers` less

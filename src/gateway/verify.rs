@@ -10,9 +10,9 @@
 //! ([`crate::verify`]); a valid key's use is reported as the edge reports
 //! it. Every answer carries a request id.
 
-use worker::{js_sys, web_sys, Context, Env};
+use worker::{web_sys, Context, Env};
 
-use crate::runtime::{accounts, isolate, kv, respond};
+use crate::runtime::{accounts, clock, isolate, kv, respond};
 use crate::config::Consistency;
 use crate::secret::VerifierToken;
 use crate::verify::{self, BODY_LIMIT};
@@ -102,8 +102,8 @@ async fn run(
     }
 
     let facts = verify::request_facts(product, request.method.as_deref(), request.path.as_deref())?;
-    let now_ms = js_sys::Date::now();
-    let now = (now_ms / 1000.0).floor() as i64;
+    let now_ms = clock::millis();
+    let now = clock::seconds(now_ms);
     let refused = |error: Error| Ok((verify::verdict(&Err(error), None, now), false));
 
     let key = match verify::screen(config, product, &request.key) {

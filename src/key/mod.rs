@@ -25,6 +25,7 @@ pub use format::{
     is_valid_prefix, parse, prefix_of, scan_regex, Environment, WellFormedKey, BODY_CHARS,
     CHECKSUM_CHARS, RANDOM_BYTES, RANDOM_CHARS, UNTAGGED_BODY_CHARS,
 };
+#[cfg(any(not(target_arch = "wasm32"), feature = "control"))]
 pub(crate) use hash::hex;
 pub use hash::KeyHash;
 pub use mint::{key_id, mint, MintedKey, KEY_ID_BYTES};

@@ -15,13 +15,14 @@ use super::body;
 use super::etag;
 use super::idempotency::{self, Decision, Ticket};
 use crate::ledger::{
-    AccountRow, AccountStatus, Change, EventKind, EventRow, IndexWrite, KeyFilter, KeyRow, Ledger,
+    AccountRow, AccountStatus, EventKind, EventRow, IndexWrite, KeyFilter, KeyRow, Ledger,
 };
+use crate::webhook::Change;
 use super::listing;
 use super::op::{Expiry, NewKey, Op};
 use crate::ledger::view::{AccountView, CreatedKey, EventView, KeyView};
 use crate::config::{Config, Product};
-use crate::key::{key_id, mint, Environment, MintedKey, KEY_ID_BYTES, RANDOM_BYTES};
+use crate::key::{key_id, mint, Environment, MintedKey};
 use crate::secret::{KeySecret, WebhookSecret};
 use crate::time::format_rfc3339;
 use crate::Error;

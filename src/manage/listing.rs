@@ -7,12 +7,11 @@
 //! pruned; the filter and the paging are answered by the ledger's columns
 //! and indexes, never by reading every row.
 
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::webhook::Plan;
 pub use crate::ledger::KeyCursor;
-use crate::ledger::{KeyFilter, KeyRow, Ledger};
+use crate::ledger::{KeyFilter, Ledger};
 use crate::ledger::view::KeyView;
 use crate::Error;
 

@@ -10,8 +10,6 @@
 #[cfg(feature = "gateway")]
 use std::rc::Rc;
 
-#[cfg(feature = "control")]
-use worker::KvStore;
 use worker::{console_error, Env};
 
 #[cfg(feature = "gateway")]
@@ -20,8 +18,6 @@ use super::isolate;
 use crate::config::Config;
 use crate::config::KEYS_BINDING;
 use crate::key::TaggedKey;
-#[cfg(feature = "control")]
-use crate::manage::{Index, IndexWrite};
 use crate::record::KeyRecord;
 use crate::Error;
 
@@ -85,26 +81,4 @@ pub(crate) async fn read(env: &Env, key: &TaggedKey) -> Result<Option<KeyRecord>
         })
     })
     .transpose()
-}
-
-/// The KV hash index, as an account's object writes it.
-#[cfg(feature = "control")]
-pub(crate) struct KvIndex(pub(crate) KvStore);
-
-#[cfg(feature = "control")]
-impl Index for KvIndex {
-    async fn put(&self, write: &IndexWrite) -> std::result::Result<(), String> {
-        let mut put = self
-            .0
-            .put(&write.hash, write.record.to_json())
-            .map_err(|e| e.to_string())?;
-        if let Some(at) = write.expiration.and_then(|at| u64::try_from(at).ok()) {
-            put = put.expiration(at);
-        }
-        put.execute().await.map_err(|e| e.to_string())
-    }
-
-    async fn delete(&self, hash: &str) -> std::result::Result<(), String> {
-        self.0.delete(hash).await.map_err(|e| e.to_string())
-    }
 }

@@ -6,8 +6,12 @@
 //! pure core what it asks for. Neither Worker's folder is imported here.
 
 pub(crate) mod accounts;
+pub(crate) mod body;
+pub(crate) mod clock;
 pub(crate) mod isolate;
 pub(crate) mod kv;
+pub(crate) mod log;
+pub(crate) mod random;
 pub(crate) mod respond;
 
 use worker::Env;

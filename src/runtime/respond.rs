@@ -5,22 +5,14 @@
 //! [`Error::to_problem`]; nothing here is cached by clients or proxies; a
 //! `misconfigured` refusal's cause goes to the log, never to the client.
 
-use worker::{console_error, js_sys, wasm_bindgen::JsCast, web_sys};
+use worker::{console_error, web_sys};
 
 use crate::error::{with_instance, Error, PROBLEM_CONTENT_TYPE};
 
 /// A fresh request id from the runtime's CSPRNG (the signature's nonce in
 /// the gateway, the management answers' id in both Workers).
 pub(crate) fn request_id() -> Result<String, Error> {
-    let mut bytes = [0u8; 16];
-    let global: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
-    global
-        .crypto()
-        .and_then(|c| c.get_random_values_with_u8_array(&mut bytes))
-        .map_err(|_| Error::Misconfigured {
-            what: "crypto.getRandomValues is unavailable".to_owned(),
-        })?;
-    Ok(crate::error::request_id(&bytes))
+    Ok(crate::error::request_id(&super::random::bytes::<16>()?))
 }
 
 /// The `application/problem+json` response for `error`.

@@ -75,12 +75,6 @@ pub enum HookOp {
         /// Key id.
         key_id: String,
     },
-    /// A secret scanner reported one of the account's keys
-    /// (decided by [`crate::leak::respond::plan`]).
-    Leaked {
-        /// The report.
-        report: crate::leak::respond::LeakReport,
-    },
     /// Attempt one delivery again now.
     RetryDelivery {
         /// Key id.
@@ -223,8 +217,6 @@ fn decide(
                 Vec::new(),
             ))
         }
-        // Decided by `leak::respond::plan`, which may revoke the key.
-        HookOp::Leaked { .. } => Err(Error::NotFound),
         HookOp::RotateSecret { key_id } => {
             let mut key = ledger.key(&key_id)?.ok_or(Error::KeyNotFound)?;
             let (Some(_), Some(old)) = (&key.webhook_url, key.webhook_secret.clone()) else {

@@ -14,21 +14,13 @@
 //! checked by the same rule wherever a key body is decoded); the rest is
 //! the control Worker's.
 
-#[cfg(any(not(target_arch = "wasm32"), feature = "control"))]
 pub mod api;
-#[cfg(any(not(target_arch = "wasm32"), feature = "control"))]
 pub mod delivery;
-#[cfg(any(not(target_arch = "wasm32"), feature = "control"))]
 pub mod event;
-#[cfg(any(not(target_arch = "wasm32"), feature = "control"))]
 pub mod health;
-#[cfg(any(not(target_arch = "wasm32"), feature = "control"))]
 pub mod outbox;
-#[cfg(any(not(target_arch = "wasm32"), feature = "control"))]
 pub mod reminder;
-#[cfg(any(not(target_arch = "wasm32"), feature = "control"))]
 pub mod resolve;
-#[cfg(any(not(target_arch = "wasm32"), feature = "control"))]
 pub mod sign;
 pub mod target;
 

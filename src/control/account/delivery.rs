@@ -17,14 +17,16 @@ use std::time::Duration;
 use futures_util::future::{join_all, select, Either};
 use futures_util::pin_mut;
 use worker::{
-    console_error, js_sys, wasm_bindgen::JsCast, wasm_bindgen::JsValue, AbortController, Delay,
+    console_error, wasm_bindgen::JsValue, AbortController, Delay,
     Fetch, Headers, Method, RequestInit, RequestRedirect, Storage,
 };
 
-use super::Account;
+use super::alarm::{set_alarm_at, wake_by};
 use super::hook_sql;
-use crate::runtime::isolate;
-use super::sql_ledger::SqlLedger;
+use super::object::Object;
+use super::sql_ledger::{self, SqlLedger};
+use crate::runtime::clock::now_ms;
+use crate::runtime::{isolate, random};
 use crate::config::Config;
 use crate::manage::{Change, Ledger, Plan, Store};
 use crate::webhook::api;
@@ -43,19 +45,9 @@ const BACKOFF_MS: i64 = 15_000;
 /// `User-Agent` of every delivery.
 const USER_AGENT: &str = "keygate-webhooks/1";
 
-/// 32 fresh random bytes from the runtime's CSPRNG.
+/// 32 fresh random bytes for the outbox's ids and signatures.
 pub(super) fn seed() -> Result<Seed, Error> {
-    let mut buf = [0u8; 32];
-    let global: worker::web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
-    global
-        .crypto()
-        .and_then(|c| c.get_random_values_with_u8_array(&mut buf))
-        .map_err(|_| Error::StorageUnavailable)?;
-    Ok(Seed::new(buf))
-}
-
-fn now_ms() -> i64 {
-    js_sys::Date::now() as i64
+    random::bytes::<32>().map(Seed::new)
 }
 
 /// Adds the outbox rows for `plan`'s events to its changes. Returns
@@ -84,26 +76,9 @@ pub(super) fn enqueue(
     })
 }
 
-/// Sets the alarm for the Unix time `at_ms` (workers-rs reads a bare
-/// integer as an offset from now, so the time goes in as a `Date`).
-pub(super) async fn set_alarm_at(storage: &Storage, at_ms: i64) -> worker::Result<()> {
-    let date = js_sys::Date::new(&JsValue::from_f64(at_ms as f64));
-    storage.set_alarm(worker::ScheduledTime::new(date)).await
-}
-
-/// Sets the alarm for `at_ms` unless one is set sooner.
-pub(super) async fn wake_by(storage: &Storage, at_ms: i64) {
-    let current = storage.get_alarm().await.ok().flatten();
-    if current.is_none_or(|c| c > at_ms) {
-        if let Err(e) = set_alarm_at(storage, at_ms).await {
-            console_error!("account object: cannot schedule webhook delivery: {e}");
-        }
-    }
-}
-
 /// The alarm's delivery step: attempts every due delivery (at most
 /// [`BATCH`]), stores the outcomes, and sets the alarm for the next one.
-pub(super) async fn deliver(object: &Account) {
+pub(super) async fn deliver(object: &Object) {
     let storage = object.storage();
     if let Err(fault) = remind(object).await {
         console_error!("account object: expiry reminders: {fault}");
@@ -145,7 +120,7 @@ pub(super) async fn deliver(object: &Account) {
 }
 
 /// The next expiry reminder after the watermark, Unix milliseconds.
-fn next_reminder_ms(object: &Account, store: &SqlLedger) -> Option<i64> {
+fn next_reminder_ms(object: &Object, store: &SqlLedger) -> Option<i64> {
     let state = isolate::state(&object.env).ok()?;
     let since = store.reminders_since().ok().flatten()?;
     let keys = store.keys().ok()?;
@@ -168,9 +143,9 @@ pub(super) async fn wake_for_reminders(config: &Config, store: &SqlLedger, stora
 
 /// The alarm's reminder step: the `key.expiring` and `key.expired` events
 /// due since the watermark, stored with the new watermark in one commit.
-async fn remind(object: &Account) -> Result<(), String> {
+async fn remind(object: &Object) -> Result<(), String> {
     let code = |e: Error| e.code().to_owned();
-    if !super::sql_ledger::has_tables(&object.sql()).map_err(code)? {
+    if !sql_ledger::has_tables(&object.sql()).map_err(code)? {
         return Ok(());
     }
     let now_ms = now_ms();
@@ -203,9 +178,9 @@ async fn remind(object: &Account) -> Result<(), String> {
     store.commit(changes)
 }
 
-async fn attempt_due(object: &Account) -> Result<(), String> {
+async fn attempt_due(object: &Object) -> Result<(), String> {
     let store = SqlLedger(object.storage());
-    if !super::sql_ledger::has_tables(&object.sql()).map_err(|e| e.code().to_owned())? {
+    if !sql_ledger::has_tables(&object.sql()).map_err(|e| e.code().to_owned())? {
         return Ok(());
     }
     hook_sql::ensure(&object.sql(), now_ms().div_euclid(1_000)).map_err(|e| e.code().to_owned())?;

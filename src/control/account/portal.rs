@@ -11,9 +11,10 @@
 
 use serde::Deserialize;
 use serde_json::{json, Value};
-use worker::{console_error, js_sys, SqlStorage};
+use worker::{console_error, SqlStorage};
 
-use super::{Account, Call};
+use super::call::Call;
+use super::object::Object;
 use crate::manage::listing::KeyCursor;
 use crate::manage::op::KeyStatus;
 use crate::manage::Op;
@@ -28,12 +29,12 @@ const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS portal_sessions (id TEXT PRIMAR
     body TEXT NOT NULL, expires_at INTEGER NOT NULL);";
 
 /// Answers one portal call: a status and a JSON body.
-pub(super) async fn serve(object: &Account, text: &str) -> Result<(u16, String), Error> {
+pub(super) async fn serve(object: &Object, text: &str) -> Result<(u16, String), Error> {
     let call: PortalCall = serde_json::from_str(text).map_err(|e| {
         console_error!("account object: unreadable portal call: {e}");
         Error::StorageUnavailable
     })?;
-    let now = (js_sys::Date::now() / 1000.0).floor() as i64;
+    let now = crate::runtime::clock::now();
     match call {
         PortalCall::Grant { account, session } => {
             exists(object, &account).await?;
@@ -151,7 +152,7 @@ fn dead(why: Dead, return_url: Option<&str>) -> (u16, String) {
 }
 
 /// `Ok` if the account exists; else its object's refusal.
-async fn exists(object: &Account, account: &str) -> Result<(), Error> {
+async fn exists(object: &Object, account: &str) -> Result<(), Error> {
     let reply = object
         .run(Call {
             account: account.to_owned(),
@@ -166,7 +167,7 @@ async fn exists(object: &Account, account: &str) -> Result<(), Error> {
 }
 
 async fn session(
-    object: &Account,
+    object: &Object,
     account: &str,
     row: &SessionRow,
 ) -> Result<(u16, String), Error> {
@@ -220,7 +221,7 @@ async fn session(
 }
 
 async fn act(
-    object: &Account,
+    object: &Object,
     account: &str,
     row: &SessionRow,
     op: Op,
@@ -316,7 +317,7 @@ fn storage(what: &'static str) -> impl Fn(worker::Error) -> Error {
 }
 
 /// The sessions table, created if missing (only for an existing account).
-fn sessions(object: &Account) -> Result<SqlStorage, Error> {
+fn sessions(object: &Object) -> Result<SqlStorage, Error> {
     let sql = object.sql();
     sql.exec(SCHEMA, None).map_err(storage("create"))?;
     Ok(sql)
@@ -324,7 +325,7 @@ fn sessions(object: &Account) -> Result<SqlStorage, Error> {
 
 /// The sessions table if it exists; never creates it, so a stranger's
 /// token for an unknown account leaves no storage behind.
-fn existing_sessions(object: &Account) -> Result<Option<SqlStorage>, Error> {
+fn existing_sessions(object: &Object) -> Result<Option<SqlStorage>, Error> {
     #[derive(Deserialize)]
     struct Count {
         n: f64,
