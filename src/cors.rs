@@ -9,7 +9,7 @@
 //! listed origin is echoed); refusals carry the same headers as answers and
 //! expose `WWW-Authenticate`, so a browser app can read why it was refused.
 
-use crate::credential::HeaderLookup;
+use crate::http::HeaderLookup;
 
 /// How a product handles CORS.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -9,28 +9,7 @@ use crate::config::{Config, Credential, Product};
 use crate::key::{parse, prefix_of, WellFormedKey};
 use crate::secret::ApiKey;
 use crate::Error;
-
-/// Case-insensitive read access to request headers.
-pub trait HeaderLookup {
-    /// The value of header `name`, if present.
-    fn header(&self, name: &str) -> Option<String>;
-}
-
-impl HeaderLookup for [(&str, &str)] {
-    fn header(&self, name: &str) -> Option<String> {
-        self.iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| (*v).to_owned())
-    }
-}
-
-impl HeaderLookup for [(String, String)] {
-    fn header(&self, name: &str) -> Option<String> {
-        self.iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.clone())
-    }
-}
+pub use crate::http::HeaderLookup;
 
 /// Reads the key where `credential` says, or `None` if it is absent, empty
 /// or under another scheme.

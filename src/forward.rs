@@ -13,6 +13,7 @@ use crate::key::prefix_of;
 use crate::policy::Authorized;
 use crate::signature::{expires_at, sign, Covered, Params, ProductKey, Unsignable};
 use crate::Error;
+pub use crate::http::same_header;
 
 /// Identity header names set by keygate.
 pub mod headers {
@@ -79,23 +80,6 @@ pub struct ForwardPlan {
     /// Client headers to remove as well: a `Content-Digest` keygate did not
     /// compute. (`Signature` and `Signature-Input` are always replaced.)
     pub drop_headers: &'static [&'static str],
-}
-
-/// Whether two header names are the same header: compared without regard
-/// to ASCII case, and with `_` taken as `-`, because CGI, WSGI and Rack
-/// origins map both to the same variable (`HTTP_KEYGATE_ACCOUNT`).
-pub fn same_header(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes().zip(b.bytes()).all(|(x, y)| {
-            let fold = |c: u8| {
-                if c == b'_' {
-                    b'-'
-                } else {
-                    c.to_ascii_lowercase()
-                }
-            };
-            fold(x) == fold(y)
-        })
 }
 
 /// Headers that ask an origin to use another method or path than the

@@ -67,6 +67,7 @@ pub mod destination;
 pub mod error;
 pub mod forward;
 pub mod hkdf;
+pub mod http;
 pub mod key;
 pub mod key_meta;
 #[cfg(any(not(target_arch = "wasm32"), feature = "control"))]

@@ -9,6 +9,7 @@ use crate::config::{default_permission, Product};
 use crate::key::{Environment, WellFormedKey};
 use crate::record::KeyRecord;
 use crate::Error;
+pub use crate::http::is_refused_method;
 
 /// The parts of a request the policy looks at.
 #[derive(Debug, Clone, Copy)]
@@ -88,14 +89,6 @@ pub fn required_permission<'p>(product: &'p Product, method: &str, path: &str) -
             || default_permission(method),
             |rule| rule.permission.as_str(),
         )
-}
-
-/// Methods refused on every path, public or not: `TRACE` and `TRACK`
-/// reflect the request (credentials included), `CONNECT` opens a tunnel.
-pub fn is_refused_method(method: &str) -> bool {
-    ["TRACE", "TRACK", "CONNECT"]
-        .iter()
-        .any(|m| m.eq_ignore_ascii_case(method))
 }
 
 /// Admits a request to a public path, for a method that entry admits,

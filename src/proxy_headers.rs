@@ -12,7 +12,7 @@
 
 use std::net::IpAddr;
 
-use crate::forward::same_header;
+use crate::http::same_header;
 
 /// The header Cloudflare sets to the connecting client's address.
 pub const CONNECTING_IP: &str = "CF-Connecting-IP";

@@ -10,8 +10,8 @@
 //! `@query`, never hold it; the key is never logged.
 
 use crate::config::Product;
-use crate::credential::HeaderLookup;
-use crate::forward::same_header;
+use crate::http::HeaderLookup;
+use crate::http::same_header;
 use crate::key::parse;
 use crate::secret::ApiKey;
 

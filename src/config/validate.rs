@@ -463,7 +463,7 @@ fn methods(raw: RawMethods) -> Result<Methods, String> {
     {
         return Err(format!("{bad:?} is not an uppercase HTTP method"));
     }
-    if let Some(refused) = list.iter().find(|m| crate::policy::is_refused_method(m)) {
+    if let Some(refused) = list.iter().find(|m| crate::http::is_refused_method(m)) {
         return Err(format!(
             "{refused} is refused on every path and cannot be listed"
         ));
