@@ -255,6 +255,8 @@ function importsOf(rec, mods) {
       if (!abs) continue;
       const name = alias || abs[abs.length - 1];
       if (name && name !== "*") aliases.set(name, abs);
+      // A glob re-export (`pub use model::*`) is followed for names not
+      // re-exported by name.
       out.push({ segs: abs, pub: Boolean(m[2]) && !/pub\s*\(/.test(m[2]), name });
     }
   }
@@ -290,8 +292,12 @@ function resolve(segs, mods, exportsOf, depth = 0) {
   const rec = mods.get(mod.join("::"));
   if (!rec) return null;
   if (k < segs.length && depth < 16) {
-    const target = exportsOf(rec).get(segs[k]);
+    const ex = exportsOf(rec);
+    const target = ex.get(segs[k]);
     if (target) return resolve(target.concat(segs.slice(k + 1)), mods, exportsOf, depth + 1) || rec;
+    if (ex.globs.length > 0 && !mods.has(mod.concat(segs[k]).join("::"))) {
+      return resolve(ex.globs[0].concat(segs.slice(k)), mods, exportsOf, depth + 1) || rec;
+    }
   }
   return rec;
 }
@@ -308,7 +314,12 @@ export function graph(srcDir) {
   const exportsOf = (rec) => {
     if (!exportCache.has(rec.file)) {
       const ex = new Map();
-      for (const i of importsCached(rec)) if (i.pub && i.name) ex.set(i.name, i.segs);
+      ex.globs = [];
+      for (const i of importsCached(rec)) {
+        if (!i.pub || !i.name) continue;
+        if (i.name === "*") ex.globs.push(i.segs.slice(0, -1));
+        else ex.set(i.name, i.segs);
+      }
       exportCache.set(rec.file, ex);
     }
     return exportCache.get(rec.file);

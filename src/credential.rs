@@ -6,10 +6,10 @@
 //! another product's header, is refused here, before any lookup.
 
 use crate::config::{Config, Credential, Product};
+pub use crate::http::HeaderLookup;
 use crate::key::{parse, prefix_of, WellFormedKey};
 use crate::secret::ApiKey;
 use crate::Error;
-pub use crate::http::HeaderLookup;
 
 /// Reads the key where `credential` says, or `None` if it is absent, empty
 /// or under another scheme.

@@ -9,11 +9,11 @@
 //! hop-by-hop headers.
 
 use crate::config::Config;
+pub use crate::http::same_header;
 use crate::key::prefix_of;
 use crate::policy::Authorized;
 use crate::signature::{expires_at, sign, Covered, Params, ProductKey, Unsignable};
 use crate::Error;
-pub use crate::http::same_header;
 
 /// Identity header names set by keygate.
 pub mod headers {

@@ -52,3 +52,11 @@ pub fn is_refused_method(method: &str) -> bool {
         .iter()
         .any(|m| m.eq_ignore_ascii_case(method))
 }
+
+/// Whether `s` is an HTTP token (RFC 9110: a method, a header name, an
+/// auth scheme).
+pub fn is_token(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}

@@ -6,10 +6,10 @@
 //! request that the policy did not admit.
 
 use crate::config::{default_permission, Product};
+pub use crate::http::is_refused_method;
 use crate::key::{Environment, WellFormedKey};
 use crate::record::KeyRecord;
 use crate::Error;
-pub use crate::http::is_refused_method;
 
 /// The parts of a request the policy looks at.
 #[derive(Debug, Clone, Copy)]

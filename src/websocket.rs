@@ -10,39 +10,17 @@
 //! `@query`, never hold it; the key is never logged.
 
 use crate::config::Product;
-use crate::http::HeaderLookup;
+pub use crate::config::{
+    WebSocketConfig, DEFAULT_MAX_CONNECTION_SECONDS, MAX_MAX_CONNECTION_SECONDS,
+};
 use crate::http::same_header;
+use crate::http::HeaderLookup;
 use crate::key::parse;
 use crate::secret::ApiKey;
 
-/// A product's WebSocket settings.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WebSocketConfig {
-    /// Whether a `Sec-WebSocket-Protocol` entry may carry the key.
-    pub key_in_protocol: bool,
-    /// A query parameter that may carry the key, e.g. `api_key`.
-    pub key_query: Option<String>,
-    /// Seconds after which keygate closes an open socket (both ends).
-    pub max_connection_seconds: u32,
-}
-
-/// Default `max_connection_seconds`: one hour.
-pub const DEFAULT_MAX_CONNECTION_SECONDS: u32 = 3600;
-/// Largest `max_connection_seconds` accepted: one day.
-pub const MAX_MAX_CONNECTION_SECONDS: u32 = 86_400;
 /// The close code keygate sends when `max_connection_seconds` runs out
 /// (1008, policy violation) and its reason.
 pub const TIME_LIMIT_CLOSE: (u16, &str) = (1008, "keygate: max_connection_seconds reached");
-
-impl Default for WebSocketConfig {
-    fn default() -> Self {
-        WebSocketConfig {
-            key_in_protocol: false,
-            key_query: None,
-            max_connection_seconds: DEFAULT_MAX_CONNECTION_SECONDS,
-        }
-    }
-}
 
 /// Whether the request asks to upgrade to a WebSocket (`Upgrade:
 /// websocket`, any case, possibly among other tokens).

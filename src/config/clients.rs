@@ -8,16 +8,14 @@
 
 use serde::Deserialize;
 
-use super::raw::TextOr;
-use super::validate::is_token;
+use super::model::{WebSocketConfig, DEFAULT_MAX_CONNECTION_SECONDS, MAX_MAX_CONNECTION_SECONDS};
+use super::text_or::TextOr;
 use super::Credential;
 use crate::cors::{
     AllowedOrigins, Cors, CorsPolicy, ALWAYS_EXPOSED, DEFAULT_MAX_AGE, DEFAULT_METHODS,
     DEFAULT_REQUEST_HEADERS, MAX_MAX_AGE,
 };
-use crate::websocket::{
-    WebSocketConfig, DEFAULT_MAX_CONNECTION_SECONDS, MAX_MAX_CONNECTION_SECONDS,
-};
+use crate::http::is_token;
 
 /// `cors = "origin"` or a `[cors]` table.
 #[derive(Deserialize)]

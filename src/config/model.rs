@@ -1,34 +1,12 @@
-//! Typed, validated gateway configuration.
+//! The validated configuration's types: a [`Config`] of [`Product`]s and
+//! the deployment's settings, with the names and bounds they are checked
+//! against.
 //!
-//! The operator declares products in `wrangler.toml` under
-//! `[vars.KEYGATE_CONFIG]`. [`Config::from_json`] parses and validates that
-//! table once per isolate. Invariant: a [`Config`] value is always valid —
-//! prefixes and routes are unique, patterns parse, URLs are absolute — so
-//! the request path never re-checks it. An invalid table yields a
-//! [`ConfigError`] naming the product and field, and the edge answers
-//! `500 misconfigured` until it is fixed.
+//! Invariant: a value of these types is built only by
+//! [`super::validate`] (through [`Config::from_json`]), so it is valid.
 
-pub(crate) mod brand;
-mod clients;
-mod error;
-mod hooks;
-mod http_url;
-mod portal;
-mod raw;
-mod validate;
-mod verify_meta;
-
-pub use error::ConfigError;
-pub use hooks::{check_retry_schedule, Hooks, OnExposure, ProductHooks};
-pub use portal::{Portal, ProductPortal, DEFAULT_PORTAL_PREFIX};
-/// The constants the webhook and leak modules share with the config.
-pub mod hook_defaults {
-    pub use super::hooks::{
-        DEFAULT_KEYS_URL, DEFAULT_OFFSETS_SECONDS, MAX_ATTEMPTS, MAX_DELAY_MS,
-        STANDARD_DELAYS_SECONDS,
-    };
-}
-
+use super::hooks::{Hooks, ProductHooks};
+use super::portal::{Portal, ProductPortal};
 use crate::pattern::{Matching, PathPattern};
 
 /// Name of the `[vars]` entry holding the configuration.
@@ -225,7 +203,7 @@ pub struct Product {
     pub cors: crate::cors::Cors,
     /// WebSocket upgrades: where a browser's key may be, how long a socket
     /// may stay open.
-    pub websocket: crate::websocket::WebSocketConfig,
+    pub websocket: WebSocketConfig,
     /// Whether client-sent `X-Forwarded-*`, `Forwarded`, `X-Real-IP` and
     /// `True-Client-IP` reach the origin (`trust_forwarded = true`); off by
     /// default, since any client can write them.
@@ -353,11 +331,6 @@ pub struct PermissionRule {
 }
 
 impl Config {
-    /// Parses and validates the JSON form of `[vars.KEYGATE_CONFIG]`.
-    pub fn from_json(json: &str) -> Result<Config, ConfigError> {
-        validate::from_json(json)
-    }
-
     /// The product whose key prefix is `prefix`.
     pub fn product_by_prefix(&self, prefix: &str) -> Option<&Product> {
         self.products.iter().find(|p| p.prefix == prefix)
@@ -369,11 +342,6 @@ impl Config {
     }
 }
 
-#[cfg(test)]
-pub(crate) mod tests;
-
-pub use validate::is_permission_name;
-
 /// The permission a request needs when no rule matches: `read` for GET,
 /// HEAD and OPTIONS, `write` otherwise.
 pub fn default_permission(method: &str) -> &'static str {
@@ -381,8 +349,39 @@ pub fn default_permission(method: &str) -> &'static str {
         .iter()
         .any(|m| m.eq_ignore_ascii_case(method))
     {
-        validate::READ
+        READ
     } else {
-        validate::WRITE
+        WRITE
+    }
+}
+
+/// The permission every product knows: what GET, HEAD and OPTIONS need.
+pub(crate) const READ: &str = "read";
+/// The permission every product knows: what other methods need.
+pub(crate) const WRITE: &str = "write";
+
+/// A product's WebSocket settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebSocketConfig {
+    /// Whether a `Sec-WebSocket-Protocol` entry may carry the key.
+    pub key_in_protocol: bool,
+    /// A query parameter that may carry the key, e.g. `api_key`.
+    pub key_query: Option<String>,
+    /// Seconds after which keygate closes an open socket (both ends).
+    pub max_connection_seconds: u32,
+}
+
+/// Default `max_connection_seconds`: one hour.
+pub const DEFAULT_MAX_CONNECTION_SECONDS: u32 = 3600;
+/// Largest `max_connection_seconds` accepted: one day.
+pub const MAX_MAX_CONNECTION_SECONDS: u32 = 86_400;
+
+impl Default for WebSocketConfig {
+    fn default() -> Self {
+        WebSocketConfig {
+            key_in_protocol: false,
+            key_query: None,
+            max_connection_seconds: DEFAULT_MAX_CONNECTION_SECONDS,
+        }
     }
 }

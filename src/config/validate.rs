@@ -2,6 +2,7 @@
 
 use std::collections::BTreeSet;
 
+use super::model::{READ, WRITE};
 use super::raw::{
     RawConfig, RawCredential, RawManagement, RawMethods, RawPermission, RawProduct, RawPublicPath,
     RawRoute,
@@ -13,13 +14,17 @@ use super::{
     DEFAULT_MAX_SIGNED_BODY, KEY_RETENTION_DAYS, MAX_CACHE_TTL_SECONDS, MAX_KEY_LIMIT,
     MAX_KV_CACHE_TTL_SECONDS, MAX_MAX_SIGNED_BODY, SIGNATURE_TTL_RANGE,
 };
+use crate::http::is_token;
 use crate::key::is_valid_prefix;
 use crate::pattern::{Matching, PathPattern};
 use crate::signature::DEFAULT_TTL_SECONDS;
 
-/// Permissions every product has: the defaults for reads and writes.
-pub(crate) const READ: &str = "read";
-pub(crate) const WRITE: &str = "write";
+impl Config {
+    /// Parses and validates the JSON form of `[vars.KEYGATE_CONFIG]`.
+    pub fn from_json(json: &str) -> Result<Config, ConfigError> {
+        from_json(json)
+    }
+}
 
 /// In the gateway's wasm, without `serde_path_to_error` (about a tenth of
 /// its code): a serde error names the member it quotes (`unknown field`,
@@ -489,12 +494,6 @@ pub fn is_permission_name(name: &str) -> bool {
         && bytes.all(|b| {
             b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b':' | b'.' | b'-')
         })
-}
-
-pub(super) fn is_token(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
 fn credential(raw: RawCredential) -> Result<Credential, String> {

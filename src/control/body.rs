@@ -39,4 +39,3 @@ async fn read_request(req: &web_sys::Request, limit: u64) -> Result<Vec<u8>, Fau
         None => Ok(Vec::new()),
     }
 }
-

@@ -23,11 +23,11 @@ use worker::{console_error, web_sys, Delay, Env, Fetch};
 
 use super::account::call::{LeakCall, LEAK_PATH};
 use super::body;
-use crate::runtime::{accounts, clock, isolate, kv};
 use crate::leak::github::{self, Label, PublicKeys};
 use crate::leak::gitlab::{self, BearerToken};
 use crate::leak::respond::LeakReport;
 use crate::leak::{LeakError, Route};
+use crate::runtime::{accounts, clock, isolate, kv};
 use crate::secret::ApiKey;
 use crate::Error;
 
@@ -148,11 +148,8 @@ async fn act(
         return Ok(Label::FalsePositive);
     };
     // A forged key is unknown without a read, as at the edge.
-    let Some(tagged) = crate::key::admit(
-        key,
-        &state.key_secret,
-        state.config.accept_untagged_keys,
-    ) else {
+    let Some(tagged) = crate::key::admit(key, &state.key_secret, state.config.accept_untagged_keys)
+    else {
         return Ok(Label::FalsePositive);
     };
     let Some(record) = kv::read(env, &tagged).await? else {

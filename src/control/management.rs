@@ -14,11 +14,11 @@ use worker::{web_sys, Env};
 
 use super::account::call::{Call, OP_PATH};
 use super::body;
-use crate::runtime::{accounts, clock, isolate, kv, respond};
 use crate::error::PROBLEM_CONTENT_TYPE;
 use crate::manage::request::{self, Request};
 use crate::manage::BODY_LIMIT;
 use crate::manage::{etag, idempotency, lookup, openapi, trace};
+use crate::runtime::{accounts, clock, isolate, kv, respond};
 use crate::Error;
 
 /// `WWW-Authenticate` on a 401 from the management API.
@@ -157,12 +157,9 @@ async fn handle(
             // only checked.
             idempotency::header(idempotency_key.as_deref())?;
             // A forged key is unknown without a read, as at the edge.
-            let tagged = crate::key::admit(
-                key,
-                &state.key_secret,
-                state.config.accept_untagged_keys,
-            )
-            .ok_or(Error::KeyNotFound)?;
+            let tagged =
+                crate::key::admit(key, &state.key_secret, state.config.accept_untagged_keys)
+                    .ok_or(Error::KeyNotFound)?;
             let record = kv::read(env, &tagged).await?.ok_or(Error::KeyNotFound)?;
             let op = crate::manage::Op::GetKey {
                 id: record.id.clone(),

@@ -15,7 +15,6 @@ use worker::{web_sys, Env};
 
 use super::account::call::PORTAL_PATH;
 use super::body;
-use crate::runtime::{accounts, clock, isolate, random, respond};
 use crate::config::Config;
 use crate::error::PROBLEM_CONTENT_TYPE;
 use crate::manage::request::{self, Request};
@@ -23,6 +22,7 @@ use crate::portal::call::PortalCall;
 use crate::portal::credential::{session_id, Kind, PortalCredential};
 use crate::portal::grant::SessionRow;
 use crate::portal::{cookie, csp, csrf, page};
+use crate::runtime::{accounts, clock, isolate, random, respond};
 use crate::Error;
 
 /// The page's script and styles, built by `portal/build.mjs`.

@@ -16,8 +16,8 @@ use std::borrow::Cow;
 
 use worker::{console_error, web_sys, Env};
 
-use crate::runtime::{isolate, respond};
 use crate::error::PROBLEM_CONTENT_TYPE;
+use crate::runtime::{isolate, respond};
 use crate::seam::{CONTROL_BINDING, DIGEST_HEADER, HANDOFF_BODY_LIMIT};
 use crate::Error;
 

@@ -31,9 +31,9 @@ use crate::config::{Consistency, LogLevel};
 use crate::credential::{self, HeaderLookup};
 use crate::log_line::elapsed_ms;
 use crate::path;
+use crate::policy::{self, Authorized, RequestFacts};
 use crate::runtime::{accounts, clock, isolate, kv, log, respond};
 use crate::runtime::{management_path, portal_path};
-use crate::policy::{self, Authorized, RequestFacts};
 use crate::{forward, route, Error};
 
 /// What the request log line records. Never the key.
@@ -104,9 +104,10 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
                     Some(reads) => line.num("kv_reads", u64::from(reads)),
                     None => line,
                 };
-                log::write(line
-                    .num("latency_ms", elapsed_ms(started, clock::millis()))
-                    .finish());
+                log::write(
+                    line.num("latency_ms", elapsed_ms(started, clock::millis()))
+                        .finish(),
+                );
             }
             return Ok(response);
         }
@@ -135,26 +136,28 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
     };
     if log_level(&env).logs(code == "forwarded") {
         let status = response.as_ref().map_or(500, web_sys::Response::status);
-        log::write(crate::log_line::Line::new()
-            .opt_str("product", outcome.product.as_deref())
-            .opt_str("key_id", outcome.key_id.as_deref())
-            .str("method", &method)
-            // Path only: a query string may carry client secrets.
-            .str(
-                "path",
-                canonical
-                    .as_ref()
-                    .map_or(parts.path, path::CanonicalPath::as_str),
-            )
-            .str("outcome", code)
-            .num("kv_reads", u64::from(outcome.kv_reads))
-            .opt_str("key_tag", outcome.key_tag)
-            .num("object_calls", u64::from(outcome.object_calls))
-            .bool("usage_reported", outcome.usage_reported)
-            .opt_str("request_id", outcome.request_id.as_deref())
-            .num("status", u64::from(status))
-            .num("latency_ms", elapsed_ms(started, clock::millis()))
-            .finish());
+        log::write(
+            crate::log_line::Line::new()
+                .opt_str("product", outcome.product.as_deref())
+                .opt_str("key_id", outcome.key_id.as_deref())
+                .str("method", &method)
+                // Path only: a query string may carry client secrets.
+                .str(
+                    "path",
+                    canonical
+                        .as_ref()
+                        .map_or(parts.path, path::CanonicalPath::as_str),
+                )
+                .str("outcome", code)
+                .num("kv_reads", u64::from(outcome.kv_reads))
+                .opt_str("key_tag", outcome.key_tag)
+                .num("object_calls", u64::from(outcome.object_calls))
+                .bool("usage_reported", outcome.usage_reported)
+                .opt_str("request_id", outcome.request_id.as_deref())
+                .num("status", u64::from(status))
+                .num("latency_ms", elapsed_ms(started, clock::millis()))
+                .finish(),
+        );
     }
     response
 }

@@ -21,11 +21,11 @@ use worker::{
 };
 
 use crate::config::Config;
-use crate::runtime::body;
 use crate::credential::HeaderLookup;
 use crate::forward::{is_reserved, is_stripped, BodyFacts, ForwardPlan};
 use crate::policy::Authorized;
 use crate::proxy_headers::Drops;
+use crate::runtime::body;
 use crate::signature::content_digest;
 use crate::Error;
 
@@ -120,16 +120,18 @@ pub(super) async fn read_limited(
     stream: &web_sys::ReadableStream,
     limit: u64,
 ) -> Result<Vec<u8>, Error> {
-    body::read(stream, limit).await.map_err(|fault| match fault {
-        body::Fault::TooLarge => too_large(limit),
-        body::Fault::Unreadable(e) => {
-            console_error!("the request body could not be read: {e:?}");
-            Error::InvalidField {
-                field: "body".to_owned(),
-                reason: "could not be read in full; send it again".to_owned(),
+    body::read(stream, limit)
+        .await
+        .map_err(|fault| match fault {
+            body::Fault::TooLarge => too_large(limit),
+            body::Fault::Unreadable(e) => {
+                console_error!("the request body could not be read: {e:?}");
+                Error::InvalidField {
+                    field: "body".to_owned(),
+                    reason: "could not be read in full; send it again".to_owned(),
+                }
             }
-        }
-    })
+        })
 }
 
 /// Forwards the request as `plan` says, with the client's `headers` less

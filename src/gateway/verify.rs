@@ -12,8 +12,8 @@
 
 use worker::{web_sys, Context, Env};
 
-use crate::runtime::{accounts, clock, isolate, kv, respond};
 use crate::config::Consistency;
+use crate::runtime::{accounts, clock, isolate, kv, respond};
 use crate::secret::VerifierToken;
 use crate::verify::{self, BODY_LIMIT};
 use crate::Error;

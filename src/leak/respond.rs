@@ -17,14 +17,14 @@ use serde_json::json;
 
 use super::{action, OnLeak};
 use crate::config::Config;
-use crate::ledger::{EventKind, EventRow, Ledger};
-use crate::webhook::Change;
-use crate::manage::op::{KeyStatus, Op};
 use crate::ledger::{view, Entropy, Reply};
+use crate::ledger::{EventKind, EventRow, Ledger};
+use crate::manage::op::{KeyStatus, Op};
 use crate::manage::plan as manage_plan;
-use crate::webhook::Plan;
 use crate::secret::KeySecret;
 use crate::webhook::event::{self, LeakAction};
+use crate::webhook::Change;
+use crate::webhook::Plan;
 use crate::Error;
 
 /// A report of one key, as the account object receives it.

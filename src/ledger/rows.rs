@@ -237,8 +237,7 @@ pub struct KeyFilter {
 impl KeyFilter {
     /// Whether `key` passes at `now`.
     pub fn admits(&self, key: &KeyRow, now: i64) -> bool {
-        self.status
-            .is_none_or(|s| status(key, now) == s)
+        self.status.is_none_or(|s| status(key, now) == s)
             && self.product.as_deref().is_none_or(|p| key.product == p)
             && self
                 .owner_id

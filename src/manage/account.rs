@@ -14,20 +14,20 @@ use serde_json::json;
 use super::body;
 use super::etag;
 use super::idempotency::{self, Decision, Ticket};
+use super::listing;
+use super::op::{Expiry, NewKey, Op};
+use crate::config::{Config, Product};
+use crate::key::{key_id, mint, Environment, MintedKey};
+use crate::ledger::view::{AccountView, CreatedKey, EventView, KeyView};
 use crate::ledger::{
     AccountRow, AccountStatus, EventKind, EventRow, IndexWrite, KeyFilter, KeyRow, Ledger,
 };
-use crate::webhook::Change;
-use super::listing;
-use super::op::{Expiry, NewKey, Op};
-use crate::ledger::view::{AccountView, CreatedKey, EventView, KeyView};
-use crate::config::{Config, Product};
-use crate::key::{key_id, mint, Environment, MintedKey};
+pub use crate::ledger::{Entropy, Reply};
 use crate::secret::{KeySecret, WebhookSecret};
 use crate::time::format_rfc3339;
-use crate::Error;
-pub use crate::ledger::{Entropy, Reply};
+use crate::webhook::Change;
 pub use crate::webhook::Plan;
+use crate::Error;
 
 /// Decides `op` for the account `account_id` at `now`. New keys are
 /// tagged with `secret`'s current key secret.

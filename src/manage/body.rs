@@ -12,10 +12,10 @@
 
 use serde::Deserialize;
 
-use crate::ledger::AccountStatus;
 use super::op::{Expiry, Meta, NewKey, MAX_META_BYTES};
 use crate::config::{Config, Product};
 use crate::key::Environment;
+use crate::ledger::AccountStatus;
 use crate::time::parse_rfc3339;
 use crate::webhook::target::{Refused, Target};
 use crate::Error;

@@ -19,10 +19,10 @@ use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::ledger::Reply;
-pub use crate::ledger::IdempotentRow;
 use super::op::Op;
 use crate::key::hash::hex;
+pub use crate::ledger::IdempotentRow;
+use crate::ledger::Reply;
 use crate::secret::AdminToken;
 use crate::Error;
 
@@ -125,7 +125,8 @@ pub fn wrap(
         return Ok(op);
     };
     // The path as decoded, so `team%3A42` and `team:42` are one request.
-    let path = String::from_utf8_lossy(&crate::ledger::ids::percent_decode(path, false)).into_owned();
+    let path =
+        String::from_utf8_lossy(&crate::ledger::ids::percent_decode(path, false)).into_owned();
     Ok(Op::Once {
         ticket: ticket(token, key, method, &path, body),
         then: Box::new(op),

@@ -9,10 +9,10 @@
 
 use serde_json::json;
 
-use crate::webhook::Plan;
+use crate::ledger::view::KeyView;
 pub use crate::ledger::KeyCursor;
 use crate::ledger::{KeyFilter, Ledger};
-use crate::ledger::view::KeyView;
+use crate::webhook::Plan;
 use crate::Error;
 
 /// Most keys per page.

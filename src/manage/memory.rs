@@ -7,9 +7,9 @@ use std::collections::BTreeSet;
 
 use super::execute::Store;
 use super::idempotency::IdempotentRow;
+use super::listing::KeyCursor;
 use crate::ledger::{ended_by, AccountRow, EventRow, KeyFilter, KeyRow, Ledger};
 use crate::webhook::Change;
-use super::listing::KeyCursor;
 use crate::Error;
 
 /// The ledger in memory.

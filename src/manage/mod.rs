@@ -29,12 +29,12 @@ pub mod request;
 pub mod retention;
 pub mod trace;
 
-pub use account::{plan, Entropy, Plan, Reply};
-pub use execute::{execute, resync, Index, Outcome, Store};
 pub use crate::ledger::{
     AccountRow, AccountStatus, EventKind, EventRow, IndexWrite, KeyFilter, KeyRow, Ledger,
 };
 pub use crate::webhook::Change;
+pub use account::{plan, Entropy, Plan, Reply};
+pub use execute::{execute, resync, Index, Outcome, Store};
 pub use op::Op;
 
 /// Largest request body the management API reads, in bytes.

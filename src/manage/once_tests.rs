@@ -6,13 +6,13 @@ use serde_json::{json, Value};
 use super::account::tests::Run;
 use super::account::{plan, Entropy};
 use super::idempotency::{ticket, wrap, KEPT_SECONDS};
-use crate::webhook::Change;
 use super::listing::KeyCursor;
 use super::memory::Memory;
 use super::op::{KeyStatus, NewKey, Op};
 use crate::config::tests::demo_config;
 use crate::key::Environment;
 use crate::secret::AdminToken;
+use crate::webhook::Change;
 
 const NOW: i64 = 1_795_416_000;
 const DAY: i64 = 86_400;

@@ -7,8 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::ledger::AccountStatus;
 use crate::key::Environment;
+use crate::ledger::AccountStatus;
 pub use crate::ledger::{KeyStatus, Meta, MAX_META_BYTES};
 
 /// One operation on one account.

@@ -7,12 +7,12 @@
 
 use super::body;
 use super::etag::IfMatch;
-use crate::ledger::ids;
 use super::listing::{KeyCursor, DEFAULT_KEYS_PAGE, MAX_KEYS_PAGE};
 use super::op::{KeyStatus, Op};
 use super::BODY_LIMIT;
 use crate::config::Config;
 use crate::key::WellFormedKey;
+use crate::ledger::ids;
 use crate::Error;
 
 /// Most events per page.

@@ -10,8 +10,8 @@ use serde::Deserialize;
 
 use super::{allowed, invalid_query, json_body, Incoming, Query, Request};
 use crate::config::Config;
-use crate::manage::body::{decode, invalid};
 use crate::ledger::ids;
+use crate::manage::body::{decode, invalid};
 use crate::manage::op::Op;
 use crate::webhook::api::{self, HookOp, DEFAULT_DELIVERIES_PAGE, MAX_DELIVERIES_PAGE};
 use crate::webhook::event::RelayedEvent;

@@ -8,8 +8,8 @@
 //! edge, so the edge never holds a record the ledger has dropped for long.
 
 use super::idempotency::KEPT_SECONDS;
-use crate::webhook::Change;
 use crate::config::Config;
+use crate::webhook::Change;
 
 /// Seconds in a day.
 const DAY: i64 = 86_400;

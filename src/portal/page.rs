@@ -8,8 +8,8 @@
 
 use serde_json::{json, Value};
 
-use crate::config::brand::Colour;
 use super::scope::Scope;
+use crate::config::brand::Colour;
 use crate::config::Config;
 
 /// Escapes text for HTML element content and quoted attributes.
@@ -35,7 +35,9 @@ fn accent(config: &Config, scope: &Scope) -> Colour {
         .products
         .iter()
         .find(|p| scope.allows_product(&p.id))
-        .map_or(crate::config::brand::DEFAULT_ACCENT, |p| p.portal.brand.accent)
+        .map_or(crate::config::brand::DEFAULT_ACCENT, |p| {
+            p.portal.brand.accent
+        })
 }
 
 /// The page shell: the app mounts into `#app`. `assets` is the prefix's

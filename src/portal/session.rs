@@ -7,8 +7,8 @@
 
 use serde::Deserialize;
 
-use crate::manage::body::{all_of, decode, invalid, owner_id};
 use crate::config::Config;
+use crate::manage::body::{all_of, decode, invalid, owner_id};
 use crate::portal::grant::{Grant, DEFAULT_SESSION_SECONDS, MAX_SESSION_SECONDS};
 use crate::portal::scope::Scope;
 use crate::Error;

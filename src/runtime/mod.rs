@@ -20,7 +20,11 @@ use crate::path;
 
 /// The management API's part of the path, when the request is addressed
 /// to it.
-pub(crate) fn management_path(env: &Env, authority: &str, path: &path::CanonicalPath) -> Option<String> {
+pub(crate) fn management_path(
+    env: &Env,
+    authority: &str,
+    path: &path::CanonicalPath,
+) -> Option<String> {
     let gateway = isolate::state(env).ok()?;
     let api = gateway.config.management.as_ref()?;
     api.path_within(&path::canonical_host(authority), path.as_str())
@@ -30,7 +34,11 @@ pub(crate) fn management_path(env: &Env, authority: &str, path: &path::Canonical
 /// The API Keys page's part of the path, when the request is addressed
 /// to it: served on the management API's host (any host when it has
 /// none), under the page's own prefix.
-pub(crate) fn portal_path(env: &Env, authority: &str, path: &path::CanonicalPath) -> Option<String> {
+pub(crate) fn portal_path(
+    env: &Env,
+    authority: &str,
+    path: &path::CanonicalPath,
+) -> Option<String> {
     let gateway = isolate::state(env).ok()?;
     let api = gateway.config.management.as_ref()?;
     let portal = gateway.config.portal.as_ref()?;
@@ -43,4 +51,3 @@ pub(crate) fn portal_path(env: &Env, authority: &str, path: &path::CanonicalPath
     }
     portal.path_within(path.as_str()).map(str::to_owned)
 }
-

@@ -19,9 +19,9 @@ use super::outbox::{
     self, endpoint_id, DisabledHook, EndpointRow, HookChange, HookLedger, OutboxRow,
     PreviousSecret, Seed, MAX_ENDPOINTS,
 };
+use super::outbox::{Change, Plan};
 use super::sign::ROTATION_OVERLAP_SECONDS;
 use crate::config::Config;
-use super::outbox::{Change, Plan};
 use crate::ledger::{EventKind, EventRow, KeyRow, Ledger, Reply};
 use crate::secret::WebhookSecret;
 use crate::time::format_rfc3339;

@@ -19,9 +19,9 @@ use super::delivery::{Delivery, Schedule};
 use super::event::{self, Event, EventType, Hook, KeySubject, EVENT_ID_BYTES};
 use super::reminder::{self, KeyTimes, Reminder};
 use crate::config::Config;
-use crate::ledger::{EventKind, EventRow, KeyRow, Ledger};
-use crate::ledger::KeyStatus;
 use crate::ledger::view::{self, KeyView};
+use crate::ledger::KeyStatus;
+use crate::ledger::{EventKind, EventRow, KeyRow, Ledger};
 use crate::secret::WebhookSecret;
 use crate::Error;
 

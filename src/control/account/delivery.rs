@@ -17,18 +17,18 @@ use std::time::Duration;
 use futures_util::future::{join_all, select, Either};
 use futures_util::pin_mut;
 use worker::{
-    console_error, wasm_bindgen::JsValue, AbortController, Delay,
-    Fetch, Headers, Method, RequestInit, RequestRedirect, Storage,
+    console_error, wasm_bindgen::JsValue, AbortController, Delay, Fetch, Headers, Method,
+    RequestInit, RequestRedirect, Storage,
 };
 
 use super::alarm::{set_alarm_at, wake_by};
 use super::hook_sql;
 use super::object::Object;
 use super::sql_ledger::{self, SqlLedger};
-use crate::runtime::clock::now_ms;
-use crate::runtime::{isolate, random};
 use crate::config::Config;
 use crate::manage::{Change, Ledger, Plan, Store};
+use crate::runtime::clock::now_ms;
+use crate::runtime::{isolate, random};
 use crate::webhook::api;
 use crate::webhook::delivery::{Response, Status, ATTEMPT_TIMEOUT_MS};
 use crate::webhook::event::Hook;

@@ -25,10 +25,10 @@ mod upkeep;
 
 use worker::{console_error, durable_object, DurableObject, Env, Request, Response, Result, State};
 
-use call::{Call, LeakCall, LEAK_PATH, OP_PATH, PORTAL_PATH};
-use object::Object;
 use crate::seam::{EdgeCall, EDGE_CALL_PATH};
 use crate::Error;
+use call::{Call, LeakCall, LEAK_PATH, OP_PATH, PORTAL_PATH};
+use object::Object;
 
 /// One account's keys and audit log.
 #[durable_object]
@@ -131,9 +131,13 @@ impl Account {
                 op: call.op.into(),
             }))
         } else if path == OP_PATH {
-            serde_json::from_str(text).map(Admitted::Op).map_err(unreadable)
+            serde_json::from_str(text)
+                .map(Admitted::Op)
+                .map_err(unreadable)
         } else if path == LEAK_PATH {
-            serde_json::from_str(text).map(Admitted::Leak).map_err(unreadable)
+            serde_json::from_str(text)
+                .map(Admitted::Leak)
+                .map_err(unreadable)
         } else {
             Err(Error::NotFound)
         }

@@ -166,11 +166,7 @@ async fn exists(object: &Object, account: &str) -> Result<(), Error> {
     }
 }
 
-async fn session(
-    object: &Object,
-    account: &str,
-    row: &SessionRow,
-) -> Result<(u16, String), Error> {
+async fn session(object: &Object, account: &str, row: &SessionRow) -> Result<(u16, String), Error> {
     let state = crate::runtime::isolate::state(&object.env)?;
     let mut counts = Vec::new();
     for product in &state.config.products {

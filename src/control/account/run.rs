@@ -11,13 +11,13 @@
 
 use worker::console_error;
 
+use super::alarm;
 use super::call::{Call, LeakCall};
 use super::delivery;
 use super::hook_sql;
 use super::index::KvIndex;
 use super::object::Object;
 use super::sql_ledger::{self, SqlLedger};
-use super::alarm;
 use crate::leak::respond::LeakReport;
 use crate::manage::idempotency::KEPT_SECONDS;
 use crate::manage::{self, Entropy, Op};
@@ -103,7 +103,8 @@ async fn execute(object: &Object, account: &str, job: Job) -> Result<manage::Rep
     if let (true, Ok(reply)) = (viewed, &mut plan.reply) {
         crate::webhook::health::annotate(&mut reply.body, &store)?;
     }
-    let deliveries = delivery::enqueue(&state.config, &store, account, &mut plan, now_ms, &mut seed);
+    let deliveries =
+        delivery::enqueue(&state.config, &store, account, &mut plan, now_ms, &mut seed);
     let keys_changed = plan
         .changes
         .iter()

@@ -7,11 +7,11 @@
 //! from the ledger until the index converges ([`manage::resync()`]).
 
 use super::alarm;
+use super::index::KvIndex;
 use super::object::Object;
 use super::sql_ledger::SqlLedger;
 use crate::manage::idempotency::KEPT_SECONDS;
 use crate::manage::{self, Store};
-use super::index::KvIndex;
 use crate::runtime::{clock, isolate};
 
 /// Drops what has outlived its retention, then schedules the next
