@@ -257,7 +257,7 @@ function importsOf(rec, mods) {
       if (name && name !== "*") aliases.set(name, abs);
       // A glob re-export (`pub use model::*`) is followed for names not
       // re-exported by name.
-      out.push({ segs: abs, pub: Boolean(m[2]) && !/pub\s*\(/.test(m[2]), name });
+      out.push({ segs: abs, pub: Boolean(m[2]), name });
     }
   }
   // Inline paths outside use statements.

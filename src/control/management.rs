@@ -17,7 +17,7 @@ use super::body;
 use crate::error::PROBLEM_CONTENT_TYPE;
 use crate::manage::request::{self, Request};
 use crate::manage::BODY_LIMIT;
-use crate::manage::{etag, idempotency, lookup, openapi, trace};
+use crate::manage::{etag, idempotency, lookup, once, openapi, trace};
 use crate::runtime::{accounts, clock, isolate, kv, respond};
 use crate::Error;
 
@@ -173,8 +173,7 @@ async fn handle(
             Ok((200, body, None))
         }
         Request::Account { account, op } => {
-            let op =
-                idempotency::wrap(op, idempotency_key.as_deref(), &token, method, path, &body)?;
+            let op = once::wrap(op, idempotency_key.as_deref(), &token, method, path, &body)?;
             let answer = call(env, &account, op, &state.digest).await?;
             let location = (answer.status == 201)
                 .then(|| state.config.management.as_ref())

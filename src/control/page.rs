@@ -393,7 +393,7 @@ async fn page_api(
             .ok()
             .flatten();
         let token = isolate::admin_token(env)?;
-        Some(crate::manage::idempotency::wrap(
+        Some(crate::manage::once::wrap(
             op,
             idempotency_key.as_deref(),
             &token,

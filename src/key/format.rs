@@ -10,21 +10,12 @@
 
 use std::fmt;
 
-use super::tag::{TAG_BYTES, TAG_CHARS};
+use super::layout::{
+    BODY_CHARS, CHECKSUM_CHARS, RANDOM_BYTES, RANDOM_CHARS, TAG_BYTES, TAG_CHARS,
+    UNTAGGED_BODY_CHARS,
+};
 use super::{base62, checksum::checksum, hash::KeyHash};
 use crate::secret::ApiKey;
-
-/// Random bytes in a key body.
-pub const RANDOM_BYTES: usize = 32;
-/// Base62 characters encoding [`RANDOM_BYTES`].
-pub const RANDOM_CHARS: usize = 43;
-/// Base62 characters of the CRC32 checksum.
-pub const CHECKSUM_CHARS: usize = 6;
-/// Characters after `<prefix>_<env>_`: random part, tag, checksum.
-pub const BODY_CHARS: usize = RANDOM_CHARS + TAG_CHARS + CHECKSUM_CHARS;
-/// Characters after `<prefix>_<env>_` in a legacy key, issued before keys
-/// carried a tag: random part, checksum.
-pub const UNTAGGED_BODY_CHARS: usize = RANDOM_CHARS + CHECKSUM_CHARS;
 
 /// Whether a key is for production traffic or for testing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]

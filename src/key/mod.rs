@@ -17,19 +17,21 @@ mod base62;
 mod checksum;
 mod format;
 pub(crate) mod hash;
+mod layout;
 mod mint;
 mod tag;
 
 pub use checksum::checksum;
-pub use format::{
-    is_valid_prefix, parse, prefix_of, scan_regex, Environment, WellFormedKey, BODY_CHARS,
-    CHECKSUM_CHARS, RANDOM_BYTES, RANDOM_CHARS, UNTAGGED_BODY_CHARS,
-};
+pub use format::{is_valid_prefix, parse, prefix_of, scan_regex, Environment, WellFormedKey};
 #[cfg(any(not(target_arch = "wasm32"), feature = "control"))]
 pub(crate) use hash::hex;
 pub use hash::KeyHash;
+pub use layout::{
+    BODY_CHARS, CHECKSUM_CHARS, RANDOM_BYTES, RANDOM_CHARS, TAG_BYTES, TAG_CHARS,
+    UNTAGGED_BODY_CHARS,
+};
 pub use mint::{key_id, mint, MintedKey, KEY_ID_BYTES};
-pub use tag::{admit, verify_tag, Tag, TaggedKey, TAG_BYTES, TAG_CHARS};
+pub use tag::{admit, verify_tag, Tag, TaggedKey};
 
 /// The key secret the known-answer vectors are tagged with, for tests
 /// elsewhere in the crate.

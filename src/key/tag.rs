@@ -14,14 +14,9 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use subtle::{Choice, ConstantTimeEq};
 
+use super::layout::{TAG_BYTES, TAG_CHARS};
 use super::{base62, format::WellFormedKey, KeyHash};
 use crate::secret::KeySecret;
-
-/// Bytes of HMAC output kept in a key: 48 bits, so a forger's guess is
-/// right once in 2^48 (about 2.8 × 10^14) tries.
-pub const TAG_BYTES: usize = 6;
-/// Base62 characters encoding [`TAG_BYTES`] (62^9 > 2^48 > 62^8).
-pub const TAG_CHARS: usize = 9;
 
 /// The tag bytes of `tagged_text` under `mac`.
 fn tag_bytes(mut mac: Hmac<Sha256>, tagged_text: &str) -> [u8; TAG_BYTES] {

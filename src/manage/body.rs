@@ -351,17 +351,11 @@ fn webhook_url(raw: &str, dev: bool) -> Result<String, Error> {
     Ok(target.url().to_string())
 }
 
-pub(crate) fn invalid(field: &str, reason: impl Into<String>) -> Error {
-    Error::InvalidField {
-        field: field.to_owned(),
-        reason: reason.into(),
-    }
-}
-
 mod decode;
 mod strict;
 
-pub(crate) use decode::decode;
+pub use decode::BODY_LIMIT;
+pub(crate) use decode::{decode, invalid};
 
 #[cfg(test)]
 #[path = "body_tests.rs"]

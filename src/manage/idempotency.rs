@@ -19,7 +19,6 @@ use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::op::Op;
 use crate::key::hash::hex;
 pub use crate::ledger::IdempotentRow;
 use crate::ledger::Reply;
@@ -104,33 +103,6 @@ pub fn ticket(
         fingerprint: hex(&request.finalize()),
         seal: hex(&token.derive(SEAL_SALT, idempotency_key.as_bytes())),
     }
-}
-
-/// `op` as the account's object should run it: for a POST with an
-/// Idempotency-Key (`header_value`), wrapped in [`Op::Once`] with the
-/// ticket for this request; else as it is (other methods are idempotent
-/// already, and ignore the header). A malformed header is 400.
-pub fn wrap(
-    op: Op,
-    header_value: Option<&str>,
-    token: &AdminToken,
-    method: &str,
-    path: &str,
-    body: &[u8],
-) -> Result<Op, Error> {
-    if method != "POST" {
-        return Ok(op);
-    }
-    let Some(key) = header(header_value)? else {
-        return Ok(op);
-    };
-    // The path as decoded, so `team%3A42` and `team:42` are one request.
-    let path =
-        String::from_utf8_lossy(&crate::ledger::ids::percent_decode(path, false)).into_owned();
-    Ok(Op::Once {
-        ticket: ticket(token, key, method, &path, body),
-        then: Box::new(op),
-    })
 }
 
 /// The answer as sealed.

@@ -21,6 +21,7 @@ pub mod lookup;
 #[cfg(test)]
 pub(crate) mod memory;
 pub mod name;
+pub mod once;
 #[cfg(test)]
 mod once_tests;
 pub mod op;
@@ -34,8 +35,6 @@ pub use crate::ledger::{
 };
 pub use crate::webhook::Change;
 pub use account::{plan, Entropy, Plan, Reply};
+pub use body::BODY_LIMIT;
 pub use execute::{execute, resync, Index, Outcome, Store};
 pub use op::Op;
-
-/// Largest request body the management API reads, in bytes.
-pub const BODY_LIMIT: usize = 65_536;

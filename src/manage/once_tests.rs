@@ -5,9 +5,10 @@ use serde_json::{json, Value};
 
 use super::account::tests::Run;
 use super::account::{plan, Entropy};
-use super::idempotency::{ticket, wrap, KEPT_SECONDS};
+use super::idempotency::{ticket, KEPT_SECONDS};
 use super::listing::KeyCursor;
 use super::memory::Memory;
+use super::once::wrap;
 use super::op::{KeyStatus, NewKey, Op};
 use crate::config::tests::demo_config;
 use crate::key::Environment;

@@ -18,6 +18,7 @@
 //! constant time; time arithmetic cannot overflow.
 
 mod key;
+mod names;
 mod parse;
 
 pub use key::ProductKey;
@@ -28,11 +29,8 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::secret::base64;
+pub use names::{ALG, LABEL};
 
-/// The signature label in `Signature-Input` and `Signature`.
-pub const LABEL: &str = "keygate";
-/// The RFC 9421 algorithm name.
-pub const ALG: &str = "hmac-sha256";
 /// Default lifetime of a signature: `expires = created + 300`.
 pub const DEFAULT_TTL_SECONDS: u32 = 300;
 

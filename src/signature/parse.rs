@@ -5,7 +5,7 @@
 //! list of sf-strings without parameters; integer or sf-string
 //! parameters). Anything else is `None`, never a panic.
 
-use super::LABEL;
+use super::names::LABEL;
 
 /// The `keygate` member of `Signature-Input`.
 #[derive(Debug, Clone, PartialEq, Eq)]

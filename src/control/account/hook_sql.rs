@@ -9,9 +9,8 @@
 //! outbox row is stored with the change that caused it or not at all.
 
 use serde::Deserialize;
-use worker::{console_error, Result, SqlStorage, SqlStorageValue};
+use worker::{console_error, Result, SqlStorage, SqlStorageValue, Storage};
 
-use super::sql_ledger::SqlLedger;
 use crate::webhook::delivery::Status;
 use crate::webhook::event::Hook;
 use crate::webhook::outbox::{
@@ -178,7 +177,10 @@ fn parse<T: serde::de::DeserializeOwned>(
     }
 }
 
-impl SqlLedger {
+/// The webhook tables, read through [`HookLedger`].
+pub(super) struct HookTables<'s>(pub(super) &'s Storage);
+
+impl HookTables<'_> {
     fn bodies<T: serde::de::DeserializeOwned>(
         &self,
         what: &'static str,
@@ -215,7 +217,7 @@ impl SqlLedger {
     }
 }
 
-impl HookLedger for SqlLedger {
+impl HookLedger for HookTables<'_> {
     fn endpoints(&self) -> std::result::Result<Vec<EndpointRow>, Error> {
         let mut rows: Vec<EndpointRow> = self.bodies(
             "webhook endpoint",

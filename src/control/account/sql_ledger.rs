@@ -16,10 +16,13 @@ use worker::{
     wasm_bindgen::JsValue, Result, SqlStorage, SqlStorageValue, Storage,
 };
 
+use super::hook_sql::{self, HookTables};
 use crate::manage::idempotency::IdempotentRow;
 use crate::manage::listing::KeyCursor;
 use crate::manage::op::KeyStatus;
 use crate::manage::{AccountRow, Change, EventRow, KeyFilter, KeyRow, Ledger, Store};
+use crate::webhook::event::Hook;
+use crate::webhook::outbox::{DisabledHook, EndpointRow, HookLedger, OutboxRow, PreviousSecret};
 use crate::Error;
 
 /// Audit events kept per account; older ones are dropped.
@@ -310,7 +313,7 @@ fn apply_one(sql: &SqlStorage, change: Change) -> Result<()> {
                 Some(vec![at.into(), id.into()]),
             )?;
         }
-        Change::Hook(change) => super::hook_sql::apply(sql, change)?,
+        Change::Hook(change) => hook_sql::apply(sql, change)?,
     }
     Ok(())
 }
@@ -463,5 +466,49 @@ impl Ledger for SqlLedger {
                 Ok(event)
             })
             .collect()
+    }
+}
+
+/// The webhook tables live beside the ledger's, in the same storage.
+impl HookLedger for SqlLedger {
+    fn endpoints(&self) -> std::result::Result<Vec<EndpointRow>, Error> {
+        HookTables(&self.0).endpoints()
+    }
+
+    fn disabled(&self) -> std::result::Result<Vec<DisabledHook>, Error> {
+        HookTables(&self.0).disabled()
+    }
+
+    fn due(&self, now_ms: i64, limit: u32) -> std::result::Result<Vec<OutboxRow>, Error> {
+        HookTables(&self.0).due(now_ms, limit)
+    }
+
+    fn delivery(&self, id: &str) -> std::result::Result<Option<OutboxRow>, Error> {
+        HookTables(&self.0).delivery(id)
+    }
+
+    fn pending_for(&self, hook: &Hook) -> std::result::Result<Vec<OutboxRow>, Error> {
+        HookTables(&self.0).pending_for(hook)
+    }
+
+    fn to_hook(
+        &self,
+        hook: &Hook,
+        before: Option<i64>,
+        limit: u32,
+    ) -> std::result::Result<Vec<OutboxRow>, Error> {
+        HookTables(&self.0).to_hook(hook, before, limit)
+    }
+
+    fn previous_secret(&self, key_id: &str) -> std::result::Result<Option<PreviousSecret>, Error> {
+        HookTables(&self.0).previous_secret(key_id)
+    }
+
+    fn reminders_since(&self) -> std::result::Result<Option<i64>, Error> {
+        HookTables(&self.0).reminders_since()
+    }
+
+    fn next_due(&self) -> std::result::Result<Option<i64>, Error> {
+        HookTables(&self.0).next_due()
     }
 }

@@ -8,9 +8,11 @@
 
 use serde::de::DeserializeOwned;
 
-use super::{invalid, strict};
-use crate::manage::BODY_LIMIT;
+use super::strict;
 use crate::Error;
+
+/// Largest request body the management API reads, in bytes.
+pub const BODY_LIMIT: usize = 65_536;
 
 /// Decodes a JSON object body into `T`, naming the member at fault.
 /// Only the members in `nullable` may be `null` (where `null` means
@@ -98,5 +100,13 @@ fn join(path: &str, field: &str) -> String {
         path.to_owned()
     } else {
         format!("{path}.{field}")
+    }
+}
+
+/// `400 invalid_field` for `field`, saying why.
+pub(crate) fn invalid(field: &str, reason: impl Into<String>) -> Error {
+    Error::InvalidField {
+        field: field.to_owned(),
+        reason: reason.into(),
     }
 }
