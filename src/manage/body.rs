@@ -351,7 +351,7 @@ fn webhook_url(raw: &str, dev: bool) -> Result<String, Error> {
     Ok(target.url().to_string())
 }
 
-mod decode;
+pub(crate) mod decode;
 mod strict;
 
 pub use decode::BODY_LIMIT;

@@ -6,7 +6,7 @@
 //! character (Cf), and neither the first nor the last one white space.
 //! So a client that validates against the document and the server agree.
 
-use super::body::invalid;
+use super::body::decode::invalid;
 use super::format_chars::{is_format, CF};
 use crate::Error;
 
