@@ -33,11 +33,15 @@ lint: assets
 	cargo clippy --workspace --exclude keygate-bench --all-targets -- -D warnings
 	cargo clippy --lib --target wasm32-unknown-unknown --features gateway -- -D warnings
 	cargo clippy --lib --target wasm32-unknown-unknown --features control -- -D warnings
+	node scripts/layers.mjs
+	bash scripts/gateway-deps.sh
 
 ## Includes keygate-fuzz's smoke run: every seed and 3000 deterministic
-## mutations per fuzz target (fuzz/tests/smoke.rs).
+## mutations per fuzz target (fuzz/tests/smoke.rs), and the layering
+## check's own tests (tests/layers/: it catches a planted circle).
 unit:
 	cargo test --workspace --exclude keygate-bench
+	node --test tests/layers/
 
 check-config:
 	cargo run -q -p keygate-cli -- check --config "$(CONFIG)"

@@ -1,10 +1,13 @@
-//! HTTP vocabulary that configuration and the request path share: reading
-//! a header by name, telling two header names apart, and the methods
-//! refused everywhere.
+//! HTTP vocabulary that configuration, the request path and the control
+//! Worker share: reading a header by name, telling two header names apart,
+//! tokens, the methods refused everywhere, and the one JSON media-type
+//! check.
 //!
-//! A leaf: it imports nothing of the crate, so `config` and the request
-//! path can both stand on it. Invariant: header names compare without
-//! regard to ASCII case (and, for [`same_header`], with `_` as `-`).
+//! Below `config` and the request path: it imports only [`Error`].
+//! Invariant: header names compare without regard to ASCII case (and, for
+//! [`same_header`], with `_` as `-`).
+
+use crate::Error;
 
 /// Case-insensitive read access to request headers.
 pub trait HeaderLookup {
@@ -59,4 +62,27 @@ pub fn is_token(s: &str) -> bool {
     !s.is_empty()
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+/// Whether the body is declared `application/json` (parameters aside);
+/// else `415 unsupported_media_type`, checked before the body is read
+/// (the verify endpoint and the management API alike).
+pub fn json_media_type(content_type: Option<&str>) -> Result<(), Error> {
+    let media = content_type.map(|t| t.split(';').next().unwrap_or_default().trim());
+    match media {
+        Some(media) if media.eq_ignore_ascii_case("application/json") => Ok(()),
+        Some(media) => {
+            let printable = !media.is_empty()
+                && media.len() <= 64
+                && media.bytes().all(|b| b.is_ascii_graphic());
+            Err(Error::UnsupportedMediaType {
+                sent: Some(if printable {
+                    media.to_owned()
+                } else {
+                    "an unreadable media type".to_owned()
+                }),
+            })
+        }
+        None => Err(Error::UnsupportedMediaType { sent: None }),
+    }
 }

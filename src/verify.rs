@@ -264,27 +264,7 @@ fn key_view(record: &KeyRecord, now: i64) -> Value {
     })
 }
 
-/// Whether the body is declared `application/json` (parameters aside);
-/// else `415`, checked before the body is read.
-pub fn json_media_type(content_type: Option<&str>) -> Result<(), Error> {
-    let media = content_type.map(|t| t.split(';').next().unwrap_or_default().trim());
-    match media {
-        Some(media) if media.eq_ignore_ascii_case("application/json") => Ok(()),
-        Some(media) => {
-            let printable = !media.is_empty()
-                && media.len() <= 64
-                && media.bytes().all(|b| b.is_ascii_graphic());
-            Err(Error::UnsupportedMediaType {
-                sent: Some(if printable {
-                    media.to_owned()
-                } else {
-                    "an unreadable media type".to_owned()
-                }),
-            })
-        }
-        None => Err(Error::UnsupportedMediaType { sent: None }),
-    }
-}
+pub use crate::http::json_media_type;
 
 /// The name between `start` and the next backquote, if it is one of the
 /// body's member names (so nothing else of the body is ever echoed).

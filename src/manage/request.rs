@@ -237,23 +237,8 @@ pub fn parse(config: &Config, req: &Incoming<'_>, now: i64, dev: bool) -> Result
 /// `charset` aside); else 415, so a form or text body is never read as JSON.
 /// `body` if it was sent as `application/json`, else 415.
 pub fn json_body<'b>(content_type: Option<&str>, body: &'b [u8]) -> Result<&'b [u8], Error> {
-    let media = content_type.map(|t| t.split(';').next().unwrap_or_default().trim());
-    match media {
-        Some(media) if media.eq_ignore_ascii_case("application/json") => Ok(body),
-        Some(media) => {
-            let printable = !media.is_empty()
-                && media.len() <= 64
-                && media.bytes().all(|b| b.is_ascii_graphic());
-            Err(Error::UnsupportedMediaType {
-                sent: Some(if printable {
-                    media.to_owned()
-                } else {
-                    "an unreadable media type".to_owned()
-                }),
-            })
-        }
-        None => Err(Error::UnsupportedMediaType { sent: None }),
-    }
+    crate::http::json_media_type(content_type)?;
+    Ok(body)
 }
 
 /// Runs `then` if `method` is one of `allow`, else 405.
