@@ -152,7 +152,7 @@ async fn act(
     else {
         return Ok(Label::FalsePositive);
     };
-    let Some(record) = kv::read(env, &tagged).await? else {
+    let Some(record) = kv::get(&kv::store(env)?, &tagged.hash().to_hex(), None).await? else {
         return Ok(Label::FalsePositive);
     };
     let call = LeakCall {

@@ -134,8 +134,16 @@ async fn handle(
         return Err(Error::Unauthorized);
     }
     let body = body::read_capped(req, BODY_LIMIT).await?;
-    if let Some((account, session)) = super::page::admin_route(path) {
-        return super::page::admin(req, method, &account, session.as_deref(), &body, env).await;
+    if let Some((account, session)) = super::portal_sessions::admin_route(path) {
+        return super::portal_sessions::admin(
+            req,
+            method,
+            &account,
+            session.as_deref(),
+            &body,
+            env,
+        )
+        .await;
     }
     let now = clock::now();
     let dev = isolate::dev_mode(env);
@@ -160,7 +168,9 @@ async fn handle(
             let tagged =
                 crate::key::admit(key, &state.key_secret, state.config.accept_untagged_keys)
                     .ok_or(Error::KeyNotFound)?;
-            let record = kv::read(env, &tagged).await?.ok_or(Error::KeyNotFound)?;
+            let record = kv::get(&kv::store(env)?, &tagged.hash().to_hex(), None)
+                .await?
+                .ok_or(Error::KeyNotFound)?;
             let op = crate::manage::Op::GetKey {
                 id: record.id.clone(),
             };

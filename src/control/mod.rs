@@ -13,6 +13,7 @@ mod body;
 mod leaks;
 mod management;
 mod page;
+mod portal_sessions;
 
 use std::borrow::Cow;
 

@@ -1,6 +1,6 @@
 //! The API Keys page at the edge (control Worker): the link exchange, the
-//! page, its assets and its API, and the admin endpoints that grant
-//! sessions.
+//! page, its assets and its API. (The admin endpoints that grant its
+//! sessions are [`super::portal_sessions`].)
 //!
 //! Invariants: the page's API acts only through a session cookie the
 //! account's object admits, and a change only with the session's CSRF
@@ -10,7 +10,6 @@
 //! answer carries a fresh CSP nonce; no token, cookie or CSRF token is
 //! logged.
 
-use serde_json::json;
 use worker::{web_sys, Env};
 
 use super::account::call::PORTAL_PATH;
@@ -19,8 +18,7 @@ use crate::config::Config;
 use crate::error::PROBLEM_CONTENT_TYPE;
 use crate::manage::request::{self, Request};
 use crate::portal::call::PortalCall;
-use crate::portal::credential::{session_id, Kind, PortalCredential};
-use crate::portal::grant::SessionRow;
+use crate::portal::credential::{Kind, PortalCredential};
 use crate::portal::{cookie, csp, csrf, page};
 use crate::runtime::{accounts, clock, isolate, random, respond};
 use crate::Error;
@@ -30,14 +28,18 @@ const APP_JS: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/build/po
 const APP_CSS: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/build/portal/app.css"));
 
 /// `scheme://host[:port]` of a URL.
-fn origin_of(url: &str) -> String {
+pub(super) fn origin_of(url: &str) -> String {
     let parts = crate::path::split_url(url);
     let scheme = url.split("://").next().unwrap_or("https");
     format!("{scheme}://{}", parts.authority)
 }
 
 /// Sends a portal call to `account`'s object.
-async fn call(env: &Env, account: &str, call: &PortalCall) -> Result<accounts::Answer, Error> {
+pub(super) async fn call(
+    env: &Env,
+    account: &str,
+    call: &PortalCall,
+) -> Result<accounts::Answer, Error> {
     let state = isolate::state(env)?;
     let body = serde_json::to_string(call).map_err(|_| Error::StorageUnavailable)?;
     accounts::send(env, account, PORTAL_PATH, &body, &state.digest).await
@@ -427,97 +429,4 @@ async fn page_api(
             "portal_api"
         },
     ))
-}
-
-/// The admin endpoints, under the management prefix:
-/// `POST|GET /accounts/{a}/portal-sessions`,
-/// `DELETE /accounts/{a}/portal-sessions/{id}`. `None` for any other path.
-pub(super) fn admin_route(path: &str) -> Option<(String, Option<String>)> {
-    let rest = path.strip_prefix("/accounts/")?;
-    let (account, rest) = rest.split_once('/')?;
-    let session = rest.strip_prefix("portal-sessions")?;
-    let account = crate::ledger::ids::account(account).ok()?;
-    match session {
-        "" => Some((account, None)),
-        id => id
-            .strip_prefix('/')
-            .filter(|id| crate::portal::credential::is_session_id(id))
-            .map(|id| (account, Some(id.to_owned()))),
-    }
-}
-
-/// Answers an admin portal-session request (the token already checked).
-pub(super) async fn admin(
-    req: &web_sys::Request,
-    method: &str,
-    account: &str,
-    session: Option<&str>,
-    body: &[u8],
-    env: &Env,
-) -> Result<(u16, String, Option<String>), Error> {
-    let state = isolate::state(env)?;
-    let portal = state.config.portal.as_ref().ok_or(Error::NotFound)?;
-    let dev = isolate::dev_mode(env);
-    match (method, session) {
-        ("POST", None) => {
-            let content_type = req.headers().get("Content-Type").ok().flatten();
-            let body = request::json_body(content_type.as_deref(), body)?;
-            let grant = crate::portal::session::portal_session(&state.config, body, dev)?;
-            let id = session_id(random::bytes::<16>()?);
-            let token = PortalCredential::new(Kind::Token, account, &id, random::bytes::<32>()?)
-                .ok_or(Error::StorageUnavailable)?;
-            let row = SessionRow::new(id, &grant, &token, clock::now());
-            let answer = call(
-                env,
-                account,
-                &PortalCall::Grant {
-                    account: account.to_owned(),
-                    session: row,
-                },
-            )
-            .await?;
-            if answer.status != 201 {
-                return Ok((answer.status, answer.body, None));
-            }
-            let mut body: serde_json::Value =
-                serde_json::from_str(&answer.body).map_err(|_| Error::StorageUnavailable)?;
-            let url = format!(
-                "{}{}/start?token={}",
-                origin_of(&req.url()),
-                portal.path_prefix,
-                token.expose()
-            );
-            if let Some(object) = body.as_object_mut() {
-                object.insert("url".to_owned(), json!(url));
-            }
-            Ok((201, body.to_string(), None))
-        }
-        ("GET" | "HEAD", None) => {
-            let answer = call(
-                env,
-                account,
-                &PortalCall::List {
-                    account: account.to_owned(),
-                },
-            )
-            .await?;
-            Ok((answer.status, answer.body, None))
-        }
-        ("DELETE", Some(id)) => {
-            let answer = call(
-                env,
-                account,
-                &PortalCall::Revoke {
-                    account: account.to_owned(),
-                    id: id.to_owned(),
-                },
-            )
-            .await?;
-            Ok((answer.status, answer.body, None))
-        }
-        (_, None) => Err(Error::MethodNotAllowed {
-            allow: "GET, HEAD, POST",
-        }),
-        (_, Some(_)) => Err(Error::MethodNotAllowed { allow: "DELETE" }),
-    }
 }

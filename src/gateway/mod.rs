@@ -21,6 +21,8 @@
 
 mod cors;
 mod handoff;
+mod lookup;
+mod strict;
 mod upstream;
 mod verify;
 mod websocket;
@@ -32,7 +34,7 @@ use crate::credential::{self, HeaderLookup};
 use crate::log_line::elapsed_ms;
 use crate::path;
 use crate::policy::{self, Authorized, RequestFacts};
-use crate::runtime::{accounts, clock, isolate, kv, log, respond};
+use crate::runtime::{clock, isolate, log, respond};
 use crate::runtime::{management_path, portal_path};
 use crate::{forward, route, Error};
 
@@ -250,7 +252,7 @@ async fn gateway(
             let tagged = crate::key::admit(key, &gateway.key_secret, config.accept_untagged_keys)
                 .ok_or(Error::InvalidKey)?;
             outcome.key_tag = Some(tagged.tag().as_str());
-            let record = kv::lookup(env, config, &tagged, now_ms, &mut outcome.kv_reads)
+            let record = lookup::lookup(env, config, &tagged, now_ms, &mut outcome.kv_reads)
                 .await?
                 .ok_or(Error::InvalidKey)?;
             let key = tagged.key();
@@ -258,7 +260,7 @@ async fn gateway(
             match product.consistency {
                 Consistency::Edge => {
                     let authorized = policy::authorize(product, key, &record, facts, now)?;
-                    outcome.usage_reported = accounts::note_use(env, ctx, &record, now);
+                    outcome.usage_reported = strict::note_use(env, ctx, &record, now);
                     authorized
                 }
                 Consistency::Strict => {
@@ -271,9 +273,9 @@ async fn gateway(
                     // key; the object's current record decides, in both
                     // directions.
                     outcome.object_calls += 1;
-                    let current = accounts::verify(env, &record).await?;
+                    let current = strict::verify(env, &record).await?;
                     let authorized = policy::authorize(product, key, &current, facts, now)?;
-                    outcome.usage_reported = accounts::note_use(env, ctx, &current, now);
+                    outcome.usage_reported = strict::note_use(env, ctx, &current, now);
                     authorized
                 }
             }

@@ -12,8 +12,10 @@
 
 use worker::{web_sys, Context, Env};
 
+use super::lookup;
+use super::strict;
 use crate::config::Consistency;
-use crate::runtime::{accounts, clock, isolate, kv, respond};
+use crate::runtime::{clock, isolate, respond};
 use crate::secret::VerifierToken;
 use crate::verify::{self, BODY_LIMIT};
 use crate::Error;
@@ -114,7 +116,7 @@ async fn run(
     else {
         return refused(Error::InvalidKey);
     };
-    let Some(record) = kv::lookup(env, config, &tagged, now_ms, reads).await? else {
+    let Some(record) = lookup::lookup(env, config, &tagged, now_ms, reads).await? else {
         return refused(Error::InvalidKey);
     };
     let key = tagged.key();
@@ -126,7 +128,7 @@ async fn run(
                 let outcome = Err(refusal);
                 return Ok((verify::verdict(&outcome, Some(&record), now), false));
             }
-            match accounts::verify(env, &record).await {
+            match strict::verify(env, &record).await {
                 Ok(current) => current,
                 Err(Error::InvalidKey) => return refused(Error::InvalidKey),
                 Err(error) => return Err(error),
@@ -135,7 +137,7 @@ async fn run(
     };
     let outcome = verify::judge(product, key, &record, facts.as_ref(), now);
     if outcome.is_ok() {
-        accounts::note_use(env, ctx, &record, now);
+        strict::note_use(env, ctx, &record, now);
     }
     let valid = outcome.is_ok();
     Ok((verify::verdict(&outcome, Some(&record), now), valid))

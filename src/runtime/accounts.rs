@@ -5,22 +5,15 @@
 //! failure to reach the object, or an answer that cannot be read, is
 //! refused (`storage_unavailable`, `control_unavailable` when the binding
 //! is missing, `config_mismatch` when the object says so) — the caller
-//! refuses rather than guesses. The gateway sends only
-//! [`EdgeCall`](crate::seam::EdgeCall)s.
+//! refuses rather than guesses. What each Worker sends is its own: the
+//! gateway's [`EdgeCall`](crate::seam::EdgeCall)s, the control Worker's
+//! calls.
 
 use worker::{console_error, wasm_bindgen::JsValue, Env, Headers, Method, RequestInit};
 
-#[cfg(feature = "gateway")]
-use super::isolate;
 use crate::config::ACCOUNTS_BINDING;
-#[cfg(feature = "gateway")]
-use crate::record::KeyRecord;
 use crate::seam::DIGEST_HEADER;
-#[cfg(feature = "gateway")]
-use crate::seam::{EdgeCall, EdgeOp, EDGE_CALL_PATH};
 use crate::Error;
-#[cfg(feature = "gateway")]
-use worker::Context;
 
 /// The object's answer: status and body (JSON, or problem+json on errors).
 pub(crate) struct Answer {
@@ -68,72 +61,4 @@ pub(crate) async fn send(
     let status = response.status_code();
     let body = response.text().await.map_err(|e| failed("answer", e))?;
     Ok(Answer { status, body })
-}
-
-/// Sends the gateway's `op` to `account`'s object.
-#[cfg(feature = "gateway")]
-async fn call(env: &Env, account: &str, op: EdgeOp) -> Result<Answer, Error> {
-    let gateway = isolate::state(env)?;
-    let call = EdgeCall {
-        account: account.to_owned(),
-        op,
-    };
-    let body = serde_json::to_string(&call).map_err(|_| Error::StorageUnavailable)?;
-    send(env, account, EDGE_CALL_PATH, &body, &gateway.digest).await
-}
-
-/// `consistency = "strict"`: the key's record as the account's object holds
-/// it now.
-#[cfg(feature = "gateway")]
-pub(crate) async fn verify(env: &Env, record: &KeyRecord) -> Result<KeyRecord, Error> {
-    let answer = call(
-        env,
-        &record.account,
-        EdgeOp::Verify {
-            id: record.id.clone(),
-        },
-    )
-    .await?;
-    match answer.status {
-        200 => KeyRecord::from_json(&answer.body).map_err(|e| {
-            console_error!("account object verdict: {e}");
-            Error::StorageUnavailable
-        }),
-        404 => Err(Error::InvalidKey),
-        503 if is_mismatch(&answer.body) => Err(Error::ConfigMismatch),
-        status => {
-            console_error!("account object refused a verdict: {status}");
-            Err(Error::StorageUnavailable)
-        }
-    }
-}
-
-/// Whether a refusal from the object is `config_mismatch`.
-#[cfg(feature = "gateway")]
-fn is_mismatch(body: &str) -> bool {
-    #[derive(serde::Deserialize)]
-    struct Coded<'a> {
-        code: &'a str,
-    }
-    serde_json::from_str::<Coded>(body).is_ok_and(|p| p.code == Error::ConfigMismatch.code())
-}
-
-/// Reports a use of `record`'s key to its account, after the response and
-/// at most once a minute per key per isolate. Returns whether it reports.
-#[cfg(feature = "gateway")]
-pub(crate) fn note_use(env: &Env, ctx: &Context, record: &KeyRecord, now: i64) -> bool {
-    if !isolate::should_report_usage(&record.id, now) {
-        return false;
-    }
-    let env = env.clone();
-    let account = record.account.clone();
-    let id = record.id.clone();
-    ctx.wait_until(async move {
-        match call(&env, &account, EdgeOp::NoteUse { id, at: now }).await {
-            Ok(answer) if answer.status < 300 => {}
-            Ok(answer) => console_error!("usage report refused: {}", answer.status),
-            Err(e) => console_error!("usage report failed: {e}"),
-        }
-    });
-    true
 }

@@ -1,29 +1,23 @@
 //! Per-isolate state: the validated configuration and its digest, and the
 //! key secret (the gateway verifies key tags with it, the control Worker's
 //! account objects tag new keys); in the gateway, each product's origin
-//! signing key (derived once), the key-record cache, the not-found cache
-//! and the usage throttle; in the control Worker, the admin token.
+//! signing key (derived once); in the control Worker, the admin token.
+//! (The gateway's record caches are its own: `gateway/lookup.rs`.)
 //!
 //! Invariant: the configuration is validated at most once per isolate; a
 //! failure is kept, and every request is refused with `misconfigured` until
 //! a fixed configuration is deployed (which starts new isolates).
 
 use std::cell::OnceCell;
-#[cfg(feature = "gateway")]
-use std::cell::RefCell;
 use std::rc::Rc;
 
 use worker::{js_sys, wasm_bindgen::JsValue, Env};
 
 #[cfg(feature = "gateway")]
-use crate::cache::{TtlCache, UsageThrottle};
-#[cfg(feature = "gateway")]
 use crate::config::ORIGIN_SECRET_VAR;
 use crate::config::{Config, CONFIG_VAR, KEY_SECRET_PREVIOUS_VAR, KEY_SECRET_VAR};
 #[cfg(feature = "control")]
 use crate::config::{ADMIN_TOKEN_VAR, DEV_VAR};
-#[cfg(feature = "gateway")]
-use crate::record::KeyRecord;
 #[cfg(feature = "control")]
 use crate::secret::AdminToken;
 use crate::secret::KeySecret;
@@ -59,13 +53,6 @@ impl Isolate {
 
 thread_local! {
     static STATE: OnceCell<Result<Rc<Isolate>, String>> = const { OnceCell::new() };
-}
-
-#[cfg(feature = "gateway")]
-thread_local! {
-    static RECORDS: RefCell<Option<TtlCache<Rc<KeyRecord>>>> = const { RefCell::new(None) };
-    static NOT_FOUND: RefCell<Option<TtlCache<()>>> = const { RefCell::new(None) };
-    static USAGE: RefCell<UsageThrottle> = RefCell::new(UsageThrottle::default());
 }
 
 #[cfg(feature = "control")]
@@ -166,47 +153,4 @@ fn signing_keys(env: &Env, config: &Config) -> Result<Vec<(String, ProductKey)>,
         .iter()
         .map(|p| (p.id.clone(), ProductKey::derive(&secret, &p.id)))
         .collect())
-}
-
-/// A cached record for `hash_hex`, if fresh.
-#[cfg(feature = "gateway")]
-pub(crate) fn cached_record(hash_hex: &str, now_ms: f64) -> Option<Rc<KeyRecord>> {
-    RECORDS.with(|cell| cell.borrow().as_ref()?.get(hash_hex, now_ms))
-}
-
-/// Caches a record read from KV.
-#[cfg(feature = "gateway")]
-pub(crate) fn cache_record(config: &Config, hash_hex: String, record: Rc<KeyRecord>, now_ms: f64) {
-    RECORDS.with(|cell| {
-        cell.borrow_mut()
-            .get_or_insert_with(|| TtlCache::new(config.cache_ttl_seconds))
-            .put(hash_hex, record, now_ms);
-    });
-}
-
-/// Whether to report `key_id`'s use now (at most once a minute per key).
-#[cfg(feature = "gateway")]
-pub(crate) fn should_report_usage(key_id: &str, now: i64) -> bool {
-    USAGE.with(|cell| cell.borrow_mut().should_report(key_id, now))
-}
-
-/// Whether KV recently had no record under `hash_hex`.
-#[cfg(feature = "gateway")]
-pub(crate) fn known_missing(hash_hex: &str, now_ms: f64) -> bool {
-    NOT_FOUND.with(|cell| {
-        cell.borrow()
-            .as_ref()
-            .is_some_and(|c| c.get(hash_hex, now_ms).is_some())
-    })
-}
-
-/// Remembers that KV has no record under `hash_hex`, for the record
-/// cache's TTL.
-#[cfg(feature = "gateway")]
-pub(crate) fn note_missing(config: &Config, hash_hex: String, now_ms: f64) {
-    NOT_FOUND.with(|cell| {
-        cell.borrow_mut()
-            .get_or_insert_with(|| TtlCache::new(config.cache_ttl_seconds))
-            .put(hash_hex, (), now_ms);
-    });
 }
