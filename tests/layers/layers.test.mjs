@@ -54,6 +54,22 @@ test("a circle through a re-export in mod.rs is caught", () => {
   assert.deepEqual(r.circles[0].files, ["top/a.rs", "top/b.rs"]);
 });
 
+test("names re-exported by a glob or pub(crate) use resolve to their file", () => {
+  const r = tree(
+    {
+      ...clean,
+      "top/mod.rs": "mod a;\nmod b;\nmod model;\npub use model::*;\npub(crate) use a::run;\n",
+      "top/model.rs": "pub struct Kind;\n",
+      "top/b.rs": "use super::Kind;\npub fn helper() {}\n",
+    },
+    table,
+  );
+  // b -> model (through the glob), not b -> mod.rs, which imports a, which imports b.
+  assert.equal(r.circles.length, 0);
+  const loop = tree({ ...clean, "top/b.rs": "use super::run;\npub fn helper() {}\n" }, table);
+  assert.equal(loop.circles.length, 1, "b -> a through mod.rs's pub use closes a circle");
+});
+
 test("an upward import, inline in code, is caught", () => {
   const r = tree({ ...clean, "low.rs": "pub struct Thing;\npub fn make() { crate::top::run() }\n" }, table);
   assert.equal(r.upward.length, 1);
