@@ -153,7 +153,6 @@ fn decide(
             Ok(plan)
         }
         // Decided by `webhook::api::plan`, which needs the webhook tables.
-        #[cfg(any(not(target_arch = "wasm32"), feature = "control"))]
         Op::Hook { .. } => Err(Error::NotFound),
     }
 }

@@ -106,7 +106,6 @@ pub enum Op {
         at: i64,
     },
     /// A webhook operation ([`crate::webhook::api`]).
-    #[cfg(any(not(target_arch = "wasm32"), feature = "control"))]
     Hook {
         /// What to do.
         call: crate::webhook::api::HookOp,

@@ -77,7 +77,6 @@ pub fn parse(config: &Config, req: &Incoming<'_>, now: i64, dev: bool) -> Result
         return Err(Error::BodyTooLarge { limit: BODY_LIMIT });
     }
     let segments: Vec<&str> = path.strip_prefix('/').unwrap_or(path).split('/').collect();
-    #[cfg(any(not(target_arch = "wasm32"), feature = "control"))]
     if let Some(request) = hooks::parse(config, req, &segments, dev) {
         return request;
     }
@@ -326,7 +325,6 @@ impl Query {
     }
 }
 
-#[cfg(any(not(target_arch = "wasm32"), feature = "control"))]
 #[path = "request_hooks.rs"]
 mod hooks;
 
