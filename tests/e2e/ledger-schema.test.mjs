@@ -1,4 +1,4 @@
-// The account ledger's schema upgrade (src/edge/sql_ledger.rs), run on
+// The account ledger's schema upgrade (src/control/account/sql_ledger.rs), run on
 // SQLite — the engine under a Durable Object's storage — through Python's
 // sqlite3 (the venv scripts/setup.sh makes): an object made with the first
 // schema gains the key columns, filled from its rows' JSON, and the lists
@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { ROOT } from "./harness.mjs";
 
 const python = process.env.PYTHON ?? join(ROOT, ".tools/venv/bin/python");
-const source = readFileSync(join(ROOT, "src/edge/sql_ledger.rs"), "utf8");
+const source = readFileSync(join(ROOT, "src/control/account/sql_ledger.rs"), "utf8");
 
 /** The text of the Rust `const NAME: &str = "…";`. */
 function constant(name) {

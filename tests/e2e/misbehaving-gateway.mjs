@@ -45,7 +45,7 @@ export default {
     if (kind === "websocket") {
       // Accepting before the 101 is returned: workerd reports "Network
       // connection lost" after the close handshake (see accept_both in
-      // src/edge/websocket.rs), a DISCONNECTED-type uncaught exception.
+      // src/gateway/websocket.rs), a DISCONNECTED-type uncaught exception.
       const [client, server] = Object.values(new WebSocketPair());
       server.accept();
       server.addEventListener("close", (e) => server.close(e.code, e.reason));

@@ -1,5 +1,5 @@
 // Repro (not a test, not in the suite) of the runtime side of a keygate fix
-// (accept_both in src/edge/websocket.rs), with no keygate code: a plain-JS
+// (accept_both in src/gateway/websocket.rs), with no keygate code: a plain-JS
 // echo Worker (the WebSocketPair pattern of the Workers docs) under
 // `wrangler dev`, and `ws` clients. When the Worker accepts its end before
 // returning the other end in the 101 response, workerd reports "Uncaught
