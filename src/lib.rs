@@ -23,17 +23,22 @@
 //!
 //! Everything above is plain Rust that performs no I/O and reads no clock:
 //! time and storage results come in as arguments, so every decision is
-//! tested natively with `cargo test`. Only `edge` (compiled for `wasm32`
-//! alone) touches the Workers runtime: KV, Durable Objects, `fetch`, the
+//! tested natively with `cargo test`. Only the adapters (compiled for
+//! `wasm32` alone: `gateway`, `control`, and the `runtime` both stand on)
+//! touch the Workers runtime: KV, Durable Objects, `fetch`, the
 //! environment, randomness and the clock.
 //!
 //! # Two Workers, one core
 //!
-//! `edge` is built as one of two Workers, by cargo feature: the `gateway`
-//! (the request flow above, nothing else) and the `control` Worker (the
-//! management API and the accounts' Durable Objects). What they share at
-//! run time is in [`seam`]: the gateway's only calls to an account's object
-//! and the configuration digest both sides compare.
+//! The crate is built as one of two Workers, by cargo feature, each with
+//! a room of its own: `gateway/` (the request flow above, nothing else)
+//! and `control/` (the management API, the leak endpoints, the API Keys
+//! page and the accounts' Durable Objects), over `runtime/`. Neither
+//! imports the other; `manage`, `ledger`, `webhook`, `leak` and `portal`
+//! compile into the control Worker only. What the two share at run time is
+//! in [`seam`]: the gateway's only calls to an account's object and the
+//! configuration digest both sides compare. The rooms' order is
+//! `scripts/layers.txt`, checked by `make lint` (docs/architecture.md).
 //!
 //! # Threat model
 //!

@@ -1,16 +1,13 @@
-//! The Workers adapter: the only code that touches the runtime.
+//! The gateway Worker's adapter (`--features gateway`): fetch → route →
+//! credential → KV → policy → forward, and nothing else.
 //!
-//! It reads the request, the environment, KV, the accounts' Durable Objects
-//! and the clock, hands them to the pure core, and carries out the core's
-//! decision. One adapter, two Workers, chosen by cargo feature:
-//!
-//! * `gateway`: this file's request flow, [`kv`] lookups, [`upstream`],
-//!   [`cors`] and [`websocket`] proxying, the strict-mode and usage calls of
-//!   [`accounts`], and [`handoff`] of management requests to the control
-//!   Worker. Nothing else is compiled into it.
-//! * `control`: [`control`]'s entry point, the management API
-//!   ([`management`]) and the per-account object ([`account`],
-//!   [`sql_ledger`]).
+//! It reads the request, hands it to the pure core, and carries out the
+//! core's decision: this file's request flow, the record [`lookup`]
+//! through the isolate caches, [`upstream`] forwarding, [`cors`] and
+//! [`websocket`] proxying, the [`strict`]-mode and usage calls to an
+//! account's object, the [`verify`] endpoint, and the [`handoff`] of
+//! management requests to the control Worker. The platform pieces it
+//! shares with the control Worker are [`crate::runtime`]'s.
 //!
 //! Invariants: every
 //! refusal is a problem+json response built here (the runtime's plain-text

@@ -30,13 +30,13 @@ pub mod request;
 pub mod retention;
 pub mod trace;
 
+/// The ledger's ids and views, where they were before `src/ledger/`.
+pub use crate::ledger::{ids, view};
 pub use crate::ledger::{
     AccountRow, AccountStatus, EventKind, EventRow, IndexWrite, KeyFilter, KeyRow, Ledger,
 };
 pub use crate::webhook::Change;
 pub use account::{plan, Entropy, Plan, Reply};
 pub use body::BODY_LIMIT;
-/// The ledger's ids and views, where they were before `src/ledger/`.
-pub use crate::ledger::{ids, view};
 pub use execute::{execute, resync, Index, Outcome, Store};
 pub use op::Op;

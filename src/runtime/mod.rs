@@ -1,6 +1,10 @@
 //! What both Workers' adapters need from the platform: the per-isolate
-//! state ([`isolate`]), KV ([`kv`]), calls to the accounts' Durable Objects
-//! ([`accounts`]) and responses ([`respond`]).
+//! state ([`isolate`]), the KV read ([`kv`]), calls to the accounts'
+//! Durable Objects ([`accounts`]), responses ([`respond`]), the one clock
+//! ([`clock`]), the one source of random bytes ([`random`]), the one
+//! capped body reader ([`body`]) and the one log-line writer ([`log`]);
+//! and which part of a path the management API and the page are addressed
+//! by (below).
 //!
 //! Invariant: nothing here decides; it reads the runtime and hands the
 //! pure core what it asks for. Neither Worker's folder is imported here.

@@ -9,10 +9,10 @@
 //! arguments, so the account object's alarm and the management handlers
 //! decide nothing themselves: they store rows, call these functions and
 //! perform the `fetch` these functions describe.
-
-//! Only [`target`] is built into the gateway too (a key's `webhook_url` is
-//! checked by the same rule wherever a key body is decoded); the rest is
-//! the control Worker's.
+//!
+//! The control Worker's alone: none of it is compiled into the gateway
+//! (`src/lib.rs`). It stands on the ledger and extends its `Change` with
+//! the webhook tables' writes ([`Change`], [`Plan`]).
 
 pub mod api;
 pub mod delivery;
