@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use crate::record::format_rfc3339;
+use crate::time::format_rfc3339;
 
 /// Why a request was refused.
 #[non_exhaustive]
