@@ -29,10 +29,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::secret::base64;
-pub use names::{ALG, LABEL};
-
-/// Default lifetime of a signature: `expires = created + 300`.
-pub const DEFAULT_TTL_SECONDS: u32 = 300;
+pub use names::{ALG, DEFAULT_TTL_SECONDS, LABEL};
 
 /// The request components a signature covers, as the origin will see them.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,5 +1,6 @@
 //! The names keygate's signature goes by on the wire, which the signer
-//! ([`super::sign`]) and the reader ([`super::parse`]) share.
+//! ([`super::sign`]) and the reader ([`super::parse`]) share, and its
+//! default lifetime, which configuration checks `signature_ttl` against.
 //!
 //! Invariant: these are fixed; an origin's verifier matches them exactly.
 
@@ -7,3 +8,5 @@
 pub const LABEL: &str = "keygate";
 /// The RFC 9421 algorithm name.
 pub const ALG: &str = "hmac-sha256";
+/// Default lifetime of a signature: `expires = created + 300`.
+pub const DEFAULT_TTL_SECONDS: u32 = 300;
