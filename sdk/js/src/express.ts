@@ -6,8 +6,8 @@
  * Invariant: the next handler runs only for a request that verified. The
  * body is read only when a `Content-Digest` is signed: from `req.rawBody`
  * (a body parser's `verify` hook), a Buffer `req.body` (`express.raw()`),
- * or the stream itself when no parser has read it (then kept as
- * `req.rawBody`).
+ * or the stream itself when no parser has read it (at most `maxBody`
+ * bytes, then kept as `req.rawBody`).
  */
 import { KeygateError, Verifier, type Identity, type VerifyOptions } from "./index.js";
 
@@ -35,14 +35,21 @@ export interface ExpressResponse {
 }
 
 export interface ExpressMiddlewareOptions extends VerifyOptions {
+  /** The longest body read to check a digest (default 16 MiB); a longer one is refused (`body_unavailable`). */
+  maxBody?: number;
   /** Called on a refusal instead of the 401 answer. */
   onError?: (error: KeygateError, req: ExpressRequest, res: ExpressResponse, next: (e?: unknown) => void) => void;
 }
 
-function readStream(req: ExpressRequest): Promise<Uint8Array> {
+function readStream(req: ExpressRequest, maxBody: number): Promise<Uint8Array> {
   return new Promise((ok, fail) => {
     const chunks: Uint8Array[] = [];
-    req.on("data", (c: Uint8Array) => chunks.push(c));
+    let length = 0;
+    req.on("data", (c: Uint8Array) => {
+      length += c.length;
+      if (length > maxBody) fail(new Error(`the body is longer than ${maxBody} bytes`));
+      else chunks.push(c);
+    });
     req.on("end", () => {
       const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
       let at = 0;
@@ -53,13 +60,13 @@ function readStream(req: ExpressRequest): Promise<Uint8Array> {
   });
 }
 
-async function bodyOf(req: ExpressRequest): Promise<Uint8Array> {
+async function bodyOf(req: ExpressRequest, maxBody: number): Promise<Uint8Array> {
   if (req.rawBody instanceof Uint8Array) return req.rawBody;
   if (req.body instanceof Uint8Array) return req.body;
   if (req._body || req.readableEnded) {
     throw new Error("a body parser read the body: give it verify: (req, res, buf) => { req.rawBody = buf }, or use express.raw()");
   }
-  req.rawBody = await readStream(req);
+  req.rawBody = await readStream(req, maxBody);
   return req.rawBody;
 }
 
@@ -90,7 +97,7 @@ export function keygate(options: ExpressMiddlewareOptions) {
         path: q < 0 ? target : target.slice(0, q),
         query: q < 0 ? null : target.slice(q + 1),
         headers: headerLines(req),
-        body: () => bodyOf(req),
+        body: () => bodyOf(req, options.maxBody ?? 16 << 20),
       })
       .then(
         (identity) => {

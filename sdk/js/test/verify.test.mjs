@@ -205,6 +205,28 @@ test("Express middleware: identity on req.keygate, 401 problem+json naming the r
   assert.equal(again.body.code, "replay");
 });
 
+test("Express middleware reads an unread body itself, up to maxBody", async () => {
+  const { EventEmitter } = await import("node:events");
+  const run = (maxBody) =>
+    new Promise((ok) => {
+      const mw = express({ keys: { salesforge: KEY }, nonces: new MemoryNonceStore(), now: at(CREATED), maxBody });
+      const req = Object.assign(new EventEmitter(), {
+        method: "POST", originalUrl: "/v2/leads?page=2", headers: HEADERS, rawHeaders: Object.entries(HEADERS).flat(),
+      });
+      const res = { status(c) { this.code = c; return this; }, set() { return this; }, send(b) { ok({ code: this.code, body: JSON.parse(b) }); } };
+      mw(req, res, (e) => ok({ next: true, error: e, req }));
+      req.emit("data", Buffer.from(BODY.slice(0, 5)));
+      req.emit("data", Buffer.from(BODY.slice(5)));
+      req.emit("end");
+    });
+  const ok = await run(undefined);
+  assert.equal(ok.next, true, JSON.stringify(ok));
+  assert.equal(Buffer.from(ok.req.rawBody).toString(), BODY);
+  const small = await run(4);
+  assert.equal(small.code, 401);
+  assert.equal(small.body.code, "body_unavailable");
+});
+
 test("Hono middleware: identity in c.get('keygate'), 401 otherwise", async () => {
   const mw = hono({ keys: { salesforge: KEY }, nonces: new MemoryNonceStore(), now: at(CREATED) });
   const ctx = () => {

@@ -219,6 +219,33 @@ def test_wsgi_middleware():
     assert json.loads(out[0])["code"] == "replay", "PATH_INFO is re-encoded when no raw URI is given"
 
 
+def test_body_limits():
+    mw = WsgiMiddleware(lambda env, sr: [b"never"], verifier(), max_body=4)
+    out = mw(environ(), lambda s, h: None)
+    assert json.loads(out[0])["code"] == "body_unavailable"
+
+    async def app(scope, receive, send):
+        raise AssertionError("never called")
+
+    async def call():
+        scope = {"type": "http", "method": "POST", "path": "/v2/leads", "raw_path": b"/v2/leads", "query_string": b"page=2",
+                 "headers": [(k.lower().encode(), v.encode()) for k, v in HEADERS.items()]}
+        chunks = [{"type": "http.request", "body": BODY[:5], "more_body": True}, {"type": "http.request", "body": BODY[5:]}]
+        sent = []
+
+        async def receive():
+            return chunks.pop(0)
+
+        async def send(message):
+            sent.append(message)
+
+        await AsgiMiddleware(app, verifier(), max_body=4)(scope, receive, send)
+        return sent
+
+    sent = asyncio.run(call())
+    assert sent[0]["status"] == 401 and json.loads(sent[1]["body"])["code"] == "body_unavailable"
+
+
 def test_asgi_middleware():
     seen = {}
 

@@ -4,8 +4,8 @@ puts the Identity in ``scope["state"]["keygate"]`` (Starlette and FastAPI:
 problem+json naming the rule otherwise.
 
 Invariant: the wrapped app runs only for a request that verified. The body
-is read only when a Content-Digest is signed, and then replayed to the app
-unchanged. WebSocket and lifespan scopes pass through untouched (keygate
+is read only when a Content-Digest is signed (at most ``max_body`` bytes,
+default 16 MiB), and then replayed to the app unchanged. WebSocket and lifespan scopes pass through untouched (keygate
 signs a WebSocket upgrade like any request, but check it in your handler).
 """
 
@@ -30,9 +30,10 @@ def request_from_scope(scope: dict, body: Optional[Callable[[], Awaitable[bytes]
 class KeygateMiddleware:
     """``app = KeygateMiddleware(app, Verifier(secret=..., products=[...]))``."""
 
-    def __init__(self, app: Callable, verifier: Verifier) -> None:
+    def __init__(self, app: Callable, verifier: Verifier, max_body: int = 16 << 20) -> None:
         self.app = app
         self.verifier = verifier
+        self.max_body = max_body
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         if scope["type"] != "http":
@@ -41,13 +42,16 @@ class KeygateMiddleware:
         messages: list = []
 
         async def body() -> bytes:
-            chunks = []
+            chunks, length = [], 0
             while True:
                 message = await receive()
                 messages.append(message)
                 if message["type"] != "http.request":
                     break
                 chunks.append(message.get("body", b""))
+                length += len(chunks[-1])
+                if length > self.max_body:
+                    raise KeygateError("body_unavailable", f"the body is longer than {self.max_body} bytes")
                 if not message.get("more_body", False):
                     break
             return b"".join(chunks)
