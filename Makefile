@@ -8,7 +8,7 @@ INSPECTOR_PORT ?= 9787
 
 export WRANGLER_SEND_METRICS := false
 
-.PHONY: setup assets build dev test unit e2e lint bench bench-latency fuzz check-config wasm-check clean
+.PHONY: setup assets build dev test unit sdk e2e lint bench bench-latency fuzz check-config wasm-check clean
 
 setup:
 	bash scripts/setup.sh
@@ -16,13 +16,15 @@ setup:
 build: setup
 	bash scripts/build.sh
 	cargo build -p keygate-cli
+	node_modules/.bin/tsc -p sdk/js
+	cargo build -p keygate-origin --example axum-origin
 
 ## Serve the gateway on 127.0.0.1:$(PORT) with a demo origin and demo keys.
 dev: build
 	bash scripts/dev.sh "$(CONFIG)" "$(PORT)" "$(ORIGIN_PORT)" "$(INSPECTOR_PORT)"
 
 ## Every test: lints, native unit tests, config check, end-to-end on workerd.
-test: setup lint unit check-config wasm-check e2e
+test: setup lint unit sdk check-config wasm-check e2e
 
 ## The API Keys page's script and styles (embedded by the control Worker).
 assets:
@@ -38,6 +40,13 @@ lint: assets
 ## mutations per fuzz target (fuzz/tests/smoke.rs).
 unit:
 	cargo test --workspace --exclude keygate-bench
+
+## The origin libraries (sdk/): TypeScript compiled and run under
+## node --test, Python under pytest (the Rust crate's tests run in `unit`).
+sdk: setup
+	node_modules/.bin/tsc -p sdk/js
+	node --test sdk/js/test/
+	cd sdk/python && "$(CURDIR)/.tools/venv/bin/python" -m pytest -q
 
 check-config:
 	cargo run -q -p keygate-cli -- check --config "$(CONFIG)"
