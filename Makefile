@@ -8,7 +8,7 @@ INSPECTOR_PORT ?= 9787
 
 export WRANGLER_SEND_METRICS := false
 
-.PHONY: setup assets build dev test unit sdk e2e lint bench bench-latency fuzz check-config wasm-check clean
+.PHONY: setup assets build dev test unit sdk sdk-build e2e lint bench bench-latency fuzz check-config wasm-check clean
 
 setup:
 	bash scripts/setup.sh
@@ -16,8 +16,6 @@ setup:
 build: setup
 	bash scripts/build.sh
 	cargo build -p keygate-cli
-	node_modules/.bin/tsc -p sdk/js
-	cargo build -p keygate-origin --example axum-origin
 
 ## Serve the gateway on 127.0.0.1:$(PORT) with a demo origin and demo keys.
 dev: build
@@ -43,10 +41,14 @@ unit:
 
 ## The origin libraries (sdk/): TypeScript compiled and run under
 ## node --test, Python under pytest (the Rust crate's tests run in `unit`).
-sdk: setup
-	node_modules/.bin/tsc -p sdk/js
+sdk: sdk-build
 	node --test sdk/js/test/
 	cd sdk/python && "$(CURDIR)/.tools/venv/bin/python" -m pytest -q
+
+## What the e2e origins built on the libraries need (not `make dev`).
+sdk-build: setup
+	node_modules/.bin/tsc -p sdk/js
+	cargo build -p keygate-origin --example axum-origin
 
 check-config:
 	cargo run -q -p keygate-cli -- check --config "$(CONFIG)"
@@ -58,7 +60,7 @@ wasm-check: build
 ## Includes Schemathesis against the served OpenAPI document, every check
 ## in every phase, stateful included (tests/e2e/schemathesis.test.mjs;
 ## SCHEMATHESIS_EXAMPLES sets the examples per operation).
-e2e: build
+e2e: build sdk-build
 	PYTHON="$(CURDIR)/.tools/venv/bin/python" node --test --test-concurrency=1 tests/e2e/
 
 ## Benchmarks (about 10 minutes): the pure hot path (criterion), then workerd
