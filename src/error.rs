@@ -190,8 +190,9 @@ pub enum Error {
         /// Why, and what to do.
         reason: &'static str,
     },
-    /// An `Idempotency-Key` sent again with another request, or with
-    /// another admin token, within 24 h. (422 `idempotency_key_reused`)
+    /// An `Idempotency-Key` sent again by the same caller with another
+    /// request within 24 h (another caller's is a fresh request).
+    /// (422 `idempotency_key_reused`)
     IdempotencyKeyReused {
         /// Why it cannot be replayed.
         why: &'static str,

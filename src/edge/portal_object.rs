@@ -308,6 +308,7 @@ fn view(row: &SessionRow, now: i64) -> Value {
         "return_url": row.return_url,
         "products": row.scope.products,
         "owner_id": row.scope.owner_id,
+        "scopes": row.scope.scopes,
     })
 }
 
