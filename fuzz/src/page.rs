@@ -55,9 +55,15 @@ pub fn config() -> &'static Config {
 
 const DAY: i64 = 86_400;
 
-/// The sessions a `page_body` input may run in: (products, holder,
-/// scopes).
-const SESSIONS: &[(Option<&[&str]>, Option<&str>, Option<&[&str]>)] = &[
+/// A session's products, holder and scopes.
+type Session = (
+    Option<&'static [&'static str]>,
+    Option<&'static str>,
+    Option<&'static [&'static str]>,
+);
+
+/// The sessions a `page_body` input may run in.
+const SESSIONS: &[Session] = &[
     (None, None, None),
     (Some(&["forgeai"]), Some("user-1"), None),
     (Some(&["forgeai"]), Some("user-1"), Some(&["read"])),
