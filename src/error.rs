@@ -190,8 +190,9 @@ pub enum Error {
         /// Why, and what to do.
         reason: &'static str,
     },
-    /// An `Idempotency-Key` sent again with another request, or with
-    /// another admin token, within 24 h. (422 `idempotency_key_reused`)
+    /// An `Idempotency-Key` sent again by the same caller with another
+    /// request within 24 h (another caller's is a fresh request).
+    /// (422 `idempotency_key_reused`)
     IdempotencyKeyReused {
         /// Why it cannot be replayed.
         why: &'static str,
@@ -217,6 +218,36 @@ pub enum Error {
     },
     /// No such account-level endpoint or delivery. (404 `webhook_not_found`)
     WebhookNotFound,
+
+    // The API Keys page.
+    /// A page session named a field only the operator may set (`meta`,
+    /// `owner_id`, `enabled`, `environment`). (403 `forbidden_field`)
+    ForbiddenField {
+        /// The member, e.g. `meta`.
+        field: String,
+        /// The members the page's operation takes.
+        allowed: &'static str,
+    },
+    /// A page session asked for a permission outside what its product's
+    /// `portal.grantable` and the session's `scopes` allow.
+    /// (403 `scope_not_grantable`)
+    ScopeNotGrantable {
+        /// The member, e.g. `scopes[1]`.
+        field: String,
+        /// The permission asked for.
+        scope: String,
+        /// What the page may grant for this key's product, comma-separated.
+        grantable: String,
+    },
+    /// A page session asked for a later expiry than the key has (or none),
+    /// or one past the product's `portal.max_expiry_days`.
+    /// (403 `expiry_too_late`)
+    ExpiryTooLate {
+        /// `expires_at` or `expires_in_days`.
+        field: &'static str,
+        /// What the latest allowed expiry is.
+        reason: String,
+    },
 }
 
 /// The wire form of an [`Error`]: status, headers and problem+json body.
@@ -292,6 +323,9 @@ impl Error {
             Error::KeyLimitReached { .. } | Error::KeyNotActive { .. } => 409,
             Error::WebhookUnavailable { .. } => 409,
             Error::WebhookNotFound => 404,
+            Error::ForbiddenField { .. }
+            | Error::ScopeNotGrantable { .. }
+            | Error::ExpiryTooLate { .. } => 403,
             Error::BodyTooLarge { .. } => 413,
             Error::Misconfigured { .. } => 500,
             Error::UpstreamUnavailable { .. } => 502,
@@ -340,6 +374,9 @@ impl Error {
             Error::IdempotencyKeyReused { .. } => "idempotency_key_reused",
             Error::WebhookUnavailable { .. } => "webhook_unavailable",
             Error::WebhookNotFound => "webhook_not_found",
+            Error::ForbiddenField { .. } => "forbidden_field",
+            Error::ScopeNotGrantable { .. } => "scope_not_grantable",
+            Error::ExpiryTooLate { .. } => "expiry_too_late",
         }
     }
 
@@ -385,6 +422,9 @@ impl Error {
             Error::IdempotencyKeyReused { .. } => "Idempotency-Key reused",
             Error::WebhookUnavailable { .. } => "Webhook unavailable",
             Error::WebhookNotFound => "Webhook or delivery not found",
+            Error::ForbiddenField { .. } => "Field set by the operator only",
+            Error::ScopeNotGrantable { .. } => "Permission not grantable here",
+            Error::ExpiryTooLate { .. } => "Expiry later than allowed",
         }
     }
 
@@ -545,6 +585,28 @@ impl Error {
                  Idempotency-Key for a new request; retry a request only with its own key and \
                  exactly the same body."
             ),
+            Error::ForbiddenField { field, allowed } => format!(
+                "`{field}` is set by the API provider only; this page cannot set or change it. \
+                 Remove it; the page's fields are: {allowed}."
+            ),
+            Error::ScopeNotGrantable {
+                field,
+                scope,
+                grantable,
+            } => {
+                let may = if grantable.is_empty() {
+                    "none".to_owned()
+                } else {
+                    grantable.clone()
+                };
+                format!(
+                    "`{field}`: this page cannot grant the `{scope}` permission. It may grant: \
+                     {may}. Ask the API provider for a key with `{scope}`."
+                )
+            }
+            Error::ExpiryTooLate { field, reason } => format!(
+                "`{field}`: this page may shorten a key's life but not lengthen it; {reason}."
+            ),
             Error::UnsupportedMediaType { sent } => match sent {
                 Some(sent) => format!(
                     "The body was sent as {sent}. Send it as JSON with \
@@ -560,7 +622,11 @@ impl Error {
     /// The request member at fault, for the problem's `field`.
     pub fn field(&self) -> Option<&str> {
         match self {
-            Error::UnknownField { field, .. } | Error::InvalidField { field, .. } => Some(field),
+            Error::UnknownField { field, .. }
+            | Error::InvalidField { field, .. }
+            | Error::ForbiddenField { field, .. }
+            | Error::ScopeNotGrantable { field, .. } => Some(field),
+            Error::ExpiryTooLate { field, .. } => Some(field),
             Error::InvalidFields { errors } => errors.first().map(|(field, _)| field.as_str()),
             Error::UnknownParameter { name, .. } => Some(name),
             Error::UnknownProduct { .. } => Some("product"),

@@ -20,5 +20,6 @@ pub mod credential;
 pub mod csp;
 pub mod csrf;
 pub mod grant;
+pub mod op;
 pub mod page;
 pub mod scope;
