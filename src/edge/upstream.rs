@@ -283,7 +283,9 @@ pub(super) fn upstream_headers(
 /// (the API Keys page may share the origin's host). The response is
 /// rebuilt (its headers are immutable) only when it carries one; the
 /// other `Set-Cookie` headers are kept, each as its own header.
-fn without_reserved_headers(response: web_sys::Response) -> Result<web_sys::Response, JsValue> {
+pub(super) fn without_reserved_headers(
+    response: web_sys::Response,
+) -> Result<web_sys::Response, JsValue> {
     let reserved: Vec<String> = response
         .headers()
         .keys()
