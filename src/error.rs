@@ -72,6 +72,14 @@ pub enum Error {
     /// configurations, so the control side refuses the call.
     /// (503 `config_mismatch`)
     ConfigMismatch,
+    /// GitHub's secret-scanning public-key document could not be fetched
+    /// (or was unusable) and no earlier copy is held, so a GitHub report
+    /// cannot be verified; no fetch is tried again until `retry_after`
+    /// seconds have passed. (503 `github_keys_unavailable`)
+    GithubKeysUnavailable {
+        /// Seconds until the document is fetched again.
+        retry_after: u32,
+    },
     /// The origin could not be reached. (502 `upstream_unavailable`)
     UpstreamUnavailable {
         /// Display name of the product whose origin failed.
@@ -330,6 +338,7 @@ impl Error {
             Error::Misconfigured { .. } => 500,
             Error::UpstreamUnavailable { .. } => 502,
             Error::StorageUnavailable | Error::ControlUnavailable | Error::ConfigMismatch => 503,
+            Error::GithubKeysUnavailable { .. } => 503,
         }
     }
 
@@ -348,6 +357,7 @@ impl Error {
             Error::StorageUnavailable => "storage_unavailable",
             Error::ControlUnavailable => "control_unavailable",
             Error::ConfigMismatch => "config_mismatch",
+            Error::GithubKeysUnavailable { .. } => "github_keys_unavailable",
             Error::UpstreamUnavailable { .. } => "upstream_unavailable",
             Error::Misconfigured { .. } => "misconfigured",
             Error::AccountSuspended => "account_suspended",
@@ -395,6 +405,7 @@ impl Error {
             Error::StorageUnavailable => "Key store unavailable",
             Error::ControlUnavailable => "Control plane unavailable",
             Error::ConfigMismatch => "Configuration mismatch",
+            Error::GithubKeysUnavailable { .. } => "GitHub's public keys unavailable",
             Error::UpstreamUnavailable { .. } => "Origin unavailable",
             Error::Misconfigured { .. } => "Gateway misconfigured",
             Error::AccountSuspended => "Account suspended",
@@ -489,6 +500,12 @@ impl Error {
                  the same config. Retry shortly; operators: render both with `keygate render` \
                  and deploy both."
                 .to_owned(),
+            Error::GithubKeysUnavailable { retry_after } => format!(
+                "GitHub's secret-scanning public-key document could not be fetched, so this \
+                 report cannot be verified and nothing was changed. It is fetched again in \
+                 {retry_after} seconds at the earliest; retry the report then. Operators: check \
+                 leaks.github_keys_url and the log."
+            ),
             Error::UpstreamUnavailable { product } => {
                 format!("The {product} origin could not be reached. Retry shortly with backoff.")
             }
@@ -675,14 +692,14 @@ impl Error {
         });
         let www_authenticate = (status == 401)
             .then(|| challenge.unwrap_or_else(|| "ApiKey realm=\"keygate\"".to_owned()));
-        let retry_after = matches!(
-            self,
+        let retry_after = match self {
+            Error::GithubKeysUnavailable { retry_after } => Some((*retry_after).max(1)),
             Error::StorageUnavailable
-                | Error::UpstreamUnavailable { .. }
-                | Error::ControlUnavailable
-                | Error::ConfigMismatch
-        )
-        .then_some(1);
+            | Error::UpstreamUnavailable { .. }
+            | Error::ControlUnavailable
+            | Error::ConfigMismatch => Some(1),
+            _ => None,
+        };
         let allow = match self {
             Error::MethodNotAllowed { allow } => Some(*allow),
             _ => None,

@@ -88,6 +88,7 @@ fn all() -> Vec<Error> {
         },
         Error::ControlUnavailable,
         Error::ConfigMismatch,
+        Error::GithubKeysUnavailable { retry_after: 60 },
         Error::IdempotencyKeyReused {
             why: "it was used for another request (another path or body)",
         },
@@ -145,6 +146,7 @@ fn wire_table() {
         (400, "override_header"),
         (503, "control_unavailable"),
         (503, "config_mismatch"),
+        (503, "github_keys_unavailable"),
         (422, "idempotency_key_reused"),
         (403, "forbidden_field"),
         (403, "scope_not_grantable"),

@@ -317,6 +317,7 @@ fn create(
         disabled: false,
         meta: new.meta,
         last_used_at: None,
+        leaked: None,
     };
     let body = CreatedKey::new(
         &row,
@@ -581,6 +582,7 @@ fn rotate(
         last4: minted.key.last4().to_owned(),
         replaced_by: None,
         last_used_at: None,
+        leaked: None,
         ..old.clone()
     };
     // The old key stops at the end of its grace, or at its own expiry if

@@ -90,6 +90,7 @@ mod tests {
             disabled: false,
             meta: None,
             last_used_at: None,
+            leaked: None,
         }
     }
 
