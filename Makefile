@@ -8,7 +8,7 @@ INSPECTOR_PORT ?= 9787
 
 export WRANGLER_SEND_METRICS := false
 
-.PHONY: setup assets build dev test unit e2e lint bench bench-latency fuzz check-config wasm-check clean
+.PHONY: setup assets build dev test unit sdk sdk-build e2e lint bench bench-latency fuzz check-config wasm-check clean
 
 setup:
 	bash scripts/setup.sh
@@ -22,7 +22,7 @@ dev: build
 	bash scripts/dev.sh "$(CONFIG)" "$(PORT)" "$(ORIGIN_PORT)" "$(INSPECTOR_PORT)"
 
 ## Every test: lints, native unit tests, config check, end-to-end on workerd.
-test: setup lint unit check-config wasm-check e2e
+test: setup lint unit sdk check-config wasm-check e2e
 
 ## The API Keys page's script and styles (embedded by the control Worker).
 assets:
@@ -43,6 +43,17 @@ unit:
 	cargo test --workspace --exclude keygate-bench
 	node --test tests/layers/
 
+## The origin libraries (sdk/): TypeScript compiled and run under
+## node --test, Python under pytest (the Rust crate's tests run in `unit`).
+sdk: sdk-build
+	node --test sdk/js/test/
+	cd sdk/python && "$(CURDIR)/.tools/venv/bin/python" -m pytest -q
+
+## What the e2e origins built on the libraries need (not `make dev`).
+sdk-build: setup
+	node_modules/.bin/tsc -p sdk/js
+	cargo build -p keygate-origin --example axum-origin
+
 check-config:
 	cargo run -q -p keygate-cli -- check --config "$(CONFIG)"
 
@@ -53,7 +64,7 @@ wasm-check: build
 ## Includes Schemathesis against the served OpenAPI document, every check
 ## in every phase, stateful included (tests/e2e/schemathesis.test.mjs;
 ## SCHEMATHESIS_EXAMPLES sets the examples per operation).
-e2e: build
+e2e: build sdk-build
 	PYTHON="$(CURDIR)/.tools/venv/bin/python" node --test --test-concurrency=1 tests/e2e/
 
 ## Benchmarks (about 10 minutes): the pure hot path (criterion), then workerd

@@ -88,8 +88,22 @@ fn all() -> Vec<Error> {
         },
         Error::ControlUnavailable,
         Error::ConfigMismatch,
+        Error::GithubKeysUnavailable { retry_after: 60 },
         Error::IdempotencyKeyReused {
             why: "it was used for another request (another path or body)",
+        },
+        Error::ForbiddenField {
+            field: "meta".into(),
+            allowed: "product, name, scopes",
+        },
+        Error::ScopeNotGrantable {
+            field: "scopes[0]".into(),
+            scope: "admin".into(),
+            grantable: "read, execute_flows".into(),
+        },
+        Error::ExpiryTooLate {
+            field: "expires_at",
+            reason: "the key expires at 2027-01-01T00:00:00Z".into(),
         },
     ]
 }
@@ -132,7 +146,11 @@ fn wire_table() {
         (400, "override_header"),
         (503, "control_unavailable"),
         (503, "config_mismatch"),
+        (503, "github_keys_unavailable"),
         (422, "idempotency_key_reused"),
+        (403, "forbidden_field"),
+        (403, "scope_not_grantable"),
+        (403, "expiry_too_late"),
     ];
     assert_eq!(all().len(), expected.len());
     for (error, (status, code)) in all().iter().zip(expected) {

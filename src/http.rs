@@ -48,6 +48,10 @@ pub fn same_header(a: &str, b: &str) -> bool {
         })
 }
 
+/// The `Allow` value of the refusal of a method refused everywhere (see
+/// [`is_refused_method`]), at the edge and by the verify endpoint.
+pub const GATEWAY_METHODS: &str = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
+
 /// Methods refused on every path, public or not: `TRACE` and `TRACK`
 /// reflect the request (credentials included), `CONNECT` opens a tunnel.
 pub fn is_refused_method(method: &str) -> bool {

@@ -83,6 +83,7 @@ pub mod log_line;
 #[cfg(any(not(target_arch = "wasm32"), feature = "control"))]
 pub mod manage;
 pub mod path;
+mod path_fold;
 pub mod pattern;
 pub mod policy;
 #[cfg(any(not(target_arch = "wasm32"), feature = "control"))]

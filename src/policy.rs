@@ -6,7 +6,7 @@
 //! request that the policy did not admit.
 
 use crate::config::{default_permission, Product};
-pub use crate::http::is_refused_method;
+pub use crate::http::{is_refused_method, GATEWAY_METHODS};
 use crate::key::{Environment, WellFormedKey};
 use crate::record::KeyRecord;
 use crate::Error;

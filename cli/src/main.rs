@@ -223,6 +223,9 @@ fn check(options: &Result<Options, String>) -> Result<(), String> {
     // Both Workers' configs must render: the bindings each one needs.
     let rendered = render::render(&loaded.doc, ".").map_err(|e| format!("{}: {e}", loaded.path))?;
     let config = loaded.config;
+    for warning in keygate::config::warnings(&config) {
+        eprintln!("keygate: warning: {warning}");
+    }
     if options.flag("json") {
         let products: Vec<serde_json::Value> = config
             .products

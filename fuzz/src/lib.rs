@@ -14,6 +14,7 @@ pub mod fixture;
 mod key;
 mod leak;
 mod manage;
+mod page;
 mod path;
 mod webhook;
 
@@ -22,6 +23,7 @@ pub use credential::credential;
 pub use key::key;
 pub use leak::leak;
 pub use manage::{manage_body, manage_request};
+pub use page::{page_body, portal_grant};
 pub use path::path;
 pub use webhook::webhook;
 
@@ -40,6 +42,8 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("manage_body", manage_body),
     ("webhook", webhook),
     ("leak", leak),
+    ("page_body", page_body),
+    ("portal_grant", portal_grant),
 ];
 
 /// Splits `data` at NUL bytes into exactly `N` fields; missing fields are

@@ -24,12 +24,14 @@ mod raw;
 mod text_or;
 mod validate;
 mod verify_meta;
+mod warnings;
 
 pub use error::ConfigError;
 pub use hooks::{check_retry_schedule, Hooks, OnExposure, ProductHooks};
 pub use model::*;
 pub use portal::{Portal, ProductPortal, DEFAULT_PORTAL_PREFIX};
 pub use validate::is_permission_name;
+pub use warnings::warnings;
 /// The constants the webhook and leak modules share with the config.
 pub mod hook_defaults {
     pub use super::hooks::{

@@ -4,7 +4,8 @@
 //! neither a product's routes nor the management API; `frame_ancestors`
 //! are exact origins (`https://host[:port]`); a logo is an `https` URL;
 //! every permission described is one the product knows; the accent is a
-//! `#rrggbb` colour.
+//! `#rrggbb` colour; every grantable permission is one the product knows,
+//! and the page's longest expiry is 1 to 365 days.
 
 use serde::Deserialize;
 
@@ -31,6 +32,8 @@ pub(crate) struct RawProductPortal {
     logo_url: Option<String>,
     #[serde(default)]
     permissions: std::collections::BTreeMap<String, String>,
+    grantable: Option<Vec<String>>,
+    max_expiry_days: Option<i64>,
 }
 
 /// The API Keys page's settings.
@@ -64,9 +67,19 @@ pub struct ProductPortal {
     pub brand: Brand,
     /// Human descriptions of the product's permissions, by name.
     pub permissions: Vec<(String, String)>,
+    /// The permissions a page user may give a key (`grantable`; default:
+    /// the product's `default_scopes`). A session may narrow them further.
+    pub grantable: Vec<String>,
+    /// The longest expiry, in days from creation, a page user may give a
+    /// key (`max_expiry_days`); a page create without an expiry gets this
+    /// one. `None`: any expiry the management API takes, or none.
+    pub max_expiry_days: Option<i64>,
 }
 
 type Invalid = (&'static str, String);
+
+/// The longest `max_expiry_days`: the management API's longest expiry.
+pub const LONGEST_EXPIRY_DAYS: i64 = 365;
 
 /// Longest display name or description, in characters.
 const MAX_TEXT: usize = 200;
@@ -121,12 +134,13 @@ pub(super) fn portal(raw: Option<RawPortal>, management: bool) -> Result<Option<
     }))
 }
 
-/// A product's `portal` table; `name` and `known` are the product's name
-/// and known permissions.
+/// A product's `portal` table; `name`, `known` and `defaults` are the
+/// product's name, known permissions and default scopes.
 pub(super) fn product_portal(
     raw: Option<RawProductPortal>,
     name: &str,
     known: &[String],
+    defaults: &[String],
 ) -> Result<ProductPortal, Invalid> {
     let raw = raw.unwrap_or_default();
     let display_name = raw.display_name.unwrap_or_else(|| name.to_owned());
@@ -163,6 +177,20 @@ pub(super) fn product_portal(
         }
         permissions.push((permission, description));
     }
+    let grantable = grantable(raw.grantable, known, defaults)?;
+    let max_expiry_days = match raw.max_expiry_days {
+        None => None,
+        Some(days) if (1..=LONGEST_EXPIRY_DAYS).contains(&days) => Some(days),
+        Some(_) => {
+            return Err((
+                "portal.max_expiry_days",
+                format!(
+                    "must be 1 to {} days, or left out for no bound",
+                    LONGEST_EXPIRY_DAYS
+                ),
+            ))
+        }
+    };
     Ok(ProductPortal {
         brand: Brand {
             display_name,
@@ -170,7 +198,41 @@ pub(super) fn product_portal(
             logo_url,
         },
         permissions,
+        grantable,
+        max_expiry_days,
     })
+}
+
+/// `portal.grantable`: permissions of the product, no repeats; default:
+/// its default scopes.
+fn grantable(
+    raw: Option<Vec<String>>,
+    known: &[String],
+    defaults: &[String],
+) -> Result<Vec<String>, Invalid> {
+    let Some(list) = raw else {
+        return Ok(defaults.to_vec());
+    };
+    let mut out: Vec<String> = Vec::with_capacity(list.len());
+    for permission in list {
+        if !known.contains(&permission) {
+            return Err((
+                "portal.grantable",
+                format!(
+                    "{permission:?} is not one of this product's permissions ({})",
+                    known.join(", ")
+                ),
+            ));
+        }
+        if out.contains(&permission) {
+            return Err((
+                "portal.grantable",
+                format!("{permission:?} is listed twice"),
+            ));
+        }
+        out.push(permission);
+    }
+    Ok(out)
 }
 
 fn logo(raw: &str) -> Result<String, Invalid> {

@@ -582,3 +582,43 @@ fn log_setting_defaults_to_all_and_refuses_unknown_values() {
     assert!(!LogLevel::Refusals.logs(true) && LogLevel::Refusals.logs(false));
     assert!(!LogLevel::Off.logs(true) && !LogLevel::Off.logs(false));
 }
+
+#[test]
+fn grantable_permissions_and_the_page_expiry_are_validated() {
+    let with = |portal: &str| {
+        Config::from_json(&DEMO_JSON.replacen(
+            r#""key_limit": 3,"#,
+            &format!(r#""key_limit": 3, "portal": {portal},"#),
+            1,
+        ))
+    };
+    // By default the page grants the product's default scopes, and any expiry.
+    let plain = demo_config();
+    let forgeai = plain.product("forgeai").unwrap();
+    assert_eq!(forgeai.portal.grantable, forgeai.default_scopes);
+    assert_eq!(forgeai.portal.max_expiry_days, None);
+    let ok = with(r#"{"grantable": ["read", "view_logs"], "max_expiry_days": 90}"#).unwrap();
+    let forgeai = &ok.product("forgeai").unwrap().portal;
+    assert_eq!(forgeai.grantable, ["read", "view_logs"]);
+    assert_eq!(forgeai.max_expiry_days, Some(90));
+    assert!(with(r#"{"grantable": []}"#)
+        .unwrap()
+        .product("forgeai")
+        .unwrap()
+        .portal
+        .grantable
+        .is_empty());
+    for bad in [
+        r#"{"grantable": ["fly"]}"#,
+        r#"{"grantable": ["read", "read"]}"#,
+        r#"{"max_expiry_days": 0}"#,
+        r#"{"max_expiry_days": 366}"#,
+        r#"{"max_expiry_days": "30"}"#,
+    ] {
+        let err = with(bad).unwrap_err();
+        assert!(
+            err.field.starts_with("products[forgeai].portal"),
+            "{bad}: {err:?}"
+        );
+    }
+}

@@ -366,8 +366,9 @@ fn product(index: usize, raw: RawProduct) -> Result<Product, ConfigError> {
         super::verify_meta::verifier_token_secret(raw.verifier_token_secret)
             .map_err(|m| ConfigError::new(at("verifier_token_secret"), m))?;
 
-    let portal = super::portal::product_portal(raw.portal, name, &known_permissions)
-        .map_err(|(f, m)| ConfigError::new(at(f), m))?;
+    let portal =
+        super::portal::product_portal(raw.portal, name, &known_permissions, &default_scopes)
+            .map_err(|(f, m)| ConfigError::new(at(f), m))?;
     Ok(Product {
         id: raw.id,
         name: name.to_owned(),

@@ -16,9 +16,10 @@ use super::account::call::PORTAL_PATH;
 use super::body;
 use crate::config::Config;
 use crate::error::PROBLEM_CONTENT_TYPE;
-use crate::manage::request::{self, Request};
+use crate::manage::request;
 use crate::portal::call::PortalCall;
 use crate::portal::credential::{Kind, PortalCredential};
+use crate::portal::op::PageOp;
 use crate::portal::{cookie, csp, csrf, page};
 use crate::runtime::{accounts, clock, isolate, random, respond};
 use crate::Error;
@@ -277,7 +278,7 @@ async fn shell(
             });
         crate::portal::scope::Scope {
             products,
-            owner_id: None,
+            ..Default::default()
         }
     };
     let nonce = csp::nonce(random::bytes::<16>()?);
@@ -382,27 +383,32 @@ async fn page_api(
             if_match: None,
             body: &body,
         };
-        let op = match request::parse(config, &incoming, clock::now(), dev)? {
-            Request::Account { op, .. } => op,
-            _ => return Err(Error::NotFound),
-        };
+        // The page's own allow-list: its bodies cannot name an
+        // operator-only field.
+        let op = crate::portal::op::parse(config, &incoming, clock::now(), dev)?;
         // A retried create or rotate with the same Idempotency-Key gets
-        // the first answer; the page's own path keeps its keys apart from
-        // the management API's.
+        // the first answer; the object keeps it for the session's holder
+        // and products only.
         let idempotency_key = req
             .headers()
             .get(crate::manage::idempotency::HEADER)
             .ok()
             .flatten();
         let token = isolate::admin_token(env)?;
-        Some(crate::manage::once::wrap(
-            op,
+        let pending = crate::manage::idempotency::prepare(
             idempotency_key.as_deref(),
             &token,
             method,
             &format!("portal:{path}"),
             &body,
-        )?)
+        )?;
+        Some(match pending {
+            Some(pending) => PageOp::Once {
+                pending,
+                then: Box::new(op),
+            },
+            None => op,
+        })
     };
     let answer = call(
         env,

@@ -107,6 +107,9 @@ async fn run(
     let now_ms = clock::millis();
     let now = clock::seconds(now_ms);
     let refused = |error: Error| Ok((verify::verdict(&Err(error), None, now), false));
+    if let Some(refusal) = verify::method_refusal(facts.as_ref()) {
+        return refused(refusal);
+    }
 
     let key = match verify::screen(config, product, &request.key) {
         Ok(key) => key,

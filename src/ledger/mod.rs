@@ -14,6 +14,6 @@ pub mod view;
 pub use plan::{Entropy, Plan, Reply};
 pub use rows::{
     ended_by, status, AccountRow, AccountStatus, Change, EventKind, EventRow, IdempotentRow,
-    IndexWrite, KeyCursor, KeyFilter, KeyRow, KeyStatus, Ledger, Meta, MAX_META_BYTES,
+    IndexWrite, KeyCursor, KeyFilter, KeyRow, KeyStatus, LeakTally, Ledger, Meta, MAX_META_BYTES,
     RECORD_RETENTION_SECONDS,
 };

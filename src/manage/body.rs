@@ -352,6 +352,7 @@ fn webhook_url(raw: &str, dev: bool) -> Result<String, Error> {
 }
 
 pub(crate) mod decode;
+pub(crate) mod page;
 mod strict;
 
 pub use decode::BODY_LIMIT;

@@ -37,6 +37,10 @@ pub use crate::ledger::{
 };
 pub use crate::webhook::Change;
 pub use account::{plan, Entropy, Plan, Reply};
-pub use body::BODY_LIMIT;
+pub use body::page::{
+    grantable_scopes, page_create, page_update, PageNewKey, PageUpdate, OPERATOR_ONLY,
+    PAGE_CREATE_FIELDS, PAGE_UPDATE_FIELDS,
+};
+pub use body::{BODY_LIMIT, MAX_EXPIRY_DAYS};
 pub use execute::{execute, resync, Index, Outcome, Store};
 pub use op::Op;

@@ -19,6 +19,7 @@ pub mod credential;
 pub mod csp;
 pub mod csrf;
 pub mod grant;
+pub mod op;
 pub mod page;
 pub mod scope;
 pub mod session;

@@ -129,8 +129,10 @@ fn title(config: &Config, scope: &Scope) -> String {
 }
 
 /// What `GET {prefix}/api/session` answers: the products the session
-/// manages, with their branding, permissions and whether a key can be
-/// created now (`active` counts each product's active keys).
+/// manages, with their branding, the permissions the session may grant
+/// (its ceiling: nothing else is offered), the longest expiry it may give,
+/// and whether a key can be created now (`active` counts each product's
+/// active keys).
 pub fn describe(
     config: &Config,
     scope: &Scope,
@@ -152,15 +154,18 @@ pub fn describe(
             };
             let count = active(&p.id);
             let can_create = count < p.key_limit;
+            let ceiling = scope.ceiling(p);
             json!({
                 "id": p.id,
                 "display_name": p.portal.brand.display_name,
                 "logo_url": p.portal.brand.logo_url,
-                "permissions": p.known_permissions.iter().map(|name| json!({
+                "permissions": ceiling.iter().map(|name| json!({
                     "name": name,
                     "description": described(name),
                 })).collect::<Vec<_>>(),
-                "default_scopes": p.default_scopes,
+                "default_scopes": p.default_scopes.iter()
+                    .filter(|s| ceiling.contains(s)).collect::<Vec<_>>(),
+                "max_expiry_days": p.portal.max_expiry_days,
                 "key_limit": p.key_limit,
                 "active_keys": count,
                 "can_create": can_create,
@@ -220,7 +225,7 @@ mod tests {
     fn the_description_lists_scoped_products_and_the_limit() {
         let scope = Scope {
             products: Some(vec!["forgeai".into()]),
-            owner_id: None,
+            ..Scope::default()
         };
         let value = describe(
             &demo_config(),
@@ -239,5 +244,37 @@ mod tests {
         assert_eq!(value["title"], "ForgeAI");
         let open = describe(&demo_config(), &scope, "https://a.example", "x", &|_| 0);
         assert_eq!(open["products"][0]["can_create"], true);
+    }
+
+    #[test]
+    fn the_description_offers_only_what_the_session_may_grant() {
+        let names = |scope: &Scope| {
+            let value = describe(&demo_config(), scope, "https://a.example", "x", &|_| 0);
+            let forgeai = value["products"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|p| p["id"] == "forgeai")
+                .unwrap()
+                .clone();
+            let names: Vec<String> = forgeai["permissions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["name"].as_str().unwrap().to_owned())
+                .collect();
+            (names, forgeai)
+        };
+        // forgeai knows five permissions; it grants its default scopes.
+        let (all, forgeai) = names(&Scope::default());
+        assert_eq!(all, ["read", "execute_flows"]);
+        assert_eq!(forgeai["max_expiry_days"], serde_json::Value::Null);
+        let read_only = Scope {
+            scopes: Some(vec!["read".into()]),
+            ..Scope::default()
+        };
+        let (narrow, forgeai) = names(&read_only);
+        assert_eq!(narrow, ["read"]);
+        assert_eq!(forgeai["default_scopes"], serde_json::json!(["read"]));
     }
 }

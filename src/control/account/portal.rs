@@ -18,9 +18,10 @@ use super::object::Object;
 use crate::manage::listing::KeyCursor;
 use crate::manage::op::KeyStatus;
 use crate::manage::Op;
-use crate::portal::call::{filter_events, filter_keys, restrict, sees_view, Need, PortalCall};
+use crate::portal::call::{admit, filter_events, filter_keys, restrict, Need, PortalCall};
 use crate::portal::credential::{Kind, PortalCredential};
 use crate::portal::grant::{Dead, SessionRow, SESSIONS_KEPT};
+use crate::portal::op::PageOp;
 use crate::portal::page::describe;
 use crate::time::format_rfc3339;
 use crate::Error;
@@ -220,20 +221,22 @@ async fn act(
     object: &Object,
     account: &str,
     row: &SessionRow,
-    op: Op,
+    op: PageOp,
 ) -> Result<(u16, String), Error> {
-    let (op, need) = restrict(&row.scope, op)?;
+    let state = crate::runtime::isolate::state(&object.env)?;
+    let (op, need) = restrict(&state.config, &row.scope, op)?;
     let run = |op: Op| {
         object.run(Call {
             account: account.to_owned(),
             op,
         })
     };
-    if let Need::Key(id) = need {
+    if let Need::Key { id, scopes } = need {
         let reply = run(Op::GetKey { id }).await?;
-        if reply.status != 200 || !sees_view(&row.scope, &reply.body) {
+        if reply.status != 200 {
             return Err(Error::KeyNotFound);
         }
+        admit(&state.config, &row.scope, &reply.body, scopes.as_deref())?;
     }
     let events = matches!(op, Op::ListEvents { .. });
     let lists = matches!(op, Op::ListKeys { .. });
@@ -302,6 +305,7 @@ fn view(row: &SessionRow, now: i64) -> Value {
         "return_url": row.return_url,
         "products": row.scope.products,
         "owner_id": row.scope.owner_id,
+        "scopes": row.scope.scopes,
     })
 }
 
