@@ -1,7 +1,7 @@
 //! Targets `page_body` and `portal_grant`: the API Keys page's key bodies
 //! (`keygate::manage::page_create`, `page_update`, then
 //! `keygate::portal::call::restrict`) and the portal-session grant
-//! (`keygate::manage::portal_session`, then `Scope::ceiling`).
+//! (`keygate::portal::session::portal_session`, then `Scope::ceiling`).
 //!
 //! Input of `page_body`: one byte (bit 0: create or update; bit 1: `dev`;
 //! bits 2-4: the session's scope, one of [`SESSIONS`]), then the body.
@@ -27,7 +27,8 @@ use std::sync::OnceLock;
 
 use keygate::config::{Config, Product};
 use keygate::manage::op::{Expiry, Op};
-use keygate::manage::{page_create, page_update, portal_session, OPERATOR_ONLY};
+use keygate::manage::{page_create, page_update, OPERATOR_ONLY};
+use keygate::portal::session::portal_session;
 use keygate::manage::{PAGE_CREATE_FIELDS, PAGE_UPDATE_FIELDS};
 use keygate::portal::call::{restrict, Need};
 use keygate::portal::op::PageOp;
