@@ -28,11 +28,11 @@ use std::sync::OnceLock;
 use keygate::config::{Config, Product};
 use keygate::manage::op::{Expiry, Op};
 use keygate::manage::{page_create, page_update, OPERATOR_ONLY};
-use keygate::portal::session::portal_session;
 use keygate::manage::{PAGE_CREATE_FIELDS, PAGE_UPDATE_FIELDS};
 use keygate::portal::call::{restrict, Need};
 use keygate::portal::op::PageOp;
 use keygate::portal::scope::Scope;
+use keygate::portal::session::portal_session;
 use keygate::Error;
 
 use crate::fixture::{CONFIG_JSON, NOW};

@@ -47,8 +47,9 @@ async fn fetch(
                 (Ok(_), None) => true,
                 (Err(_), _) => true,
             };
+            let calls = page::Calls::default();
             let (response, code) = if digest_ok {
-                page::serve(&req, &method, &within, parts.query, &env).await?
+                page::serve(&req, &method, &within, parts.query, &env, &calls).await?
             } else {
                 (
                     respond::problem(&Error::ConfigMismatch, None)?,
@@ -62,6 +63,7 @@ async fn fetch(
                     .str("path", canonical.as_str())
                     .str("outcome", code)
                     .num("status", u64::from(response.status()))
+                    .num("object_calls", u64::from(calls.get()))
                     .num("latency_ms", elapsed_ms(started, clock::millis()))
                     .finish(),
             );

@@ -8,7 +8,11 @@
 //! is exchanged for the cookie and the browser redirected to a clean URL,
 //! so the token leaves the address bar and history at once; every HTML
 //! answer carries a fresh CSP nonce; no token, cookie or CSRF token is
-//! logged.
+//! logged. A token or cookie whose keyed tag does not verify is refused
+//! before any call to an account's object (the log line's `object_calls`
+//! counts them); a granted session's link is built from configuration
+//! ([`crate::portal::link`]), never from the request's `Host`; a spent
+//! change budget answers `429` with `Retry-After`.
 
 use worker::{web_sys, Env};
 
@@ -35,13 +39,20 @@ pub(super) fn origin_of(url: &str) -> String {
     format!("{scheme}://{}", parts.authority)
 }
 
-/// Sends a portal call to `account`'s object.
+/// Calls to account objects made while answering one request: the
+/// portal's log line reports them (`object_calls`), so a test can see that
+/// a forged credential costs none.
+pub(super) type Calls = std::cell::Cell<u32>;
+
+/// Sends a portal call to `account`'s object, counting it in `calls`.
 pub(super) async fn call(
     env: &Env,
+    calls: &Calls,
     account: &str,
     call: &PortalCall,
 ) -> Result<accounts::Answer, Error> {
     let state = isolate::state(env)?;
+    calls.set(calls.get().saturating_add(1));
     let body = serde_json::to_string(call).map_err(|_| Error::StorageUnavailable)?;
     accounts::send(env, account, PORTAL_PATH, &body, &state.digest).await
 }
@@ -71,6 +82,7 @@ pub(super) async fn serve(
     path: &str,
     query: Option<&str>,
     env: &Env,
+    calls: &Calls,
 ) -> worker::Result<(web_sys::Response, &'static str)> {
     let state = match isolate::state(env) {
         Ok(state) => state,
@@ -84,11 +96,11 @@ pub(super) async fn serve(
     let answer = match (method, path) {
         ("GET", "/assets/app.js") => asset(APP_JS, "text/javascript; charset=utf-8"),
         ("GET", "/assets/app.css") => asset(APP_CSS, "text/css; charset=utf-8"),
-        ("GET", "/start") => start(env, &state.config, &prefix, query, dev).await,
-        ("GET", "/") => shell(req, env, &state.config, &prefix).await,
-        ("POST", "/logout") => logout(req, env, &prefix, dev).await,
+        ("GET", "/start") => start(env, calls, &state, &prefix, query, dev).await,
+        ("GET", "/") => shell(req, env, calls, &state, &prefix).await,
+        ("POST", "/logout") => logout(req, env, calls, &state, &prefix, dev).await,
         (_, api) if api.starts_with("/api/") => {
-            page_api(req, method, api, query, env, &state.config, dev).await
+            page_api(req, method, api, query, env, calls, &state).await
         }
         (_, "/assets/app.js" | "/assets/app.css" | "/start" | "/") => {
             Err(Error::MethodNotAllowed { allow: "GET" })
@@ -168,11 +180,13 @@ fn dead_of(body: &str) -> (String, Option<String>) {
 /// `GET {prefix}/start?token=…`: exchanges the token for a cookie.
 async fn start(
     env: &Env,
-    config: &Config,
+    calls: &Calls,
+    state: &isolate::Isolate,
     prefix: &str,
     query: Option<&str>,
     dev: bool,
 ) -> Result<(web_sys::Response, &'static str), Error> {
+    let config = &state.config;
     let token_text = query
         .unwrap_or("")
         .split('&')
@@ -182,7 +196,7 @@ async fn start(
         });
     let token = token_text
         .as_deref()
-        .and_then(|t| PortalCredential::parse(Kind::Token, t));
+        .and_then(|t| PortalCredential::parse(Kind::Token, t, &state.key_secret));
     let Some(token) = token else {
         return Ok((
             dead_page(config, prefix, "This link is not valid.", None)?,
@@ -194,10 +208,12 @@ async fn start(
         token.account(),
         token.session(),
         random::bytes::<32>()?,
+        &state.key_secret,
     )
     .ok_or(Error::StorageUnavailable)?;
     let answer = call(
         env,
+        calls,
         token.account(),
         &PortalCall::Exchange {
             account: token.account().to_owned(),
@@ -231,19 +247,23 @@ async fn start(
     Ok((response, "portal_start"))
 }
 
-fn session_cookie(req: &web_sys::Request) -> Option<PortalCredential> {
+/// The request's session cookie, if its tag verifies: a forged one is
+/// refused here, without a call to any account's object.
+fn session_cookie(req: &web_sys::Request, state: &isolate::Isolate) -> Option<PortalCredential> {
     let header = req.headers().get("Cookie").ok().flatten()?;
-    cookie::find([header.as_str()])
+    cookie::find([header.as_str()], &state.key_secret)
 }
 
 /// `GET {prefix}/`: the page, for a live session.
 async fn shell(
     req: &web_sys::Request,
     env: &Env,
-    config: &Config,
+    calls: &Calls,
+    state: &isolate::Isolate,
     prefix: &str,
 ) -> Result<(web_sys::Response, &'static str), Error> {
-    let Some(cookie) = session_cookie(req) else {
+    let config = &state.config;
+    let Some(cookie) = session_cookie(req, state) else {
         return Ok((
             dead_page(config, prefix, "You are not signed in to this page.", None)?,
             "portal_dead",
@@ -251,6 +271,7 @@ async fn shell(
     };
     let answer = call(
         env,
+        calls,
         cookie.account(),
         &PortalCall::Act {
             account: cookie.account().to_owned(),
@@ -326,13 +347,16 @@ fn check_csrf(req: &web_sys::Request, cookie: &PortalCredential) -> Result<(), E
 async fn logout(
     req: &web_sys::Request,
     env: &Env,
+    calls: &Calls,
+    state: &isolate::Isolate,
     prefix: &str,
     dev: bool,
 ) -> Result<(web_sys::Response, &'static str), Error> {
-    if let Some(cookie) = session_cookie(req) {
+    if let Some(cookie) = session_cookie(req, state) {
         check_csrf(req, &cookie)?;
         call(
             env,
+            calls,
             cookie.account(),
             &PortalCall::SignOut {
                 account: cookie.account().to_owned(),
@@ -358,10 +382,12 @@ async fn page_api(
     path: &str,
     query: Option<&str>,
     env: &Env,
-    config: &Config,
-    dev: bool,
+    calls: &Calls,
+    state: &isolate::Isolate,
 ) -> Result<(web_sys::Response, &'static str), Error> {
-    let cookie = session_cookie(req).ok_or(Error::Unauthorized)?;
+    let config = &state.config;
+    let dev = isolate::dev_mode(env);
+    let cookie = session_cookie(req, state).ok_or(Error::Unauthorized)?;
     if !matches!(method, "GET" | "HEAD") {
         check_csrf(req, &cookie)?;
     }
@@ -412,6 +438,7 @@ async fn page_api(
     };
     let answer = call(
         env,
+        calls,
         cookie.account(),
         &PortalCall::Act {
             account: cookie.account().to_owned(),
@@ -425,8 +452,20 @@ async fn page_api(
     } else {
         "application/json"
     };
-    let response = response(answer.status, content_type, &answer.body, &[])
-        .map_err(|_| Error::StorageUnavailable)?;
+    // A spent change budget says when to retry (`retry_after` in the
+    // object's problem).
+    let retry_after = (answer.status == 429)
+        .then(|| serde_json::from_str::<serde_json::Value>(&answer.body).ok())
+        .flatten()
+        .and_then(|v| v.get("retry_after").and_then(serde_json::Value::as_u64))
+        .map(|seconds| ("Retry-After", seconds.max(1).to_string()));
+    let response = response(
+        answer.status,
+        content_type,
+        &answer.body,
+        retry_after.as_slice(),
+    )
+    .map_err(|_| Error::StorageUnavailable)?;
     Ok((
         response,
         if answer.status >= 400 {

@@ -10,7 +10,7 @@
 use serde_json::json;
 use worker::{web_sys, Env};
 
-use super::page::{call, origin_of};
+use super::page::{call, origin_of, Calls};
 use crate::manage::request;
 use crate::portal::call::PortalCall;
 use crate::portal::credential::{session_id, Kind, PortalCredential};
@@ -45,19 +45,28 @@ pub(super) async fn admin(
     env: &Env,
 ) -> Result<(u16, String, Option<String>), Error> {
     let state = isolate::state(env)?;
-    let portal = state.config.portal.as_ref().ok_or(Error::NotFound)?;
     let dev = isolate::dev_mode(env);
     match (method, session) {
         ("POST", None) => {
             let content_type = req.headers().get("Content-Type").ok().flatten();
             let body = request::json_body(content_type.as_deref(), body)?;
             let grant = crate::portal::session::portal_session(&state.config, body, dev)?;
+            // From configuration, never from this request's Host; checked
+            // before a session is stored.
+            let base = crate::portal::link::base(&state.config, dev, &origin_of(&req.url()))?;
             let id = session_id(random::bytes::<16>()?);
-            let token = PortalCredential::new(Kind::Token, account, &id, random::bytes::<32>()?)
-                .ok_or(Error::StorageUnavailable)?;
+            let token = PortalCredential::new(
+                Kind::Token,
+                account,
+                &id,
+                random::bytes::<32>()?,
+                &state.key_secret,
+            )
+            .ok_or(Error::StorageUnavailable)?;
             let row = SessionRow::new(id, &grant, &token, clock::now());
             let answer = call(
                 env,
+                &Calls::default(),
                 account,
                 &PortalCall::Grant {
                     account: account.to_owned(),
@@ -70,12 +79,7 @@ pub(super) async fn admin(
             }
             let mut body: serde_json::Value =
                 serde_json::from_str(&answer.body).map_err(|_| Error::StorageUnavailable)?;
-            let url = format!(
-                "{}{}/start?token={}",
-                origin_of(&req.url()),
-                portal.path_prefix,
-                token.expose()
-            );
+            let url = format!("{base}/start?token={}", token.expose());
             if let Some(object) = body.as_object_mut() {
                 object.insert("url".to_owned(), json!(url));
             }
@@ -84,6 +88,7 @@ pub(super) async fn admin(
         ("GET" | "HEAD", None) => {
             let answer = call(
                 env,
+                &Calls::default(),
                 account,
                 &PortalCall::List {
                     account: account.to_owned(),
@@ -95,6 +100,7 @@ pub(super) async fn admin(
         ("DELETE", Some(id)) => {
             let answer = call(
                 env,
+                &Calls::default(),
                 account,
                 &PortalCall::Revoke {
                     account: account.to_owned(),
