@@ -91,6 +91,13 @@ fn all() -> Vec<Error> {
         Error::IdempotencyKeyReused {
             why: "it was used for another request (another path or body)",
         },
+        Error::PageChangeLimit {
+            whose: "session",
+            limit: 20,
+            window: 600,
+            retry_after: 42,
+        },
+        Error::PortalUrlMissing,
     ]
 }
 
@@ -133,6 +140,8 @@ fn wire_table() {
         (503, "control_unavailable"),
         (503, "config_mismatch"),
         (422, "idempotency_key_reused"),
+        (429, "page_change_limit"),
+        (500, "portal_url_missing"),
     ];
     assert_eq!(all().len(), expected.len());
     for (error, (status, code)) in all().iter().zip(expected) {
@@ -147,7 +156,7 @@ fn wire_table() {
         assert_eq!(problem.www_authenticate.is_some(), status == 401, "{code}");
         assert_eq!(
             problem.retry_after.is_some(),
-            status == 502 || status == 503
+            status == 502 || status == 503 || status == 429
         );
         assert_eq!(problem.allow.is_some(), status == 405, "{code}");
         assert_eq!(body["field"].as_str(), error.field(), "{code}");
@@ -224,4 +233,27 @@ fn field_problems_list_every_field() {
     let body: serde_json::Value =
         serde_json::from_str(&Error::NotFound.to_problem(None).body).unwrap();
     assert!(body.get("errors").is_none());
+}
+
+#[test]
+fn a_page_change_limit_says_when_to_retry() {
+    let problem = Error::PageChangeLimit {
+        whose: "account",
+        limit: 100,
+        window: 86_400,
+        retry_after: 42,
+    }
+    .to_problem(None);
+    assert_eq!(problem.status, 429);
+    assert_eq!(problem.retry_after, Some(42));
+    assert!(
+        problem.body.contains("in the last 24 hours"),
+        "{}",
+        problem.body
+    );
+    assert!(
+        problem.body.contains("Retry in 42 seconds"),
+        "{}",
+        problem.body
+    );
 }

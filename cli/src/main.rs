@@ -223,6 +223,9 @@ fn check(options: &Result<Options, String>) -> Result<(), String> {
     // Both Workers' configs must render: the bindings each one needs.
     let rendered = render::render(&loaded.doc, ".").map_err(|e| format!("{}: {e}", loaded.path))?;
     let config = loaded.config;
+    let warnings: Vec<&str> = keygate::portal::link::missing(&config)
+        .into_iter()
+        .collect();
     if options.flag("json") {
         let products: Vec<serde_json::Value> = config
             .products
@@ -250,9 +253,13 @@ fn check(options: &Result<Options, String>) -> Result<(), String> {
                 "digest": loaded.digest,
                 "gateway": rendered.gateway_name,
                 "control": rendered.control_name,
+                "warnings": warnings,
             })
         );
         return Ok(());
+    }
+    for warning in &warnings {
+        eprintln!("warning: {warning}");
     }
     for product in &config.products {
         println!(

@@ -15,6 +15,7 @@ mod key;
 mod leak;
 mod manage;
 mod path;
+mod portal_credential;
 mod webhook;
 
 pub use config::config;
@@ -23,6 +24,7 @@ pub use key::key;
 pub use leak::leak;
 pub use manage::{manage_body, manage_request};
 pub use path::path;
+pub use portal_credential::portal_credential;
 pub use webhook::webhook;
 
 /// A fuzz target: panics when an invariant breaks.
@@ -40,6 +42,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("manage_body", manage_body),
     ("webhook", webhook),
     ("leak", leak),
+    ("portal_credential", portal_credential),
 ];
 
 /// Splits `data` at NUL bytes into exactly `N` fields; missing fields are
