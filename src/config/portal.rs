@@ -245,8 +245,8 @@ fn public_url(raw: &str, management_host: Option<&str>) -> Result<String, Invali
         ));
     }
     let authority = lower.split_once("://").map_or("", |(_, a)| a);
-    let host = crate::portal::link::host_of(authority);
-    if lower.starts_with("http://") && !crate::portal::link::is_loopback(authority) {
+    let host = host_of(authority);
+    if lower.starts_with("http://") && !is_loopback(authority) {
         return Err((
             "public_url",
             format!("{raw:?} must be https (http only on a loopback host, for dev)"),
@@ -264,6 +264,35 @@ fn public_url(raw: &str, management_host: Option<&str>) -> Result<String, Invali
         }
     }
     Ok(lower)
+}
+
+/// The host of an authority (`host[:port]`), lowercase, without the port.
+pub fn host_of(authority: &str) -> &str {
+    if authority.starts_with('[') {
+        return authority
+            .find(']')
+            .and_then(|end| authority.get(..=end))
+            .unwrap_or(authority);
+    }
+    authority
+        .split_once(':')
+        .map_or(authority, |(host, _)| host)
+}
+
+/// Whether `authority` (`host[:port]`) names this machine: `localhost`,
+/// an address in `127.0.0.0/8`, or `[::1]`.
+pub fn is_loopback(authority: &str) -> bool {
+    let host = host_of(authority).to_ascii_lowercase();
+    if host == "localhost" || host == "[::1]" {
+        return true;
+    }
+    let octets: Vec<&str> = host.split('.').collect();
+    octets.len() == 4
+        && octets.first() == Some(&"127")
+        && octets
+            .iter()
+            .all(|o| !o.is_empty() && o.len() <= 3 && o.bytes().all(|b| b.is_ascii_digit()))
+        && octets.iter().all(|o| o.parse::<u8>().is_ok())
 }
 
 fn logo(raw: &str) -> Result<String, Invalid> {

@@ -9,37 +9,8 @@
 //! link, and only from a loopback request (`localhost`, `127.0.0.0/8`,
 //! `[::1]`); anything else is refused with `portal_url_missing`.
 
-use crate::config::Config;
+use crate::config::{is_loopback, Config};
 use crate::Error;
-
-/// The host of an authority (`host[:port]`), lowercase, without the port.
-pub fn host_of(authority: &str) -> &str {
-    if authority.starts_with('[') {
-        return authority
-            .find(']')
-            .and_then(|end| authority.get(..=end))
-            .unwrap_or(authority);
-    }
-    authority
-        .split_once(':')
-        .map_or(authority, |(host, _)| host)
-}
-
-/// Whether `authority` (`host[:port]`) names this machine: `localhost`,
-/// an address in `127.0.0.0/8`, or `[::1]`.
-pub fn is_loopback(authority: &str) -> bool {
-    let host = host_of(authority).to_ascii_lowercase();
-    if host == "localhost" || host == "[::1]" {
-        return true;
-    }
-    let octets: Vec<&str> = host.split('.').collect();
-    octets.len() == 4
-        && octets.first() == Some(&"127")
-        && octets
-            .iter()
-            .all(|o| !o.is_empty() && o.len() <= 3 && o.bytes().all(|b| b.is_ascii_digit()))
-        && octets.iter().all(|o| o.parse::<u8>().is_ok())
-}
 
 /// The origin and prefix links are built on (`https://keys.example.com/
 /// _keygate/keys`). `request_origin` (`scheme://host[:port]` of the admin
@@ -149,6 +120,7 @@ mod tests {
 
     #[test]
     fn hosts_and_loopback() {
+        use crate::config::host_of;
         assert_eq!(host_of("a.example:443"), "a.example");
         assert_eq!(host_of("[::1]:80"), "[::1]");
         assert_eq!(host_of("a.example"), "a.example");
