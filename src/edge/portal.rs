@@ -8,7 +8,11 @@
 //! is exchanged for the cookie and the browser redirected to a clean URL,
 //! so the token leaves the address bar and history at once; every HTML
 //! answer carries a fresh CSP nonce; no token, cookie or CSRF token is
-//! logged.
+//! logged. A token or cookie whose keyed tag does not verify is refused
+//! before any call to an account's object (the log line's `object_calls`
+//! counts them); a granted session's link is built from configuration
+//! ([`crate::portal::link`]), never from the request's `Host`; a spent
+//! change budget answers `429` with `Retry-After`.
 
 use serde_json::json;
 use worker::{js_sys, wasm_bindgen::JsCast, web_sys, Env};
