@@ -256,6 +256,33 @@ pub enum Error {
         /// What the latest allowed expiry is.
         reason: String,
     },
+    /// The API Keys page made as many changes as its budget allows in the
+    /// window: the session's, or the account's across every page session.
+    /// (429 `page_change_limit`)
+    PageChangeLimit {
+        /// `"session"` or `"account"`: whose budget is spent.
+        whose: &'static str,
+        /// The budget: changes per window.
+        limit: u32,
+        /// The window, in seconds.
+        window: u32,
+        /// Seconds until the oldest counted change leaves the window.
+        retry_after: u32,
+    },
+    /// A portal link was asked for, but no public URL for the page is
+    /// configured (`portal.public_url` or `management.host`), so none is
+    /// built from the request's `Host`. (500 `portal_url_missing`)
+    PortalUrlMissing,
+}
+
+/// A window of `seconds` in words: `hour`, `24 hours`, `10 minutes`.
+fn span(seconds: u32) -> String {
+    match (seconds % 3_600, seconds / 3_600, seconds / 60) {
+        (0, 1, _) => "hour".to_owned(),
+        (0, hours, _) => format!("{hours} hours"),
+        (_, _, 1) => "minute".to_owned(),
+        (_, _, minutes) => format!("{minutes} minutes"),
+    }
 }
 
 /// The wire form of an [`Error`]: status, headers and problem+json body.
@@ -323,6 +350,8 @@ impl Error {
             Error::InsufficientScope { .. }
             | Error::AccountSuspended
             | Error::CsrfFailed { .. } => 403,
+            Error::PageChangeLimit { .. } => 429,
+            Error::PortalUrlMissing => 500,
             Error::AccountNotFound | Error::KeyNotFound | Error::NotFound => 404,
             Error::MethodNotAllowed { .. } => 405,
             Error::UnsupportedMediaType { .. } => 415,
@@ -381,6 +410,8 @@ impl Error {
             Error::UnsupportedMediaType { .. } => "unsupported_media_type",
             Error::PreconditionFailed => "precondition_failed",
             Error::CsrfFailed { .. } => "csrf_failed",
+            Error::PageChangeLimit { .. } => "page_change_limit",
+            Error::PortalUrlMissing => "portal_url_missing",
             Error::IdempotencyKeyReused { .. } => "idempotency_key_reused",
             Error::WebhookUnavailable { .. } => "webhook_unavailable",
             Error::WebhookNotFound => "webhook_not_found",
@@ -430,6 +461,8 @@ impl Error {
             Error::UnsupportedMediaType { .. } => "Unsupported media type",
             Error::PreconditionFailed => "Precondition failed",
             Error::CsrfFailed { .. } => "Cross-site request refused",
+            Error::PageChangeLimit { .. } => "Too many changes from the API Keys page",
+            Error::PortalUrlMissing => "No public URL for the API Keys page",
             Error::IdempotencyKeyReused { .. } => "Idempotency-Key reused",
             Error::WebhookUnavailable { .. } => "Webhook unavailable",
             Error::WebhookNotFound => "Webhook or delivery not found",
@@ -590,6 +623,21 @@ impl Error {
                 format!("The body is over {limit} bytes. Send a smaller body.")
             }
             Error::CsrfFailed { reason } => format!("Refused: {reason}."),
+            Error::PageChangeLimit {
+                whose,
+                limit,
+                window,
+                retry_after,
+            } => format!(
+                "This {whose} made {limit} changes through the API Keys page in the last {}, \
+                 the most allowed (changes to keys since revoked count too). Retry in \
+                 {retry_after} seconds.",
+                span(*window)
+            ),
+            Error::PortalUrlMissing => "keygate builds API Keys page links only from its \
+                 configuration, never from the request's Host, and none is configured. \
+                 Operators: set portal.public_url (or management.host) in KEYGATE_CONFIG."
+                .to_owned(),
             Error::WebhookUnavailable { why } => format!("Refused: {why}."),
             Error::WebhookNotFound => "No webhook endpoint or delivery has this id in this \
                  account. List them (GET …/webhooks or …/keys/{id}/deliveries) for the ids."
@@ -698,6 +746,7 @@ impl Error {
             | Error::UpstreamUnavailable { .. }
             | Error::ControlUnavailable
             | Error::ConfigMismatch => Some(1),
+            Error::PageChangeLimit { retry_after, .. } => Some((*retry_after).max(1)),
             _ => None,
         };
         let allow = match self {

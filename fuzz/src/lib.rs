@@ -16,6 +16,7 @@ mod leak;
 mod manage;
 mod page;
 mod path;
+mod portal_credential;
 mod webhook;
 
 pub use config::config;
@@ -25,6 +26,7 @@ pub use leak::leak;
 pub use manage::{manage_body, manage_request};
 pub use page::{page_body, portal_grant};
 pub use path::path;
+pub use portal_credential::portal_credential;
 pub use webhook::webhook;
 
 /// A fuzz target: panics when an invariant breaks.
@@ -44,6 +46,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("leak", leak),
     ("page_body", page_body),
     ("portal_grant", portal_grant),
+    ("portal_credential", portal_credential),
 ];
 
 /// Splits `data` at NUL bytes into exactly `N` fields; missing fields are

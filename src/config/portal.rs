@@ -1,7 +1,10 @@
 //! The `[portal]` table and each product's `portal` table, validated.
 //!
 //! Invariants: the portal's prefix is a canonical path that overlaps
-//! neither a product's routes nor the management API; `frame_ancestors`
+//! neither a product's routes nor the management API; `public_url` is an
+//! `https` origin (`http` only on a loopback host) on the management API's
+//! host when it has one, so page links never come from a request's
+//! `Host`; `frame_ancestors`
 //! are exact origins (`https://host[:port]`); a logo is an `https` URL;
 //! every permission described is one the product knows; the accent is a
 //! `#rrggbb` colour; every grantable permission is one the product knows,
@@ -21,6 +24,9 @@ pub(crate) struct RawPortal {
     enabled: Option<bool>,
     path_prefix: Option<String>,
     frame_ancestors: Option<Vec<String>>,
+    public_url: Option<String>,
+    changes_per_session: Option<u32>,
+    changes_per_account: Option<u32>,
 }
 
 /// A product's `portal` table as written.
@@ -43,9 +49,34 @@ pub struct Portal {
     pub path_prefix: String,
     /// Origins that may embed the page; none by default.
     pub frame_ancestors: Vec<String>,
+    /// The origin page links are built on (`https://keys.example.com`),
+    /// if configured; see [`Portal::public_origin`].
+    pub public_url: Option<String>,
+    /// Most changes one page session may make in
+    /// [`crate::portal::budget::SESSION_WINDOW_SECONDS`].
+    pub changes_per_session: u32,
+    /// Most changes all page sessions of one account may make together in
+    /// [`crate::portal::budget::ACCOUNT_WINDOW_SECONDS`].
+    pub changes_per_account: u32,
 }
 
+/// Default of `portal.changes_per_session`.
+pub const DEFAULT_CHANGES_PER_SESSION: u32 = 20;
+/// Default of `portal.changes_per_account`.
+pub const DEFAULT_CHANGES_PER_ACCOUNT: u32 = 100;
+/// Largest change budget accepted, per session or per account.
+const MAX_CHANGES: u32 = 10_000;
+
 impl Portal {
+    /// The origin page links are built on: `public_url`, else `https://`
+    /// and the management API's host; `None` when neither is configured
+    /// (then only a dev server builds links, from a loopback request).
+    pub fn public_origin(&self, management_host: Option<&str>) -> Option<String> {
+        self.public_url
+            .clone()
+            .or_else(|| management_host.map(|host| format!("https://{host}")))
+    }
+
     /// The path under the prefix (`/` for the prefix itself), if `path`
     /// is the portal's.
     pub fn path_within<'p>(&self, path: &'p str) -> Option<&'p str> {
@@ -86,11 +117,20 @@ const MAX_TEXT: usize = 200;
 
 /// The `[portal]` table; `None` when turned off (or when there is no
 /// management API, which the page is built on).
-pub(super) fn portal(raw: Option<RawPortal>, management: bool) -> Result<Option<Portal>, Invalid> {
+/// `management_host` is the management API's host, if it has one (the
+/// page is served only there).
+pub(super) fn portal(
+    raw: Option<RawPortal>,
+    management: bool,
+    management_host: Option<&str>,
+) -> Result<Option<Portal>, Invalid> {
     let raw = raw.unwrap_or(RawPortal {
         enabled: None,
         path_prefix: None,
         frame_ancestors: None,
+        public_url: None,
+        changes_per_session: None,
+        changes_per_account: None,
     });
     if raw.enabled == Some(false) || (!management && raw.enabled.is_none()) {
         return Ok(None);
@@ -128,9 +168,29 @@ pub(super) fn portal(raw: Option<RawPortal>, management: bool) -> Result<Option<
         }
         frame_ancestors.push(origin.to_ascii_lowercase());
     }
+    let public_url = raw
+        .public_url
+        .map(|url| public_url(&url, management_host))
+        .transpose()?;
+    let budget = |field: &'static str, value: Option<u32>, default: u32| match value {
+        None => Ok(default),
+        Some(n) if (1..=MAX_CHANGES).contains(&n) => Ok(n),
+        Some(_) => Err((field, format!("must be 1 to {MAX_CHANGES}"))),
+    };
     Ok(Some(Portal {
         path_prefix: canonical.to_owned(),
         frame_ancestors,
+        public_url,
+        changes_per_session: budget(
+            "changes_per_session",
+            raw.changes_per_session,
+            DEFAULT_CHANGES_PER_SESSION,
+        )?,
+        changes_per_account: budget(
+            "changes_per_account",
+            raw.changes_per_account,
+            DEFAULT_CHANGES_PER_ACCOUNT,
+        )?,
     }))
 }
 
@@ -233,6 +293,68 @@ fn grantable(
         out.push(permission);
     }
     Ok(out)
+}
+
+/// `portal.public_url`: an origin, `https` (or `http` on a loopback host),
+/// on the management API's host when it has one.
+fn public_url(raw: &str, management_host: Option<&str>) -> Result<String, Invalid> {
+    let text = raw.trim().trim_end_matches('/');
+    let lower = text.to_ascii_lowercase();
+    if !is_origin(text) {
+        return Err((
+            "public_url",
+            format!("{raw:?} is not an origin such as https://keys.example.com (no path)"),
+        ));
+    }
+    let authority = lower.split_once("://").map_or("", |(_, a)| a);
+    let host = host_of(authority);
+    if lower.starts_with("http://") && !is_loopback(authority) {
+        return Err((
+            "public_url",
+            format!("{raw:?} must be https (http only on a loopback host, for dev)"),
+        ));
+    }
+    if let Some(api) = management_host {
+        if api != host {
+            return Err((
+                "public_url",
+                format!(
+                    "{raw:?} is not on the management API's host {api}, the only host that \
+                     serves the page"
+                ),
+            ));
+        }
+    }
+    Ok(lower)
+}
+
+/// The host of an authority (`host[:port]`), lowercase, without the port.
+pub fn host_of(authority: &str) -> &str {
+    if authority.starts_with('[') {
+        return authority
+            .find(']')
+            .and_then(|end| authority.get(..=end))
+            .unwrap_or(authority);
+    }
+    authority
+        .split_once(':')
+        .map_or(authority, |(host, _)| host)
+}
+
+/// Whether `authority` (`host[:port]`) names this machine: `localhost`,
+/// an address in `127.0.0.0/8`, or `[::1]`.
+pub fn is_loopback(authority: &str) -> bool {
+    let host = host_of(authority).to_ascii_lowercase();
+    if host == "localhost" || host == "[::1]" {
+        return true;
+    }
+    let octets: Vec<&str> = host.split('.').collect();
+    octets.len() == 4
+        && octets.first() == Some(&"127")
+        && octets
+            .iter()
+            .all(|o| !o.is_empty() && o.len() <= 3 && o.bytes().all(|b| b.is_ascii_digit()))
+        && octets.iter().all(|o| o.parse::<u8>().is_ok())
 }
 
 fn logo(raw: &str) -> Result<String, Invalid> {

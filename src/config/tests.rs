@@ -522,6 +522,59 @@ fn portal_settings_are_validated() {
 }
 
 #[test]
+fn the_pages_public_url_and_change_budgets_are_validated() {
+    let with = |portal: &str, management: &str| {
+        Config::from_json(&DEMO_JSON.replacen(
+            r#""cache_ttl_seconds": 5,"#,
+            &format!(r#""cache_ttl_seconds": 5, "portal": {portal}, "management": {management},"#),
+            1,
+        ))
+    };
+    let ok = with(
+        r#"{"public_url": "https://Keys.example.com/", "changes_per_session": 3, "changes_per_account": 7}"#,
+        "{}",
+    )
+    .unwrap();
+    let portal = ok.portal.unwrap();
+    assert_eq!(
+        portal.public_url.as_deref(),
+        Some("https://keys.example.com")
+    );
+    assert_eq!(
+        (portal.changes_per_session, portal.changes_per_account),
+        (3, 7)
+    );
+    let defaults = with("{}", "{}").unwrap().portal.unwrap();
+    assert_eq!(defaults.public_url, None);
+    assert_eq!(
+        (defaults.changes_per_session, defaults.changes_per_account),
+        (20, 100)
+    );
+    assert!(with(r#"{"public_url": "http://127.0.0.1:8787"}"#, "{}").is_ok());
+    assert!(with(
+        r#"{"public_url": "https://api.example.com:8443"}"#,
+        r#"{"host": "api.example.com"}"#
+    )
+    .is_ok());
+    for (portal, management) in [
+        (r#"{"public_url": "http://keys.example.com"}"#, "{}"),
+        (r#"{"public_url": "https://keys.example.com/keys"}"#, "{}"),
+        (r#"{"public_url": "https://keys.example.com?x"}"#, "{}"),
+        (r#"{"public_url": "https://u@keys.example.com"}"#, "{}"),
+        (r#"{"public_url": "keys.example.com"}"#, "{}"),
+        (
+            r#"{"public_url": "https://keys.example.com"}"#,
+            r#"{"host": "api.example.com"}"#,
+        ),
+        (r#"{"changes_per_session": 0}"#, "{}"),
+        (r#"{"changes_per_account": 10001}"#, "{}"),
+    ] {
+        let err = with(portal, management).unwrap_err();
+        assert!(err.field.starts_with("portal."), "{portal}: {err:?}");
+    }
+}
+
+#[test]
 fn product_branding_is_validated() {
     let with = |portal: &str| {
         Config::from_json(&DEMO_JSON.replacen(

@@ -194,8 +194,12 @@ fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
             ));
         }
     }
-    let portal = super::portal::portal(raw.portal, management.is_some())
-        .map_err(|(f, m)| ConfigError::new(format!("portal.{f}"), m))?;
+    let portal = super::portal::portal(
+        raw.portal,
+        management.is_some(),
+        management.as_ref().and_then(|m| m.host.as_deref()),
+    )
+    .map_err(|(f, m)| ConfigError::new(format!("portal.{f}"), m))?;
     if let (Some(portal), Some(api)) = (&portal, &management) {
         let p = &portal.path_prefix;
         let m = &api.path_prefix;
