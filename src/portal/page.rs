@@ -281,6 +281,7 @@ mod tests {
         let scope = Scope {
             products: Some(vec!["forgeai".into()]),
             owner_id: Some("u1".into()),
+            ..Scope::default()
         };
         // u1 has one key; the account holds all 3 the limit allows.
         let value = describe(&demo_config(), &scope, "https://a.example", "x", &|_| {
@@ -304,7 +305,12 @@ mod tests {
     #[test]
     fn the_description_offers_only_what_the_session_may_grant() {
         let names = |scope: &Scope| {
-            let value = describe(&demo_config(), scope, "https://a.example", "x", &|_| 0);
+            let value = describe(&demo_config(), scope, "https://a.example", "x", &|_| {
+                Active {
+                    shown: 0,
+                    at_limit: false,
+                }
+            });
             let forgeai = value["products"]
                 .as_array()
                 .unwrap()
