@@ -96,6 +96,22 @@ impl LeakError {
     }
 }
 
+impl From<LeakError> for crate::Error {
+    /// The problem a refusal is answered with, by a stable code:
+    /// `unauthorized` (which check failed is not told), `body_too_large`,
+    /// `invalid_json`, or `storage_unavailable` for an unusable public-key
+    /// document (the deployment's fault: the reporter retries). Its status
+    /// is [`LeakError::status`].
+    fn from(error: LeakError) -> Self {
+        match error {
+            LeakError::Unauthenticated(_) | LeakError::UnknownKey => crate::Error::Unauthorized,
+            LeakError::BadKeyDocument(_) => crate::Error::StorageUnavailable,
+            LeakError::TooLarge { limit } => crate::Error::BodyTooLarge { limit },
+            LeakError::Malformed(reason) => crate::Error::InvalidJson { reason },
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,6 +123,21 @@ mod tests {
         assert_eq!(action(OnLeak::Revoke).as_str(), "revoked");
         assert_eq!(LeakError::UnknownKey.status(), 401);
         assert_eq!(LeakError::TooLarge { limit: 1 }.status(), 413);
+    }
+
+    #[test]
+    fn every_refusal_has_a_stable_code_and_its_own_status() {
+        for (error, code) in [
+            (LeakError::Unauthenticated("x"), "unauthorized"),
+            (LeakError::UnknownKey, "unauthorized"),
+            (LeakError::BadKeyDocument("x".into()), "storage_unavailable"),
+            (LeakError::TooLarge { limit: 1 }, "body_too_large"),
+            (LeakError::Malformed("x".into()), "invalid_json"),
+        ] {
+            let status = error.status();
+            let answer = crate::Error::from(error);
+            assert_eq!((answer.code(), answer.status()), (code, status));
+        }
     }
 
     #[test]
