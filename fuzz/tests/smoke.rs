@@ -206,3 +206,8 @@ fn smoke_webhook() {
 fn smoke_leak() {
     smoke("leak", target("leak"));
 }
+
+#[test]
+fn smoke_github_signature() {
+    smoke("github_signature", target("github_signature"));
+}
