@@ -43,7 +43,7 @@ declare -A weight=(
   [manage_body]=12
   [webhook]=10
   [leak]=5
-  [github_signature]=5
+  [github_signature]=3
 )
 
 bash scripts/fuzz-setup.sh
