@@ -7,7 +7,9 @@
 //! * headers (no mode bit): the identifier and signature headers exactly
 //!   as given, over `message`;
 //! * signed: the target signs `message` with the chosen key; the signature
-//!   field's first three bytes flip one message byte (`position`, `xor`);
+//!   field's first three bytes, if there are three, flip one message byte
+//!   (`position` as a little-endian u16, so 256 or more since fields hold
+//!   no NUL, then `xor`);
 //! * DER: the signature field is raw DER, sent base64-encoded;
 //! * document: `message` is a public-key document, and the identifier
 //!   field names a key in a document the target builds.
