@@ -23,7 +23,8 @@
 //!
 //! Invariants: the result starts with `/`, has no empty segment except one
 //! trailing `/`, no dot segment, and no escape of an unreserved character;
-//! canonicalising it again returns it unchanged. `;` is kept as written:
+//! it is at most [`MAX_PATH_BYTES`], and canonicalising it again returns
+//! it unchanged. `;` is kept as written:
 //! whether a product takes path parameters is its own setting
 //! ([`has_path_params`]).
 
@@ -302,6 +303,11 @@ pub fn canonicalize(raw: &str) -> Result<CanonicalPath, PathError> {
     }
     if out.is_empty() || trailing_slash {
         out.push('/');
+    }
+    // Escaping can make the canonical form longer than what was sent (a
+    // space becomes `%20`); past the bound it would not canonicalise again.
+    if out.len() > MAX_PATH_BYTES {
+        return Err(PathError::TooLong);
     }
     Ok(CanonicalPath(out))
 }

@@ -77,6 +77,23 @@ fn refusals_name_what_is_wrong() {
     assert_eq!(c(&long), Err(PathError::TooLong));
 }
 
+/// Found by the path fuzz target (issue 25's run): a path under the bound
+/// whose spaces escape to `%20` came out over it, and so did not
+/// canonicalise again. The canonical form is bounded too.
+#[test]
+fn the_canonical_form_is_bounded_too() {
+    let spaced = format!("/a{}b", " ".repeat(3000));
+    assert!(spaced.len() <= MAX_PATH_BYTES);
+    assert_eq!(c(&spaced), Err(PathError::TooLong));
+    // At the bound exactly, it is kept, and is a fixed point.
+    let at_bound = format!("/a{}b", " ".repeat((MAX_PATH_BYTES - 3) / 3));
+    let canonical = c(&at_bound).unwrap();
+    assert!(canonical.len() <= MAX_PATH_BYTES);
+    assert_eq!(c(&canonical), Ok(canonical.clone()));
+    let fits = format!("/{}", "a".repeat(MAX_PATH_BYTES - 1));
+    assert_eq!(c(&fits).map(|p| p.len()), Ok(MAX_PATH_BYTES));
+}
+
 #[test]
 fn path_parameters_are_visible() {
     assert!(has_path_params("/a;b/c"));

@@ -11,6 +11,7 @@
 mod config;
 mod credential;
 pub mod fixture;
+mod github_signature;
 mod key;
 mod leak;
 mod manage;
@@ -21,6 +22,7 @@ mod webhook;
 
 pub use config::config;
 pub use credential::credential;
+pub use github_signature::github_signature;
 pub use key::key;
 pub use leak::leak;
 pub use manage::{manage_body, manage_request};
@@ -47,6 +49,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("page_body", page_body),
     ("portal_grant", portal_grant),
     ("portal_credential", portal_credential),
+    ("github_signature", github_signature),
 ];
 
 /// Splits `data` at NUL bytes into exactly `N` fields; missing fields are

@@ -216,3 +216,13 @@ fn smoke_page_body() {
 fn smoke_portal_grant() {
     smoke("portal_grant", target("portal_grant"));
 }
+
+#[test]
+fn smoke_portal_credential() {
+    smoke("portal_credential", target("portal_credential"));
+}
+
+#[test]
+fn smoke_github_signature() {
+    smoke("github_signature", target("github_signature"));
+}

@@ -55,15 +55,10 @@ impl From<KeysUnavailable> for Error {
 }
 
 fn leak_error(error: LeakError) -> Error {
-    match error {
-        LeakError::Unauthenticated(_) | LeakError::UnknownKey => Error::Unauthorized,
-        LeakError::BadKeyDocument(why) => {
-            console_error!("leaks: the public-key document is unusable: {why}");
-            Error::GithubKeysUnavailable { retry_after: 60 }
-        }
-        LeakError::TooLarge { limit } => Error::BodyTooLarge { limit },
-        LeakError::Malformed(reason) => Error::InvalidJson { reason },
+    if let LeakError::BadKeyDocument(why) = &error {
+        console_error!("leaks: the public-key document is unusable: {why}");
     }
+    error.into()
 }
 
 /// Answers a leak endpoint: status and JSON body.

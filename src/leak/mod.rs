@@ -133,6 +133,22 @@ impl LeakError {
     }
 }
 
+impl From<LeakError> for crate::Error {
+    /// The problem a refusal is answered with, by a stable code:
+    /// `unauthorized` (which check failed is not told), `body_too_large`,
+    /// `invalid_json`, or `github_keys_unavailable` for an unusable
+    /// public-key document (the reporter retries after a minute, the
+    /// key document's backoff). Its status is [`LeakError::status`].
+    fn from(error: LeakError) -> Self {
+        match error {
+            LeakError::Unauthenticated(_) | LeakError::UnknownKey => crate::Error::Unauthorized,
+            LeakError::BadKeyDocument(_) => crate::Error::GithubKeysUnavailable { retry_after: 60 },
+            LeakError::TooLarge { limit } => crate::Error::BodyTooLarge { limit },
+            LeakError::Malformed(reason) => crate::Error::InvalidJson { reason },
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,6 +179,24 @@ mod tests {
         assert_eq!(grouped.group_of[1], 1);
         assert_eq!(grouped.group_of[51], 1);
         assert_eq!(group(std::iter::empty()).groups, vec![]);
+    }
+
+    #[test]
+    fn every_refusal_has_a_stable_code_and_its_own_status() {
+        for (error, code) in [
+            (LeakError::Unauthenticated("x"), "unauthorized"),
+            (LeakError::UnknownKey, "unauthorized"),
+            (
+                LeakError::BadKeyDocument("x".into()),
+                "github_keys_unavailable",
+            ),
+            (LeakError::TooLarge { limit: 1 }, "body_too_large"),
+            (LeakError::Malformed("x".into()), "invalid_json"),
+        ] {
+            let status = error.status();
+            let answer = crate::Error::from(error);
+            assert_eq!((answer.code(), answer.status()), (code, status));
+        }
     }
 
     #[test]

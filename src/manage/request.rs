@@ -283,17 +283,25 @@ struct Query(Vec<(String, String)>);
 
 impl Query {
     /// Decodes `query`; a name or value that is not UTF-8 once decoded is
-    /// refused rather than replaced.
+    /// refused rather than replaced. The refusal names the parameter, or
+    /// `query` when there is no name to give (`?=%FF`, `?%FF=1`).
     fn parse(query: Option<&str>) -> Result<Query, Error> {
+        const NOT_UTF8: &str = "must be UTF-8 once percent-decoded";
         let Some(query) = query.filter(|q| !q.is_empty()) else {
             return Ok(Query(Vec::new()));
         };
         let mut pairs = Vec::new();
         for pair in query.split('&').filter(|p| !p.is_empty()) {
             let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-            let name = String::from_utf8_lossy(&ids::percent_decode(name, true)).into_owned();
-            let value = String::from_utf8(ids::percent_decode(value, true))
-                .map_err(|_| invalid_query(&name, "must be UTF-8 once percent-decoded"))?;
+            let name = String::from_utf8(ids::percent_decode(name, true)).map_err(|_| {
+                invalid_query(
+                    "query",
+                    "has a parameter name that is not UTF-8 once percent-decoded",
+                )
+            })?;
+            let value = String::from_utf8(ids::percent_decode(value, true)).map_err(|_| {
+                invalid_query(if name.is_empty() { "query" } else { &name }, NOT_UTF8)
+            })?;
             pairs.push((name, value));
         }
         Ok(Query(pairs))

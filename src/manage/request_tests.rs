@@ -209,7 +209,17 @@ fn query_parameters_are_checked() {
     }
     // Found by the manage_request fuzz target: a parameter without a name
     // was refused with an empty `field`.
-    for nameless in ["=x", "status=active&=", "="] {
+    // And one whose value is not UTF-8 once decoded (`(&=%ac…`), or whose
+    // name is not, named no field or a garbled one.
+    for nameless in [
+        "=x",
+        "status=active&=",
+        "=",
+        "(&=%acct_",
+        "=%FF",
+        "%FF=1",
+        "%FF",
+    ] {
         assert_eq!(
             code("GET", keys, Some(nameless), ""),
             ("invalid_field", Some("query".into())),
