@@ -1,7 +1,7 @@
 // A demo origin that echoes what it receives, as JSON.
 //
 // It verifies every request's RFC 9421 signature with demo/verify.mjs
-// (the same code README.md shows), reporting `signature_valid` and, when
+// (the same code docs/origin.md shows), reporting `signature_valid` and, when
 // it fails, `signature_error`. It serves every product, deriving each
 // product's key from KEYGATE_ORIGIN_SECRET; an origin that serves one
 // product should hold only that product's key (`keygate origin-key`).
