@@ -18,7 +18,7 @@ E2E_FILES := $(E2E_FIRST) $(filter-out $(E2E_FIRST),$(sort $(wildcard tests/e2e/
 
 export WRANGLER_SEND_METRICS := false
 
-.PHONY: setup setup-test assets build dev test check unit e2e e2e-one lint bench bench-latency fuzz check-config wasm-check cli-docs clean
+.PHONY: setup setup-test assets build dev test check unit sdk sdk-build e2e e2e-one lint bench bench-latency fuzz check-config wasm-check cli-docs clean
 
 ## What building and serving need: wasm target, worker-build,
 ## wasm-bindgen-cli, npm packages.
@@ -39,7 +39,7 @@ dev: build
 
 ## Every test, as CI runs it (.ci/run): lints, native unit tests (the docs
 ## drift test among them), config check, end-to-end on workerd.
-test: setup-test lint unit check-config wasm-check e2e
+test: setup-test lint unit sdk check-config wasm-check e2e
 
 ## The fast loop (about 2 minutes warm): formatting, clippy on the native
 ## build, native tests. No wasm, no workerd.
@@ -63,6 +63,17 @@ lint: assets
 unit:
 	cargo test --workspace --exclude keygate-bench
 
+## The origin libraries (sdk/): TypeScript compiled and run under
+## node --test, Python under pytest (the Rust crate's tests run in `unit`).
+sdk: setup-test sdk-build
+	node --test sdk/js/test/
+	cd sdk/python && "$(CURDIR)/.tools/venv/bin/python" -m pytest -q
+
+## What the e2e origins built on the libraries need (not `make dev`).
+sdk-build: setup
+	node_modules/.bin/tsc -p sdk/js
+	cargo build -p keygate-origin --example axum-origin
+
 check-config:
 	cargo run -q -p keygate-cli -- check --config "$(CONFIG)"
 
@@ -73,12 +84,12 @@ wasm-check: build
 ## Includes Schemathesis against the served OpenAPI document, every check
 ## in every phase, stateful included (tests/e2e/schemathesis.test.mjs;
 ## SCHEMATHESIS_EXAMPLES sets the examples per operation).
-e2e: setup-test build
+e2e: setup-test build sdk-build
 	PYTHON="$(PYTHON_VENV)" node --test --test-concurrency=$(E2E_JOBS) $(E2E_FILES)
 
 ## One end-to-end file, e.g. make e2e-one FILE=tests/e2e/cli.test.mjs
 ## (builds first; add SKIP_BUILD=1 to reuse build/ as it is).
-e2e-one: $(if $(SKIP_BUILD),,build)
+e2e-one: $(if $(SKIP_BUILD),,build sdk-build)
 	@test -n "$(FILE)" || { echo "usage: make e2e-one FILE=tests/e2e/NAME.test.mjs" >&2; exit 2; }
 	PYTHON="$(PYTHON_VENV)" node --test "$(FILE)"
 

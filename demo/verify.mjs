@@ -1,6 +1,6 @@
 // Origin-side verification of keygate's RFC 9421 signature, with the
 // independent `http-message-signatures` package (npm) doing the RFC 9421
-// work. docs/origin.md ("Verifying requests at the origin") shows this file.
+// work. docs/origin.md ("Reference: verifying by hand") shows this file.
 import { createHash, hkdfSync } from "node:crypto";
 import { createVerifier, httpbis } from "http-message-signatures";
 

@@ -1,6 +1,6 @@
 """Origin-side verification of keygate's RFC 9421 signature in Python, with
 the independent `http-message-signatures` package (PyPI, 3.0.0).
-docs/origin.md ("Verifying requests at the origin") shows this file; the end-to-end tests
+docs/origin.md ("Reference: verifying by hand") shows this file; the e2e tests
 run it on requests keygate forwarded (`python3 demo/verify.py < request.json`).
 """
 import time

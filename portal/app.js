@@ -100,6 +100,8 @@ function CreateDialog({ session, onClose, onCreated }) {
   const product = session.products.find((p) => p.id === productId);
   const [name, setName] = useState("");
   const [scopes, setScopes] = useState(product?.default_scopes ?? []);
+  // The longest expiry this page may give the product's keys, if bounded.
+  const maxDays = product?.max_expiry_days ?? null;
   const [expiry, setExpiry] = useState("");
   const [webhook, setWebhook] = useState("");
   const [error, setError] = useState(null);
@@ -160,10 +162,10 @@ function CreateDialog({ session, onClose, onCreated }) {
       <${PermissionBoxes} product=${product} chosen=${scopes} onChange=${setScopes} error=${error} />
       <label for="key-expiry">Expires after</label>
       <div class="inline">
-        <input id="key-expiry" type="number" min="1" max="365" inputmode="numeric" value=${expiry}
+        <input id="key-expiry" type="number" min="1" max=${maxDays ?? 365} inputmode="numeric" value=${expiry}
           aria-invalid=${!!error?.fields?.expires_in_days} aria-describedby=${describedBy("expires_in_days") ?? "expiry-hint"}
-          onInput=${(e) => setExpiry(e.target.value)} placeholder="Never" />
-        <span id="expiry-hint" class="muted">days (1–365; empty: never)</span>
+          onInput=${(e) => setExpiry(e.target.value)} placeholder=${maxDays ? String(maxDays) : "Never"} />
+        <span id="expiry-hint" class="muted">${maxDays ? `days (1–${maxDays}; empty: ${maxDays})` : "days (1–365; empty: never)"}</span>
       </div>
       <${FieldError} error=${error} field="expires_in_days" />
       <label for="key-webhook">Webhook URL <span class="muted">(optional)</span></label>
@@ -267,12 +269,15 @@ function KeyRow({ keyView, product, multiProduct, onChanged, onRotate, onRevoke 
   const status = keyStatus(keyView);
   const live = isLive(keyView);
   const describe = (s) => product?.permissions.find((p) => p.name === s)?.description ?? "";
+  // Permissions the operator gave the key that this page cannot grant: a
+  // change of permissions here drops them.
+  const fixed = keyView.scopes.filter((s) => !product?.permissions.some((p) => p.name === s));
   const save = async (e) => {
     e.preventDefault();
     setError(null);
     const body = {};
     if (name !== keyView.name) body.name = name;
-    if (JSON.stringify(scopes) !== JSON.stringify(keyView.scopes)) body.scopes = scopes;
+    if (JSON.stringify(scopes) !== JSON.stringify(keyView.scopes)) body.scopes = scopes.filter((s) => !fixed.includes(s));
     if (Object.keys(body).length === 0) return setEditing(false);
     try {
       await api("PATCH", `/keys/${encodeURIComponent(keyView.id)}`, body);
@@ -291,6 +296,9 @@ function KeyRow({ keyView, product, multiProduct, onChanged, onRotate, onRevoke 
           aria-invalid=${!!error?.fields?.name} onInput=${(e) => setName(e.target.value)} />
         <${FieldError} error=${error} field="name" />
         <${PermissionBoxes} product=${product} chosen=${scopes} onChange=${setScopes} error=${error} />
+        ${fixed.length > 0
+          ? html`<p class="muted">Also granted by your provider: ${fixed.join(", ")}. This page cannot grant these; changing the permissions here removes them.</p>`
+          : null}
         <div class="actions">
           <button type="button" class="button" onClick=${() => { setEditing(false); setName(keyView.name); setScopes(keyView.scopes); setError(null); }}>Cancel</button>
           <button type="submit" class="button primary">Save</button>

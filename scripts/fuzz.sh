@@ -21,9 +21,9 @@ root=$PWD
 log() { printf '[fuzz] %s\n' "$*" >&2; }
 die() { printf '[fuzz] ERROR: %s\n' "$*" >&2; exit 1; }
 
-all_targets=(key credential path config manage_request manage_body webhook leak)
+all_targets=(key credential path config manage_request manage_body webhook leak page_body portal_grant portal_credential)
 # Relative share of the executions: the cheap parsers get more.
-declare -A weight=([key]=20 [credential]=20 [path]=20 [config]=15 [manage_request]=13 [manage_body]=12 [webhook]=10 [leak]=5)
+declare -A weight=([key]=20 [credential]=20 [path]=20 [config]=15 [manage_request]=13 [manage_body]=12 [webhook]=10 [leak]=5 [page_body]=8 [portal_grant]=5 [portal_credential]=10)
 
 bash scripts/fuzz-setup.sh
 

@@ -94,6 +94,14 @@ if [ ! -x "$venv/bin/python" ] || [ ! -f "$venv/.installed" ] || [ "$req" -nt "$
   "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$req" </dev/null
   touch "$venv/.installed"
 fi
+# 5a. The Python origin library (sdk/python), editable, for its pytest
+#     tests and the FastAPI e2e origin; again when its manifest changes.
+pyproject="$KEYGATE_ROOT/sdk/python/pyproject.toml"
+if [ ! -f "$venv/.sdk-installed" ] || [ "$pyproject" -nt "$venv/.sdk-installed" ] || [ "$venv/.installed" -nt "$venv/.sdk-installed" ]; then
+  log "installing sdk/python (editable) into $venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -e "$KEYGATE_ROOT/sdk/python" </dev/null
+  touch "$venv/.sdk-installed"
+fi
 
 # 5b. Chromium for the browser (CORS) end-to-end test, driven by
 #     playwright-core with executablePath (no browser download). Debian's

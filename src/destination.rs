@@ -83,29 +83,88 @@ pub fn check_name(name: &str) -> Result<(), NotPublic> {
     Ok(())
 }
 
+/// The IPv4 blocks that are not public destinations: IANA's IPv4
+/// Special-Purpose Address Registry (RFC 6890 and its updates) wherever
+/// "Globally Reachable" is not `True`, plus multicast (224/4). Whole
+/// blocks are refused where the registry makes a few addresses inside
+/// them global (192.0.0.9 and .10): refusing more is the safe side. The
+/// registry's smaller entries inside 192.0.0.0/24 (service continuity,
+/// NAT64 discovery) fall in that block.
+const V4_BLOCKS: [(Ipv4Addr, u8, NotPublic); 16] = [
+    (Ipv4Addr::new(0, 0, 0, 0), 8, NotPublic::Special), // "this network" (RFC 791)
+    (Ipv4Addr::new(10, 0, 0, 0), 8, NotPublic::Private), // RFC 1918
+    (Ipv4Addr::new(100, 64, 0, 0), 10, NotPublic::Private), // shared (CGNAT, RFC 6598)
+    (Ipv4Addr::new(127, 0, 0, 0), 8, NotPublic::Loopback), // RFC 1122
+    (Ipv4Addr::new(169, 254, 0, 0), 16, NotPublic::LinkLocal), // RFC 3927
+    (Ipv4Addr::new(172, 16, 0, 0), 12, NotPublic::Private), // RFC 1918
+    (Ipv4Addr::new(192, 0, 0, 0), 24, NotPublic::Special), // IETF protocol assignments (RFC 6890)
+    (Ipv4Addr::new(192, 0, 2, 0), 24, NotPublic::Special), // TEST-NET-1 (RFC 5737)
+    (Ipv4Addr::new(192, 88, 99, 0), 24, NotPublic::Special), // 6to4 relay anycast (RFC 7526, deprecated)
+    (Ipv4Addr::new(192, 168, 0, 0), 16, NotPublic::Private), // RFC 1918
+    (Ipv4Addr::new(198, 18, 0, 0), 15, NotPublic::Special),  // benchmarking (RFC 2544)
+    (Ipv4Addr::new(198, 51, 100, 0), 24, NotPublic::Special), // TEST-NET-2 (RFC 5737)
+    (Ipv4Addr::new(203, 0, 113, 0), 24, NotPublic::Special), // TEST-NET-3 (RFC 5737)
+    (Ipv4Addr::new(224, 0, 0, 0), 4, NotPublic::Special),    // multicast (RFC 5771)
+    (Ipv4Addr::new(240, 0, 0, 0), 4, NotPublic::Special),    // reserved (RFC 1112)
+    (Ipv4Addr::new(255, 255, 255, 255), 32, NotPublic::Special), // limited broadcast (RFC 919)
+];
+
+/// The IPv6 blocks that are not public destinations, checked after the
+/// blocks that embed an IPv4 address (mapped, compatible, NAT64
+/// well-known prefix, 6to4, Teredo) were decoded and judged by that
+/// address: IANA's IPv6 Special-Purpose Address Registry (RFC 6890 and
+/// its updates) wherever "Globally Reachable" is not `True`, plus
+/// multicast. Outside these, only global unicast (2000::/3) is admitted,
+/// so every reserved block (`::/8` with SIIT's `::ffff:0:0:0/96`,
+/// `100::/8` with the discard prefix `100::/64`, NAT64 local-use
+/// `64:ff9b:1::/48`) is refused too. The whole IETF protocol block
+/// 2001::/23 is refused, although a few anycast addresses inside it are
+/// global: refusing more is the safe side.
+const V6_BLOCKS: [(Ipv6Addr, u8, NotPublic); 7] = [
+    (
+        Ipv6Addr::new(0x2001, 0, 0, 0, 0, 0, 0, 0),
+        23,
+        NotPublic::Special,
+    ), // IETF protocol assignments (RFC 2928): Teredo, benchmarking, ORCHID, AMT...
+    (
+        Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0),
+        32,
+        NotPublic::Special,
+    ), // documentation (RFC 3849)
+    (
+        Ipv6Addr::new(0x3fff, 0, 0, 0, 0, 0, 0, 0),
+        20,
+        NotPublic::Special,
+    ), // documentation (RFC 9637)
+    (
+        Ipv6Addr::new(0xfc00, 0, 0, 0, 0, 0, 0, 0),
+        7,
+        NotPublic::Private,
+    ), // unique local (RFC 4193)
+    (
+        Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0),
+        10,
+        NotPublic::LinkLocal,
+    ), // link-local (RFC 4291)
+    (
+        Ipv6Addr::new(0xfec0, 0, 0, 0, 0, 0, 0, 0),
+        10,
+        NotPublic::Private,
+    ), // site-local (RFC 3879, deprecated)
+    (
+        Ipv6Addr::new(0xff00, 0, 0, 0, 0, 0, 0, 0),
+        8,
+        NotPublic::Special,
+    ), // multicast (RFC 4291)
+];
+
 fn check_v4(ip: Ipv4Addr) -> Result<(), NotPublic> {
-    let [a, b, c, _] = ip.octets();
-    if a == 127 {
-        return Err(NotPublic::Loopback);
-    }
-    if a == 10 || (a == 172 && (16..32).contains(&b)) || (a == 192 && b == 168) {
-        return Err(NotPublic::Private);
-    }
-    if a == 100 && (64..128).contains(&b) {
-        return Err(NotPublic::Private); // shared address space (CGNAT)
-    }
-    if a == 169 && b == 254 {
-        return Err(NotPublic::LinkLocal);
-    }
-    let special = a == 0                                   // "this network", unspecified
-        || a >= 224                                        // multicast, reserved, broadcast
-        || (a == 192 && b == 0 && c == 0)                  // IETF protocol assignments
-        || (a == 192 && b == 0 && c == 2)                  // documentation
-        || (a == 198 && b == 51 && c == 100)               // documentation
-        || (a == 203 && b == 0 && c == 113)                // documentation
-        || (a == 198 && (18..20).contains(&b)); // benchmarking
-    if special {
-        return Err(NotPublic::Special);
+    let bits = u32::from(ip);
+    for (block, len, why) in V4_BLOCKS {
+        let mask = u32::MAX.checked_shl(32 - u32::from(len)).unwrap_or(0);
+        if bits & mask == u32::from(block) & mask {
+            return Err(why);
+        }
     }
     Ok(())
 }
@@ -122,22 +181,35 @@ fn check_v6(ip: Ipv6Addr) -> Result<(), NotPublic> {
     if let Some(v4) = ip.to_ipv4() {
         return check_v4(v4);
     }
-    // NAT64 (64:ff9b::/96) embeds an IPv4 address in its last 32 bits.
+    // NAT64's well-known prefix (64:ff9b::/96, RFC 6052) embeds an IPv4
+    // address in its last 32 bits.
     if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
         return check_v4(embedded_v4(s[6], s[7]));
     }
-    // 6to4 (2002::/16) embeds one in bits 16-48.
+    // 6to4 (2002::/16, RFC 3056) embeds one in bits 16-48.
     if s[0] == 0x2002 {
         return check_v4(embedded_v4(s[1], s[2]));
     }
-    match s[0] {
-        x if x & 0xfe00 == 0xfc00 => Err(NotPublic::Private), // fc00::/7
-        x if x & 0xffc0 == 0xfe80 => Err(NotPublic::LinkLocal), // fe80::/10
-        x if x & 0xffc0 == 0xfec0 => Err(NotPublic::Private), // fec0::/10, site-local
-        x if x & 0xff00 == 0xff00 => Err(NotPublic::Special), // multicast
-        0x2001 if s[1] == 0x0db8 => Err(NotPublic::Special),  // documentation
-        _ => Ok(()),
+    // Teredo (2001::/32, RFC 4380): the server's address in bits 32-64,
+    // the client's, inverted, in the last 32 bits. Both are judged (for
+    // the reason given); the block is refused whatever they are.
+    if s[0] == 0x2001 && s[1] == 0 {
+        check_v4(embedded_v4(s[2], s[3]))?;
+        check_v4(embedded_v4(!s[6], !s[7]))?;
+        return Err(NotPublic::Special);
     }
+    let bits = u128::from(ip);
+    for (block, len, why) in V6_BLOCKS {
+        let mask = u128::MAX.checked_shl(128 - u32::from(len)).unwrap_or(0);
+        if bits & mask == u128::from(block) & mask {
+            return Err(why);
+        }
+    }
+    // Only global unicast (2000::/3) is left to be public.
+    if s[0] & 0xe000 != 0x2000 {
+        return Err(NotPublic::Special);
+    }
+    Ok(())
 }
 
 fn embedded_v4(high: u16, low: u16) -> Ipv4Addr {

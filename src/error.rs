@@ -72,6 +72,14 @@ pub enum Error {
     /// configurations, so the control side refuses the call.
     /// (503 `config_mismatch`)
     ConfigMismatch,
+    /// GitHub's secret-scanning public-key document could not be fetched
+    /// (or was unusable) and no earlier copy is held, so a GitHub report
+    /// cannot be verified; no fetch is tried again until `retry_after`
+    /// seconds have passed. (503 `github_keys_unavailable`)
+    GithubKeysUnavailable {
+        /// Seconds until the document is fetched again.
+        retry_after: u32,
+    },
     /// The origin could not be reached. (502 `upstream_unavailable`)
     UpstreamUnavailable {
         /// Display name of the product whose origin failed.
@@ -190,8 +198,9 @@ pub enum Error {
         /// Why, and what to do.
         reason: &'static str,
     },
-    /// An `Idempotency-Key` sent again with another request, or with
-    /// another admin token, within 24 h. (422 `idempotency_key_reused`)
+    /// An `Idempotency-Key` sent again by the same caller with another
+    /// request within 24 h (another caller's is a fresh request).
+    /// (422 `idempotency_key_reused`)
     IdempotencyKeyReused {
         /// Why it cannot be replayed.
         why: &'static str,
@@ -217,6 +226,63 @@ pub enum Error {
     },
     /// No such account-level endpoint or delivery. (404 `webhook_not_found`)
     WebhookNotFound,
+
+    // The API Keys page.
+    /// A page session named a field only the operator may set (`meta`,
+    /// `owner_id`, `enabled`, `environment`). (403 `forbidden_field`)
+    ForbiddenField {
+        /// The member, e.g. `meta`.
+        field: String,
+        /// The members the page's operation takes.
+        allowed: &'static str,
+    },
+    /// A page session asked for a permission outside what its product's
+    /// `portal.grantable` and the session's `scopes` allow.
+    /// (403 `scope_not_grantable`)
+    ScopeNotGrantable {
+        /// The member, e.g. `scopes[1]`.
+        field: String,
+        /// The permission asked for.
+        scope: String,
+        /// What the page may grant for this key's product, comma-separated.
+        grantable: String,
+    },
+    /// A page session asked for a later expiry than the key has (or none),
+    /// or one past the product's `portal.max_expiry_days`.
+    /// (403 `expiry_too_late`)
+    ExpiryTooLate {
+        /// `expires_at` or `expires_in_days`.
+        field: &'static str,
+        /// What the latest allowed expiry is.
+        reason: String,
+    },
+    /// The API Keys page made as many changes as its budget allows in the
+    /// window: the session's, or the account's across every page session.
+    /// (429 `page_change_limit`)
+    PageChangeLimit {
+        /// `"session"` or `"account"`: whose budget is spent.
+        whose: &'static str,
+        /// The budget: changes per window.
+        limit: u32,
+        /// The window, in seconds.
+        window: u32,
+        /// Seconds until the oldest counted change leaves the window.
+        retry_after: u32,
+    },
+    /// A portal link was asked for, but no public URL for the page is
+    /// configured (`portal.public_url` or `management.host`), so none is
+    /// built from the request's `Host`. (500 `portal_url_missing`)
+    PortalUrlMissing,
+}
+
+/// A window of `seconds` in words: `hour`, `24 hours`, `10 minutes`.
+fn span(seconds: u32) -> String {
+    match (seconds % 3_600, seconds / 3_600, seconds / 60) {
+        (0, 1, _) => "hour".to_owned(),
+        (0, hours, _) => format!("{hours} hours"),
+        (_, _, 1) => "minute".to_owned(),
+        (_, _, minutes) => format!("{minutes} minutes"),
+    }
 }
 
 /// The wire form of an [`Error`]: status, headers and problem+json body.
@@ -284,6 +350,8 @@ impl Error {
             Error::InsufficientScope { .. }
             | Error::AccountSuspended
             | Error::CsrfFailed { .. } => 403,
+            Error::PageChangeLimit { .. } => 429,
+            Error::PortalUrlMissing => 500,
             Error::AccountNotFound | Error::KeyNotFound | Error::NotFound => 404,
             Error::MethodNotAllowed { .. } => 405,
             Error::UnsupportedMediaType { .. } => 415,
@@ -292,10 +360,14 @@ impl Error {
             Error::KeyLimitReached { .. } | Error::KeyNotActive { .. } => 409,
             Error::WebhookUnavailable { .. } => 409,
             Error::WebhookNotFound => 404,
+            Error::ForbiddenField { .. }
+            | Error::ScopeNotGrantable { .. }
+            | Error::ExpiryTooLate { .. } => 403,
             Error::BodyTooLarge { .. } => 413,
             Error::Misconfigured { .. } => 500,
             Error::UpstreamUnavailable { .. } => 502,
             Error::StorageUnavailable | Error::ControlUnavailable | Error::ConfigMismatch => 503,
+            Error::GithubKeysUnavailable { .. } => 503,
         }
     }
 
@@ -314,6 +386,7 @@ impl Error {
             Error::StorageUnavailable => "storage_unavailable",
             Error::ControlUnavailable => "control_unavailable",
             Error::ConfigMismatch => "config_mismatch",
+            Error::GithubKeysUnavailable { .. } => "github_keys_unavailable",
             Error::UpstreamUnavailable { .. } => "upstream_unavailable",
             Error::Misconfigured { .. } => "misconfigured",
             Error::AccountSuspended => "account_suspended",
@@ -337,9 +410,14 @@ impl Error {
             Error::UnsupportedMediaType { .. } => "unsupported_media_type",
             Error::PreconditionFailed => "precondition_failed",
             Error::CsrfFailed { .. } => "csrf_failed",
+            Error::PageChangeLimit { .. } => "page_change_limit",
+            Error::PortalUrlMissing => "portal_url_missing",
             Error::IdempotencyKeyReused { .. } => "idempotency_key_reused",
             Error::WebhookUnavailable { .. } => "webhook_unavailable",
             Error::WebhookNotFound => "webhook_not_found",
+            Error::ForbiddenField { .. } => "forbidden_field",
+            Error::ScopeNotGrantable { .. } => "scope_not_grantable",
+            Error::ExpiryTooLate { .. } => "expiry_too_late",
         }
     }
 
@@ -358,6 +436,7 @@ impl Error {
             Error::StorageUnavailable => "Key store unavailable",
             Error::ControlUnavailable => "Control plane unavailable",
             Error::ConfigMismatch => "Configuration mismatch",
+            Error::GithubKeysUnavailable { .. } => "GitHub's public keys unavailable",
             Error::UpstreamUnavailable { .. } => "Origin unavailable",
             Error::Misconfigured { .. } => "Gateway misconfigured",
             Error::AccountSuspended => "Account suspended",
@@ -382,9 +461,14 @@ impl Error {
             Error::UnsupportedMediaType { .. } => "Unsupported media type",
             Error::PreconditionFailed => "Precondition failed",
             Error::CsrfFailed { .. } => "Cross-site request refused",
+            Error::PageChangeLimit { .. } => "Too many changes from the API Keys page",
+            Error::PortalUrlMissing => "No public URL for the API Keys page",
             Error::IdempotencyKeyReused { .. } => "Idempotency-Key reused",
             Error::WebhookUnavailable { .. } => "Webhook unavailable",
             Error::WebhookNotFound => "Webhook or delivery not found",
+            Error::ForbiddenField { .. } => "Field set by the operator only",
+            Error::ScopeNotGrantable { .. } => "Permission not grantable here",
+            Error::ExpiryTooLate { .. } => "Expiry later than allowed",
         }
     }
 
@@ -449,6 +533,12 @@ impl Error {
                  the same config. Retry shortly; operators: render both with `keygate render` \
                  and deploy both."
                 .to_owned(),
+            Error::GithubKeysUnavailable { retry_after } => format!(
+                "GitHub's secret-scanning public-key document could not be fetched, so this \
+                 report cannot be verified and nothing was changed. It is fetched again in \
+                 {retry_after} seconds at the earliest; retry the report then. Operators: check \
+                 leaks.github_keys_url and the log."
+            ),
             Error::UpstreamUnavailable { product } => {
                 format!("The {product} origin could not be reached. Retry shortly with backoff.")
             }
@@ -533,6 +623,21 @@ impl Error {
                 format!("The body is over {limit} bytes. Send a smaller body.")
             }
             Error::CsrfFailed { reason } => format!("Refused: {reason}."),
+            Error::PageChangeLimit {
+                whose,
+                limit,
+                window,
+                retry_after,
+            } => format!(
+                "This {whose} made {limit} changes through the API Keys page in the last {}, \
+                 the most allowed (changes to keys since revoked count too). Retry in \
+                 {retry_after} seconds.",
+                span(*window)
+            ),
+            Error::PortalUrlMissing => "keygate builds API Keys page links only from its \
+                 configuration, never from the request's Host, and none is configured. \
+                 Operators: set portal.public_url (or management.host) in KEYGATE_CONFIG."
+                .to_owned(),
             Error::WebhookUnavailable { why } => format!("Refused: {why}."),
             Error::WebhookNotFound => "No webhook endpoint or delivery has this id in this \
                  account. List them (GET …/webhooks or …/keys/{id}/deliveries) for the ids."
@@ -544,6 +649,28 @@ impl Error {
                 "This Idempotency-Key was used within the last 24 hours, but {why}. Send a new \
                  Idempotency-Key for a new request; retry a request only with its own key and \
                  exactly the same body."
+            ),
+            Error::ForbiddenField { field, allowed } => format!(
+                "`{field}` is set by the API provider only; this page cannot set or change it. \
+                 Remove it; the page's fields are: {allowed}."
+            ),
+            Error::ScopeNotGrantable {
+                field,
+                scope,
+                grantable,
+            } => {
+                let may = if grantable.is_empty() {
+                    "none".to_owned()
+                } else {
+                    grantable.clone()
+                };
+                format!(
+                    "`{field}`: this page cannot grant the `{scope}` permission. It may grant: \
+                     {may}. Ask the API provider for a key with `{scope}`."
+                )
+            }
+            Error::ExpiryTooLate { field, reason } => format!(
+                "`{field}`: this page may shorten a key's life but not lengthen it; {reason}."
             ),
             Error::UnsupportedMediaType { sent } => match sent {
                 Some(sent) => format!(
@@ -560,7 +687,11 @@ impl Error {
     /// The request member at fault, for the problem's `field`.
     pub fn field(&self) -> Option<&str> {
         match self {
-            Error::UnknownField { field, .. } | Error::InvalidField { field, .. } => Some(field),
+            Error::UnknownField { field, .. }
+            | Error::InvalidField { field, .. }
+            | Error::ForbiddenField { field, .. }
+            | Error::ScopeNotGrantable { field, .. } => Some(field),
+            Error::ExpiryTooLate { field, .. } => Some(field),
             Error::InvalidFields { errors } => errors.first().map(|(field, _)| field.as_str()),
             Error::UnknownParameter { name, .. } => Some(name),
             Error::UnknownProduct { .. } => Some("product"),
@@ -609,14 +740,15 @@ impl Error {
         });
         let www_authenticate = (status == 401)
             .then(|| challenge.unwrap_or_else(|| "ApiKey realm=\"keygate\"".to_owned()));
-        let retry_after = matches!(
-            self,
+        let retry_after = match self {
+            Error::GithubKeysUnavailable { retry_after } => Some((*retry_after).max(1)),
             Error::StorageUnavailable
-                | Error::UpstreamUnavailable { .. }
-                | Error::ControlUnavailable
-                | Error::ConfigMismatch
-        )
-        .then_some(1);
+            | Error::UpstreamUnavailable { .. }
+            | Error::ControlUnavailable
+            | Error::ConfigMismatch => Some(1),
+            Error::PageChangeLimit { retry_after, .. } => Some((*retry_after).max(1)),
+            _ => None,
+        };
         let allow = match self {
             Error::MethodNotAllowed { allow } => Some(*allow),
             _ => None,

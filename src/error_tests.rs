@@ -88,9 +88,30 @@ fn all() -> Vec<Error> {
         },
         Error::ControlUnavailable,
         Error::ConfigMismatch,
+        Error::GithubKeysUnavailable { retry_after: 60 },
         Error::IdempotencyKeyReused {
             why: "it was used for another request (another path or body)",
         },
+        Error::ForbiddenField {
+            field: "meta".into(),
+            allowed: "product, name, scopes",
+        },
+        Error::ScopeNotGrantable {
+            field: "scopes[0]".into(),
+            scope: "admin".into(),
+            grantable: "read, execute_flows".into(),
+        },
+        Error::ExpiryTooLate {
+            field: "expires_at",
+            reason: "the key expires at 2027-01-01T00:00:00Z".into(),
+        },
+        Error::PageChangeLimit {
+            whose: "session",
+            limit: 20,
+            window: 600,
+            retry_after: 42,
+        },
+        Error::PortalUrlMissing,
     ]
 }
 
@@ -132,7 +153,13 @@ fn wire_table() {
         (400, "override_header"),
         (503, "control_unavailable"),
         (503, "config_mismatch"),
+        (503, "github_keys_unavailable"),
         (422, "idempotency_key_reused"),
+        (403, "forbidden_field"),
+        (403, "scope_not_grantable"),
+        (403, "expiry_too_late"),
+        (429, "page_change_limit"),
+        (500, "portal_url_missing"),
     ];
     assert_eq!(all().len(), expected.len());
     for (error, (status, code)) in all().iter().zip(expected) {
@@ -147,7 +174,7 @@ fn wire_table() {
         assert_eq!(problem.www_authenticate.is_some(), status == 401, "{code}");
         assert_eq!(
             problem.retry_after.is_some(),
-            status == 502 || status == 503
+            status == 502 || status == 503 || status == 429
         );
         assert_eq!(problem.allow.is_some(), status == 405, "{code}");
         assert_eq!(body["field"].as_str(), error.field(), "{code}");
@@ -224,4 +251,27 @@ fn field_problems_list_every_field() {
     let body: serde_json::Value =
         serde_json::from_str(&Error::NotFound.to_problem(None).body).unwrap();
     assert!(body.get("errors").is_none());
+}
+
+#[test]
+fn a_page_change_limit_says_when_to_retry() {
+    let problem = Error::PageChangeLimit {
+        whose: "account",
+        limit: 100,
+        window: 86_400,
+        retry_after: 42,
+    }
+    .to_problem(None);
+    assert_eq!(problem.status, 429);
+    assert_eq!(problem.retry_after, Some(42));
+    assert!(
+        problem.body.contains("in the last 24 hours"),
+        "{}",
+        problem.body
+    );
+    assert!(
+        problem.body.contains("Retry in 42 seconds"),
+        "{}",
+        problem.body
+    );
 }

@@ -6,7 +6,8 @@
 //! [`is_stripped`] names the headers that never reach the origin: the
 //! product's credential header, any product's key header that holds a
 //! keygate key, every client-sent `Keygate-*` header, `Host` and the
-//! hop-by-hop headers.
+//! hop-by-hop headers. [`sets_own_cookie`] names the origin's `Set-Cookie`
+//! values that never reach the client: those for a cookie keygate names.
 
 use crate::config::Config;
 use crate::key::prefix_of;
@@ -151,6 +152,31 @@ pub fn is_stripped(config: &Config, authorized: &Authorized<'_>, name: &str, val
 pub fn is_reserved(name: &str) -> bool {
     name.get(..headers::RESERVED_PREFIX.len())
         .is_some_and(|p| same_header(p, headers::RESERVED_PREFIX))
+}
+
+/// Whether an origin's `Set-Cookie` value sets a cookie whose name is
+/// keygate's: `keygate`, or starting `keygate_` or `keygate-` (the page's
+/// `keygate_portal` among them), in any case, under the `__Host-` or
+/// `__Secure-` prefix or none. Such a value never reaches the client: the
+/// page may share a host with the origin, and an origin's cookie of that
+/// name would shadow or fix the page's session. A cookie with an empty
+/// name (`=keygate_portal=x`, or no `=` at all) is sent by browsers as its
+/// bare value, so the value's leading name is judged instead.
+pub fn sets_own_cookie(set_cookie: &str) -> bool {
+    let pair = set_cookie.split(';').next().unwrap_or_default();
+    let trim = |s: &str| s.trim_matches([' ', '\t']).to_owned();
+    let mut parts = pair.splitn(2, '=');
+    let mut name = trim(parts.next().unwrap_or_default());
+    if name.is_empty() {
+        let value = parts.next().unwrap_or_default();
+        name = trim(value.split('=').next().unwrap_or_default());
+    }
+    let name = name.to_ascii_lowercase();
+    let name = ["__host-", "__secure-"]
+        .iter()
+        .find_map(|p| name.strip_prefix(p))
+        .unwrap_or(&name);
+    name == "keygate" || name.starts_with("keygate_") || name.starts_with("keygate-")
 }
 
 /// Whether `name` is some product's key header, or `Authorization`, and

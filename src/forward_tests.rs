@@ -448,3 +448,41 @@ fn lowercase_names_are_the_names_lowercased() {
         assert_eq!(headers::lowercase(name), name.to_ascii_lowercase());
     }
 }
+
+/// Issue 18 (Low 3): an origin's `Set-Cookie` for keygate's own cookie
+/// names is dropped in every spelling; other cookies pass.
+#[test]
+fn own_cookies_from_the_origin_are_recognised() {
+    for own in [
+        "keygate_portal=abc; Path=/_keygate/keys",
+        "keygate_portal=",
+        "KEYGATE_PORTAL=x; HttpOnly",
+        " keygate_portal =x",
+        "\tkeygate_portal=x",
+        "__Host-keygate_portal=x; Path=/; Secure",
+        "__host-keygate_portal=x",
+        "__Secure-keygate_portal=x; Secure",
+        "keygate_portal",
+        "keygate_csrf=1",
+        "keygate-session=1",
+        "keygate=1",
+        "=keygate_portal=forged; Path=/_keygate",
+        "=keygate_portal",
+        " = keygate_portal=x",
+    ] {
+        assert!(sets_own_cookie(own), "{own:?}");
+    }
+    for other in [
+        "session=keygate_portal",
+        "sid=1; Path=/; keygate_portal=x",
+        "keygateway=1",
+        "my_keygate_portal=1",
+        "__Host-sid=1",
+        "",
+        "=sid=1",
+        "=",
+    ] {
+        assert!(!sets_own_cookie(other), "{other:?}");
+    }
+    assert!(sets_own_cookie(crate::portal::cookie::NAME));
+}

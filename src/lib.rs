@@ -73,6 +73,7 @@ pub mod leak;
 pub mod log_line;
 pub mod manage;
 pub mod path;
+mod path_fold;
 pub mod pattern;
 pub mod policy;
 pub mod portal;

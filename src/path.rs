@@ -10,7 +10,15 @@
 //!    escapes, empty segments (`//`), segments ending in `.` or a space
 //!    (origins that trim them would route elsewhere), and escapes that do
 //!    not decode to UTF-8;
-//! 3. resolves `.` and `..` segments after decoding (RFC 3986 §5.2.4),
+//! 3. refuses a decoded segment that an origin may read as another text:
+//!    one holding a non-ASCII code point that Unicode compatibility
+//!    folding (NFKC) may change, an invisible or space character, an
+//!    unassigned code point, or two combining marks in a row (the tables
+//!    are in [`crate::path_fold`]: a sound superset of "NFKC changes it",
+//!    without the full normalisation tables); and one still holding a `%`
+//!    escape after decoding (`%2561`), which an origin that decodes twice
+//!    reads as another character;
+//! 4. resolves `.` and `..` segments after decoding (RFC 3986 §5.2.4),
 //!    never climbing above the root.
 //!
 //! Invariants: the result starts with `/`, has no empty segment except one
@@ -62,6 +70,13 @@ pub enum PathError {
     PathParameters,
     /// Longer than [`MAX_PATH_BYTES`].
     TooLong,
+    /// A character NFKC may fold into another (fullwidth `ａ`, `．`, `／`,
+    /// ligatures), an invisible or space character (U+00A0, U+200B,
+    /// U+3000), an unassigned code point, or two combining marks in a row.
+    FoldsUnderNfkc,
+    /// An escaped escape (`%2561`): after decoding, the text still holds a
+    /// `%` and two hex digits.
+    DoubleEncoded,
 }
 
 impl PathError {
@@ -80,6 +95,15 @@ impl PathError {
             PathError::NotUtf8 => "its percent-escapes do not decode to UTF-8",
             PathError::PathParameters => "it contains ';' path parameters, which this API refuses",
             PathError::TooLong => "it is longer than 8 KiB",
+            PathError::FoldsUnderNfkc => {
+                "it contains a character that Unicode compatibility folding (NFKC) changes \
+                 (such as a fullwidth form), an invisible or non-ASCII space character, or an \
+                 unassigned one, which an origin may read as another"
+            }
+            PathError::DoubleEncoded => {
+                "it contains an encoded percent-escape (such as %2561), which an origin that \
+                 decodes twice reads as another character"
+            }
         }
     }
 }
@@ -174,6 +198,12 @@ fn push_segment(raw: &str, out: &mut String) -> Result<(), PathError> {
     if text.chars().any(char::is_control) {
         return Err(PathError::ControlCharacter);
     }
+    if !text.is_ascii() && folds(text) {
+        return Err(PathError::FoldsUnderNfkc);
+    }
+    if holds_escape(text) {
+        return Err(PathError::DoubleEncoded);
+    }
     let written = out.get(start..).unwrap_or_default();
     if written != "." && written != ".." && text.ends_with(['.', ' ']) {
         return Err(PathError::TrailingDotOrSpace);
@@ -190,6 +220,45 @@ fn push_segment(raw: &str, out: &mut String) -> Result<(), PathError> {
         }
     }
     Ok(())
+}
+
+/// Whether `c` is in the inversion list `table` (see [`crate::path_fold`]).
+fn in_table(table: &[u32], c: char) -> bool {
+    let c = u32::from(c);
+    table.partition_point(|&boundary| boundary <= c) % 2 == 1
+}
+
+/// Whether decoded `text` holds a code point an origin may read as
+/// another text: one in [`crate::path_fold::REFUSED`], or two combining
+/// marks in a row (which normalisation may reorder). When it holds none,
+/// every code point has `NFKC_Quick_Check` = Yes and the combining classes
+/// are in order, so NFKC leaves it unchanged (UAX #15, quick check).
+fn folds(text: &str) -> bool {
+    let mut after_mark = false;
+    for c in text.chars() {
+        // ASCII is never folded, and has combining class 0.
+        if c.is_ascii() {
+            after_mark = false;
+            continue;
+        }
+        if in_table(&crate::path_fold::REFUSED, c) {
+            return true;
+        }
+        let mark = in_table(&crate::path_fold::COMBINING, c);
+        if mark && after_mark {
+            return true;
+        }
+        after_mark = mark;
+    }
+    false
+}
+
+/// Whether decoded `text` holds `%` and two hex digits: an escape that an
+/// origin decoding twice turns into another character.
+fn holds_escape(text: &str) -> bool {
+    text.as_bytes()
+        .windows(3)
+        .any(|w| matches!(w, [b'%', h, l] if h.is_ascii_hexdigit() && l.is_ascii_hexdigit()))
 }
 
 /// The canonical form of `raw`, a request path without query or fragment.

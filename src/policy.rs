@@ -90,6 +90,10 @@ pub fn required_permission<'p>(product: &'p Product, method: &str, path: &str) -
         )
 }
 
+/// The `Allow` value of the refusal of a method refused everywhere (see
+/// [`is_refused_method`]), at the edge and by the verify endpoint.
+pub const GATEWAY_METHODS: &str = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
+
 /// Methods refused on every path, public or not: `TRACE` and `TRACK`
 /// reflect the request (credentials included), `CONNECT` opens a tunnel.
 pub fn is_refused_method(method: &str) -> bool {

@@ -184,9 +184,21 @@ pub fn screen(config: &Config, product: &Product, key: &ApiKey) -> Result<WellFo
     Ok(parsed)
 }
 
+/// The edge's refusal of the request's method, judged before the key as
+/// the edge does: `TRACE`, `TRACK` and `CONNECT` get `method_not_allowed`
+/// whatever the key (see [`policy::is_refused_method`]).
+pub fn method_refusal(facts: Option<&(String, String)>) -> Option<Error> {
+    facts
+        .filter(|(method, _)| policy::is_refused_method(method))
+        .map(|_| Error::MethodNotAllowed {
+            allow: policy::GATEWAY_METHODS,
+        })
+}
+
 /// The refusal, if any, for `record` at `now`: the edge's policy, with
-/// permission checked only when `facts` are given. Returns the permission
-/// checked.
+/// permission checked only when `facts` are given (a method the edge
+/// refuses everywhere is refused first, see [`method_refusal`]). Returns
+/// the permission checked.
 pub fn judge(
     product: &Product,
     key: &WellFormedKey,
@@ -194,6 +206,9 @@ pub fn judge(
     facts: Option<&(String, String)>,
     now: i64,
 ) -> Result<Option<String>, Error> {
+    if let Some(refusal) = method_refusal(facts) {
+        return Err(refusal);
+    }
     match facts {
         None => policy::settled_refusal(product, key, record, now).map_or(Ok(None), Err),
         Some((method, path)) => {

@@ -285,3 +285,33 @@ fn verdicts_show_the_view_without_the_key() {
     let shown = verdict(&Err(Error::RevokedKey), Some(&revoked), NOW);
     assert_eq!(shown["key"]["status"], "revoked");
 }
+
+/// Issue 18 (Info 1): the edge answers `TRACE`, `TRACK` and `CONNECT`
+/// with 405 `method_not_allowed` whatever the key; verify says the same,
+/// even for a key whose scopes cover writes.
+#[test]
+fn methods_the_edge_refuses_are_refused_with_its_code() {
+    let config = demo_config();
+    let fai = config.product("forgeai").unwrap();
+    let key = mint("fai", Environment::Live, &[1; 32], &test_secret())
+        .unwrap()
+        .key;
+    let rec = record("forgeai", &["read", "write", "execute_flows", "admin"]);
+    for method in ["TRACE", "TRACK", "CONNECT"] {
+        let facts = request_facts(fai, Some(method), Some("/api/v1/prediction/x"))
+            .unwrap()
+            .unwrap();
+        let err = judge(fai, &key, &rec, Some(&facts), NOW).unwrap_err();
+        assert_eq!(err.code(), "method_not_allowed", "{method}");
+        assert_eq!(err.status(), 405, "{method}");
+        assert!(method_refusal(Some(&facts)).is_some(), "{method}");
+        let body = verdict(&Err(err), Some(&rec), NOW);
+        assert_eq!(body["valid"], false, "{method}");
+        assert_eq!(body["code"], "method_not_allowed", "{method}");
+    }
+    let post = request_facts(fai, Some("POST"), Some("/x"))
+        .unwrap()
+        .unwrap();
+    assert!(method_refusal(Some(&post)).is_none());
+    assert!(method_refusal(None).is_none());
+}

@@ -4,9 +4,11 @@
 //! The second property models an origin that routes as leniently as real
 //! ones do (Express and ASP.NET ignore case, Rails drops a format suffix,
 //! Tomcat drops `;` parameters, IIS trims trailing dots and spaces, every
-//! one of them percent-decodes). Whatever path a client sends, if keygate
-//! admits it without a rule's permission, that origin must not route the
-//! forwarded path to the rule's handler.
+//! one of them percent-decodes; some decode twice, and some normalise
+//! Unicode with NFKC or a Windows "best-fit" conversion, dropping
+//! zero-width characters and trimming Unicode spaces). Whatever path a
+//! client sends, if keygate admits it without a rule's permission, that
+//! origin must not route the forwarded path to the rule's handler.
 
 use keygate::config::Config;
 use keygate::path::canonicalize;
@@ -64,15 +66,43 @@ fn decode(segment: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// How a lenient origin routes `path`: its segments, normalised.
+/// What a Unicode-normalising origin makes of decoded text: NFKC (full,
+/// ICU4X's), with zero-width and other default-ignorable characters
+/// dropped (best-fit conversions and many routers drop them).
+fn fold(text: &str) -> String {
+    let nfkc = icu_normalizer::ComposingNormalizerBorrowed::new_nfkc();
+    nfkc.normalize(text)
+        .chars()
+        .filter(|c| {
+            !matches!(*c, '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{180B}'..='\u{180F}'
+                | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{206F}'
+                | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}')
+        })
+        .map(|c| if c.is_whitespace() { ' ' } else { c })
+        .collect()
+}
+
+/// How a lenient origin routes `path`: its segments, each decoded twice
+/// and folded (which may make new `/`, `.` and `..`), then normalised.
 fn origin_route(path: &str) -> Vec<String> {
-    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-    let last = segments.len().saturating_sub(1);
-    segments
+    let mut resolved: Vec<String> = Vec::new();
+    for raw in path.split('/') {
+        for part in fold(&decode(&decode(raw))).split('/') {
+            match part {
+                "" | "." => {}
+                ".." => {
+                    resolved.pop();
+                }
+                part => resolved.push(part.to_owned()),
+            }
+        }
+    }
+    let last = resolved.len().saturating_sub(1);
+    resolved
         .iter()
         .enumerate()
-        .map(|(i, raw)| {
-            let mut s = decode(raw);
+        .map(|(i, s)| {
+            let mut s = s.clone();
             if let Some(at) = s.find(';') {
                 s.truncate(at);
             }
@@ -156,7 +186,20 @@ fn segment() -> impl Strategy<Value = String> {
         Just("a%2fb"),
         Just("%5C"),
         Just("%252e%252e"),
-        Just("deployment%73")
+        Just("deployment%73"),
+        // Issue 18 (Low 4): fullwidth forms, double escapes, invisible and
+        // Unicode spaces.
+        Just("%EF%BC%8E%EF%BC%8E"),
+        Just("%EF%BD%81dmin"),
+        Just("admin%EF%BC%8Fusers"),
+        Just("%EF%BD%8Cogs"),
+        Just("%2561dmin"),
+        Just("%256Cogs"),
+        Just("admin%C2%A0"),
+        Just("admin%E3%80%80"),
+        Just("admin%E2%80%8B"),
+        Just("logs%E2%80%8B"),
+        Just("%EF%BC%A1DMIN")
     ]
     .prop_map(str::to_owned)
 }
@@ -183,7 +226,22 @@ fn spell(segment: &str, variant: u8) -> String {
         13 => format!("{segment}/"),
         14 => segment.replace('s', "%C5%BF"),
         15 => format!("{segment}/..;/{segment}"),
-        _ => format!("%2e/{segment}"),
+        16 => format!("%2e/{segment}"),
+        // Fullwidth first letter (U+FF41.. for a-z), as UTF-8 escapes.
+        17 => {
+            let wide = char::from_u32(first.to_ascii_lowercase() as u32 + 0xFEE0).unwrap_or('x');
+            let mut buf = [0u8; 4];
+            let escaped: String = wide
+                .encode_utf8(&mut buf)
+                .bytes()
+                .map(|b| format!("%{b:02X}"))
+                .collect();
+            format!("{escaped}{rest}")
+        }
+        18 => format!("%25{:02X}{rest}", first as u32),
+        19 => format!("{segment}%E2%80%8B"),
+        20 => format!("{segment}%E3%80%80"),
+        _ => format!("x/%EF%BC%8E%EF%BC%8E/{segment}"),
     }
 }
 
@@ -199,7 +257,7 @@ fn raw_path() -> impl Strategy<Value = String> {
     ];
     (
         prop::sample::select(bases.to_vec()),
-        prop::collection::vec(0u8..17, 4),
+        prop::collection::vec(0u8..22, 4),
         prop::collection::vec(segment(), 0..3),
         any::<bool>(),
     )

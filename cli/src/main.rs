@@ -327,6 +327,9 @@ fn check(options: &CheckArgs) -> Result<(), String> {
     // Both Workers' configs must render: the bindings each one needs.
     let rendered = render::render(&loaded.doc, ".").map_err(|e| format!("{}: {e}", loaded.path))?;
     let config = loaded.config;
+    // Every warning: the configuration's own, and the page's missing URL.
+    let mut warnings: Vec<String> = keygate::config::warnings(&config);
+    warnings.extend(keygate::portal::link::missing(&config).map(str::to_owned));
     if options.json {
         let products: Vec<serde_json::Value> = config
             .products
@@ -354,9 +357,13 @@ fn check(options: &CheckArgs) -> Result<(), String> {
                 "digest": loaded.digest,
                 "gateway": rendered.gateway_name,
                 "control": rendered.control_name,
+                "warnings": warnings,
             })
         );
         return Ok(());
+    }
+    for warning in &warnings {
+        eprintln!("warning: {warning}");
     }
     for product in &config.products {
         println!(

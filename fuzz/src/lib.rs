@@ -14,7 +14,9 @@ pub mod fixture;
 mod key;
 mod leak;
 mod manage;
+mod page;
 mod path;
+mod portal_credential;
 mod webhook;
 
 pub use config::config;
@@ -22,7 +24,9 @@ pub use credential::credential;
 pub use key::key;
 pub use leak::leak;
 pub use manage::{manage_body, manage_request};
+pub use page::{page_body, portal_grant};
 pub use path::path;
+pub use portal_credential::portal_credential;
 pub use webhook::webhook;
 
 /// A fuzz target: panics when an invariant breaks.
@@ -40,6 +44,9 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("manage_body", manage_body),
     ("webhook", webhook),
     ("leak", leak),
+    ("page_body", page_body),
+    ("portal_grant", portal_grant),
+    ("portal_credential", portal_credential),
 ];
 
 /// Splits `data` at NUL bytes into exactly `N` fields; missing fields are

@@ -206,3 +206,13 @@ fn smoke_webhook() {
 fn smoke_leak() {
     smoke("leak", target("leak"));
 }
+
+#[test]
+fn smoke_page_body() {
+    smoke("page_body", target("page_body"));
+}
+
+#[test]
+fn smoke_portal_grant() {
+    smoke("portal_grant", target("portal_grant"));
+}

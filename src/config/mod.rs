@@ -16,10 +16,12 @@ mod portal;
 mod raw;
 mod validate;
 mod verify_meta;
+mod warnings;
 
 pub use error::ConfigError;
 pub use hooks::{check_retry_schedule, Hooks, OnExposure, ProductHooks};
-pub use portal::{Portal, ProductPortal, DEFAULT_PORTAL_PREFIX};
+pub use portal::{host_of, is_loopback, Portal, ProductPortal, DEFAULT_PORTAL_PREFIX};
+pub use warnings::warnings;
 /// The constants the webhook and leak modules share with the config.
 pub mod hook_defaults {
     pub use super::hooks::{

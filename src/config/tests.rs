@@ -522,6 +522,59 @@ fn portal_settings_are_validated() {
 }
 
 #[test]
+fn the_pages_public_url_and_change_budgets_are_validated() {
+    let with = |portal: &str, management: &str| {
+        Config::from_json(&DEMO_JSON.replacen(
+            r#""cache_ttl_seconds": 5,"#,
+            &format!(r#""cache_ttl_seconds": 5, "portal": {portal}, "management": {management},"#),
+            1,
+        ))
+    };
+    let ok = with(
+        r#"{"public_url": "https://Keys.example.com/", "changes_per_session": 3, "changes_per_account": 7}"#,
+        "{}",
+    )
+    .unwrap();
+    let portal = ok.portal.unwrap();
+    assert_eq!(
+        portal.public_url.as_deref(),
+        Some("https://keys.example.com")
+    );
+    assert_eq!(
+        (portal.changes_per_session, portal.changes_per_account),
+        (3, 7)
+    );
+    let defaults = with("{}", "{}").unwrap().portal.unwrap();
+    assert_eq!(defaults.public_url, None);
+    assert_eq!(
+        (defaults.changes_per_session, defaults.changes_per_account),
+        (20, 100)
+    );
+    assert!(with(r#"{"public_url": "http://127.0.0.1:8787"}"#, "{}").is_ok());
+    assert!(with(
+        r#"{"public_url": "https://api.example.com:8443"}"#,
+        r#"{"host": "api.example.com"}"#
+    )
+    .is_ok());
+    for (portal, management) in [
+        (r#"{"public_url": "http://keys.example.com"}"#, "{}"),
+        (r#"{"public_url": "https://keys.example.com/keys"}"#, "{}"),
+        (r#"{"public_url": "https://keys.example.com?x"}"#, "{}"),
+        (r#"{"public_url": "https://u@keys.example.com"}"#, "{}"),
+        (r#"{"public_url": "keys.example.com"}"#, "{}"),
+        (
+            r#"{"public_url": "https://keys.example.com"}"#,
+            r#"{"host": "api.example.com"}"#,
+        ),
+        (r#"{"changes_per_session": 0}"#, "{}"),
+        (r#"{"changes_per_account": 10001}"#, "{}"),
+    ] {
+        let err = with(portal, management).unwrap_err();
+        assert!(err.field.starts_with("portal."), "{portal}: {err:?}");
+    }
+}
+
+#[test]
 fn product_branding_is_validated() {
     let with = |portal: &str| {
         Config::from_json(&DEMO_JSON.replacen(
@@ -581,4 +634,44 @@ fn log_setting_defaults_to_all_and_refuses_unknown_values() {
     assert!(LogLevel::All.logs(true) && LogLevel::All.logs(false));
     assert!(!LogLevel::Refusals.logs(true) && LogLevel::Refusals.logs(false));
     assert!(!LogLevel::Off.logs(true) && !LogLevel::Off.logs(false));
+}
+
+#[test]
+fn grantable_permissions_and_the_page_expiry_are_validated() {
+    let with = |portal: &str| {
+        Config::from_json(&DEMO_JSON.replacen(
+            r#""key_limit": 3,"#,
+            &format!(r#""key_limit": 3, "portal": {portal},"#),
+            1,
+        ))
+    };
+    // By default the page grants the product's default scopes, and any expiry.
+    let plain = demo_config();
+    let forgeai = plain.product("forgeai").unwrap();
+    assert_eq!(forgeai.portal.grantable, forgeai.default_scopes);
+    assert_eq!(forgeai.portal.max_expiry_days, None);
+    let ok = with(r#"{"grantable": ["read", "view_logs"], "max_expiry_days": 90}"#).unwrap();
+    let forgeai = &ok.product("forgeai").unwrap().portal;
+    assert_eq!(forgeai.grantable, ["read", "view_logs"]);
+    assert_eq!(forgeai.max_expiry_days, Some(90));
+    assert!(with(r#"{"grantable": []}"#)
+        .unwrap()
+        .product("forgeai")
+        .unwrap()
+        .portal
+        .grantable
+        .is_empty());
+    for bad in [
+        r#"{"grantable": ["fly"]}"#,
+        r#"{"grantable": ["read", "read"]}"#,
+        r#"{"max_expiry_days": 0}"#,
+        r#"{"max_expiry_days": 366}"#,
+        r#"{"max_expiry_days": "30"}"#,
+    ] {
+        let err = with(bad).unwrap_err();
+        assert!(
+            err.field.starts_with("products[forgeai].portal"),
+            "{bad}: {err:?}"
+        );
+    }
 }

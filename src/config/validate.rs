@@ -194,8 +194,12 @@ fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
             ));
         }
     }
-    let portal = super::portal::portal(raw.portal, management.is_some())
-        .map_err(|(f, m)| ConfigError::new(format!("portal.{f}"), m))?;
+    let portal = super::portal::portal(
+        raw.portal,
+        management.is_some(),
+        management.as_ref().and_then(|m| m.host.as_deref()),
+    )
+    .map_err(|(f, m)| ConfigError::new(format!("portal.{f}"), m))?;
     if let (Some(portal), Some(api)) = (&portal, &management) {
         let p = &portal.path_prefix;
         let m = &api.path_prefix;
@@ -361,8 +365,9 @@ fn product(index: usize, raw: RawProduct) -> Result<Product, ConfigError> {
         super::verify_meta::verifier_token_secret(raw.verifier_token_secret)
             .map_err(|m| ConfigError::new(at("verifier_token_secret"), m))?;
 
-    let portal = super::portal::product_portal(raw.portal, name, &known_permissions)
-        .map_err(|(f, m)| ConfigError::new(at(f), m))?;
+    let portal =
+        super::portal::product_portal(raw.portal, name, &known_permissions, &default_scopes)
+            .map_err(|(f, m)| ConfigError::new(at(f), m))?;
     Ok(Product {
         id: raw.id,
         name: name.to_owned(),

@@ -38,8 +38,9 @@ async fn fetch(
                 (Ok(_), None) => true,
                 (Err(_), _) => true,
             };
+            let calls = super::portal::Calls::default();
             let (response, code) = if digest_ok {
-                super::portal::serve(&req, &method, &within, parts.query, &env).await?
+                super::portal::serve(&req, &method, &within, parts.query, &env, &calls).await?
             } else {
                 (
                     respond::problem(&Error::ConfigMismatch, None)?,
@@ -54,6 +55,7 @@ async fn fetch(
                     "path": canonical.as_str(),
                     "outcome": code,
                     "status": response.status(),
+                    "object_calls": calls.get(),
                     "latency_ms": js_sys::Date::now() - started,
                 })
             );

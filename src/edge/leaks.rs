@@ -24,6 +24,7 @@ use worker::{console_error, js_sys, web_sys, Delay, Env, Fetch};
 use super::account::{Call, OP_PATH};
 use super::{accounts, isolate, kv};
 use crate::leak::github::{self, Label, PublicKeys};
+use crate::leak::github_keys::{Decision, KeyCache};
 use crate::leak::gitlab::{self, BearerToken};
 use crate::leak::respond::LeakReport;
 use crate::leak::{LeakError, Route};
@@ -32,21 +33,26 @@ use crate::secret::ApiKey;
 use crate::webhook::api::HookOp;
 use crate::Error;
 
-/// How long a fetched public-key document is used.
-const KEYS_TTL_MS: f64 = 3_600_000.0;
-/// The least time between two fetches of the document.
-const REFETCH_AFTER_MS: f64 = 60_000.0;
 /// The document fetch's time limit.
 const FETCH_TIMEOUT_MS: u64 = 10_000;
 
-struct Cached {
-    url: String,
-    fetched_at: f64,
-    keys: PublicKeys,
+thread_local! {
+    static KEYS: RefCell<Option<KeyCache<PublicKeys>>> = const { RefCell::new(None) };
 }
 
-thread_local! {
-    static KEYS: RefCell<Option<Cached>> = const { RefCell::new(None) };
+/// Why the document could not be had: the fetch failed, or no fetch may
+/// start yet and no earlier copy is held.
+struct KeysUnavailable {
+    retry_after_ms: f64,
+}
+
+impl From<KeysUnavailable> for Error {
+    fn from(why: KeysUnavailable) -> Error {
+        let seconds = (why.retry_after_ms / 1000.0).ceil().clamp(1.0, 3600.0);
+        Error::GithubKeysUnavailable {
+            retry_after: seconds as u32,
+        }
+    }
 }
 
 fn leak_error(error: LeakError) -> Error {
@@ -54,7 +60,7 @@ fn leak_error(error: LeakError) -> Error {
         LeakError::Unauthenticated(_) | LeakError::UnknownKey => Error::Unauthorized,
         LeakError::BadKeyDocument(why) => {
             console_error!("leaks: the public-key document is unusable: {why}");
-            Error::StorageUnavailable
+            Error::GithubKeysUnavailable { retry_after: 60 }
         }
         LeakError::TooLarge { limit } => Error::BodyTooLarge { limit },
         LeakError::Malformed(reason) => Error::InvalidJson { reason },
@@ -87,8 +93,14 @@ pub(super) async fn serve(
             let types = gitlab_types(env)?;
             let body = super::management::read_capped(req, gitlab::MAX_BODY_BYTES).await?;
             let revokes = gitlab::parse_revoke(authenticated, &body, &types).map_err(leak_error)?;
-            for revoke in revokes {
-                act(env, &revoke.token, "gitlab", revoke.location, None).await?;
+            // Each key once, however often the request lists it.
+            let grouped = crate::leak::group(revokes.iter().map(|r| &r.token));
+            for (first, occurrences) in grouped.groups {
+                let Some(revoke) = revokes.get(first) else {
+                    continue;
+                };
+                let location = revoke.location.clone();
+                act(env, &revoke.token, "gitlab", location, None, occurrences).await?;
             }
             Ok((204, String::new()))
         }
@@ -118,20 +130,33 @@ async fn github_report(req: &web_sys::Request, env: &Env) -> Result<(u16, String
         }
         .map_err(leak_error)?;
     let reports = github::parse(verified).map_err(leak_error)?;
-    let mut labels = Vec::with_capacity(reports.len());
-    for report in &reports {
+    // Each key is acted on once per report, with how often it is listed;
+    // every entry naming it gets its label.
+    let grouped = crate::leak::group(reports.iter().map(|r| &r.token));
+    let mut group_labels = Vec::with_capacity(grouped.groups.len());
+    for &(first, occurrences) in &grouped.groups {
+        let Some(report) = reports.get(first) else {
+            group_labels.push(Label::FalsePositive);
+            continue;
+        };
         let label = act(
             env,
             &report.token,
             "github",
             report.url.clone(),
             report.source.clone(),
+            occurrences,
         )
         .await?;
-        labels.push(label);
+        group_labels.push(label);
     }
-    let mut labels = labels.into_iter();
-    let findings = github::answer(&reports, |_| labels.next().unwrap_or(Label::FalsePositive));
+    let mut entries = grouped.group_of.into_iter();
+    let findings = github::answer(&reports, |_| {
+        entries
+            .next()
+            .and_then(|g| group_labels.get(g).copied())
+            .unwrap_or(Label::FalsePositive)
+    });
     let body = serde_json::to_string(&findings).map_err(|_| Error::StorageUnavailable)?;
     Ok((200, body))
 }
@@ -143,6 +168,7 @@ async fn act(
     reporter: &str,
     url: Option<String>,
     source: Option<String>,
+    occurrences: u32,
 ) -> Result<Label, Error> {
     let gateway = isolate::gateway(env)?;
     let Ok(key) = crate::key::parse(token) else {
@@ -168,6 +194,7 @@ async fn act(
                     reporter: reporter.to_owned(),
                     url,
                     source,
+                    occurrences,
                 },
             },
         },
@@ -215,38 +242,63 @@ fn gitlab_types(env: &Env) -> Result<Vec<String>, Error> {
         .collect())
 }
 
-/// GitHub's public keys from `url`: cached, or fetched when the cache is
-/// stale, for another URL, or `refresh` is asked and the last fetch is
-/// over a minute old.
-async fn public_keys(url: &str, refresh: bool) -> Result<PublicKeys, Error> {
+/// GitHub's public keys from `url`, as the isolate's [`KeyCache`]
+/// decides: cached, the last good copy while a fetch may not start, or
+/// fetched; `unknown_key` when the copy in use lacks the report's key.
+async fn public_keys(url: &str, unknown_key: bool) -> Result<PublicKeys, Error> {
     let now = js_sys::Date::now();
-    let cached = KEYS.with(|cell| {
-        cell.borrow().as_ref().and_then(|c| {
-            let age = now - c.fetched_at;
-            let fresh = c.url == url && age < KEYS_TTL_MS && !(refresh && age >= REFETCH_AFTER_MS);
-            fresh.then(|| c.keys.clone())
-        })
+    let decision = KEYS.with(|cell| {
+        let mut cell = cell.borrow_mut();
+        let cache = match cell.as_mut() {
+            Some(cache) if cache.url() == url => cache,
+            _ => cell.insert(KeyCache::new(url)),
+        };
+        cache.decide(now, unknown_key)
     });
-    if let Some(keys) = cached {
-        return Ok(keys);
+    match decision {
+        Decision::Use(keys) => return Ok(keys),
+        Decision::Unavailable { retry_after_ms } => {
+            return Err(KeysUnavailable { retry_after_ms }.into())
+        }
+        Decision::Fetch => {}
     }
-    let keys = fetch_keys(url).await?;
+    let fetched = fetch_keys(url).await;
     KEYS.with(|cell| {
-        *cell.borrow_mut() = Some(Cached {
-            url: url.to_owned(),
-            fetched_at: now,
-            keys: keys.clone(),
-        });
-    });
-    Ok(keys)
+        let mut cell = cell.borrow_mut();
+        let Some(cache) = cell.as_mut().filter(|c| c.url() == url) else {
+            return fetched.map_err(|why| {
+                console_error!("leaks: cannot fetch the public-key document: {why}");
+                KeysUnavailable {
+                    retry_after_ms: crate::leak::github_keys::MIN_BACKOFF_MS,
+                }
+                .into()
+            });
+        };
+        match fetched {
+            Ok(keys) => {
+                cache.fetched(keys.clone(), now);
+                Ok(keys)
+            }
+            Err(why) => {
+                let retry_after_ms = cache.failed();
+                console_error!(
+                    "leaks: cannot fetch the public-key document ({} failed in a row; next \
+                     try in {} s, the last good copy serving meanwhile): {why}",
+                    cache.failures(),
+                    retry_after_ms / 1000.0
+                );
+                // The last good copy serves (a key it lacks is unknown: 401).
+                cache
+                    .last_good()
+                    .ok_or_else(|| KeysUnavailable { retry_after_ms }.into())
+            }
+        }
+    })
 }
 
-async fn fetch_keys(url: &str) -> Result<PublicKeys, Error> {
-    let unavailable = |why: String| {
-        console_error!("leaks: cannot fetch the public-key document: {why}");
-        Error::StorageUnavailable
-    };
-    let parsed = url::Url::parse(url).map_err(|e| unavailable(e.to_string()))?;
+/// Fetches and parses the document; the error says why, for the log.
+async fn fetch_keys(url: &str) -> Result<PublicKeys, String> {
+    let parsed = url::Url::parse(url).map_err(|e| e.to_string())?;
     let fetch = Fetch::Url(parsed);
     let send = fetch.send();
     let timer = Delay::from(Duration::from_millis(FETCH_TIMEOUT_MS));
@@ -254,15 +306,15 @@ async fn fetch_keys(url: &str) -> Result<PublicKeys, Error> {
     pin_mut!(timer);
     let mut response = match select(send, timer).await {
         Either::Left((Ok(response), _)) => response,
-        Either::Left((Err(e), _)) => return Err(unavailable(e.to_string())),
-        Either::Right(_) => return Err(unavailable("timed out".to_owned())),
+        Either::Left((Err(e), _)) => return Err(e.to_string()),
+        Either::Right(_) => return Err("timed out".to_owned()),
     };
     if response.status_code() != 200 {
-        return Err(unavailable(format!("status {}", response.status_code())));
+        return Err(format!("status {}", response.status_code()));
     }
-    let bytes = response
-        .bytes()
-        .await
-        .map_err(|e| unavailable(e.to_string()))?;
-    PublicKeys::parse(&bytes).map_err(leak_error)
+    let bytes = response.bytes().await.map_err(|e| e.to_string())?;
+    PublicKeys::parse(&bytes).map_err(|e| match e {
+        LeakError::BadKeyDocument(why) => format!("unusable: {why}"),
+        other => format!("unusable: {other:?}"),
+    })
 }

@@ -258,7 +258,7 @@ async fn gateway(
     let method = request.method;
     if policy::is_refused_method(method) {
         return Err(Error::MethodNotAllowed {
-            allow: GATEWAY_METHODS,
+            allow: policy::GATEWAY_METHODS,
         });
     }
     if let Some(header) = forward::override_header(request.headers.iter().map(|(n, _)| n.as_str()))
@@ -385,7 +385,3 @@ async fn gateway(
         product: product.name.clone(),
     })
 }
-
-/// The `Allow` value of a refusal for a method refused everywhere.
-#[cfg(feature = "gateway")]
-const GATEWAY_METHODS: &str = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";

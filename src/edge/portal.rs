@@ -8,7 +8,11 @@
 //! is exchanged for the cookie and the browser redirected to a clean URL,
 //! so the token leaves the address bar and history at once; every HTML
 //! answer carries a fresh CSP nonce; no token, cookie or CSRF token is
-//! logged.
+//! logged. A token or cookie whose keyed tag does not verify is refused
+//! before any call to an account's object (the log line's `object_calls`
+//! counts them); a granted session's link is built from configuration
+//! ([`crate::portal::link`]), never from the request's `Host`; a spent
+//! change budget answers `429` with `Retry-After`.
 
 use serde_json::json;
 use worker::{js_sys, wasm_bindgen::JsCast, web_sys, Env};
@@ -17,10 +21,11 @@ use super::account::PORTAL_PATH;
 use super::{accounts, isolate, respond};
 use crate::config::Config;
 use crate::error::PROBLEM_CONTENT_TYPE;
-use crate::manage::request::{self, Request};
+use crate::manage::request;
 use crate::portal::call::PortalCall;
 use crate::portal::credential::{session_id, Kind, PortalCredential};
 use crate::portal::grant::SessionRow;
+use crate::portal::op::PageOp;
 use crate::portal::{cookie, csp, csrf, page};
 use crate::Error;
 
@@ -50,9 +55,20 @@ fn origin_of(url: &str) -> String {
     format!("{scheme}://{}", parts.authority)
 }
 
-/// Sends a portal call to `account`'s object.
-async fn call(env: &Env, account: &str, call: &PortalCall) -> Result<accounts::Answer, Error> {
+/// Calls to account objects made while answering one request: the
+/// portal's log line reports them (`object_calls`), so a test can see that
+/// a forged credential costs none.
+pub(super) type Calls = std::cell::Cell<u32>;
+
+/// Sends a portal call to `account`'s object, counting it in `calls`.
+async fn call(
+    env: &Env,
+    calls: &Calls,
+    account: &str,
+    call: &PortalCall,
+) -> Result<accounts::Answer, Error> {
     let gateway = isolate::gateway(env)?;
+    calls.set(calls.get().saturating_add(1));
     let body = serde_json::to_string(call).map_err(|_| Error::StorageUnavailable)?;
     accounts::send(env, account, PORTAL_PATH, &body, &gateway.digest).await
 }
@@ -82,6 +98,7 @@ pub(super) async fn serve(
     path: &str,
     query: Option<&str>,
     env: &Env,
+    calls: &Calls,
 ) -> worker::Result<(web_sys::Response, &'static str)> {
     let gateway = match isolate::gateway(env) {
         Ok(gateway) => gateway,
@@ -95,11 +112,11 @@ pub(super) async fn serve(
     let answer = match (method, path) {
         ("GET", "/assets/app.js") => asset(APP_JS, "text/javascript; charset=utf-8"),
         ("GET", "/assets/app.css") => asset(APP_CSS, "text/css; charset=utf-8"),
-        ("GET", "/start") => start(env, &gateway.config, &prefix, query, dev).await,
-        ("GET", "/") => shell(req, env, &gateway.config, &prefix).await,
-        ("POST", "/logout") => logout(req, env, &prefix, dev).await,
+        ("GET", "/start") => start(env, calls, &gateway, &prefix, query, dev).await,
+        ("GET", "/") => shell(req, env, calls, &gateway, &prefix).await,
+        ("POST", "/logout") => logout(req, env, calls, &gateway, &prefix, dev).await,
         (_, api) if api.starts_with("/api/") => {
-            page_api(req, method, api, query, env, &gateway.config, dev).await
+            page_api(req, method, api, query, env, calls, &gateway).await
         }
         (_, "/assets/app.js" | "/assets/app.css" | "/start" | "/") => {
             Err(Error::MethodNotAllowed { allow: "GET" })
@@ -179,11 +196,13 @@ fn dead_of(body: &str) -> (String, Option<String>) {
 /// `GET {prefix}/start?token=…`: exchanges the token for a cookie.
 async fn start(
     env: &Env,
-    config: &Config,
+    calls: &Calls,
+    gateway: &isolate::Gateway,
     prefix: &str,
     query: Option<&str>,
     dev: bool,
 ) -> Result<(web_sys::Response, &'static str), Error> {
+    let config = &gateway.config;
     let token_text = query
         .unwrap_or("")
         .split('&')
@@ -193,7 +212,7 @@ async fn start(
         });
     let token = token_text
         .as_deref()
-        .and_then(|t| PortalCredential::parse(Kind::Token, t));
+        .and_then(|t| PortalCredential::parse(Kind::Token, t, &gateway.key_secret));
     let Some(token) = token else {
         return Ok((
             dead_page(config, prefix, "This link is not valid.", None)?,
@@ -205,10 +224,12 @@ async fn start(
         token.account(),
         token.session(),
         random::<32>()?,
+        &gateway.key_secret,
     )
     .ok_or(Error::StorageUnavailable)?;
     let answer = call(
         env,
+        calls,
         token.account(),
         &PortalCall::Exchange {
             account: token.account().to_owned(),
@@ -242,19 +263,23 @@ async fn start(
     Ok((response, "portal_start"))
 }
 
-fn session_cookie(req: &web_sys::Request) -> Option<PortalCredential> {
+/// The request's session cookie, if its tag verifies: a forged one is
+/// refused here, without a call to any account's object.
+fn session_cookie(req: &web_sys::Request, gateway: &isolate::Gateway) -> Option<PortalCredential> {
     let header = req.headers().get("Cookie").ok().flatten()?;
-    cookie::find([header.as_str()])
+    cookie::find([header.as_str()], &gateway.key_secret)
 }
 
 /// `GET {prefix}/`: the page, for a live session.
 async fn shell(
     req: &web_sys::Request,
     env: &Env,
-    config: &Config,
+    calls: &Calls,
+    gateway: &isolate::Gateway,
     prefix: &str,
 ) -> Result<(web_sys::Response, &'static str), Error> {
-    let Some(cookie) = session_cookie(req) else {
+    let config = &gateway.config;
+    let Some(cookie) = session_cookie(req, gateway) else {
         return Ok((
             dead_page(config, prefix, "You are not signed in to this page.", None)?,
             "portal_dead",
@@ -262,6 +287,7 @@ async fn shell(
     };
     let answer = call(
         env,
+        calls,
         cookie.account(),
         &PortalCall::Act {
             account: cookie.account().to_owned(),
@@ -289,7 +315,7 @@ async fn shell(
             });
         crate::portal::scope::Scope {
             products,
-            owner_id: None,
+            ..Default::default()
         }
     };
     let nonce = csp::nonce(random::<16>()?);
@@ -337,13 +363,16 @@ fn check_csrf(req: &web_sys::Request, cookie: &PortalCredential) -> Result<(), E
 async fn logout(
     req: &web_sys::Request,
     env: &Env,
+    calls: &Calls,
+    gateway: &isolate::Gateway,
     prefix: &str,
     dev: bool,
 ) -> Result<(web_sys::Response, &'static str), Error> {
-    if let Some(cookie) = session_cookie(req) {
+    if let Some(cookie) = session_cookie(req, gateway) {
         check_csrf(req, &cookie)?;
         call(
             env,
+            calls,
             cookie.account(),
             &PortalCall::SignOut {
                 account: cookie.account().to_owned(),
@@ -369,10 +398,12 @@ async fn page_api(
     path: &str,
     query: Option<&str>,
     env: &Env,
-    config: &Config,
-    dev: bool,
+    calls: &Calls,
+    gateway: &isolate::Gateway,
 ) -> Result<(web_sys::Response, &'static str), Error> {
-    let cookie = session_cookie(req).ok_or(Error::Unauthorized)?;
+    let config = &gateway.config;
+    let dev = isolate::dev_mode(env);
+    let cookie = session_cookie(req, gateway).ok_or(Error::Unauthorized)?;
     if !matches!(method, "GET" | "HEAD") {
         check_csrf(req, &cookie)?;
     }
@@ -394,30 +425,36 @@ async fn page_api(
             if_match: None,
             body: &body,
         };
-        let op = match request::parse(config, &incoming, now(), dev)? {
-            Request::Account { op, .. } => op,
-            _ => return Err(Error::NotFound),
-        };
+        // The page's own allow-list: its bodies cannot name an
+        // operator-only field.
+        let op = crate::portal::op::parse(config, &incoming, now(), dev)?;
         // A retried create or rotate with the same Idempotency-Key gets
-        // the first answer; the page's own path keeps its keys apart from
-        // the management API's.
+        // the first answer; the object keeps it for the session's holder
+        // and products only.
         let idempotency_key = req
             .headers()
             .get(crate::manage::idempotency::HEADER)
             .ok()
             .flatten();
         let token = isolate::admin_token(env)?;
-        Some(crate::manage::idempotency::wrap(
-            op,
+        let pending = crate::manage::idempotency::prepare(
             idempotency_key.as_deref(),
             &token,
             method,
             &format!("portal:{path}"),
             &body,
-        )?)
+        )?;
+        Some(match pending {
+            Some(pending) => PageOp::Once {
+                pending,
+                then: Box::new(op),
+            },
+            None => op,
+        })
     };
     let answer = call(
         env,
+        calls,
         cookie.account(),
         &PortalCall::Act {
             account: cookie.account().to_owned(),
@@ -431,8 +468,20 @@ async fn page_api(
     } else {
         "application/json"
     };
-    let response = response(answer.status, content_type, &answer.body, &[])
-        .map_err(|_| Error::StorageUnavailable)?;
+    // A spent change budget says when to retry (`retry_after` in the
+    // object's problem).
+    let retry_after = (answer.status == 429)
+        .then(|| serde_json::from_str::<serde_json::Value>(&answer.body).ok())
+        .flatten()
+        .and_then(|v| v.get("retry_after").and_then(serde_json::Value::as_u64))
+        .map(|seconds| ("Retry-After", seconds.max(1).to_string()));
+    let response = response(
+        answer.status,
+        content_type,
+        &answer.body,
+        retry_after.as_slice(),
+    )
+    .map_err(|_| Error::StorageUnavailable)?;
     Ok((
         response,
         if answer.status >= 400 {
@@ -470,19 +519,28 @@ pub(super) async fn admin(
     env: &Env,
 ) -> Result<(u16, String, Option<String>), Error> {
     let gateway = isolate::gateway(env)?;
-    let portal = gateway.config.portal.as_ref().ok_or(Error::NotFound)?;
     let dev = isolate::dev_mode(env);
     match (method, session) {
         ("POST", None) => {
             let content_type = req.headers().get("Content-Type").ok().flatten();
             let body = request::json_body(content_type.as_deref(), body)?;
             let grant = crate::manage::portal_session(&gateway.config, body, dev)?;
+            // From configuration, never from this request's Host; checked
+            // before a session is stored.
+            let base = crate::portal::link::base(&gateway.config, dev, &origin_of(&req.url()))?;
             let id = session_id(random::<16>()?);
-            let token = PortalCredential::new(Kind::Token, account, &id, random::<32>()?)
-                .ok_or(Error::StorageUnavailable)?;
+            let token = PortalCredential::new(
+                Kind::Token,
+                account,
+                &id,
+                random::<32>()?,
+                &gateway.key_secret,
+            )
+            .ok_or(Error::StorageUnavailable)?;
             let row = SessionRow::new(id, &grant, &token, now());
             let answer = call(
                 env,
+                &Calls::default(),
                 account,
                 &PortalCall::Grant {
                     account: account.to_owned(),
@@ -495,12 +553,7 @@ pub(super) async fn admin(
             }
             let mut body: serde_json::Value =
                 serde_json::from_str(&answer.body).map_err(|_| Error::StorageUnavailable)?;
-            let url = format!(
-                "{}{}/start?token={}",
-                origin_of(&req.url()),
-                portal.path_prefix,
-                token.expose()
-            );
+            let url = format!("{base}/start?token={}", token.expose());
             if let Some(object) = body.as_object_mut() {
                 object.insert("url".to_owned(), json!(url));
             }
@@ -509,6 +562,7 @@ pub(super) async fn admin(
         ("GET" | "HEAD", None) => {
             let answer = call(
                 env,
+                &Calls::default(),
                 account,
                 &PortalCall::List {
                     account: account.to_owned(),
@@ -520,6 +574,7 @@ pub(super) async fn admin(
         ("DELETE", Some(id)) => {
             let answer = call(
                 env,
+                &Calls::default(),
                 account,
                 &PortalCall::Revoke {
                     account: account.to_owned(),

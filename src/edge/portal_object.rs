@@ -6,23 +6,32 @@
 //! session row holds digests, never a token or cookie; every page call
 //! first admits the session's cookie ([`SessionRow::admit`]), then runs
 //! only what [`restrict`] allows, checking that a named key is in scope
-//! before touching it (a key outside it is `key_not_found`), and filters
-//! lists to the scope afterwards.
+//! before touching it (a key outside it is `key_not_found`), and fills
+//! lists from rows in the scope, with cursors from the last of them
+//! ([`crate::portal::visible`]). A change is counted against the page's
+//! budgets ([`crate::portal::budget`]) and recorded in the same
+//! synchronous step, before it runs; a failed change is given back.
 
 use serde::Deserialize;
 use serde_json::{json, Value};
 use worker::{console_error, js_sys, SqlStorage};
 
 use super::account::{Account, Call};
-use crate::manage::listing::KeyCursor;
+use crate::manage::listing::{KeyCursor, MAX_KEYS_PAGE};
 use crate::manage::op::KeyStatus;
 use crate::manage::Op;
-use crate::portal::call::{filter_events, filter_keys, restrict, sees_view, Need, PortalCall};
+use crate::portal::budget;
+use crate::portal::call::{admit, filter_keys, restrict, sees_view, Need, PortalCall};
 use crate::portal::credential::{Kind, PortalCredential};
 use crate::portal::grant::{Dead, SessionRow, SESSIONS_KEPT};
-use crate::portal::page::describe;
+use crate::portal::op::PageOp;
+use crate::portal::page::{describe, Active};
+use crate::portal::visible::{Fill, List};
 use crate::time::format_rfc3339;
 use crate::Error;
+
+/// Events read from the account's list at a time while filling a page.
+const MAX_EVENTS_PAGE: u32 = 100;
 
 const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS portal_sessions (id TEXT PRIMARY KEY,
     body TEXT NOT NULL, expires_at INTEGER NOT NULL);";
@@ -34,6 +43,8 @@ pub(super) async fn serve(object: &Account, text: &str) -> Result<(u16, String),
         Error::StorageUnavailable
     })?;
     let now = (js_sys::Date::now() / 1000.0).floor() as i64;
+    let gateway = super::isolate::gateway(&object.env)?;
+    let key = &gateway.key_secret;
     match call {
         PortalCall::Grant { account, session } => {
             exists(object, &account).await?;
@@ -67,8 +78,8 @@ pub(super) async fn serve(object: &Account, text: &str) -> Result<(u16, String),
             token,
             cookie,
         } => {
-            let token = PortalCredential::parse(Kind::Token, &token);
-            let cookie = PortalCredential::parse(Kind::Cookie, &cookie);
+            let token = PortalCredential::parse(Kind::Token, &token, key);
+            let cookie = PortalCredential::parse(Kind::Cookie, &cookie, key);
             let (Some(token), Some(cookie)) = (token, cookie) else {
                 return Ok(dead(Dead::Unknown, None));
             };
@@ -96,8 +107,8 @@ pub(super) async fn serve(object: &Account, text: &str) -> Result<(u16, String),
         PortalCall::SignOut { account, cookie } => {
             // Only the session's own, live cookie ends it; anything else
             // ends nothing (the page clears the cookie either way).
-            let cookie =
-                PortalCredential::parse(Kind::Cookie, &cookie).filter(|c| c.account() == account);
+            let cookie = PortalCredential::parse(Kind::Cookie, &cookie, key)
+                .filter(|c| c.account() == account);
             let sql = existing_sessions(object)?;
             if let (Some(cookie), Some(sql)) = (cookie, sql) {
                 let _turn = object.mutations.lock().await;
@@ -115,8 +126,8 @@ pub(super) async fn serve(object: &Account, text: &str) -> Result<(u16, String),
             cookie,
             op,
         } => {
-            let Some(cookie) =
-                PortalCredential::parse(Kind::Cookie, &cookie).filter(|c| c.account() == account)
+            let Some(cookie) = PortalCredential::parse(Kind::Cookie, &cookie, key)
+                .filter(|c| c.account() == account)
             else {
                 return Ok(dead(Dead::Unknown, None));
             };
@@ -131,7 +142,7 @@ pub(super) async fn serve(object: &Account, text: &str) -> Result<(u16, String),
             }
             match op {
                 None => session(object, &account, &row).await,
-                Some(op) => act(object, &account, &row, op).await,
+                Some(op) => act(object, &account, &row, op, now).await,
             }
         }
     }
@@ -165,6 +176,47 @@ async fn exists(object: &Account, account: &str) -> Result<(), Error> {
     }
 }
 
+/// Active keys of `product` (of `owner` only, when given), counted a page
+/// of 100 at a time until `cap` is reached or the list ends.
+async fn count_active(
+    object: &Account,
+    account: &str,
+    product: &str,
+    owner: Option<&str>,
+    cap: u32,
+) -> Result<u32, Error> {
+    let mut count = 0usize;
+    let mut after = None;
+    loop {
+        let reply = object
+            .run(Call {
+                account: account.to_owned(),
+                op: Op::ListKeys {
+                    status: Some(KeyStatus::Active),
+                    product: Some(product.to_owned()),
+                    owner_id: owner.map(str::to_owned),
+                    limit: 100,
+                    after,
+                },
+            })
+            .await?;
+        count += reply
+            .body
+            .get("keys")
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len);
+        after = reply
+            .body
+            .get("next_cursor")
+            .and_then(Value::as_str)
+            .and_then(KeyCursor::parse);
+        if after.is_none() || count >= cap as usize {
+            break;
+        }
+    }
+    Ok(u32::try_from(count).unwrap_or(u32::MAX))
+}
+
 async fn session(
     object: &Account,
     account: &str,
@@ -176,39 +228,30 @@ async fn session(
         if !row.scope.allows_product(&product.id) {
             continue;
         }
-        // Pages of 100 until the product's limit is reached or the list ends.
-        let mut count = 0usize;
-        let mut after = None;
-        loop {
-            let reply = object
-                .run(Call {
-                    account: account.to_owned(),
-                    op: Op::ListKeys {
-                        status: Some(KeyStatus::Active),
-                        product: Some(product.id.clone()),
-                        owner_id: None,
-                        limit: 100,
-                        after,
-                    },
-                })
-                .await?;
-            count += reply
-                .body
-                .get("keys")
-                .and_then(Value::as_array)
-                .map_or(0, Vec::len);
-            after = reply
-                .body
-                .get("next_cursor")
-                .and_then(Value::as_str)
-                .and_then(KeyCursor::parse);
-            if after.is_none() || count >= product.key_limit as usize {
-                break;
+        // The limit is the account's; what the session is shown is its
+        // holder's count (the account's when it has no holder).
+        let all = count_active(object, account, &product.id, None, product.key_limit).await?;
+        let shown = match &row.scope.owner_id {
+            Some(owner) => {
+                count_active(object, account, &product.id, Some(owner), product.key_limit).await?
             }
-        }
-        counts.push((product.id.clone(), u32::try_from(count).unwrap_or(u32::MAX)));
+            None => all,
+        };
+        let active = Active {
+            shown,
+            at_limit: all >= product.key_limit,
+        };
+        counts.push((product.id.clone(), active));
     }
-    let active = |id: &str| counts.iter().find(|(p, _)| p == id).map_or(0, |(_, n)| *n);
+    let active = |id: &str| {
+        counts.iter().find(|(p, _)| p == id).map_or(
+            Active {
+                shown: 0,
+                at_limit: false,
+            },
+            |(_, n)| *n,
+        )
+    };
     let body = describe(
         &gateway.config,
         &row.scope,
@@ -223,65 +266,226 @@ async fn act(
     object: &Account,
     account: &str,
     row: &SessionRow,
-    op: Op,
+    op: PageOp,
+    now: i64,
 ) -> Result<(u16, String), Error> {
-    let (op, need) = restrict(&row.scope, op)?;
+    let gateway = super::isolate::gateway(&object.env)?;
+    let (op, need) = restrict(&gateway.config, &row.scope, op)?;
     let run = |op: Op| {
         object.run(Call {
             account: account.to_owned(),
             op,
         })
     };
-    if let Need::Key(id) = need {
+    if let Need::Key { id, scopes } = need {
         let reply = run(Op::GetKey { id }).await?;
-        if reply.status != 200 || !sees_view(&row.scope, &reply.body) {
+        if reply.status != 200 {
             return Err(Error::KeyNotFound);
         }
+        admit(&gateway.config, &row.scope, &reply.body, scopes.as_deref())?;
     }
-    let events = matches!(op, Op::ListEvents { .. });
-    let lists = matches!(op, Op::ListKeys { .. });
-    let mut reply = run(op).await?;
-    if lists {
-        filter_keys(&row.scope, &mut reply.body);
-    }
-    if events {
-        // The keys the session sees, every page of them.
-        let mut ids: Vec<String> = Vec::new();
-        let mut after = None;
-        loop {
-            let visible = run(Op::ListKeys {
-                status: None,
-                product: None,
-                owner_id: row.scope.owner_id.clone(),
-                limit: 100,
-                after,
-            })
-            .await?;
-            let mut keys = visible.body;
-            after = keys
-                .get("next_cursor")
-                .and_then(Value::as_str)
-                .and_then(KeyCursor::parse);
-            filter_keys(&row.scope, &mut keys);
-            ids.extend(
-                keys.get("keys")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|k| k.get("id").and_then(Value::as_str).map(str::to_owned)),
-            );
-            if after.is_none() {
-                break;
+    match op {
+        Op::ListKeys {
+            status,
+            product,
+            owner_id,
+            limit,
+            after,
+        } => {
+            // The account's pages, filtered to the scope, until the
+            // session's page is full; the cursor is the last key it sees.
+            let mut fill = Fill::new(List::Keys, limit);
+            let mut after = after;
+            loop {
+                let reply = run(Op::ListKeys {
+                    status,
+                    product: product.clone(),
+                    owner_id: owner_id.clone(),
+                    limit: MAX_KEYS_PAGE,
+                    after,
+                })
+                .await?;
+                if reply.status != 200 {
+                    return Ok((reply.status, reply.body.to_string()));
+                }
+                let next = fill.take(&reply.body, |view| sees_view(&row.scope, view));
+                after = match next.as_deref().and_then(KeyCursor::parse) {
+                    Some(cursor) => Some(cursor),
+                    None => break,
+                };
             }
+            Ok((200, fill.finish().to_string()))
         }
-        filter_events(&row.scope, &ids, &mut reply.body);
+        Op::ListEvents { limit, before } => {
+            let ids = visible_key_ids(object, account, row).await?;
+            let whole = row.scope == crate::portal::scope::Scope::default();
+            let mut fill = Fill::new(List::Events, limit);
+            let mut before = before;
+            loop {
+                let reply = run(Op::ListEvents {
+                    limit: MAX_EVENTS_PAGE,
+                    before,
+                })
+                .await?;
+                if reply.status != 200 {
+                    return Ok((reply.status, reply.body.to_string()));
+                }
+                let next = fill.take(&reply.body, |event| {
+                    match event.get("key_id").and_then(Value::as_str) {
+                        Some(id) => ids.iter().any(|v| v == id),
+                        None => whole,
+                    }
+                });
+                before = match next.and_then(|n| n.parse::<i64>().ok()) {
+                    Some(seq) => Some(seq),
+                    None => break,
+                };
+            }
+            Ok((200, fill.finish().to_string()))
+        }
+        op if budget::is_change(&op) => {
+            let Some(portal) = gateway.config.portal.clone() else {
+                return Err(Error::NotFound);
+            };
+            // Counted and recorded in one synchronous step (no await in
+            // between), so concurrent changes cannot both take the last
+            // one; given back if the change fails.
+            let sql = object.sql();
+            let reserved = match reserve(&sql, &portal, &row.id, now) {
+                Ok(reserved) => reserved,
+                Err(refused @ Error::PageChangeLimit { .. }) => return Ok(limited(&refused)),
+                Err(error) => return Err(error),
+            };
+            let reply = run(op).await;
+            if !matches!(&reply, Ok(r) if r.status < 400) {
+                release(&sql, reserved)?;
+            }
+            Ok(answer(reply?))
+        }
+        op => Ok(answer(run(op).await?)),
     }
+}
+
+fn answer(reply: crate::manage::Reply) -> (u16, String) {
     let body = if reply.body.is_null() {
         String::new()
     } else {
         reply.body.to_string()
     };
-    Ok((reply.status, body))
+    (reply.status, body)
+}
+
+/// The ids of every key the session sees, every page of them.
+async fn visible_key_ids(
+    object: &Account,
+    account: &str,
+    row: &SessionRow,
+) -> Result<Vec<String>, Error> {
+    let mut ids: Vec<String> = Vec::new();
+    let mut after = None;
+    loop {
+        let visible = object
+            .run(Call {
+                account: account.to_owned(),
+                op: Op::ListKeys {
+                    status: None,
+                    product: None,
+                    owner_id: row.scope.owner_id.clone(),
+                    limit: MAX_KEYS_PAGE,
+                    after,
+                },
+            })
+            .await?;
+        let mut keys = visible.body;
+        after = keys
+            .get("next_cursor")
+            .and_then(Value::as_str)
+            .and_then(KeyCursor::parse);
+        filter_keys(&row.scope, &mut keys);
+        ids.extend(
+            keys.get("keys")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|k| k.get("id").and_then(Value::as_str).map(str::to_owned)),
+        );
+        if after.is_none() {
+            return Ok(ids);
+        }
+    }
+}
+
+/// A spent budget: 429 with `retry_after` in the body, which the page's
+/// edge turns into the `Retry-After` header.
+fn limited(refused: &Error) -> (u16, String) {
+    let problem = refused.to_problem(None);
+    let mut body: Value = serde_json::from_str(&problem.body).unwrap_or_default();
+    if let (Some(object), Some(seconds)) = (body.as_object_mut(), problem.retry_after) {
+        object.insert("retry_after".to_owned(), json!(seconds));
+    }
+    (problem.status, body.to_string())
+}
+
+const CHANGES_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS portal_changes (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, session TEXT NOT NULL, at INTEGER NOT NULL);
+    CREATE INDEX IF NOT EXISTS portal_changes_at ON portal_changes (at);";
+
+#[derive(Deserialize)]
+struct ChangeRow {
+    session: String,
+    at: f64,
+}
+
+/// Forgets changes past every window, checks the budgets and records one
+/// change by `session` at `now`; its row id, to [`release`] it.
+fn reserve(
+    sql: &SqlStorage,
+    portal: &crate::config::Portal,
+    session: &str,
+    now: i64,
+) -> Result<i64, Error> {
+    sql.exec(CHANGES_SCHEMA, None)
+        .map_err(storage("create changes"))?;
+    sql.exec(
+        "DELETE FROM portal_changes WHERE at <= ?",
+        Some(vec![(budget::forget_before(now) as f64).into()]),
+    )
+    .map_err(storage("prune changes"))?;
+    let changes: Vec<budget::Change> = sql
+        .exec("SELECT session, at FROM portal_changes", None)
+        .and_then(|c| c.to_array::<ChangeRow>())
+        .map_err(storage("read changes"))?
+        .into_iter()
+        .map(|r| budget::Change {
+            session: r.session,
+            at: r.at as i64,
+        })
+        .collect();
+    budget::admit(portal, &changes, session, now)?;
+    #[derive(Deserialize)]
+    struct Id {
+        id: f64,
+    }
+    let id = sql
+        .exec(
+            "INSERT INTO portal_changes (session, at) VALUES (?, ?) RETURNING id",
+            Some(vec![session.into(), (now as f64).into()]),
+        )
+        .and_then(|c| c.to_array::<Id>())
+        .map_err(storage("record change"))?
+        .first()
+        .map_or(0, |r| r.id as i64);
+    Ok(id)
+}
+
+/// Gives back a change that was not made.
+fn release(sql: &SqlStorage, id: i64) -> Result<(), Error> {
+    sql.exec(
+        "DELETE FROM portal_changes WHERE id = ?",
+        Some(vec![(id as f64).into()]),
+    )
+    .map(drop)
+    .map_err(storage("release change"))
 }
 
 /// How an admin sees a session: never its digests.
@@ -305,6 +509,7 @@ fn view(row: &SessionRow, now: i64) -> Value {
         "return_url": row.return_url,
         "products": row.scope.products,
         "owner_id": row.scope.owner_id,
+        "scopes": row.scope.scopes,
     })
 }
 

@@ -9,8 +9,10 @@
 //! plan's headers (identity, `Signature`, `Signature-Input`) replace any a
 //! client sent; the request is fetched with `cache: "no-store"` unless the
 //! product opts in to its origin's caching; the origin's status, headers
-//! and body come back unchanged, except that no `Keygate-*` header passes
-//! and an interim (1xx) status is refused as `502`;
+//! and body come back unchanged, except that no `Keygate-*` header passes,
+//! no `Set-Cookie` for one of keygate's cookies passes
+//! ([`crate::forward::sets_own_cookie`]; the others pass intact, each
+//! its own header), and an interim (1xx) status is refused as `502`;
 //! redirects are returned to the client, not followed.
 
 use worker::{
@@ -22,7 +24,7 @@ use worker::{
 
 use crate::config::Config;
 use crate::credential::HeaderLookup;
-use crate::forward::{is_reserved, is_stripped, BodyFacts, ForwardPlan};
+use crate::forward::{is_reserved, is_stripped, sets_own_cookie, BodyFacts, ForwardPlan};
 use crate::policy::Authorized;
 use crate::proxy_headers::Drops;
 use crate::signature::content_digest;
@@ -275,11 +277,15 @@ pub(super) fn upstream_headers(
     Ok(headers)
 }
 
-/// The origin's response without any `Keygate-*` header: those are
-/// keygate's to send, and a client must never take one from an origin for
-/// keygate's. The response is rebuilt (its headers are immutable) only
-/// when it carries one.
-fn without_reserved_headers(response: web_sys::Response) -> Result<web_sys::Response, JsValue> {
+/// The origin's response without any `Keygate-*` header, and without any
+/// `Set-Cookie` for one of keygate's own cookies: those are keygate's to
+/// send, and a client must never take one from an origin for keygate's
+/// (the API Keys page may share the origin's host). The response is
+/// rebuilt (its headers are immutable) only when it carries one; the
+/// other `Set-Cookie` headers are kept, each as its own header.
+pub(super) fn without_reserved_headers(
+    response: web_sys::Response,
+) -> Result<web_sys::Response, JsValue> {
     let reserved: Vec<String> = response
         .headers()
         .keys()
@@ -287,12 +293,33 @@ fn without_reserved_headers(response: web_sys::Response) -> Result<web_sys::Resp
         .filter_map(|name| name.ok()?.as_string())
         .filter(|name| is_reserved(name))
         .collect();
-    if reserved.is_empty() {
+    let cookies = set_cookies(&response.headers())?;
+    let own_cookie = cookies.iter().any(|c| sets_own_cookie(c));
+    if reserved.is_empty() && !own_cookie {
         return Ok(response);
     }
     let headers = web_sys::Headers::new_with_headers(&response.headers())?;
     for name in &reserved {
         headers.delete(name)?;
     }
+    if own_cookie {
+        headers.delete("Set-Cookie")?;
+        for cookie in cookies.iter().filter(|c| !sets_own_cookie(c)) {
+            headers.append("Set-Cookie", cookie)?;
+        }
+    }
     super::cors::rebuild(&response, &headers)
+}
+
+/// Each `Set-Cookie` value of `headers`, one per header as the origin sent
+/// them (`Headers.getSetCookie()`: they are never joined, since a cookie's
+/// `Expires` holds a comma).
+fn set_cookies(headers: &web_sys::Headers) -> Result<Vec<String>, JsValue> {
+    if !headers.has("Set-Cookie")? {
+        return Ok(Vec::new());
+    }
+    let get: js_sys::Function =
+        js_sys::Reflect::get(headers, &JsValue::from_str("getSetCookie"))?.dyn_into()?;
+    let values: js_sys::Array = get.call0(headers)?.dyn_into()?;
+    Ok(values.iter().filter_map(|v| v.as_string()).collect())
 }

@@ -105,6 +105,9 @@ async fn run(
     let now_ms = js_sys::Date::now();
     let now = (now_ms / 1000.0).floor() as i64;
     let refused = |error: Error| Ok((verify::verdict(&Err(error), None, now), false));
+    if let Some(refusal) = verify::method_refusal(facts.as_ref()) {
+        return refused(refusal);
+    }
 
     let key = match verify::screen(config, product, &request.key) {
         Ok(key) => key,

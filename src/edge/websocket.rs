@@ -75,11 +75,13 @@ pub(super) async fn proxy(
         .dyn_into()
         .map_err(|_| unavailable())?;
     let Some(origin) = response.websocket().map(WebSocket::from) else {
-        // The origin refused the upgrade: its answer goes back as it is.
+        // The origin refused the upgrade: its answer goes back as any
+        // origin answer does (no `Keygate-*` header, none of keygate's
+        // cookies).
         if (100..200).contains(&response.status()) {
             return Err(unavailable());
         }
-        return Ok(response);
+        return super::upstream::without_reserved_headers(response).map_err(|_| unavailable());
     };
     let selected = response
         .headers()

@@ -16,6 +16,7 @@
 //! bounded before it is read.
 
 pub mod github;
+pub mod github_keys;
 pub mod gitlab;
 pub mod respond;
 
@@ -64,6 +65,42 @@ impl Route {
     }
 }
 
+/// A scanner report's entries grouped by token, so that each key is acted
+/// on once per report however often the report lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grouped {
+    /// For each entry, in order, the index of its group.
+    pub group_of: Vec<usize>,
+    /// For each group: its first entry and how many entries name its token.
+    pub groups: Vec<(usize, u32)>,
+}
+
+/// Groups `tokens` (a report's, in order) by their SHA-256, never by
+/// printing them.
+pub fn group<'a>(tokens: impl IntoIterator<Item = &'a crate::secret::ApiKey>) -> Grouped {
+    let mut hashes: Vec<crate::key::KeyHash> = Vec::new();
+    let mut grouped = Grouped {
+        group_of: Vec::new(),
+        groups: Vec::new(),
+    };
+    for (entry, token) in tokens.into_iter().enumerate() {
+        let hash = crate::key::KeyHash::of(token);
+        let index = match hashes.iter().position(|h| *h == hash) {
+            Some(index) => index,
+            None => {
+                hashes.push(hash);
+                grouped.groups.push((entry, 0));
+                hashes.len() - 1
+            }
+        };
+        if let Some((_, count)) = grouped.groups.get_mut(index) {
+            *count = count.saturating_add(1);
+        }
+        grouped.group_of.push(index);
+    }
+    grouped
+}
+
 /// Why a leak report was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LeakError {
@@ -107,6 +144,25 @@ mod tests {
         assert_eq!(action(OnLeak::Revoke).as_str(), "revoked");
         assert_eq!(LeakError::UnknownKey.status(), 401);
         assert_eq!(LeakError::TooLarge { limit: 1 }.status(), 413);
+    }
+
+    /// Issue 18 (Low 5): a report listing a token 50 times acts once,
+    /// with the count.
+    #[test]
+    fn a_report_is_grouped_by_token() {
+        use crate::secret::ApiKey;
+        let a = ApiKey::new("fai_live_a");
+        let b = ApiKey::new("fai_live_b");
+        let mut tokens = vec![&a; 50];
+        tokens.insert(1, &b);
+        tokens.push(&b);
+        let grouped = group(tokens.iter().copied());
+        assert_eq!(grouped.groups, vec![(0, 50), (1, 2)]);
+        assert_eq!(grouped.group_of.len(), 52);
+        assert_eq!(grouped.group_of[0], 0);
+        assert_eq!(grouped.group_of[1], 1);
+        assert_eq!(grouped.group_of[51], 1);
+        assert_eq!(group(std::iter::empty()).groups, vec![]);
     }
 
     #[test]

@@ -11,13 +11,20 @@
 //! refuses the key as soon as that plan is carried out; the `key.leaked`
 //! event goes into the same commit; the reporter's URL and source are
 //! bounded by the parsers of [`super::github`] and [`super::gitlab`].
+//! Reports are deduplicated: the edge sends one report per key per
+//! scanner report, with how many times it listed the key
+//! ([`LeakReport::occurrences`]); a key left live (`on_leak = "flag"`)
+//! gets at most one `key.leaked` event per day
+//! ([`LeakTally::EVENT_EVERY_SECONDS`]), reports in between counted on the
+//! key and told in the next event's data (`occurrences`,
+//! `earlier_repeats`).
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::{action, OnLeak};
 use crate::config::Config;
-use crate::manage::ledger::{Change, EventKind, EventRow, Ledger};
+use crate::manage::ledger::{Change, EventKind, EventRow, LeakTally, Ledger};
 use crate::manage::op::{KeyStatus, Op};
 use crate::manage::{plan as manage_plan, view, Entropy, Plan, Reply};
 use crate::secret::KeySecret;
@@ -36,6 +43,13 @@ pub struct LeakReport {
     pub url: Option<String>,
     /// The reporter's source label (GitHub's `source`).
     pub source: Option<String>,
+    /// How many times the scanner's report listed the key (at least 1).
+    #[serde(default = "one")]
+    pub occurrences: u32,
+}
+
+fn one() -> u32 {
+    1
 }
 
 /// Decides `report` for `account` at `now` (`now_ms` in milliseconds).
@@ -80,6 +94,25 @@ fn decide(
         .map(|p| p.hooks.on_leak)
         .unwrap_or_default();
     let done = action(policy);
+    let occurrences = report.occurrences.max(1);
+    let tally = key.leaked;
+    if policy == OnLeak::Flag {
+        if let Some(tally) = tally.filter(|t| t.quiet_at(now)) {
+            // Reported again within the day: counted, no event.
+            let mut row = key.clone();
+            row.leaked = Some(LeakTally {
+                repeats: tally.repeats.saturating_add(occurrences),
+                ..tally
+            });
+            let mut plan = Plan::reply(200, answer(true, Some(done)));
+            plan.changes.push(Change::PutKey(row));
+            return Ok(plan);
+        }
+    }
+    let noted = LeakTally {
+        event_at: now,
+        repeats: 0,
+    };
     let mut plan = match policy {
         OnLeak::Revoke => {
             let op = Op::RevokeKey { id: key.id.clone() };
@@ -93,21 +126,39 @@ fn decide(
                         event.data = json!({ "reason": "leaked", "reporter": report.reporter, "url": report.url });
                     }
                 }
+                if let Change::PutKey(row) = change {
+                    if row.id == key.id {
+                        row.leaked = Some(noted);
+                    }
+                }
             }
             revoke
         }
-        OnLeak::Flag => Plan::reply(200, answer(true, None)),
+        OnLeak::Flag => {
+            let mut plan = Plan::reply(200, answer(true, None));
+            let mut row = key.clone();
+            row.leaked = Some(noted);
+            plan.changes.push(Change::PutKey(row));
+            plan
+        }
     };
     plan.reply = Ok(Reply {
         status: 200,
         body: answer(true, Some(done)),
     });
-    let details = event::leak_details(
+    let mut details = event::leak_details(
         &report.reporter,
         report.url.as_deref(),
         report.source.as_deref(),
         done,
     );
+    if let Some(details) = details.as_object_mut() {
+        details.insert("occurrences".into(), json!(occurrences));
+        details.insert(
+            "earlier_repeats".into(),
+            json!(tally.map_or(0, |t| t.repeats)),
+        );
+    }
     // First, so the audit log and the webhooks tell the cause (the leak)
     // before its effect (the revocation).
     plan.changes.insert(

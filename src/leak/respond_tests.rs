@@ -7,7 +7,20 @@ use crate::webhook::outbox::Seed;
 const NOW_MS: i64 = crate::webhook::outbox::tests::NOW_FOR_API * 1_000;
 
 fn report(ledger: &Memory, key_id: &str, config: &Config) -> Result<Reply, Error> {
-    let mut seed = Seed::new([4; 32]);
+    report_at(ledger, key_id, config, NOW_MS, 1)
+}
+
+fn report_at(
+    ledger: &Memory,
+    key_id: &str,
+    config: &Config,
+    now_ms: i64,
+    occurrences: u32,
+) -> Result<Reply, Error> {
+    // Each report its own event ids.
+    let mut bytes = [4; 32];
+    bytes[..8].copy_from_slice(&now_ms.to_le_bytes());
+    let mut seed = Seed::new(bytes);
     let entropy = Entropy {
         key: [4; 32],
         id: [4; 12],
@@ -22,8 +35,9 @@ fn report(ledger: &Memory, key_id: &str, config: &Config) -> Result<Reply, Error
             reporter: "github".into(),
             url: Some("https://github.com/o/r/blob/main/.env".into()),
             source: Some("content".into()),
+            occurrences,
         },
-        NOW_MS,
+        now_ms,
         &entropy,
         &crate::key::test_secret(),
     );
@@ -33,7 +47,7 @@ fn report(ledger: &Memory, key_id: &str, config: &Config) -> Result<Reply, Error
         &ledger.hooks,
         "acct_1",
         &plan.changes,
-        NOW_MS,
+        now_ms,
         &mut seed,
     )
     .unwrap();
@@ -128,4 +142,81 @@ fn an_unknown_key_is_a_false_positive() {
     create(&ledger, false, 1);
     let reply = report(&ledger, "key_00000000000000000", &config).unwrap();
     assert_eq!(reply.body["label"], "false_positive");
+}
+
+/// Issue 18 (Low 5): with `on_leak = "flag"` the key stays live, so a
+/// report listing it 50 times, and that report replayed, would each have
+/// made events and deliveries. Now: one `key.leaked` per key per report
+/// (the edge groups the report: `occurrences`), at most one per key per
+/// day, the repeats counted and told in the next event's data.
+#[test]
+fn a_flagged_key_gets_one_leak_event_per_day_with_repeats_counted() {
+    let mut config = crate::config::tests::demo_config();
+    for product in &mut config.products {
+        product.hooks.on_leak = OnLeak::Flag;
+    }
+    let ledger = Memory::default();
+    let (id, _) = create(&ledger, true, 1);
+    let leaked_events = |ledger: &Memory| {
+        ledger
+            .events(None, 100)
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.kind == EventKind::KeyLeaked)
+            .collect::<Vec<_>>()
+    };
+    let reply = report_at(&ledger, &id, &config, NOW_MS, 50).unwrap();
+    assert_eq!(reply.body["label"], "true_positive");
+    assert_eq!(kinds(&ledger), ["key.created", "key.leaked"]);
+    let first = leaked_events(&ledger);
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0].data["occurrences"], 50);
+    assert_eq!(first[0].data["earlier_repeats"], 0);
+    // Replayed, and reported again, within the day: counted, no event.
+    for (i, occurrences) in [50u32, 1, 3].into_iter().enumerate() {
+        let at = NOW_MS + 1_000 * (1 + i as i64) * 3_600;
+        let reply = report_at(&ledger, &id, &config, at, occurrences).unwrap();
+        assert_eq!(reply.body["label"], "true_positive", "still live");
+        assert_eq!(reply.body["action"], "flagged");
+    }
+    let last_quiet = NOW_MS + 1_000 * (LeakTally::EVENT_EVERY_SECONDS - 1);
+    report_at(&ledger, &id, &config, last_quiet, 1).unwrap();
+    assert_eq!(leaked_events(&ledger).len(), 1);
+    assert_eq!(kinds(&ledger), ["key.created", "key.leaked"]);
+    assert_eq!(
+        ledger.key(&id).unwrap().unwrap().leaked,
+        Some(LeakTally {
+            event_at: NOW_MS / 1_000,
+            repeats: 55
+        })
+    );
+    // A day after the event: one more, telling the repeats.
+    let next_day = NOW_MS + 1_000 * LeakTally::EVENT_EVERY_SECONDS;
+    report_at(&ledger, &id, &config, next_day, 2).unwrap();
+    let events = leaked_events(&ledger);
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[0].data["occurrences"], 2, "newest first");
+    assert_eq!(events[0].data["earlier_repeats"], 55);
+    assert_eq!(kinds(&ledger), ["key.created", "key.leaked", "key.leaked"]);
+    let delivered: serde_json::Value =
+        serde_json::from_str(&ledger.hooks.outbox.borrow()[2].body).unwrap();
+    assert_eq!(delivered["data"]["earlier_repeats"], 55);
+    assert_eq!(delivered["data"]["occurrences"], 2);
+    assert_eq!(ledger.key(&id).unwrap().unwrap().revoked_at, None);
+}
+
+/// With `on_leak = "revoke"` the first report ends the key; the revoke
+/// and its `key.revoked` happen once, the event's data counting the
+/// report's occurrences.
+#[test]
+fn a_revoked_key_is_revoked_once_per_report() {
+    let config = crate::config::tests::demo_config();
+    let ledger = Memory::default();
+    let (id, _) = create(&ledger, true, 1);
+    report_at(&ledger, &id, &config, NOW_MS, 50).unwrap();
+    let again = report_at(&ledger, &id, &config, NOW_MS, 50).unwrap();
+    assert_eq!(again.body["label"], "false_positive");
+    assert_eq!(kinds(&ledger), ["key.created", "key.leaked", "key.revoked"]);
+    let audit = ledger.events(None, 10).unwrap();
+    assert_eq!(audit[1].data["occurrences"], 50);
 }

@@ -317,6 +317,7 @@ fn create(
         disabled: false,
         meta: new.meta,
         last_used_at: None,
+        leaked: None,
     };
     let body = CreatedKey::new(
         &row,
@@ -445,10 +446,22 @@ fn update(
 ) -> Result<Plan, Error> {
     let (mut row, product) = changeable(config, ledger, id, now)?;
     let scopes = scopes.map(|s| body::scopes(product, &s)).transpose()?;
-    let expires_at = expires_at.map(|e| match e {
-        Expiry::Never => None,
-        Expiry::At(at) => Some(at),
-    });
+    let expires_at = expires_at
+        .map(|e| match e {
+            Expiry::Never => Ok(None),
+            Expiry::At(at) => Ok(Some(at)),
+            Expiry::Earlier(at) => match row.expires_at {
+                Some(current) if at > current => Err(Error::ExpiryTooLate {
+                    field: "expires_at",
+                    reason: format!(
+                        "this key expires at {}; send that time or an earlier one",
+                        format_rfc3339(current)
+                    ),
+                }),
+                _ => Ok(Some(at)),
+            },
+        })
+        .transpose()?;
     let mut data = serde_json::Map::new();
     if let Some(expires_at) = expires_at.filter(|e| *e != row.expires_at) {
         data.insert(
@@ -569,6 +582,7 @@ fn rotate(
         last4: minted.key.last4().to_owned(),
         replaced_by: None,
         last_used_at: None,
+        leaked: None,
         ..old.clone()
     };
     // The old key stops at the end of its grace, or at its own expiry if

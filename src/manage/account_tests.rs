@@ -988,6 +988,49 @@ fn updates_move_or_remove_the_expiry_at_the_edge_too() {
 }
 
 #[test]
+fn an_earlier_expiry_only_shortens_a_keys_life() {
+    use crate::manage::op::Expiry;
+    let ledger = Memory::default();
+    let id = id_of(&create(&ledger, new_key("forgeai"), 1));
+    let set = |expiry: Expiry| {
+        ledger.run(
+            Op::UpdateKey {
+                id: id.clone(),
+                name: Some(format!("until {expiry:?}")),
+                scopes: None,
+                expires_at: Some(expiry),
+                enabled: None,
+                meta: None,
+            },
+            NOW + 1,
+            0,
+        )
+    };
+    let expires = |ledger: &Memory| ledger.key(&id).unwrap().unwrap().expires_at;
+    // No expiry yet: any is a shortening.
+    set(Expiry::Earlier(NOW + 1_000)).1.unwrap();
+    assert_eq!(expires(&ledger), Some(NOW + 1_000));
+    // Later is refused, whole: the name does not change either.
+    let (index, later) = set(Expiry::Earlier(NOW + 1_001));
+    let error = later.unwrap_err();
+    assert_eq!(error.code(), "expiry_too_late");
+    assert_eq!(error.status(), 403);
+    assert!(error
+        .detail()
+        .contains(&crate::record::format_rfc3339(NOW + 1_000)));
+    assert!(index.is_empty());
+    assert_eq!(expires(&ledger), Some(NOW + 1_000));
+    assert_eq!(
+        ledger.key(&id).unwrap().unwrap().name,
+        format!("until {:?}", Expiry::Earlier(NOW + 1_000))
+    );
+    // The same time, or earlier: fine.
+    set(Expiry::Earlier(NOW + 1_000)).1.unwrap();
+    set(Expiry::Earlier(NOW + 500)).1.unwrap();
+    assert_eq!(expires(&ledger), Some(NOW + 500));
+}
+
+#[test]
 fn keys_carry_an_owner_and_list_by_it() {
     let ledger = Memory::default();
     let mine = |owner: Option<&str>, seed: u8| {

@@ -359,10 +359,15 @@ pub(super) fn invalid(field: &str, reason: impl Into<String>) -> Error {
 }
 
 mod decode;
+mod page;
 mod portal;
 mod strict;
 
 pub(super) use decode::decode;
+pub use page::{
+    grantable_scopes, page_create, page_update, PageNewKey, PageUpdate, OPERATOR_ONLY,
+    PAGE_CREATE_FIELDS, PAGE_UPDATE_FIELDS,
+};
 pub use portal::portal_session;
 
 #[cfg(test)]

@@ -11,6 +11,12 @@
 //! the admin token, neither of which the object keeps; a row is used only
 //! while younger than [`KEPT_SECONDS`] and with the same request
 //! fingerprint (else 422 `idempotency_key_reused`).
+//!
+//! Answers are kept per caller ([`Caller`]): the row's id and sealing key
+//! are bound to the admin token and to who asked — the management API, or
+//! a page session's holder and products — so one caller's Idempotency-Key
+//! is a fresh request for any other: never a replay of another holder's
+//! answer, never a 422 that tells them the value was used.
 
 use std::fmt;
 
@@ -81,15 +87,117 @@ impl fmt::Debug for Ticket {
     }
 }
 
-/// The ticket for `idempotency_key` on the request `method path body`.
-pub fn ticket(
+/// Who sends a request with an Idempotency-Key: its answer is kept for
+/// this caller only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    /// The management API (the admin token).
+    Admin,
+    /// An API Keys page session, by the holder and products of its scope
+    /// (`None`: every holder, every product).
+    Page {
+        /// The session's `owner_id`.
+        owner_id: Option<String>,
+        /// The session's products.
+        products: Option<Vec<String>>,
+    },
+}
+
+impl Caller {
+    /// An unambiguous encoding: every part length-prefixed, products in
+    /// order.
+    fn encode(&self) -> Vec<u8> {
+        fn part(out: &mut Vec<u8>, bytes: &[u8]) {
+            out.extend_from_slice(&(bytes.len() as u64).to_be_bytes());
+            out.extend_from_slice(bytes);
+        }
+        let mut out = Vec::new();
+        match self {
+            Caller::Admin => part(&mut out, b"admin"),
+            Caller::Page { owner_id, products } => {
+                part(&mut out, b"page");
+                match owner_id {
+                    Some(owner) => {
+                        part(&mut out, b"owner");
+                        part(&mut out, owner.as_bytes());
+                    }
+                    None => part(&mut out, b"any owner"),
+                }
+                match products {
+                    Some(list) => {
+                        let mut sorted: Vec<&String> = list.iter().collect();
+                        sorted.sort();
+                        sorted.dedup();
+                        part(&mut out, b"products");
+                        part(&mut out, &(sorted.len() as u64).to_be_bytes());
+                        for product in sorted {
+                            part(&mut out, product.as_bytes());
+                        }
+                    }
+                    None => part(&mut out, b"any product"),
+                }
+            }
+        }
+        out
+    }
+}
+
+/// A ticket before it knows its caller: what the edge can work out from
+/// the request alone. Only [`Pending::for_caller`] turns it into a
+/// [`Ticket`]. Its sealing key never shows in `Debug`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pending {
+    /// SHA-256 of the Idempotency-Key, lowercase hex.
+    key_digest: String,
+    /// SHA-256 of the request (method, path, body), lowercase hex.
+    fingerprint: String,
+    /// Derived from the Idempotency-Key and the admin token, lowercase hex.
+    seal: String,
+}
+
+impl fmt::Debug for Pending {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pending")
+            .field("fingerprint", &self.fingerprint)
+            .field("seal", &"[redacted]")
+            .finish()
+    }
+}
+
+impl Pending {
+    /// The ticket of this request from `caller`: its row id and sealing
+    /// key are bound to the caller (and, through the seal, to the admin
+    /// token), so no other caller finds or opens its answer.
+    pub fn for_caller(self, caller: &Caller) -> Ticket {
+        let who = caller.encode();
+        let bind = |domain: &[u8], value: &str| {
+            let mut h = Sha256::new();
+            h.update(domain);
+            h.update((who.len() as u64).to_be_bytes());
+            h.update(&who);
+            h.update(value.as_bytes());
+            h.update(self.seal.as_bytes());
+            hex(&h.finalize())
+        };
+        Ticket {
+            id: bind(b"keygate/idempotency/id/v2\0", &self.key_digest),
+            fingerprint: self.fingerprint.clone(),
+            seal: bind(b"keygate/idempotency/seal/v2\0", ""),
+        }
+    }
+}
+
+/// The pending ticket for `idempotency_key` on the request
+/// `method path body`.
+pub fn pending(
     token: &AdminToken,
     idempotency_key: &str,
     method: &str,
     path: &str,
     body: &[u8],
-) -> Ticket {
-    let id = hex(&Sha256::digest(
+) -> Pending {
+    let key_digest = hex(&Sha256::digest(
         [b"keygate/idempotency/id/v1\0", idempotency_key.as_bytes()].concat(),
     ));
     let mut request = Sha256::new();
@@ -98,17 +206,31 @@ pub fn ticket(
         request.update(part);
     }
     request.update(body);
-    Ticket {
-        id,
+    Pending {
+        key_digest,
         fingerprint: hex(&request.finalize()),
         seal: hex(&token.derive(SEAL_SALT, idempotency_key.as_bytes())),
     }
 }
 
-/// `op` as the account's object should run it: for a POST with an
-/// Idempotency-Key (`header_value`), wrapped in [`Op::Once`] with the
-/// ticket for this request; else as it is (other methods are idempotent
-/// already, and ignore the header). A malformed header is 400.
+/// The ticket for `idempotency_key` on the request `method path body`
+/// from `caller`.
+pub fn ticket(
+    token: &AdminToken,
+    caller: &Caller,
+    idempotency_key: &str,
+    method: &str,
+    path: &str,
+    body: &[u8],
+) -> Ticket {
+    pending(token, idempotency_key, method, path, body).for_caller(caller)
+}
+
+/// `op` (from the management API) as the account's object should run
+/// it: for a POST with an Idempotency-Key (`header_value`), wrapped in
+/// [`Op::Once`] with the ticket for this request from [`Caller::Admin`];
+/// else as it is (other methods are idempotent already, and ignore the
+/// header). A malformed header is 400.
 pub fn wrap(
     op: Op,
     header_value: Option<&str>,
@@ -117,18 +239,34 @@ pub fn wrap(
     path: &str,
     body: &[u8],
 ) -> Result<Op, Error> {
+    match prepare(header_value, token, method, path, body)? {
+        Some(pending) => Ok(Op::Once {
+            ticket: pending.for_caller(&Caller::Admin),
+            then: Box::new(op),
+        }),
+        None => Ok(op),
+    }
+}
+
+/// The pending ticket of a POST with an Idempotency-Key (`header_value`);
+/// `None` for other methods or without the header. A malformed header is
+/// 400.
+pub fn prepare(
+    header_value: Option<&str>,
+    token: &AdminToken,
+    method: &str,
+    path: &str,
+    body: &[u8],
+) -> Result<Option<Pending>, Error> {
     if method != "POST" {
-        return Ok(op);
+        return Ok(None);
     }
     let Some(key) = header(header_value)? else {
-        return Ok(op);
+        return Ok(None);
     };
     // The path as decoded, so `team%3A42` and `team:42` are one request.
     let path = String::from_utf8_lossy(&super::ids::percent_decode(path, false)).into_owned();
-    Ok(Op::Once {
-        ticket: ticket(token, key, method, &path, body),
-        then: Box::new(op),
-    })
+    Ok(Some(pending(token, key, method, &path, body)))
 }
 
 /// One kept answer, as the account's object stores it.

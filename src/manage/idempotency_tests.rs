@@ -13,6 +13,7 @@ fn token(raw: &str) -> AdminToken {
 fn create(key: &str, body: &str) -> Ticket {
     ticket(
         &token(TOKEN),
+        &Caller::Admin,
         key,
         "POST",
         "/accounts/a/keys",
@@ -76,11 +77,18 @@ fn the_fingerprint_covers_method_path_and_body() {
     assert_ne!(base.fingerprint, create("k", "{\"a\":2}").fingerprint);
     assert_ne!(base.fingerprint, create("k", "{\"a\":1} ").fingerprint);
     let t = token(TOKEN);
-    let rotate = ticket(&t, "k", "POST", "/accounts/a/keys/x/rotate", b"{\"a\":1}");
+    let rotate = ticket(
+        &t,
+        &Caller::Admin,
+        "k",
+        "POST",
+        "/accounts/a/keys/x/rotate",
+        b"{\"a\":1}",
+    );
     assert_ne!(base.fingerprint, rotate.fingerprint);
     // Length-prefixed: moving bytes between path and body changes it.
-    let a = ticket(&t, "k", "POST", "/p", b"ab");
-    let b = ticket(&t, "k", "POST", "/pa", b"b");
+    let a = ticket(&t, &Caller::Admin, "k", "POST", "/p", b"ab");
+    let b = ticket(&t, &Caller::Admin, "k", "POST", "/pa", b"b");
     assert_ne!(a.fingerprint, b.fingerprint);
     // The id depends on the Idempotency-Key only.
     assert_eq!(base.id, rotate.id);
@@ -100,9 +108,9 @@ fn a_kept_answer_opens_with_its_ticket_only() {
         .contains(&crate::key::hash::hex(b"fai_live_secret")));
     assert_eq!(ticket.open(&row), Some(reply()));
 
-    // Another admin token derives another sealing key.
+    // Another admin token derives another sealing key (and row id).
     let other = ticket_with("another-admin-token-of-32-characters-at-least", "k");
-    assert_eq!(other.id, ticket.id);
+    assert_ne!(other.id, ticket.id);
     assert_eq!(other.open(&row), None);
     // Another Idempotency-Key too.
     assert_eq!(create("k2", "{}").open(&row), None);
@@ -132,7 +140,14 @@ fn a_kept_answer_opens_with_its_ticket_only() {
 }
 
 fn ticket_with(raw_token: &str, key: &str) -> Ticket {
-    ticket(&token(raw_token), key, "POST", "/accounts/a/keys", b"{}")
+    ticket(
+        &token(raw_token),
+        &Caller::Admin,
+        key,
+        "POST",
+        "/accounts/a/keys",
+        b"{}",
+    )
 }
 
 #[test]
@@ -158,8 +173,100 @@ fn decide_runs_replays_or_refuses() {
     let error = decide(&other_body, Some(&row), NOW + 10).unwrap_err();
     assert_eq!(error.status(), 422);
     assert_eq!(error.code(), "idempotency_key_reused");
-    // Another admin token, same request: never replayed.
+    // Another admin token, same request: never replayed. Its row id
+    // differs, so it never finds this row; given it anyway, it cannot
+    // open it.
     let other_token = ticket_with("another-admin-token-of-32-characters-at-least", "k");
+    assert_ne!(other_token.id, ticket.id);
     let error = decide(&other_token, Some(&row), NOW + 10).unwrap_err();
     assert_eq!(error.code(), "idempotency_key_reused");
+}
+
+fn page(owner: Option<&str>, products: Option<&[&str]>) -> Caller {
+    Caller::Page {
+        owner_id: owner.map(Into::into),
+        products: products.map(|l| l.iter().map(|p| (*p).to_owned()).collect()),
+    }
+}
+
+fn from(caller: &Caller, key: &str, body: &str) -> Ticket {
+    ticket(
+        &token(TOKEN),
+        caller,
+        key,
+        "POST",
+        "portal:/api/keys",
+        body.as_bytes(),
+    )
+}
+
+#[test]
+fn answers_are_kept_per_caller() {
+    let alice = page(Some("alice"), Some(&["forgeai"]));
+    let bob = page(Some("bob"), Some(&["forgeai"]));
+    let callers = [
+        Caller::Admin,
+        alice.clone(),
+        bob.clone(),
+        page(None, Some(&["forgeai"])),
+        page(Some("alice"), None),
+        page(Some("alice"), Some(&["forgeai", "mailforge"])),
+        page(None, None),
+    ];
+    // Every caller has its own row id and sealing key for one
+    // Idempotency-Key and body.
+    let tickets: Vec<Ticket> = callers.iter().map(|c| from(c, "k", "{}")).collect();
+    for (i, a) in tickets.iter().enumerate() {
+        for b in tickets.iter().skip(i + 1) {
+            assert_ne!(a.id, b.id);
+            assert_ne!(a.seal, b.seal);
+            assert_eq!(a.fingerprint, b.fingerprint);
+        }
+    }
+    // Alice's kept answer: a retry of hers replays it.
+    let kept = from(&alice, "k", "{}").keep(&reply(), &NONCE, NOW).unwrap();
+    assert_eq!(
+        decide(&from(&alice, "k", "{}"), Some(&kept), NOW + 1).unwrap(),
+        Decision::Replay(reply())
+    );
+    // Bob, with her Idempotency-Key, looks up another row: none is kept,
+    // so his request runs afresh (same body or not), with no 422.
+    let bobs = from(&bob, "k", "{}");
+    assert_ne!(bobs.id, kept.id);
+    assert_eq!(decide(&bobs, None, NOW + 1).unwrap(), Decision::Run);
+    let bobs_other = from(&bob, "k", "{\"name\":\"x\"}");
+    assert_eq!(decide(&bobs_other, None, NOW + 1).unwrap(), Decision::Run);
+    // Nor could his ticket open her row.
+    assert_eq!(bobs.open(&kept), None);
+    // The admin API and a page session do not share answers either.
+    assert_ne!(from(&Caller::Admin, "k", "{}").id, kept.id);
+    // The products' order does not make another caller.
+    assert_eq!(
+        from(&page(Some("a"), Some(&["x", "y"])), "k", "{}"),
+        from(&page(Some("a"), Some(&["y", "x", "y"])), "k", "{}")
+    );
+    // Owner and product names cannot run into each other.
+    assert_ne!(
+        from(&page(Some("ab"), Some(&["c"])), "k", "{}").id,
+        from(&page(Some("a"), Some(&["bc"])), "k", "{}").id
+    );
+}
+
+#[test]
+fn a_pending_ticket_hides_its_seal() {
+    let pending = prepare(Some("k"), &token(TOKEN), "POST", "/p", b"{}")
+        .unwrap()
+        .unwrap();
+    let debug = format!("{pending:?}");
+    assert!(debug.contains("[redacted]"));
+    assert!(!debug.contains(&pending.seal));
+    assert_eq!(
+        prepare(Some("k"), &token(TOKEN), "PATCH", "/p", b"{}").unwrap(),
+        None
+    );
+    assert_eq!(
+        prepare(None, &token(TOKEN), "POST", "/p", b"{}").unwrap(),
+        None
+    );
+    assert!(prepare(Some("bad key"), &token(TOKEN), "POST", "/p", b"{}").is_err());
 }

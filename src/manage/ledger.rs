@@ -104,6 +104,33 @@ pub struct KeyRow {
     /// Unix seconds of the last reported use (kept beside the row).
     #[serde(default, skip_serializing)]
     pub last_used_at: Option<i64>,
+    /// Leak reports of a key left live (`on_leak = "flag"`): when its
+    /// last `key.leaked` event was recorded and the reports counted since
+    /// without one ([`crate::leak::respond`]); `None` until first reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leaked: Option<LeakTally>,
+}
+
+/// A key's leak reports since its last `key.leaked` event: at most one
+/// such event per key per [`LeakTally::EVENT_EVERY_SECONDS`]; reports in
+/// between are counted here and told in the next event's data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeakTally {
+    /// Unix seconds of the last `key.leaked` event of the key.
+    pub event_at: i64,
+    /// Times the key was reported since, without an event.
+    pub repeats: u32,
+}
+
+impl LeakTally {
+    /// The least time between two `key.leaked` events of one key: a day.
+    pub const EVENT_EVERY_SECONDS: i64 = 86_400;
+
+    /// Whether a report at `now` records no event of its own (a clock
+    /// that went backwards counts as within the day).
+    pub fn quiet_at(&self, now: i64) -> bool {
+        now < self.event_at.saturating_add(Self::EVENT_EVERY_SECONDS)
+    }
 }
 
 impl KeyRow {

@@ -33,7 +33,10 @@ pub mod trace;
 pub mod view;
 
 pub use account::{plan, Entropy, Plan, Reply};
-pub use body::portal_session;
+pub use body::{
+    grantable_scopes, page_create, page_update, portal_session, PageNewKey, PageUpdate,
+    MAX_EXPIRY_DAYS, OPERATOR_ONLY, PAGE_CREATE_FIELDS, PAGE_UPDATE_FIELDS,
+};
 pub use execute::{execute, resync, Index, Outcome, Store};
 pub use ledger::{
     AccountRow, AccountStatus, Change, EventKind, EventRow, IndexWrite, KeyFilter, KeyRow, Ledger,

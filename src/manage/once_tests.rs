@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 use super::account::tests::Run;
 use super::account::{plan, Entropy};
-use super::idempotency::{ticket, wrap, KEPT_SECONDS};
+use super::idempotency::{ticket, wrap, Caller, KEPT_SECONDS};
 use super::ledger::Change;
 use super::listing::KeyCursor;
 use super::memory::Memory;
@@ -214,7 +214,14 @@ fn kept_answers_last_24_hours_then_the_key_runs_again() {
         .unwrap();
     assert_ne!(fresh.body["id"], first.body["id"]);
     // That change pruned the old answer and kept the new one.
-    let ticket = ticket(&token(), "k", "POST", "/accounts/acct_1/keys", b"{}");
+    let ticket = ticket(
+        &token(),
+        &Caller::Admin,
+        "k",
+        "POST",
+        "/accounts/acct_1/keys",
+        b"{}",
+    );
     use super::ledger::Ledger;
     let row = ledger.idempotent(&ticket.id).unwrap().unwrap();
     assert_eq!(row.created_at, after);

@@ -134,6 +134,10 @@ pub enum Expiry {
     Never,
     /// Unix seconds.
     At(i64),
+    /// Unix seconds, only if no later than the key's expiry (a key with
+    /// none may get any): the API Keys page shortens a key's life, never
+    /// lengthens it. A later time is refused with `expiry_too_late`.
+    Earlier(i64),
 }
 
 /// A key to create.

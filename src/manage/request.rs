@@ -233,6 +233,12 @@ pub fn parse(config: &Config, req: &Incoming<'_>, now: i64, dev: bool) -> Result
     })
 }
 
+/// `400 unknown_parameter` for any query parameter: for operations that
+/// take none.
+pub fn no_query(query: Option<&str>) -> Result<(), Error> {
+    Query::parse(query)?.only(&[], "")
+}
+
 /// The body, if it is declared `application/json` (parameters such as
 /// `charset` aside); else 415, so a form or text body is never read as JSON.
 /// `body` if it was sent as `application/json`, else 415.

@@ -2,20 +2,29 @@
 //! API Keys page, and how a session's scope narrows it.
 //!
 //! The page's API is the management API of one account, restricted: its
-//! requests are parsed by the management parser into an [`Op`], which
-//! [`restrict`] accepts only if the session may ask it. Invariants: a
-//! session can never reach another account (the account comes from its
-//! cookie); ops outside keys and events are refused as not found; a key
-//! op names a key the session must see ([`Need::Key`]), checked by the
-//! object before the op runs; lists are filtered to the scope afterwards
-//! ([`filter_keys`], [`filter_events`]).
+//! requests are parsed into a [`PageOp`] ([`super::op`]), which
+//! [`restrict`] turns into a management [`Op`] for the session's scope.
+//! Invariants: a session can never reach another account (the account
+//! comes from its cookie); ops outside keys and events do not exist; a
+//! page op cannot carry an operator-only field, and the management op made
+//! from it sets none (`meta` and `enabled` untouched, a new key's holder
+//! the session's); scopes stay within the session's ceiling
+//! ([`Scope::ceiling`]) and an expiry only moves earlier; a key op names a
+//! key the session must see ([`Need::Key`]), checked by the object before
+//! the op runs ([`admit`]); lists are filtered to the scope afterwards
+//! ([`filter_keys`], [`filter_events`]); an Idempotency-Key's answer is
+//! kept for the session's holder and products ([`caller`]).
 
 use serde::{Deserialize, Serialize};
 
 use super::grant::SessionRow;
+use super::op::PageOp;
 use super::scope::Scope;
+use crate::config::Config;
+use crate::key::Environment;
+use crate::manage::idempotency::Caller;
 use crate::manage::op::NewKey;
-use crate::manage::Op;
+use crate::manage::{grantable_scopes, Op, PageNewKey};
 use crate::Error;
 
 /// A call to an account's object about portal sessions.
@@ -64,8 +73,9 @@ pub enum PortalCall {
         account: String,
         /// The cookie text.
         cookie: String,
-        /// The management op, already restricted by [`restrict`].
-        op: Option<Op>,
+        /// The page's op; the object restricts it to the session
+        /// ([`restrict`]) before it becomes a management op.
+        op: Option<PageOp>,
     },
 }
 
@@ -74,16 +84,36 @@ pub enum PortalCall {
 pub enum Need {
     /// Nothing more.
     Nothing,
-    /// That the session sees this key.
-    Key(String),
+    /// That the session sees this key, and may grant `scopes` (if any)
+    /// for the key's product.
+    Key {
+        /// The key id.
+        id: String,
+        /// Scopes an update asks for, checked against the key's product.
+        scopes: Option<Vec<String>>,
+    },
 }
 
-/// `op` as `scope` may ask it, and what remains to check; refusals are
-/// problems the page shows.
-pub fn restrict(scope: &Scope, op: Op) -> Result<(Op, Need), Error> {
+impl Need {
+    fn key(id: &str) -> Need {
+        Need::Key {
+            id: id.to_owned(),
+            scopes: None,
+        }
+    }
+}
+
+/// `op` as `scope` may ask it, as the management op the account runs, and
+/// what remains to check; refusals are problems the page shows. The op
+/// never carries `meta` or `enabled`, and a new key's holder is the
+/// session's (none when the session has none).
+pub fn restrict(config: &Config, scope: &Scope, op: PageOp) -> Result<(Op, Need), Error> {
     match op {
-        Op::CreateKey(new) => Ok((Op::CreateKey(restrict_new(scope, new)?), Need::Nothing)),
-        Op::ListKeys {
+        PageOp::CreateKey(new) => Ok((
+            Op::CreateKey(restrict_new(config, scope, new)?),
+            Need::Nothing,
+        )),
+        PageOp::ListKeys {
             status,
             product,
             owner_id,
@@ -117,71 +147,126 @@ pub fn restrict(scope: &Scope, op: Op) -> Result<(Op, Need), Error> {
                 Need::Nothing,
             ))
         }
-        Op::ListEvents { limit, before } => Ok((Op::ListEvents { limit, before }, Need::Nothing)),
-        Op::GetKey { id } => Ok((Op::GetKey { id: id.clone() }, Need::Key(id))),
-        Op::RevokeKey { id } => Ok((Op::RevokeKey { id: id.clone() }, Need::Key(id))),
-        Op::RotateKey { id, grace_seconds } => Ok((
+        PageOp::ListEvents { limit, before } => {
+            Ok((Op::ListEvents { limit, before }, Need::Nothing))
+        }
+        PageOp::GetKey { id } => Ok((Op::GetKey { id: id.clone() }, Need::key(&id))),
+        PageOp::RevokeKey { id } => Ok((Op::RevokeKey { id: id.clone() }, Need::key(&id))),
+        PageOp::RotateKey { id, grace_seconds } => Ok((
             Op::RotateKey {
                 id: id.clone(),
                 grace_seconds,
             },
-            Need::Key(id),
+            Need::key(&id),
         )),
-        Op::UpdateKey {
-            id,
-            name,
-            scopes,
-            expires_at,
-            enabled,
-            meta,
-        } => Ok((
-            Op::UpdateKey {
-                id: id.clone(),
-                name,
-                scopes,
-                expires_at,
-                enabled,
-                meta,
-            },
-            Need::Key(id),
-        )),
-        Op::Once { ticket, then } => {
-            let (then, need) = restrict(scope, *then)?;
+        PageOp::UpdateKey { id, change } => {
+            let expires_at = change.expiry();
+            Ok((
+                Op::UpdateKey {
+                    id: id.clone(),
+                    name: change.name,
+                    scopes: change.scopes.clone(),
+                    expires_at,
+                    enabled: None,
+                    meta: None,
+                },
+                Need::Key {
+                    id,
+                    scopes: change.scopes,
+                },
+            ))
+        }
+        PageOp::Once { pending, then } => {
+            let (then, need) = restrict(config, scope, *then)?;
             Ok((
                 Op::Once {
-                    ticket,
+                    ticket: pending.for_caller(&caller(scope)),
                     then: Box::new(then),
                 },
                 need,
             ))
         }
-        Op::IfMatch { if_match, then } => {
-            let (then, need) = restrict(scope, *then)?;
-            Ok((
-                Op::IfMatch {
-                    if_match,
-                    then: Box::new(then),
-                },
-                need,
-            ))
-        }
-        // The account itself, its status, and the edge's calls are not
-        // the page's to ask.
-        _ => Err(Error::NotFound),
     }
 }
 
-fn restrict_new(scope: &Scope, mut new: NewKey) -> Result<NewKey, Error> {
+/// The caller a session's Idempotency-Keys are kept for: its holder and
+/// products.
+pub fn caller(scope: &Scope) -> Caller {
+    Caller::Page {
+        owner_id: scope.owner_id.clone(),
+        products: scope.products.clone(),
+    }
+}
+
+/// Checks what [`Need::Key`] asks of the key the object read (`view`, its
+/// JSON): that the session sees it (else `key_not_found`), and that the
+/// scopes asked for are permissions of its product the session may grant
+/// (`invalid_field`, then `scope_not_grantable`).
+pub fn admit(
+    config: &Config,
+    scope: &Scope,
+    view: &serde_json::Value,
+    scopes: Option<&[String]>,
+) -> Result<(), Error> {
+    if !sees_view(scope, view) {
+        return Err(Error::KeyNotFound);
+    }
+    let Some(list) = scopes else {
+        return Ok(());
+    };
+    let product = view
+        .get("product")
+        .and_then(|p| p.as_str())
+        .and_then(|p| config.product(p))
+        .ok_or(Error::KeyNotFound)?;
+    grantable_scopes(product, &scope.ceiling(product), list).map(drop)
+}
+
+/// A page's new key as the account creates it: in the session's products,
+/// its holder the session's, no `meta`, a live key, and scopes within the
+/// session's ceiling (absent: the product's defaults the session may
+/// grant).
+fn restrict_new(config: &Config, scope: &Scope, new: PageNewKey) -> Result<NewKey, Error> {
     if !scope.allows_product(&new.product) {
         return Err(out_of_scope("product"));
     }
-    if let Some(own) = &scope.owner_id {
-        if new.owner_id.as_ref().is_some_and(|asked| asked != own) {
-            return Err(out_of_scope("owner_id"));
+    let product = config
+        .product(&new.product)
+        .ok_or_else(|| out_of_scope("product"))?;
+    let ceiling = scope.ceiling(product);
+    let scopes = match new.scopes {
+        Some(list) => Some(grantable_scopes(product, &ceiling, &list)?),
+        None if product.default_scopes.iter().all(|s| ceiling.contains(s)) => None,
+        None => {
+            let within: Vec<String> = product
+                .default_scopes
+                .iter()
+                .filter(|s| ceiling.contains(s))
+                .cloned()
+                .collect();
+            if within.is_empty() {
+                return Err(Error::InvalidField {
+                    field: "scopes".to_owned(),
+                    reason: format!(
+                        "must be given: none of the product's default permissions can be \
+                         granted here (this page may grant: {})",
+                        ceiling.join(", ")
+                    ),
+                });
+            }
+            Some(within)
         }
-        new.owner_id = Some(own.clone());
-    }
-    Ok(new)
+    };
+    Ok(NewKey {
+        product: product.id.clone(),
+        name: new.name,
+        scopes,
+        environment: Environment::Live,
+        expires_at: new.expires_at,
+        webhook_url: new.webhook_url,
+        owner_id: scope.owner_for_new_key(),
+        meta: None,
+    })
 }
 
 fn out_of_scope(field: &str) -> Error {
@@ -223,97 +308,5 @@ pub fn filter_events(scope: &Scope, visible: &[String], body: &mut serde_json::V
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::key::Environment;
-    use serde_json::json;
-
-    fn narrow() -> Scope {
-        Scope {
-            products: Some(vec!["a".into()]),
-            owner_id: Some("u1".into()),
-        }
-    }
-
-    fn new_key(product: &str, owner: Option<&str>) -> NewKey {
-        NewKey {
-            product: product.into(),
-            name: "k".into(),
-            scopes: None,
-            environment: Environment::Live,
-            expires_at: None,
-            webhook_url: None,
-            owner_id: owner.map(Into::into),
-            meta: None,
-        }
-    }
-
-    #[test]
-    fn creates_stay_in_scope_and_belong_to_the_holder() {
-        let (op, need) = restrict(&narrow(), Op::CreateKey(new_key("a", None))).unwrap();
-        assert_eq!(need, Need::Nothing);
-        match op {
-            Op::CreateKey(new) => assert_eq!(new.owner_id.as_deref(), Some("u1")),
-            other => panic!("{other:?}"),
-        }
-        assert!(restrict(&narrow(), Op::CreateKey(new_key("b", None))).is_err());
-        assert!(restrict(&narrow(), Op::CreateKey(new_key("a", Some("u2")))).is_err());
-    }
-
-    #[test]
-    fn key_ops_need_the_key_and_account_ops_are_refused() {
-        let (_, need) = restrict(&narrow(), Op::RevokeKey { id: "key_x".into() }).unwrap();
-        assert_eq!(need, Need::Key("key_x".into()));
-        assert!(matches!(
-            restrict(&narrow(), Op::GetAccount),
-            Err(Error::NotFound)
-        ));
-        assert!(matches!(
-            restrict(
-                &Scope::default(),
-                Op::SetStatus {
-                    status: crate::manage::AccountStatus::Suspended
-                }
-            ),
-            Err(Error::NotFound)
-        ));
-        assert!(matches!(
-            restrict(&Scope::default(), Op::Verify { id: "key_x".into() }),
-            Err(Error::NotFound)
-        ));
-    }
-
-    #[test]
-    fn lists_are_forced_to_the_holder_and_filtered() {
-        let (op, _) = restrict(
-            &narrow(),
-            Op::ListKeys {
-                status: None,
-                product: None,
-                owner_id: None,
-                limit: 50,
-                after: None,
-            },
-        )
-        .unwrap();
-        assert!(
-            matches!(op, Op::ListKeys { owner_id: Some(ref o), product: Some(ref p), .. } if o == "u1" && p == "a")
-        );
-        let mut body = json!({"keys": [
-            {"id": "1", "product": "a", "owner_id": "u1"},
-            {"id": "2", "product": "b", "owner_id": "u1"},
-            {"id": "3", "product": "a", "owner_id": "u2"},
-            {"id": "4", "product": "a"}
-        ]});
-        filter_keys(&narrow(), &mut body);
-        assert_eq!(body["keys"].as_array().unwrap().len(), 1);
-        let mut events = json!({"events": [
-            {"id": "e1", "key_id": "1"}, {"id": "e2", "key_id": "2"}, {"id": "e3"}
-        ]});
-        filter_events(&narrow(), &["1".into()], &mut events);
-        assert_eq!(events["events"].as_array().unwrap().len(), 1);
-        let mut all = json!({"events": [{"id": "e3"}]});
-        filter_events(&Scope::default(), &[], &mut all);
-        assert_eq!(all["events"].as_array().unwrap().len(), 1);
-    }
-}
+#[path = "call_tests.rs"]
+mod tests;

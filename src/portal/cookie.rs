@@ -8,6 +8,7 @@
 //! would let that one win.
 
 use super::credential::{Kind, PortalCredential};
+use crate::secret::KeySecret;
 
 /// The cookie's name.
 pub const NAME: &str = "keygate_portal";
@@ -34,8 +35,11 @@ pub fn clear(path: &str, dev: bool) -> String {
 }
 
 /// The session credential in the request's `Cookie` header(s), if there
-/// is exactly one well-formed one.
-pub fn find<'a>(cookie_headers: impl IntoIterator<Item = &'a str>) -> Option<PortalCredential> {
+/// is exactly one well-formed one and its tag verifies under `key`.
+pub fn find<'a>(
+    cookie_headers: impl IntoIterator<Item = &'a str>,
+    key: &KeySecret,
+) -> Option<PortalCredential> {
     let mut found = None;
     for header in cookie_headers {
         for pair in header.split(';') {
@@ -51,6 +55,7 @@ pub fn find<'a>(cookie_headers: impl IntoIterator<Item = &'a str>) -> Option<Por
             found = Some(PortalCredential::parse(
                 Kind::Cookie,
                 value.trim().trim_matches('"'),
+                key,
             ));
         }
     }
@@ -70,9 +75,10 @@ fn cookie_path(path: &str) -> &str {
 mod tests {
     use super::*;
     use crate::portal::credential::session_id;
+    use crate::portal::credential::tests::key;
 
     fn cookie() -> PortalCredential {
-        PortalCredential::new(Kind::Cookie, "acct", &session_id([1; 16]), [2; 32]).unwrap()
+        PortalCredential::new(Kind::Cookie, "acct", &session_id([1; 16]), [2; 32], &key()).unwrap()
     }
 
     #[test]
@@ -97,13 +103,13 @@ mod tests {
     fn finds_the_one_cookie_among_others() {
         let text = cookie().expose();
         let header = format!("a=1; {NAME}={text}; b=2");
-        assert_eq!(find([header.as_str()]), Some(cookie()));
+        assert_eq!(find([header.as_str()], &key()), Some(cookie()));
         assert_eq!(
-            find(["a=1", format!("{NAME}={text}").as_str()]),
+            find(["a=1", format!("{NAME}={text}").as_str()], &key()),
             Some(cookie())
         );
         assert_eq!(
-            find([format!("{NAME}=\"{text}\"").as_str()]),
+            find([format!("{NAME}=\"{text}\"").as_str()], &key()),
             Some(cookie())
         );
     }
@@ -112,11 +118,16 @@ mod tests {
     fn a_repeated_or_bad_cookie_is_none() {
         let text = cookie().expose();
         let twice = format!("{NAME}={text}; {NAME}={text}");
-        assert_eq!(find([twice.as_str()]), None);
+        assert_eq!(find([twice.as_str()], &key()), None);
         let split = format!("{NAME}={text}");
-        assert_eq!(find([split.as_str(), split.as_str()]), None);
-        assert_eq!(find([format!("{NAME}=kgpt.{}", &text[5..]).as_str()]), None);
-        assert_eq!(find(["other=1"]), None);
-        assert_eq!(find([format!("{NAME}x={text}").as_str()]), None);
+        assert_eq!(find([split.as_str(), split.as_str()], &key()), None);
+        assert_eq!(
+            find([format!("{NAME}=kgpt.{}", &text[5..]).as_str()], &key()),
+            None
+        );
+        let untagged = text.rsplit_once('~').unwrap().0;
+        assert_eq!(find([format!("{NAME}={untagged}").as_str()], &key()), None);
+        assert_eq!(find(["other=1"], &key()), None);
+        assert_eq!(find([format!("{NAME}x={text}").as_str()], &key()), None);
     }
 }

@@ -83,7 +83,14 @@ mod tests {
     const OWN: &str = "https://api.example";
 
     fn cookie(byte: u8) -> PortalCredential {
-        PortalCredential::new(Kind::Cookie, "acct", &session_id([byte; 16]), [byte; 32]).unwrap()
+        PortalCredential::new(
+            Kind::Cookie,
+            "acct",
+            &session_id([byte; 16]),
+            [byte; 32],
+            &crate::portal::credential::tests::key(),
+        )
+        .unwrap()
     }
 
     #[test]

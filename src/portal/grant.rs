@@ -154,12 +154,13 @@ impl SessionRow {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::portal::credential::tests::key;
     use crate::portal::credential::{session_id, Kind};
 
     fn setup() -> (SessionRow, PortalCredential, PortalCredential) {
         let id = session_id([3; 16]);
-        let token = PortalCredential::new(Kind::Token, "acct", &id, [4; 32]).unwrap();
-        let cookie = PortalCredential::new(Kind::Cookie, "acct", &id, [5; 32]).unwrap();
+        let token = PortalCredential::new(Kind::Token, "acct", &id, [4; 32], &key()).unwrap();
+        let cookie = PortalCredential::new(Kind::Cookie, "acct", &id, [5; 32], &key()).unwrap();
         let grant = Grant {
             return_url: "https://app.example/settings".into(),
             scope: Scope::default(),
@@ -176,7 +177,7 @@ mod tests {
         assert_eq!(row.exchange(&token, &cookie, 1_001), Ok(()));
         assert_eq!(row.admit(&cookie, 1_002), Ok(()));
         assert_eq!(row.exchange(&token, &cookie, 1_003), Err(Dead::Used));
-        let forged = PortalCredential::new(Kind::Token, "acct", &row.id, [6; 32]).unwrap();
+        let forged = PortalCredential::new(Kind::Token, "acct", &row.id, [6; 32], &key()).unwrap();
         assert_eq!(
             row.exchange(&forged, &cookie, 1_003),
             Err(Dead::Unknown),
@@ -199,14 +200,14 @@ mod tests {
     #[test]
     fn a_wrong_secret_or_a_revoked_session_is_refused() {
         let (mut row, token, cookie) = setup();
-        let forged = PortalCredential::new(Kind::Token, "acct", &row.id, [6; 32]).unwrap();
+        let forged = PortalCredential::new(Kind::Token, "acct", &row.id, [6; 32], &key()).unwrap();
         assert_eq!(row.exchange(&forged, &cookie, 1_001), Err(Dead::Unknown));
         assert!(
             row.token_digest.is_some(),
             "a forged token does not use up the real one"
         );
         row.exchange(&token, &cookie, 1_001).unwrap();
-        let other = PortalCredential::new(Kind::Cookie, "acct", &row.id, [7; 32]).unwrap();
+        let other = PortalCredential::new(Kind::Cookie, "acct", &row.id, [7; 32], &key()).unwrap();
         assert_eq!(row.admit(&other, 1_002), Err(Dead::Unknown));
         row.revoked_at = Some(1_003);
         assert_eq!(row.admit(&cookie, 1_004), Err(Dead::Revoked));

@@ -126,15 +126,29 @@ fn title(config: &Config, scope: &Scope) -> String {
     }
 }
 
+/// A product's active keys, as a session may learn them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Active {
+    /// The active keys the session sees: its holder's, or the account's
+    /// when the session has no holder.
+    pub shown: u32,
+    /// Whether the account holds the product's `key_limit` of active
+    /// keys (the limit is the account's, shared by all its holders), so
+    /// a create would be refused.
+    pub at_limit: bool,
+}
+
 /// What `GET {prefix}/api/session` answers: the products the session
-/// manages, with their branding, permissions and whether a key can be
-/// created now (`active` counts each product's active keys).
+/// manages, with their branding, the permissions the session may grant
+/// (its ceiling: nothing else is offered), the longest expiry it may give,
+/// and whether a key can be created now (`active` counts each product's
+/// active keys).
 pub fn describe(
     config: &Config,
     scope: &Scope,
     return_url: &str,
     expires_at: &str,
-    active: &dyn Fn(&str) -> u32,
+    active: &dyn Fn(&str) -> Active,
 ) -> Value {
     let products: Vec<Value> = config
         .products
@@ -149,23 +163,37 @@ pub fn describe(
                     .map(|(_, d)| d.clone())
             };
             let count = active(&p.id);
-            let can_create = count < p.key_limit;
+            let can_create = !count.at_limit;
+            let ceiling = scope.ceiling(p);
+            let blocked = if scope.owner_id.is_some() {
+                format!(
+                    "{} allows {} active keys per account, shared by everyone in it, and this \
+                     account has them all; revoke one to create another.",
+                    p.portal.brand.display_name, p.key_limit
+                )
+            } else {
+                format!(
+                    "{} allows {} active keys; revoke one to create another.",
+                    p.portal.brand.display_name, p.key_limit
+                )
+            };
             json!({
                 "id": p.id,
                 "display_name": p.portal.brand.display_name,
                 "logo_url": p.portal.brand.logo_url,
-                "permissions": p.known_permissions.iter().map(|name| json!({
+                "permissions": ceiling.iter().map(|name| json!({
                     "name": name,
                     "description": described(name),
                 })).collect::<Vec<_>>(),
-                "default_scopes": p.default_scopes,
+                "default_scopes": p.default_scopes.iter()
+                    .filter(|s| ceiling.contains(s)).collect::<Vec<_>>(),
+                "max_expiry_days": p.portal.max_expiry_days,
                 "key_limit": p.key_limit,
-                "active_keys": count,
+                "key_limit_applies_to": "account",
+                "active_keys": count.shown,
+                "active_keys_of": if scope.owner_id.is_some() { "holder" } else { "account" },
                 "can_create": can_create,
-                "create_blocked": (!can_create).then(|| format!(
-                    "{} allows {} active keys; revoke one to create another.",
-                    p.portal.brand.display_name, p.key_limit
-                )),
+                "create_blocked": (!can_create).then_some(blocked),
             })
         })
         .collect();
@@ -218,14 +246,17 @@ mod tests {
     fn the_description_lists_scoped_products_and_the_limit() {
         let scope = Scope {
             products: Some(vec!["forgeai".into()]),
-            owner_id: None,
+            ..Scope::default()
         };
         let value = describe(
             &demo_config(),
             &scope,
             "https://a.example",
             "2026-01-01T00:00:00Z",
-            &|_| 3,
+            &|_| Active {
+                shown: 3,
+                at_limit: true,
+            },
         );
         let products = value["products"].as_array().unwrap();
         assert_eq!(products.len(), 1);
@@ -235,7 +266,70 @@ mod tests {
             .unwrap()
             .contains("3 active keys"));
         assert_eq!(value["title"], "ForgeAI");
-        let open = describe(&demo_config(), &scope, "https://a.example", "x", &|_| 0);
+        let open = describe(&demo_config(), &scope, "https://a.example", "x", &|_| {
+            Active {
+                shown: 0,
+                at_limit: false,
+            }
+        });
         assert_eq!(open["products"][0]["can_create"], true);
+        assert_eq!(open["products"][0]["active_keys_of"], "account");
+    }
+
+    #[test]
+    fn a_holders_session_counts_the_holders_keys_and_names_the_accounts_limit() {
+        let scope = Scope {
+            products: Some(vec!["forgeai".into()]),
+            owner_id: Some("u1".into()),
+        };
+        // u1 has one key; the account holds all 3 the limit allows.
+        let value = describe(&demo_config(), &scope, "https://a.example", "x", &|_| {
+            Active {
+                shown: 1,
+                at_limit: true,
+            }
+        });
+        let forgeai = &value["products"][0];
+        assert_eq!(forgeai["active_keys"], 1);
+        assert_eq!(forgeai["active_keys_of"], "holder");
+        assert_eq!(forgeai["key_limit"], 3);
+        assert_eq!(forgeai["key_limit_applies_to"], "account");
+        assert_eq!(forgeai["can_create"], false);
+        assert!(forgeai["create_blocked"]
+            .as_str()
+            .unwrap()
+            .contains("3 active keys per account"));
+    }
+
+    #[test]
+    fn the_description_offers_only_what_the_session_may_grant() {
+        let names = |scope: &Scope| {
+            let value = describe(&demo_config(), scope, "https://a.example", "x", &|_| 0);
+            let forgeai = value["products"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|p| p["id"] == "forgeai")
+                .unwrap()
+                .clone();
+            let names: Vec<String> = forgeai["permissions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["name"].as_str().unwrap().to_owned())
+                .collect();
+            (names, forgeai)
+        };
+        // forgeai knows five permissions; it grants its default scopes.
+        let (all, forgeai) = names(&Scope::default());
+        assert_eq!(all, ["read", "execute_flows"]);
+        assert_eq!(forgeai["max_expiry_days"], serde_json::Value::Null);
+        let read_only = Scope {
+            scopes: Some(vec!["read".into()]),
+            ..Scope::default()
+        };
+        let (narrow, forgeai) = names(&read_only);
+        assert_eq!(narrow, ["read"]);
+        assert_eq!(forgeai["default_scopes"], serde_json::json!(["read"]));
     }
 }

@@ -448,8 +448,32 @@ fn key_after(changes: &[Change], ledger: &dyn Ledger, id: &str) -> Result<Option
 type Payload = (EventType, Map<String, Value>, Vec<KeyRow>);
 
 /// The webhook event for an audit event: its type, its data and the keys
-/// whose own webhooks receive it.
+/// whose own webhooks receive it. The data is the audit event's own data,
+/// every member as recorded (the reason of a leak revocation, the
+/// `replacement_revoked` of a grace ended early, a leak's counts...),
+/// under the members that say which key and account it is about: so the
+/// delivered event and the audit log can never tell different stories.
 fn payload(
+    account: &str,
+    row: &EventRow,
+    changes: &[Change],
+    ledger: &dyn Ledger,
+) -> Result<Option<Payload>, Error> {
+    Ok(
+        context(account, row, changes, ledger)?.map(|(kind, mut data, keys)| {
+            if let Value::Object(audit) = &row.data {
+                for (name, value) in audit {
+                    data.insert(name.clone(), value.clone());
+                }
+            }
+            (kind, data, keys)
+        }),
+    )
+}
+
+/// The members a delivered event adds to its audit event's data: the
+/// subject (account, key, product) and the key as the API shows it.
+fn context(
     account: &str,
     row: &EventRow,
     changes: &[Change],

@@ -524,3 +524,155 @@ fn a_reminder_before_the_key_existed_is_skipped() {
         .collect();
     assert_eq!(kinds, [serde_json::json!(86_400)]);
 }
+
+/// Each kind of audit event, by a `match` that stops compiling when a kind
+/// is added: the test below must then produce it too.
+fn kind_index(kind: EventKind) -> usize {
+    match kind {
+        EventKind::KeyCreated => 0,
+        EventKind::KeyUpdated => 1,
+        EventKind::KeyRotated => 2,
+        EventKind::KeyRevoked => 3,
+        EventKind::KeyLimitReached => 4,
+        EventKind::KeyLeaked => 5,
+        EventKind::AccountSuspended => 6,
+        EventKind::AccountReactivated => 7,
+        EventKind::WebhookDisabled => 8,
+    }
+}
+
+/// Issue 18: a delivered event carries the same data as its audit event,
+/// for every kind of event (README promised `"reason": "leaked"` on a leak
+/// revocation and `{"replacement_revoked": id}` on a grace ended by its
+/// replacement's revocation; neither was delivered).
+#[test]
+fn every_delivered_event_carries_its_audit_events_data() {
+    let config = demo_config();
+    let ledger = Memory::default();
+    let (a, _) = create(&ledger, true, 2);
+    endpoint(&ledger, &[], 1);
+    run(
+        &ledger,
+        Op::UpdateKey {
+            id: a.clone(),
+            name: Some("renamed".into()),
+            scopes: None,
+            expires_at: None,
+            enabled: None,
+            meta: None,
+        },
+        3,
+    )
+    .unwrap();
+    let rotated = run(
+        &ledger,
+        Op::RotateKey {
+            id: a.clone(),
+            grace_seconds: 600,
+        },
+        4,
+    )
+    .unwrap();
+    let b = rotated.body["id"].as_str().unwrap().to_owned();
+    // B's revocation ends A's grace: A's key.revoked names B.
+    run(&ledger, Op::RevokeKey { id: b.clone() }, 5).unwrap();
+    // A leak revocation: key.leaked, then key.revoked with the reason.
+    let (c, _) = create(&ledger, true, 6);
+    let mut seed = Seed::new([7; 32]);
+    let entropy = Entropy {
+        key: [7; 32],
+        id: [7; 12],
+        webhook: [7; 32],
+    };
+    let report = crate::leak::respond::LeakReport {
+        key_id: c.clone(),
+        reporter: "github".into(),
+        url: Some("https://github.com/o/r/blob/main/.env".into()),
+        source: Some("content".into()),
+        occurrences: 3,
+    };
+    let test_secret = crate::key::test_secret();
+    let mut leak = crate::leak::respond::plan(
+        &config,
+        &ledger,
+        "acct_1",
+        report,
+        NOW_MS,
+        &entropy,
+        &test_secret,
+    );
+    let rows = enqueue(
+        &config,
+        &ledger,
+        &ledger.hooks,
+        "acct_1",
+        &leak.changes,
+        NOW_MS,
+        &mut seed,
+    )
+    .unwrap();
+    leak.changes.extend(rows);
+    ledger.apply(leak.changes);
+    for (status, seed) in [(AccountStatus::Suspended, 8), (AccountStatus::Active, 9)] {
+        run(&ledger, Op::SetStatus { status }, seed).unwrap();
+    }
+    let limit = config.product("forgeai").unwrap().key_limit;
+    for seed in 20..=(20 + limit as u8) {
+        let _ = run(&ledger, Op::CreateKey(new_key(false)), seed);
+    }
+    // A's own webhook answers 410: webhook.disabled.
+    let first = outbox(&ledger)
+        .into_iter()
+        .find(|r| r.delivery.hook == Hook::Key(a.clone()))
+        .unwrap();
+    let changes = api::settle(
+        &config,
+        &ledger.hooks,
+        "acct_1",
+        first,
+        NOW_MS,
+        12,
+        &Response::Status(410),
+        &mut seed,
+    )
+    .unwrap();
+    ledger.apply(changes);
+
+    let audit = ledger.events(None, 1_000).unwrap();
+    let delivered: Vec<serde_json::Value> = outbox(&ledger).iter().map(body).collect();
+    let mut seen = [false; 9];
+    for event in &audit {
+        seen[kind_index(event.kind)] = true;
+        let wire = serde_json::to_value(event.kind).unwrap();
+        let audit_data = event.data.as_object().unwrap();
+        let carried = delivered.iter().any(|d| {
+            d["type"] == wire
+                && event.key_id.as_ref().is_none_or(|id| {
+                    d["data"]["key_id"] == id.as_str() || wire == "webhook.disabled"
+                })
+                && audit_data
+                    .iter()
+                    .all(|(name, value)| d["data"][name] == *value)
+        });
+        assert!(
+            carried,
+            "no delivery of {wire} carries its audit data {}; delivered: {delivered:#?}",
+            event.data
+        );
+    }
+    assert_eq!(seen, [true; 9], "every kind of event was produced");
+    // The two promises, spelled out.
+    let revoked = |id: &str| {
+        delivered
+            .iter()
+            .filter(|d| d["type"] == "key.revoked" && d["data"]["key_id"] == id)
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    assert!(revoked(&a)
+        .iter()
+        .all(|d| d["data"]["replacement_revoked"] == b.as_str()));
+    assert!(!revoked(&a).is_empty());
+    assert!(revoked(&c).iter().all(|d| d["data"]["reason"] == "leaked"));
+    assert!(!revoked(&c).is_empty());
+}

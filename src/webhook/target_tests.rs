@@ -170,3 +170,35 @@ fn only_a_dev_target_on_this_machine_is_local() {
         .unwrap()
         .is_local());
 }
+
+/// The special-purpose ranges of issue 18 (Info 2), as literals and as
+/// what a name resolved to.
+#[test]
+fn special_purpose_ranges_are_refused() {
+    let target = Target::parse("https://hooks.example.com/k", false).unwrap();
+    for inward in [
+        "64:ff9b:1::1",
+        "64:ff9b:1:2::a00:1",
+        "::ffff:0:0",
+        "::ffff:0:808:808",
+        "2001::1",
+        "2001:0:4136:e378:8000:63bf:80ff:fffe",
+        "100::1",
+        "2001:2::1",
+        "2001:10::1",
+        "192.88.99.1",
+        "64:ff9b::c0a8:1",
+    ] {
+        let literal = if inward.contains(':') {
+            format!("https://[{inward}]/k")
+        } else {
+            format!("https://{inward}/k")
+        };
+        assert!(
+            matches!(refused(&literal, false), Refused::NotPublic(_)),
+            "{literal}"
+        );
+        let resolved: IpAddr = inward.parse().unwrap();
+        assert!(target.admits_resolved(&[resolved]).is_err(), "{inward}");
+    }
+}

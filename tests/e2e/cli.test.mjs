@@ -172,4 +172,6 @@ test("failures exit non-zero with the problem's code and detail", async () => {
 test("the existing commands keep their flags", async () => {
   const check = await cli(["check", "--config", join(ROOT, "wrangler.toml")], { url: null });
   assert.equal(check.code, 0, check.stderr);
+  // The demo config names no host for the API Keys page's links (issue 18).
+  assert.match(check.stderr, /^warning: .*portal\.public_url/m);
 });

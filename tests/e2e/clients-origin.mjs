@@ -134,6 +134,20 @@ const server = createServer(async (req, res) => {
 
 const wss = new WebSocketServer({ noServer: true, handleProtocols: (protocols) => [...protocols][0] ?? false });
 server.on("upgrade", (req, socket, head) => {
+  if (req.url.includes("refuse-upgrade")) {
+    // A refused upgrade whose answer sets keygate's cookie and a Keygate-*
+    // header among its own: keygate must strip both.
+    socket.end(
+      "HTTP/1.1 403 Forbidden\r\n" +
+        "Content-Type: text/plain\r\n" +
+        "Set-Cookie: sid=1; Path=/\r\n" +
+        "Set-Cookie: keygate_portal=forged; Path=/_keygate/keys\r\n" +
+        "Keygate-Account: acct_from_origin\r\n" +
+        "Content-Length: 2\r\n" +
+        "Connection: close\r\n\r\nno",
+    );
+    return;
+  }
   wss.handleUpgrade(req, socket, head, async (ws) => {
     const valid = await signed(req);
     ws.send(JSON.stringify({ hello: { url: req.url, headers: req.headers, protocol: ws.protocol, signature_valid: valid } }));

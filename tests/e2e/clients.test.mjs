@@ -263,7 +263,9 @@ describe("CORS without a browser", () => {
 function openSocket(path, { headers = {}, protocols } = {}) {
   return new Promise((ok, fail) => {
     const ws = new WebSocket(`${gw.url.replace("http", "ws")}${path}`, protocols, { headers });
-    ws.once("unexpected-response", (_req, res) => fail(Object.assign(new Error("refused"), { status: res.statusCode })));
+    ws.once("unexpected-response", (_req, res) =>
+      fail(Object.assign(new Error("refused"), { status: res.statusCode, headers: res.headers })),
+    );
     ws.once("error", fail);
     ws.once("message", (data) => ok({ ws, hello: JSON.parse(data.toString()).hello }));
   });
@@ -312,6 +314,16 @@ describe("WebSockets", () => {
   test("an upgrade without a valid key is refused before the origin", async () => {
     await assert.rejects(openSocket("/clients/ws"), (e) => e.status === 401);
     await assert.rejects(openSocket("/clients/ws?api_key=cl_live_nope"), (e) => e.status === 400 || e.status === 401);
+  });
+
+  // Issue 18 (Low 3): a refused upgrade's answer went back untouched.
+  test("an origin's refused upgrade passes without keygate's cookies or Keygate-* headers", async () => {
+    await assert.rejects(openSocket("/clients/ws/refuse-upgrade", { headers: app() }), (e) => {
+      assert.equal(e.status, 403);
+      assert.deepEqual(e.headers["set-cookie"], ["sid=1; Path=/"]);
+      assert.equal(e.headers["keygate-account"], undefined);
+      return true;
+    });
   });
 
   test("keygate closes a socket after max_connection_seconds", async () => {

@@ -178,6 +178,29 @@ export async function startOrigin(script = "demo/origin.mjs") {
   return { url, port, ...tracked };
 }
 
+/**
+ * Starts an origin program in any language on a free port: `command` with
+ * `args` and then the port. Its KEYGATE_ORIGIN_SECRET is `secret` (default
+ * SECRET); `env` adds variables. Ready once it answers HTTP at all.
+ */
+export async function startOriginCommand(command, args = [], { secret = SECRET, env = {} } = {}) {
+  const port = await freePort();
+  const child = spawn(command, [...args, String(port)], {
+    env: { ...process.env, ...env, KEYGATE_ORIGIN_SECRET: secret },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  const tracked = track(child, "origin");
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitFor(url, child, `origin ${command}`);
+  } catch (e) {
+    await tracked.stop();
+    throw new Error(`${e.message}\n${tracked.lines.join("")}`);
+  }
+  return { url, port, ...tracked };
+}
+
 /** SHA-256 of a key, lowercase hex: its KV key. */
 export const kvKeyOf = (key) => createHash("sha256").update(key).digest("hex");
 

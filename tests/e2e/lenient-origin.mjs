@@ -2,8 +2,12 @@
 // canonical-path tests: it percent-decodes the path, ignores case (Express,
 // Koa, ASP.NET), drops `;` parameters (Tomcat), trims trailing dots and
 // spaces (IIS), drops a format suffix from the last segment (Rails, Django
-// REST Framework) and ignores a trailing `/`. It answers which handler the
-// request reached, and what it received.
+// REST Framework) and ignores a trailing `/`; it also decodes twice, and
+// folds Unicode with NFKC (as normalising routers and Windows "best-fit"
+// conversions do), dropping zero-width characters and reading Unicode
+// spaces as spaces. It answers which handler the request reached, and
+// what it received. A path holding `set-cookies` gets Set-Cookie headers,
+// one of them for keygate's own cookie (for the cookie test).
 //
 // Usage: node tests/e2e/lenient-origin.mjs <port>
 import { createServer } from "node:http";
@@ -27,12 +31,22 @@ function decode(segment) {
   }
 }
 
+/** NFKC, without default-ignorable characters, Unicode spaces as spaces. */
+export function fold(text) {
+  return text
+    .normalize("NFKC")
+    .replace(/[\u00AD\u034F\u061C\u180B-\u180F\u200B-\u200F\u202A-\u202E\u2060-\u206F\uFE00-\uFE0F\uFEFF]/g, "")
+    .replace(/\s/gu, " ");
+}
+
 export function routeOf(path) {
   const raw = [];
-  for (const segment of path.split("?")[0].split("/").map(decode)) {
-    if (segment === "" || segment === ".") continue;
-    if (segment === "..") raw.pop();
-    else raw.push(segment);
+  for (const decoded of path.split("?")[0].split("/").map((s) => fold(decode(decode(s))))) {
+    for (const segment of decoded.split("/")) {
+      if (segment === "" || segment === ".") continue;
+      if (segment === "..") raw.pop();
+      else raw.push(segment);
+    }
   }
   return raw
     .map((segment, i) => {
@@ -55,6 +69,19 @@ function matches(route, segments) {
   return i === segments.length;
 }
 
+/** What the origin sets on a `set-cookies` path: keygate's cookie names
+ * among others, one of them with an `Expires` that holds a comma. */
+export const SET_COOKIES = [
+  "sid=abc; Path=/; HttpOnly",
+  "keygate_portal=kgpc.forged; Path=/_keygate/keys; HttpOnly",
+  "theme=dark; Expires=Wed, 09 Jun 2027 10:18:14 GMT; Path=/",
+  "__Host-keygate_portal=forged; Path=/; Secure",
+  "KEYGATE_PORTAL=forged",
+  "=keygate_portal=forged",
+  "prefs=keygate_portal; Path=/",
+];
+export const OWN_COOKIES = [1, 3, 4, 5];
+
 export function handlerFor(method, path) {
   const segments = routeOf(path);
   const get = method === "HEAD" ? "GET" : method;
@@ -72,7 +99,14 @@ if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split("/").pop()
         url: req.url,
         headers: req.headers,
       });
-      res.writeHead(200, { "content-type": "application/json", "keygate-account": "acct_from_origin" });
+      const headers = [
+        ["content-type", "application/json"],
+        ["keygate-account", "acct_from_origin"],
+      ];
+      if (req.url.includes("set-cookies")) {
+        for (const cookie of SET_COOKIES) headers.push(["set-cookie", cookie]);
+      }
+      res.writeHead(200, headers.flat());
       res.end(req.method === "HEAD" ? undefined : body);
     });
   });

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT, startGateway, startOrigin, rawRequest } from "./harness.mjs";
-import { handlerFor } from "./lenient-origin.mjs";
+import { handlerFor, OWN_COOKIES, SET_COOKIES } from "./lenient-origin.mjs";
 
 const template = readFileSync(join(ROOT, "tests/e2e/wrangler.paths.toml"), "utf8");
 let origin, gw;
@@ -48,7 +48,6 @@ const PROTECTED = [
   ["GET", "/API/V1/LOGS", "logs"],
   ["GET", "/api/v1/logs/", "logs"],
   ["GET", "/api/v1/logs.json", "logs"],
-  ["GET", "/api/v1/log%C5%BF/x", "logs"],
   ["HEAD", "/api/v1/logs/x", "logs"],
   ["GET", "/api/v1/x/../logs/x", "logs"],
   ["GET", "/api/v1/x/%2e%2e/logs/x", "logs"],
@@ -84,6 +83,23 @@ const MALFORMED = [
   ["DELETE", "/docs/..%2fadmin%2fusers"],
   ["GET", "/docs/..;/admin/users"],
   ["GET", "/docs/..%3B/admin/users"],
+  // Issue 18 (Low 4): what NFKC-folding, best-fit and double-decoding
+  // origins route to a protected handler. (`ſ` used to be judged as `s`;
+  // NFKC changes it, so it is refused now.)
+  ["GET", "/api/v1/log%C5%BF/x"],
+  ["GET", "/x/%EF%BC%8E%EF%BC%8E/admin/users"],
+  ["GET", "/%EF%BD%81dmin/users"],
+  ["GET", "/admin%EF%BC%8Fusers"],
+  ["GET", "/%2561dmin/users"],
+  ["GET", "/admin/users%C2%A0"],
+  ["GET", "/admin/users%E3%80%80"],
+  ["GET", "/admin/users%E2%80%8B"],
+  ["GET", "/admin%C2%A0/users"],
+  ["GET", "/admin%E3%80%80/users"],
+  ["GET", "/admin%E2%80%8B/users"],
+  ["GET", "/api/v1/%EF%BD%8Cogs/x"],
+  ["POST", "/v1/campaigns/1/%EF%BD%93end"],
+  ["GET", "/docs/%252e%252e/admin/users"],
 ];
 
 describe("every spelling of a protected path is judged by its rule", () => {
@@ -149,6 +165,57 @@ describe("every spelling of a protected path is judged by its rule", () => {
       }
     }
     assert.ok(forwarded > 0, "some spellings are ordinary paths and are forwarded");
+  });
+});
+
+describe("the lenient origin model folds and decodes twice", () => {
+  test("the issue's spellings reach the admin and logs handlers of a lenient origin", () => {
+    for (const path of [
+      "/x/%EF%BC%8E%EF%BC%8E/admin/users",
+      "/%EF%BD%81dmin/users",
+      "/admin%EF%BC%8Fusers",
+      "/%2561dmin/users",
+      "/admin/users%C2%A0",
+      "/admin%E3%80%80/users",
+      "/admin%E2%80%8B/users",
+      "/docs/%252e%252e/admin/users",
+    ]) {
+      assert.equal(handlerFor("GET", path), "admin", path);
+    }
+    assert.equal(handlerFor("GET", "/api/v1/log%C5%BF/x"), "logs");
+    assert.equal(handlerFor("GET", "/caf%C3%A9"), "other");
+  });
+
+  test("ordinary non-ASCII paths still pass", async () => {
+    for (const path of ["/docs/caf%C3%A9", "/docs/%E6%97%A5%E6%9C%AC", "/docs/100%25"]) {
+      const res = await send("GET", "/forgeai" + path);
+      assert.equal(res.status, 200, `${path}: ${show(res)}`);
+      assert.equal(res.body.handler, "docs", path);
+    }
+  });
+});
+
+describe("cookies from the origin", () => {
+  // Issue 18 (Low 3): an origin sharing a host with the API Keys page
+  // must not set keygate's cookie; every other Set-Cookie passes intact.
+  test("Set-Cookie for keygate's own cookie names never reaches the client", async () => {
+    const res = await send("GET", "/forgeai/docs/set-cookies");
+    assert.equal(res.status, 200, show(res));
+    assert.equal(res.body.handler, "docs");
+    const got = res.headers["set-cookie"] ?? [];
+    const kept = SET_COOKIES.filter((_, i) => !OWN_COOKIES.includes(i));
+    assert.deepEqual(got, kept, "the others pass intact, one header each, in order");
+    assert.ok(!got.some((c) => /^\s*(__host-|__secure-)?keygate/i.test(c.replace(/^\s*=\s*/, ""))), got.join(" | "));
+    // Through a key-protected path too.
+    const keyed = await send("GET", "/forgeai/api/v1/x/set-cookies", bearer(gw.keys.limited));
+    assert.equal(keyed.status, 200, show(keyed));
+    assert.deepEqual(keyed.headers["set-cookie"], kept);
+  });
+
+  test("a response without keygate's cookies passes unchanged", async () => {
+    const res = await send("GET", "/forgeai/docs/plain");
+    assert.equal(res.status, 200);
+    assert.equal(res.headers["set-cookie"], undefined);
   });
 });
 

@@ -91,7 +91,7 @@ describe("granting a session", () => {
     const text = await gw.admin("POST", "/accounts/acct_grant/portal-sessions", "{}", { headers: { "Content-Type": "text/plain" } });
     assert.equal(text.status, 415);
     const ok = await grant("acct_grant");
-    assert.match(ok.url, new RegExp(`^${gw.url}${PORTAL}/start\\?token=kgpt\\.acct_grant~ps_[0-9a-f]{32}~[0-9a-f]{64}$`));
+    assert.match(ok.url, new RegExp(`^${gw.url}${PORTAL}/start\\?token=kgpt\\.acct_grant~ps_[0-9a-f]{32}~[0-9a-f]{64}~[0-9a-f]{32}$`));
     assert.match(ok.id, /^ps_[0-9a-f]{32}$/);
     const list = await gw.admin("GET", "/accounts/acct_grant/portal-sessions");
     assert.equal(list.status, 200);
@@ -108,14 +108,14 @@ describe("the link", () => {
     const first = await open(url);
     assert.equal(first.res.status, 303);
     assert.equal(first.res.headers.get("location"), `${PORTAL}/`);
-    assert.match(first.setCookie, /^keygate_portal=kgpc\.acct_link~ps_[0-9a-f]{32}~[0-9a-f]{64}; Path=\/_keygate\/keys; Max-Age=\d+; HttpOnly; SameSite=Strict$/);
+    assert.match(first.setCookie, /^keygate_portal=kgpc\.acct_link~ps_[0-9a-f]{32}~[0-9a-f]{64}~[0-9a-f]{32}; Path=\/_keygate\/keys; Max-Age=\d+; HttpOnly; SameSite=Strict$/);
     const again = await open(url);
     assert.equal(again.res.status, 410);
     assert.equal(again.setCookie, null);
     assert.match(again.text, /already used/);
     assert.match(again.text, /href="http:\/\/localhost:3000\/settings"/);
     assert.match(again.res.headers.get("content-security-policy"), /default-src 'none'/);
-    const forged = await open(url.replace(/~[0-9a-f]{64}$/, `~${"0".repeat(64)}`));
+    const forged = await open(url.replace(/~[0-9a-f]{64}~/, `~${"0".repeat(64)}~`));
     assert.equal(forged.res.status, 410);
     assert.match(forged.text, /not valid/);
     const garbage = await open(`${gw.url}${PORTAL}/start?token=%3Cscript%3E`);

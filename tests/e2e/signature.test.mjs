@@ -388,10 +388,10 @@ test("the request log carries the request id, never a signature", async () => {
 });
 
 test("docs/origin.md shows demo/verify.mjs and demo/verify.py as they are", () => {
-  const readme = readFileSync(join(ROOT, "docs/origin.md"), "utf8");
+  const doc = readFileSync(join(ROOT, "docs/origin.md"), "utf8");
   const mjs = readFileSync(join(ROOT, "demo/verify.mjs"), "utf8");
-  assert.ok(readme.includes("```js\n" + mjs + "```"), "docs/origin.md's Node snippet is demo/verify.mjs");
+  assert.ok(doc.includes("```js\n" + mjs + "```"), "docs/origin.md's Node snippet is demo/verify.mjs");
   const py = readFileSync(join(ROOT, "demo/verify.py"), "utf8");
   const fn = py.slice(py.indexOf("import time"), py.indexOf("\n\nif __name__"));
-  assert.ok(readme.includes("```python\n" + fn + "\n```"), "docs/origin.md's Python snippet is demo/verify.py");
+  assert.ok(doc.includes("```python\n" + fn + "\n```"), "docs/origin.md's Python snippet is demo/verify.py");
 });

@@ -254,3 +254,27 @@ test("strict products: revocation and disabling show on the very next verify", a
   assert.deepEqual([revoked.body.valid, revoked.body.code], [false, "revoked_key"]);
   assert.equal(revoked.body.key.status, "revoked");
 });
+
+// Issue 18 (Info 1): the edge answers TRACE, TRACK and CONNECT with 405
+// whatever the key; verify gives the same code, even for a write key.
+test("verify refuses the methods the edge refuses, with the edge's code", async () => {
+  const k = await create("acct_verify_trace", {
+    product: "salesforge",
+    name: "svc",
+    scopes: ["read", "write"],
+  });
+  for (const method of ["TRACE", "track", "CONNECT"]) {
+    const res = await verify({ key: k.key, product: "salesforge", method, path: "/v1/leads" });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.equal(res.body.valid, false, method);
+    assert.equal(res.body.code, "method_not_allowed", method);
+    // A forged key gets the same answer: the method is judged first, as at the edge.
+    const forged = await verify({
+      key: forgedKey("sf", "live"),
+      product: "salesforge",
+      method,
+      path: "/v1/leads",
+    });
+    assert.equal(forged.body.code, "method_not_allowed", method);
+  }
+});

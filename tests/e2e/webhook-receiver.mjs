@@ -17,6 +17,9 @@
 //   GET  /_admin/lookups          the names it was asked for
 //   POST /_admin/github-keys <document>  what GET /github-keys serves (a
 //        stand-in for GitHub's secret-scanning public-key document)
+//   POST /_admin/github-keys-status {"status"}  what GET /github-keys
+//        answers instead of the document (0: the document; 403: rate limited)
+//   GET  /_admin/github-fetches   how many times /github-keys was fetched
 import { createServer } from "node:http";
 import { Webhook } from "standardwebhooks";
 
@@ -25,6 +28,8 @@ const deliveries = [];
 const secrets = new Map();
 const counts = new Map();
 let githubKeys = JSON.stringify({ public_keys: [] });
+let githubKeysStatus = 0;
+let githubFetches = 0;
 const lookups = [];
 
 function verify(delivery) {
@@ -76,7 +81,18 @@ const server = createServer(async (req, res) => {
   if (url.pathname === "/_admin/lookups") {
     return json(200, lookups);
   }
+  if (url.pathname === "/_admin/github-keys-status") {
+    githubKeysStatus = JSON.parse(body).status;
+    return json(200, {});
+  }
+  if (url.pathname === "/_admin/github-fetches") {
+    return json(200, { fetches: githubFetches });
+  }
   if (url.pathname === "/github-keys") {
+    githubFetches += 1;
+    if (githubKeysStatus) {
+      return json(githubKeysStatus, { message: "API rate limit exceeded" });
+    }
     res.writeHead(200, { "content-type": "application/json" });
     return res.end(githubKeys);
   }

@@ -535,7 +535,14 @@ describe("leaked keys", () => {
     assert.equal(recorded.key_id, created.id);
     assert.deepEqual(
       { ...recorded.data },
-      { reporter: "github", url: "https://github.com/o/r/blob/main/.env", source: "content", action: "revoked" },
+      {
+        reporter: "github",
+        url: "https://github.com/o/r/blob/main/.env",
+        source: "content",
+        action: "revoked",
+        occurrences: 1,
+        earlier_repeats: 0,
+      },
     );
     // Reported again, it is no longer live.
     res = await report(body, signed(body));
@@ -569,5 +576,77 @@ describe("leaked keys", () => {
     res = await fetch(`${gw.url}${gw.adminPrefix}/leaks/gitlab/revoke_tokens`, { method: "POST", body: revoke });
     assert.equal(res.status, 401);
     await res.arrayBuffer();
+  });
+
+  // Issue 18 (Low 5): on_leak = "flag" keeps the key live, so one report
+  // listing it 50 times made 50 events and deliveries, and a replay as many.
+  test("a flagged key listed 50 times, and the report replayed, makes one key.leaked", async () => {
+    const account = unique("acct-flag");
+    const hook = unique("flagged");
+    const created = await keyWithHook(account, "ok", hook, "flagforge");
+    const entry = { token: created.key, type: "keygate_fl_key", url: "https://github.com/o/r/blob/main/.env", source: "content" };
+    const body = JSON.stringify(Array.from({ length: 50 }, () => entry));
+    let res = await report(body, signed(body));
+    assert.equal(res.status, 200);
+    const answer = await res.json();
+    assert.equal(answer.length, 50, "every entry is answered");
+    assert.ok(answer.every((f) => f.label === "true_positive" && f.token_hash === sha256(created.key)));
+    await waitFor(hook, (d) => typesOf(d).includes("key.leaked"), "key.leaked");
+    res = await report(body, signed(body));
+    assert.equal(res.status, 200);
+    assert.ok((await res.json()).every((f) => f.label === "true_positive"), "still live");
+    await sleep(2_000);
+    const deliveries = await log(hook);
+    const leaked = deliveries.filter((d) => JSON.parse(d.body).type === "key.leaked");
+    assert.equal(leaked.length, 1, typesOf(deliveries).join(","));
+    assertVerified(leaked);
+    const data = JSON.parse(leaked[0].body).data;
+    assert.equal(data.occurrences, 50);
+    assert.equal(data.earlier_repeats, 0);
+    assert.equal(data.action, "flagged");
+    const audit = await gw.admin("GET", `/accounts/${account}/events`);
+    assert.equal(audit.body.events.filter((e) => e.type === "key.leaked").length, 1);
+    res = await fetch(`${gw.url}/flagforge/x`, { headers: { "X-Flagforge-Key": created.key } });
+    assert.equal(res.status, 200, "a flagged key keeps working");
+    await res.arrayBuffer();
+  });
+
+  // README promised both; the audit log had them, the deliveries did not.
+  test("a delivered key.revoked carries its audit data: the leak's reason, the replacement revoked", async () => {
+    const account = unique("acct-payload");
+    const hook = unique("payload");
+    const leakedKey = await keyWithHook(account, "ok", hook, "strictforge");
+    const body = JSON.stringify([{ token: leakedKey.key, type: "keygate_st_key", url: "https://github.com/o/r/blob/main/x", source: "content" }]);
+    let res = await report(body, signed(body));
+    assert.equal(res.status, 200);
+    await res.arrayBuffer();
+    let seen = await waitFor(hook, (d) => typesOf(d).includes("key.revoked"), "key.revoked");
+    const revoked = JSON.parse(seen.find((d) => JSON.parse(d.body).type === "key.revoked").body);
+    assert.equal(revoked.data.reason, "leaked");
+    assert.equal(revoked.data.reporter, "github");
+    assert.equal(revoked.data.url, "https://github.com/o/r/blob/main/x");
+
+    const hook2 = unique("grace");
+    const old = await keyWithHook(account, "ok", hook2, "forgeai");
+    res = await gw.admin("POST", `/accounts/${account}/keys/${old.id}/rotate`, { grace_seconds: 3600 });
+    assert.equal(res.status, 201, show(res));
+    const replacement = res.body.id;
+    res = await gw.admin("DELETE", `/accounts/${account}/keys/${replacement}`);
+    assert.equal(res.status, 200, show(res));
+    seen = await waitFor(
+      hook2,
+      (d) => d.some((x) => JSON.parse(x.body).type === "key.revoked" && JSON.parse(x.body).data.key_id === old.id),
+      "the old key's key.revoked",
+    );
+    const ended = JSON.parse(seen.find((d) => {
+      const e = JSON.parse(d.body);
+      return e.type === "key.revoked" && e.data.key_id === old.id;
+    }).body);
+    assert.equal(ended.data.replacement_revoked, replacement);
+    const audit = await gw.admin("GET", `/accounts/${account}/events`);
+    const recorded = audit.body.events.find((e) => e.type === "key.revoked" && e.key_id === old.id);
+    for (const [name, value] of Object.entries(recorded.data)) {
+      assert.deepEqual(ended.data[name], value, name);
+    }
   });
 });

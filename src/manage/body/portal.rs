@@ -2,8 +2,9 @@
 //!
 //! Pure. Invariant: the grant's `return_url` is an absolute `https` URL
 //! without credentials (`http` too in dev), its products are configured
-//! ones, and its lifetime is 60 seconds to one hour; every fault is
-//! reported at once.
+//! ones, its permission ceiling (`scopes`) names only permissions that
+//! one of its products' `portal.grantable` lists, and its lifetime is 60
+//! seconds to one hour; every fault is reported at once.
 
 use serde::Deserialize;
 
@@ -24,9 +25,10 @@ struct GrantBody {
     return_url: String,
     products: Option<Vec<String>>,
     owner_id: Option<String>,
+    scopes: Option<Vec<String>>,
     expires_in_seconds: Option<i64>,
 }
-const GRANT_FIELDS: &str = "return_url, products, owner_id, expires_in_seconds";
+const GRANT_FIELDS: &str = "return_url, products, owner_id, scopes, expires_in_seconds";
 
 /// Reads a portal-session grant.
 pub fn portal_session(config: &Config, body: &[u8], dev: bool) -> Result<Grant, Error> {
@@ -37,6 +39,11 @@ pub fn portal_session(config: &Config, body: &[u8], dev: bool) -> Result<Grant, 
         .owner_id
         .map(|o| owner_id(&o, "owner_id").map(|()| o))
         .transpose();
+    let ceiling = match (&products, raw.scopes) {
+        (Ok(products), Some(list)) => ceiling(config, products.as_deref(), list).map(Some),
+        // Checked once the products are known to be right.
+        (Err(_), Some(_)) | (_, None) => Ok(None),
+    };
     let lifetime = match raw.expires_in_seconds {
         None => Ok(DEFAULT_SESSION_SECONDS),
         Some(s)
@@ -46,13 +53,65 @@ pub fn portal_session(config: &Config, body: &[u8], dev: bool) -> Result<Grant, 
         }
         Some(_) => Err(lifetime_fault()),
     };
-    match (return_url, products, owner, lifetime) {
-        (Ok(return_url), Ok(products), Ok(owner_id), Ok(expires_in_seconds)) => Ok(Grant {
-            return_url,
-            scope: Scope { products, owner_id },
-            expires_in_seconds,
-        }),
-        (a, b, c, d) => Err(all_of(vec![a.err(), b.err(), c.err(), d.err()])),
+    match (return_url, products, owner, ceiling, lifetime) {
+        (Ok(return_url), Ok(products), Ok(owner_id), Ok(scopes), Ok(expires_in_seconds)) => {
+            Ok(Grant {
+                return_url,
+                scope: Scope {
+                    products,
+                    owner_id,
+                    scopes,
+                },
+                expires_in_seconds,
+            })
+        }
+        (a, b, c, d, e) => Err(all_of(vec![a.err(), b.err(), c.err(), d.err(), e.err()])),
+    }
+}
+
+/// A session's `scopes`: at least one, each grantable (`portal.grantable`)
+/// by at least one of the session's products (`None`: every product);
+/// repeats are dropped.
+fn ceiling(
+    config: &Config,
+    products: Option<&[String]>,
+    list: Vec<String>,
+) -> Result<Vec<String>, Error> {
+    if list.is_empty() {
+        return Err(invalid(
+            "scopes",
+            "must name at least one permission, or be left out for every grantable one",
+        ));
+    }
+    let session: Vec<&crate::config::Product> = config
+        .products
+        .iter()
+        .filter(|p| products.is_none_or(|only| only.contains(&p.id)))
+        .collect();
+    let mut out: Vec<String> = Vec::with_capacity(list.len());
+    let mut faults = Vec::new();
+    for (i, scope) in list.into_iter().enumerate() {
+        if !session.iter().any(|p| p.portal.grantable.contains(&scope)) {
+            let grantable: Vec<String> = session
+                .iter()
+                .map(|p| format!("{}: {}", p.id, p.portal.grantable.join(", ")))
+                .collect();
+            faults.push(Some(invalid(
+                &format!("scopes[{i}]"),
+                format!(
+                    "is not grantable on the page for the session's products (each product's \
+                     portal.grantable: {})",
+                    grantable.join("; ")
+                ),
+            )));
+        } else if !out.contains(&scope) {
+            out.push(scope);
+        }
+    }
+    if faults.is_empty() {
+        Ok(out)
+    } else {
+        Err(all_of(faults))
     }
 }
 
@@ -126,6 +185,39 @@ mod tests {
             portal_session(&config(), br#"{"return_url":"https://x.example"}"#, false).unwrap();
         assert_eq!(minimal.expires_in_seconds, DEFAULT_SESSION_SECONDS);
         assert_eq!(minimal.scope, Scope::default());
+    }
+
+    #[test]
+    fn a_session_ceiling_is_within_grantable() {
+        let config = config();
+        let forgeai = config.product("forgeai").unwrap();
+        let first = forgeai.portal.grantable[0].clone();
+        let body = format!(
+            r#"{{"return_url":"https://a.example","products":["forgeai"],"scopes":["{first}","{first}"]}}"#
+        );
+        let grant = portal_session(&config, body.as_bytes(), false).unwrap();
+        assert_eq!(grant.scope.scopes, Some(vec![first.clone()]));
+        // Not grantable by the session's product: refused, naming it.
+        let not = forgeai
+            .known_permissions
+            .iter()
+            .find(|p| !forgeai.portal.grantable.contains(p))
+            .cloned()
+            .unwrap_or_else(|| "nope".into());
+        for bad in [
+            format!(
+                r#"{{"return_url":"https://a.example","products":["forgeai"],"scopes":["{not}"]}}"#
+            ),
+            r#"{"return_url":"https://a.example","scopes":["fly"]}"#.to_owned(),
+            r#"{"return_url":"https://a.example","scopes":[]}"#.to_owned(),
+        ] {
+            match portal_session(&config, bad.as_bytes(), false) {
+                Err(Error::InvalidField { field, .. }) => {
+                    assert!(field.starts_with("scopes"), "{bad}")
+                }
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
     }
 
     #[test]
