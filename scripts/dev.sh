@@ -14,7 +14,8 @@ origin_port="${3:-8788}"
 # Not wrangler's default 9229, so that a second dev server can run alongside.
 inspector_port="${4:-9787}"
 config_dir="$(CDPATH='' cd -- "$(dirname -- "$config")" && pwd)"
-state="$KEYGATE_ROOT/.wrangler/state"
+# Local KV and Durable Object state (KEYGATE_DEV_STATE: elsewhere, for tests).
+state="${KEYGATE_DEV_STATE:-$KEYGATE_ROOT/.wrangler/state}"
 cli="$KEYGATE_ROOT/target/debug/keygate"
 
 # Secrets: wrangler reads .dev.vars beside the config. KEYGATE_DEV=1 allows
@@ -30,11 +31,21 @@ grep -qs '^KEYGATE_DEV=' "$vars" || echo "KEYGATE_DEV=1" >>"$vars"
 read_var() { grep "^$1=" "$vars" | tail -n1 | cut -d= -f2-; }
 secret="$(read_var KEYGATE_ORIGIN_SECRET)"
 
+# The demo origin listens on $origin_port: upstreams that name the demo's
+# default (127.0.0.1:8788, localhost:8788) follow it, in a copy of the
+# config under build/dev/ (the operator's file is not touched).
+rendered="$KEYGATE_ROOT/build/dev"
+mkdir -p "$rendered"
+if [ "$origin_port" != 8788 ] && grep -Eq '//(127\.0\.0\.1|localhost):8788([/"]|$)' "$config"; then
+  sed -E "s#//(127\.0\.0\.1|localhost):8788([/\"]|\$)#//\1:$origin_port\2#g" "$config" >"$rendered/dev-config.toml"
+  config="$rendered/dev-config.toml"
+  echo "[dev] demo upstreams moved to port $origin_port ($config)"
+fi
+
 "$cli" check --config "$config"
 
 # The two Workers' configs, from the one config. wrangler reads .dev.vars
 # beside each config: link the operator's.
-rendered="$KEYGATE_ROOT/build/dev"
 "$cli" render --config "$config" --out "$rendered" --main-dir "$KEYGATE_ROOT/build" >/dev/null
 ln -sfn "$vars" "$rendered/.dev.vars"
 

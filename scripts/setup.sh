@@ -1,14 +1,25 @@
 #!/usr/bin/env bash
-# Idempotent install of everything needed to build and run keygate locally.
-# Fast (a few seconds) when everything is already installed.
+# Idempotent install of what keygate needs. Fast (under a second) when
+# everything is already installed.
+#
+# scripts/setup.sh       building and serving (`make dev`, `make build`):
+#                        Rust and Node.js only, no root.
 #   - rustup target wasm32-unknown-unknown
 #   - worker-build (pinned, see env.sh)           -> ${CARGO_HOME:-~/.cargo}/bin
 #   - wasm-bindgen-cli (= wasm-bindgen in Cargo.lock) -> ${CARGO_HOME:-~/.cargo}/bin
-#   - npm devDependencies (wrangler, esbuild, binaryen) -> ./node_modules
-#   - Debian chromium (browser e2e test)          -> /usr/bin/chromium
+#   - npm devDependencies (wrangler, esbuild, binaryen, test libraries) -> ./node_modules
+# scripts/setup.sh test  the above, plus what the end-to-end tests use
+#                        (`make test`, `make e2e`):
+#   - Python test tools (Schemathesis, openapi-python-client, ...) -> ./.tools/venv
+#   - Debian chromium (browser e2e tests)          -> /usr/bin/chromium
 # Works non-interactively (CI=true, no stdin). Project dir: $KEYGATE_ROOT or
 # the parent of this script's directory.
 set -euo pipefail
+mode="${1:-build}"
+case "$mode" in
+  build | test) ;;
+  *) printf '[setup] usage: scripts/setup.sh [build|test]\n' >&2; exit 2 ;;
+esac
 
 # env.sh finds the project root (or honours $KEYGATE_ROOT).
 # shellcheck source=scripts/env.sh
@@ -70,6 +81,8 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund </dev/null
 fi
 
+# 5 and 5b only for the tests.
+if [ "$mode" = test ]; then
 # 5. Python test tools (independent implementations the e2e tests check
 #    keygate against) in a venv of the project's own; skipped when current.
 venv="$KEYGATE_ROOT/.tools/venv"
@@ -101,6 +114,7 @@ if [ ! -x /usr/bin/chromium ]; then
   else
     die "/usr/bin/chromium missing: install Debian's chromium package (as root: apt-get install -y chromium)"
   fi
+fi
 fi
 
 # 6. sanity: every override must exist, or worker-build silently falls back

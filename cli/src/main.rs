@@ -26,8 +26,16 @@
 //! * `keygate patterns` prints each product's key regex for secret
 //!   scanners: a GitHub custom pattern, a gitleaks rule, a trufflehog
 //!   detector ([`patterns`]).
+//! * `keygate completions <shell>` prints a completion script, and the
+//!   hidden `keygate reference` prints docs/cli.md ([`reference`]).
+//!
+//! One parser (clap derive) for every command: `--help` on each, an
+//! unknown flag is a usage error (exit 2). Secrets come only from the
+//! environment, never from a flag.
 
 use std::fmt::Write as _;
+
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -43,38 +51,175 @@ use keygate::seam::config_digest;
 use keygate::secret::{KeySecret, OriginSecret};
 use keygate::signature::ProductKey;
 
-const USAGE: &str = "\
-usage:
-  keygate check [--config wrangler.toml] [--json]
-  keygate render [--config wrangler.toml] [--out build] [--main-dir DIR] [--allow-invalid-config]
-               (writes OUT/gateway.toml and OUT/control.toml; main = DIR/<worker>/index.js,
-                DIR defaulting to OUT)
-  keygate mint --product ID --account ID [--name NAME] [--environment live|test]
-               [--scopes a,b] [--expires-at UNIX | --expires-in SECONDS]
-               [--revoked-at UNIX] [--config wrangler.toml] [--kv-bulk FILE] [--quiet]
-  keygate origin-key --product ID [--config wrangler.toml]
-               (reads KEYGATE_ORIGIN_SECRET from the environment)
-  keygate patterns [--config wrangler.toml] [--format all|github|gitleaks|trufflehog]
-  keygate keys create|list|get|update|rotate|revoke|lookup --url URL ... [--json]
-  keygate accounts get|suspend|reactivate --url URL ACCOUNT [--json]
-  keygate events --url URL --account ID [--limit N] [--cursor C] [--json]
-               (read KEYGATE_ADMIN_TOKEN from the environment; --help for each)";
+mod reference;
+
+/// keygate's operator tool: check and render the configuration, manage
+/// keys through the management API, print scanner patterns.
+#[derive(Parser, Debug)]
+#[command(name = "keygate", version)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Validate [vars.KEYGATE_CONFIG] exactly as the Workers will, render
+    /// both Workers' configs in memory, and print each product's scanner
+    /// regex and the config digest.
+    Check(CheckArgs),
+    /// Write the gateway's and the control Worker's wrangler configs
+    /// (OUT/gateway.toml, OUT/control.toml) from the one wrangler.toml.
+    Render(RenderArgs),
+    /// Test fixtures only: mint a key and append its record to a
+    /// `wrangler kv bulk put` file, bypassing the account objects. Reads
+    /// KEYGATE_KEY_SECRET from the environment.
+    Mint(MintArgs),
+    /// Print a product's origin signing key (base64), derived from
+    /// KEYGATE_ORIGIN_SECRET in the environment (never a flag).
+    OriginKey(OriginKeyArgs),
+    /// Print each product's key regex for secret scanners: a GitHub custom
+    /// pattern, a gitleaks rule, a trufflehog detector.
+    Patterns(PatternsArgs),
+    #[command(flatten)]
+    Manage(manage::Command),
+    /// Print a shell completion script (bash, zsh, fish, elvish,
+    /// powershell) to standard output.
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+    /// Print docs/cli.md, this tool's reference, from its own help.
+    #[command(hide = true)]
+    Reference,
+}
+
+/// The wrangler config to read.
+#[derive(Args, Debug)]
+struct ConfigArg {
+    /// The operator's wrangler config, with [vars.KEYGATE_CONFIG].
+    #[arg(long, value_name = "FILE", default_value = "wrangler.toml")]
+    config: String,
+}
+
+#[derive(Args, Debug)]
+struct CheckArgs {
+    #[command(flatten)]
+    config: ConfigArg,
+    /// Print the products, the management prefix, the digest and the
+    /// Workers' names as JSON, for scripts.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args, Debug)]
+struct RenderArgs {
+    #[command(flatten)]
+    config: ConfigArg,
+    /// Directory to write gateway.toml and control.toml into.
+    #[arg(long, value_name = "DIR", default_value = "build")]
+    out: String,
+    /// Directory holding the built Workers: main = DIR/<worker>/index.js.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    main_dir: String,
+    /// Render even when KEYGATE_CONFIG is invalid (tests of the Workers'
+    /// own refusal).
+    #[arg(long)]
+    allow_invalid_config: bool,
+}
+
+#[derive(Args, Debug)]
+struct MintArgs {
+    #[command(flatten)]
+    config: ConfigArg,
+    /// Product id.
+    #[arg(long)]
+    product: String,
+    /// Account id (1-64 characters of A-Z a-z 0-9 _ . : -).
+    #[arg(long)]
+    account: String,
+    /// The key's name.
+    #[arg(long, default_value = "minted key")]
+    name: String,
+    /// live or test.
+    #[arg(long, value_enum, default_value_t = Env::Live)]
+    environment: Env,
+    /// Comma-separated permissions (default: the product's default scopes).
+    #[arg(long)]
+    scopes: Option<String>,
+    /// Expiry, Unix seconds.
+    #[arg(
+        long,
+        value_name = "UNIX",
+        allow_negative_numbers = true,
+        conflicts_with = "expires_in"
+    )]
+    expires_at: Option<i64>,
+    /// Expiry, seconds from now.
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
+    expires_in: Option<i64>,
+    /// Revocation time, Unix seconds.
+    #[arg(long, value_name = "UNIX", allow_negative_numbers = true)]
+    revoked_at: Option<i64>,
+    /// Append {key: SHA-256, value: record} to this JSON array file.
+    #[arg(long, value_name = "FILE")]
+    kv_bulk: Option<String>,
+    /// Print only the key.
+    #[arg(long)]
+    quiet: bool,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Env {
+    Live,
+    Test,
+}
+
+#[derive(Args, Debug)]
+struct OriginKeyArgs {
+    #[command(flatten)]
+    config: ConfigArg,
+    /// Product id.
+    #[arg(long)]
+    product: String,
+}
+
+#[derive(Args, Debug)]
+struct PatternsArgs {
+    #[command(flatten)]
+    config: ConfigArg,
+    /// Which scanner's form to print.
+    #[arg(long, default_value = "all", value_parser = ["all", "github", "gitleaks", "trufflehog"])]
+    format: String,
+}
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = match args.first().map(String::as_str) {
-        Some("check") => check(&Options::parse(&args[1..])),
-        Some("mint") => mint_key(&Options::parse(&args[1..])).map(|minted| {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    let result = match cli.command {
+        Command::Check(args) => check(&args),
+        Command::Mint(args) => mint_key(&args).map(|minted| {
             if let Some((key, record)) = minted {
                 print_minted(&key, &record);
             }
         }),
-        Some("origin-key") => origin_key(&Options::parse(&args[1..])),
-        Some("render") => render_configs(&Options::parse(&args[1..])),
-        Some("keys" | "accounts" | "events") => {
-            let mut all = vec!["keygate".to_owned()];
-            all.extend(args.iter().cloned());
-            return match manage::run(&all) {
+        Command::OriginKey(args) => origin_key(&args),
+        Command::Render(args) => render_configs(&args),
+        Command::Patterns(args) => patterns::Form::parse(Some(&args.format)).and_then(|form| {
+            print!("{}", patterns::render(&load_config(&args.config)?, form));
+            Ok(())
+        }),
+        Command::Manage(command) => {
+            return match manage::run(command) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(failure) => {
                     if !failure.message.is_empty() {
@@ -84,12 +229,19 @@ fn main() -> ExitCode {
                 }
             };
         }
-        Some("patterns") => Options::parse(&args[1..]).and_then(|o| {
-            let form = patterns::Form::parse(o.get("format"))?;
-            print!("{}", patterns::render(&load_config(&o)?, form));
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "keygate",
+                &mut std::io::stdout(),
+            );
             Ok(())
-        }),
-        _ => Err(USAGE.to_owned()),
+        }
+        Command::Reference => {
+            print!("{}", reference::markdown(Cli::command()));
+            Ok(())
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -100,53 +252,7 @@ fn main() -> ExitCode {
     }
 }
 
-/// `--name value` pairs and bare `--flag`s.
-struct Options(Vec<(String, Option<String>)>);
-
-impl Options {
-    fn parse(args: &[String]) -> Result<Options, String> {
-        let mut out = Vec::new();
-        let mut iter = args.iter().peekable();
-        while let Some(arg) = iter.next() {
-            let name = arg
-                .strip_prefix("--")
-                .ok_or_else(|| format!("unexpected argument {arg:?}\n{USAGE}"))?;
-            let value = match iter.peek() {
-                Some(next) if !next.starts_with("--") => iter.next().cloned(),
-                _ => None,
-            };
-            out.push((name.to_owned(), value));
-        }
-        Ok(Options(out))
-    }
-
-    fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(n, _)| n == name)
-            .and_then(|(_, v)| v.as_deref())
-    }
-
-    fn flag(&self, name: &str) -> bool {
-        self.0.iter().any(|(n, _)| n == name)
-    }
-
-    fn require(&self, name: &str) -> Result<&str, String> {
-        self.get(name)
-            .ok_or_else(|| format!("--{name} is required\n{USAGE}"))
-    }
-
-    fn number(&self, name: &str) -> Result<Option<i64>, String> {
-        self.get(name)
-            .map(|v| {
-                v.parse()
-                    .map_err(|_| format!("--{name} must be a whole number"))
-            })
-            .transpose()
-    }
-}
-
-fn load_config(options: &Options) -> Result<Config, String> {
+fn load_config(options: &ConfigArg) -> Result<Config, String> {
     load(options).map(|loaded| loaded.config)
 }
 
@@ -160,7 +266,7 @@ struct Loaded {
     digest: String,
 }
 
-fn load(options: &Options) -> Result<Loaded, String> {
+fn load(options: &ConfigArg) -> Result<Loaded, String> {
     let (path, doc, json, digest) = read(options)?;
     let config = Config::from_json(&json).map_err(|e| format!("{path}: {e}"))?;
     Ok(Loaded {
@@ -173,8 +279,8 @@ fn load(options: &Options) -> Result<Loaded, String> {
 
 /// The `--config` file: its path, the document, `KEYGATE_CONFIG` as JSON
 /// (not validated) and its digest.
-fn read(options: &Options) -> Result<(String, toml::Table, String, String), String> {
-    let path = options.get("config").unwrap_or("wrangler.toml");
+fn read(options: &ConfigArg) -> Result<(String, toml::Table, String, String), String> {
+    let path = options.config.as_str();
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
     let doc: toml::Table = toml::from_str(&text).map_err(|e| format!("{path}: {e}"))?;
     let table = doc
@@ -187,15 +293,14 @@ fn read(options: &Options) -> Result<(String, toml::Table, String, String), Stri
 }
 
 /// Writes the two Workers' configs.
-fn render_configs(options: &Result<Options, String>) -> Result<(), String> {
-    let options = options.as_ref().map_err(Clone::clone)?;
-    let (path, doc, json, digest) = read(options)?;
+fn render_configs(options: &RenderArgs) -> Result<(), String> {
+    let (path, doc, json, digest) = read(&options.config)?;
     // Only tests of the Workers' own refusal render an invalid config.
-    if !options.flag("allow-invalid-config") {
+    if !options.allow_invalid_config {
         Config::from_json(&json).map_err(|e| format!("{path}: {e}"))?;
     }
-    let out = options.get("out").unwrap_or("build");
-    let main_dir = options.get("main-dir").unwrap_or(".");
+    let out = options.out.as_str();
+    let main_dir = options.main_dir.as_str();
     let rendered = render::render(&doc, main_dir).map_err(|e| format!("{path}: {e}"))?;
     std::fs::create_dir_all(out).map_err(|e| format!("cannot create {out}: {e}"))?;
     for (file, table) in [
@@ -217,16 +322,15 @@ fn render_configs(options: &Result<Options, String>) -> Result<(), String> {
     Ok(())
 }
 
-fn check(options: &Result<Options, String>) -> Result<(), String> {
-    let options = options.as_ref().map_err(Clone::clone)?;
-    let loaded = load(options)?;
+fn check(options: &CheckArgs) -> Result<(), String> {
+    let loaded = load(&options.config)?;
     // Both Workers' configs must render: the bindings each one needs.
     let rendered = render::render(&loaded.doc, ".").map_err(|e| format!("{}: {e}", loaded.path))?;
     let config = loaded.config;
     // Every warning: the configuration's own, and the page's missing URL.
     let mut warnings: Vec<String> = keygate::config::warnings(&config);
     warnings.extend(keygate::portal::link::missing(&config).map(str::to_owned));
-    if options.flag("json") {
+    if options.json {
         let products: Vec<serde_json::Value> = config
             .products
             .iter()
@@ -282,10 +386,9 @@ fn check(options: &Result<Options, String>) -> Result<(), String> {
 }
 
 /// Prints the product's origin signing key, base64.
-fn origin_key(options: &Result<Options, String>) -> Result<(), String> {
-    let options = options.as_ref().map_err(Clone::clone)?;
-    let config = load_config(options)?;
-    let product_id = options.require("product")?;
+fn origin_key(options: &OriginKeyArgs) -> Result<(), String> {
+    let config = load_config(&options.config)?;
+    let product_id = options.product.as_str();
     let product = config
         .product(product_id)
         .ok_or_else(|| format!("no product {product_id:?} in the config"))?;
@@ -304,27 +407,25 @@ fn random<const N: usize>() -> Result<[u8; N], String> {
 
 /// Mints per `options`; returns the key and record unless `--quiet` printed
 /// the bare key already.
-fn mint_key(options: &Result<Options, String>) -> Result<Option<(String, KeyRecord)>, String> {
-    let options = options.as_ref().map_err(Clone::clone)?;
-    let config = load_config(options)?;
+fn mint_key(options: &MintArgs) -> Result<Option<(String, KeyRecord)>, String> {
+    let config = load_config(&options.config)?;
     mint_for(&config, options)
 }
 
-fn mint_for(config: &Config, options: &Options) -> Result<Option<(String, KeyRecord)>, String> {
-    let product_id = options.require("product")?;
+fn mint_for(config: &Config, options: &MintArgs) -> Result<Option<(String, KeyRecord)>, String> {
+    let product_id = options.product.as_str();
     let product = config
         .product(product_id)
         .ok_or_else(|| format!("no product {product_id:?} in the config"))?;
-    let account = options.require("account")?;
+    let account = options.account.as_str();
     if !is_header_safe_id(account) {
         return Err("--account must be 1-64 characters of A-Z a-z 0-9 _ . : -".to_owned());
     }
-    let environment = match options.get("environment").unwrap_or("live") {
-        "live" => Environment::Live,
-        "test" => Environment::Test,
-        other => return Err(format!("--environment must be live or test, not {other:?}")),
+    let environment = match options.environment {
+        Env::Live => Environment::Live,
+        Env::Test => Environment::Test,
     };
-    let scopes: Vec<String> = match options.get("scopes") {
+    let scopes: Vec<String> = match &options.scopes {
         Some(list) => list.split(',').map(|s| s.trim().to_owned()).collect(),
         None => product.default_scopes.clone(),
     };
@@ -343,7 +444,7 @@ fn mint_for(config: &Config, options: &Options) -> Result<Option<(String, KeyRec
         .map_err(|e| e.to_string())?
         .as_secs();
     let now = i64::try_from(now).map_err(|e| e.to_string())?;
-    let expires_at = match (options.number("expires-at")?, options.number("expires-in")?) {
+    let expires_at = match (options.expires_at, options.expires_in) {
         (Some(_), Some(_)) => return Err("give --expires-at or --expires-in, not both".into()),
         (Some(at), None) => Some(at),
         (None, Some(seconds)) => Some(
@@ -369,11 +470,11 @@ fn mint_for(config: &Config, options: &Options) -> Result<Option<(String, KeyRec
         account: account.to_owned(),
         product: product.id.clone(),
         environment,
-        name: options.get("name").unwrap_or("minted key").to_owned(),
+        name: options.name.clone(),
         scopes,
         created_at: now,
         expires_at,
-        revoked_at: options.number("revoked-at")?,
+        revoked_at: options.revoked_at,
         prefix: minted.key.display_prefix().to_owned(),
         last4: minted.key.last4().to_owned(),
         suspended: false,
@@ -382,10 +483,10 @@ fn mint_for(config: &Config, options: &Options) -> Result<Option<(String, KeyRec
         meta: None,
     };
 
-    if let Some(path) = options.get("kv-bulk") {
+    if let Some(path) = &options.kv_bulk {
         append_bulk(path, &minted.hash.to_hex(), &record.to_json())?;
     }
-    if options.flag("quiet") {
+    if options.quiet {
         println!("{}", minted.key.key().expose());
         return Ok(None);
     }

@@ -9,7 +9,7 @@
 use std::io::{BufRead, Write};
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Subcommand};
 use serde_json::{json, Map, Value};
 
 use crate::table::{record, table, EVENT_COLUMNS, KEY_COLUMNS};
@@ -17,30 +17,40 @@ use crate::table::{record, table, EVENT_COLUMNS, KEY_COLUMNS};
 /// The environment variable holding the admin token.
 const TOKEN_VAR: &str = "KEYGATE_ADMIN_TOKEN";
 
-#[derive(Parser, Debug)]
-#[command(name = "keygate", about = "keygate's management API from the shell")]
-struct Cli {
+/// Where the management API is and how to print its answers: flags of
+/// every `keys`, `accounts` and `events` command.
+#[derive(Args, Debug, Clone)]
+pub struct ApiArgs {
     /// The management API's base URL, prefix included
-    /// (e.g. http://127.0.0.1:8787/_keygate/v1). Default: $KEYGATE_URL.
-    #[arg(long, global = true, env = "KEYGATE_URL")]
+    /// (e.g. http://127.0.0.1:8787/_keygate/v1).
+    #[arg(long, global = true, env = "KEYGATE_URL", hide_env_values = true)]
     url: Option<String>,
     /// Print the API's JSON instead of a table.
     #[arg(long, global = true)]
     json: bool,
-    #[command(subcommand)]
-    command: Command,
 }
 
+/// The management commands, as `keygate`'s top-level parser holds them.
 #[derive(Subcommand, Debug)]
-enum Command {
-    /// Create, list, change, rotate, revoke and find keys.
-    #[command(subcommand)]
-    Keys(Keys),
-    /// Show, suspend or reactivate an account.
-    #[command(subcommand)]
-    Accounts(Accounts),
-    /// An account's audit events, newest first.
+pub enum Command {
+    /// Create, list, change, rotate, revoke and find keys (management API).
+    Keys {
+        #[command(flatten)]
+        api: ApiArgs,
+        #[command(subcommand)]
+        command: Keys,
+    },
+    /// Show, suspend or reactivate an account (management API).
+    Accounts {
+        #[command(flatten)]
+        api: ApiArgs,
+        #[command(subcommand)]
+        command: Accounts,
+    },
+    /// An account's audit events, newest first (management API).
     Events {
+        #[command(flatten)]
+        api: ApiArgs,
         /// Account id.
         #[arg(long)]
         account: String,
@@ -53,14 +63,29 @@ enum Command {
     },
 }
 
+/// One management operation, apart from where the API is.
+#[derive(Debug)]
+enum Op {
+    Keys(Keys),
+    Accounts(Accounts),
+    Events {
+        account: String,
+        limit: Option<u32>,
+        cursor: Option<String>,
+    },
+}
+
 #[derive(Subcommand, Debug)]
-enum Keys {
+pub enum Keys {
     /// Create a key; it is printed once.
     Create {
+        /// Account id.
         #[arg(long)]
         account: String,
+        /// Product id (a configured product).
         #[arg(long)]
         product: String,
+        /// The key's name (1-64 characters).
         #[arg(long)]
         name: String,
         /// Comma-separated permissions (default: the product's default scopes).
@@ -69,24 +94,31 @@ enum Keys {
         /// live or test.
         #[arg(long)]
         environment: Option<String>,
+        /// Days until the key expires (1-365).
         #[arg(long)]
         expires_in_days: Option<u32>,
+        /// The product's own id for the key's holder.
         #[arg(long)]
         owner_id: Option<String>,
         /// A JSON object.
         #[arg(long)]
         meta: Option<String>,
+        /// https URL that receives the key's events.
         #[arg(long)]
         webhook_url: Option<String>,
     },
     /// List an account's keys.
     List {
+        /// Account id.
         #[arg(long)]
         account: String,
+        /// Only keys with this status (active, revoked, expired).
         #[arg(long)]
         status: Option<String>,
+        /// Only this product's keys.
         #[arg(long)]
         product: Option<String>,
+        /// Only this holder's keys (the product's own id for them).
         #[arg(long)]
         owner_id: Option<String>,
     },
@@ -96,10 +128,13 @@ enum Keys {
     Update {
         #[command(flatten)]
         key: KeyRef,
+        /// A new name.
         #[arg(long)]
         name: Option<String>,
+        /// Comma-separated permissions replacing the key's.
         #[arg(long, value_delimiter = ',')]
         scopes: Option<Vec<String>>,
+        /// Days from now until the key expires (1-365).
         #[arg(long, conflicts_with = "no_expiry")]
         expires_in_days: Option<u32>,
         /// Remove the key's expiry.
@@ -108,8 +143,10 @@ enum Keys {
         /// A JSON object replacing the key's meta ({} removes it).
         #[arg(long)]
         meta: Option<String>,
+        /// Turn the key back on.
         #[arg(long, conflicts_with = "disable")]
         enable: bool,
+        /// Turn the key off: refused with disabled_key until turned on.
         #[arg(long)]
         disable: bool,
     },
@@ -128,7 +165,8 @@ enum Keys {
 }
 
 #[derive(Args, Debug)]
-struct KeyRef {
+pub struct KeyRef {
+    /// Account id.
     #[arg(long)]
     account: String,
     /// Key id (key_…).
@@ -136,13 +174,22 @@ struct KeyRef {
 }
 
 #[derive(Subcommand, Debug)]
-enum Accounts {
+pub enum Accounts {
     /// Show an account.
-    Get { account: String },
+    Get {
+        /// Account id.
+        account: String,
+    },
     /// Suspend an account: every key is refused until it is reactivated.
-    Suspend { account: String },
+    Suspend {
+        /// Account id.
+        account: String,
+    },
     /// Reactivate a suspended account.
-    Reactivate { account: String },
+    Reactivate {
+        /// Account id.
+        account: String,
+    },
 }
 
 /// A failed command: what to print, and the exit code.
@@ -163,19 +210,26 @@ impl From<String> for Failure {
     }
 }
 
-/// Runs a management command; `args` include the program name.
-pub fn run(args: &[String]) -> Result<(), Failure> {
-    let cli = match Cli::try_parse_from(args) {
-        Ok(cli) => cli,
-        Err(e) => {
-            let _ = e.print();
-            return Err(Failure {
-                message: String::new(),
-                exit: if e.use_stderr() { 2 } else { 0 },
-            });
-        }
+/// Runs a management command.
+pub fn run(command: Command) -> Result<(), Failure> {
+    let (api, op) = match command {
+        Command::Keys { api, command } => (api, Op::Keys(command)),
+        Command::Accounts { api, command } => (api, Op::Accounts(command)),
+        Command::Events {
+            api,
+            account,
+            limit,
+            cursor,
+        } => (
+            api,
+            Op::Events {
+                account,
+                limit,
+                cursor,
+            },
+        ),
     };
-    let url = cli.url.clone().ok_or(
+    let url = api.url.clone().ok_or(
         "--url (or KEYGATE_URL) is required: the management API's base URL, prefix included",
     )?;
     let token = std::env::var(TOKEN_VAR)
@@ -184,15 +238,15 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
         .ok_or(format!(
             "set {TOKEN_VAR} to the admin token (it is never taken as a flag)"
         ))?;
-    let api = Api::new(&url, token)?;
-    let out = execute(&api, cli.command, cli.json)?;
+    let client = Api::new(&url, token)?;
+    let out = execute(&client, op, api.json)?;
     std::io::stdout()
         .write_all(out.as_bytes())
         .map_err(|e| format!("cannot write the output: {e}"))?;
     Ok(())
 }
 
-fn execute(api: &Api, command: Command, as_json: bool) -> Result<String, Failure> {
+fn execute(api: &Api, command: Op, as_json: bool) -> Result<String, Failure> {
     let shown = |value: Value, text: fn(&Value) -> String| {
         if as_json {
             pretty(&value)
@@ -201,7 +255,7 @@ fn execute(api: &Api, command: Command, as_json: bool) -> Result<String, Failure
         }
     };
     Ok(match command {
-        Command::Keys(Keys::Create {
+        Op::Keys(Keys::Create {
             account,
             product,
             name,
@@ -236,7 +290,7 @@ fn execute(api: &Api, command: Command, as_json: bool) -> Result<String, Failure
             )?;
             new_key(&created, as_json)
         }
-        Command::Keys(Keys::List {
+        Op::Keys(Keys::List {
             account,
             status,
             product,
@@ -252,11 +306,11 @@ fn execute(api: &Api, command: Command, as_json: bool) -> Result<String, Failure
                 table(&KEY_COLUMNS, list(v, "keys"))
             })
         }
-        Command::Keys(Keys::Get(key)) => shown(
+        Op::Keys(Keys::Get(key)) => shown(
             api.call("GET", &keys_path(&key.account, Some(&key.id)), None)?,
             record,
         ),
-        Command::Keys(Keys::Update {
+        Op::Keys(Keys::Update {
             key,
             name,
             scopes,
@@ -288,16 +342,16 @@ fn execute(api: &Api, command: Command, as_json: bool) -> Result<String, Failure
             let path = keys_path(&key.account, Some(&key.id));
             shown(api.call("PATCH", &path, Some(Value::Object(body)))?, record)
         }
-        Command::Keys(Keys::Rotate { key, grace_seconds }) => {
+        Op::Keys(Keys::Rotate { key, grace_seconds }) => {
             let path = format!("{}/rotate", keys_path(&key.account, Some(&key.id)));
             let body = json!({ "grace_seconds": grace_seconds });
             new_key(&api.call("POST", &path, Some(body))?, as_json)
         }
-        Command::Keys(Keys::Revoke(key)) => shown(
+        Op::Keys(Keys::Revoke(key)) => shown(
             api.call("DELETE", &keys_path(&key.account, Some(&key.id)), None)?,
             record,
         ),
-        Command::Keys(Keys::Lookup) => {
+        Op::Keys(Keys::Lookup) => {
             let mut line = String::new();
             std::io::stdin()
                 .lock()
@@ -318,7 +372,7 @@ fn execute(api: &Api, command: Command, as_json: bool) -> Result<String, Failure
                 text
             })
         }
-        Command::Accounts(op) => {
+        Op::Accounts(op) => {
             let (account, status) = match &op {
                 Accounts::Get { account } => (account, None),
                 Accounts::Suspend { account } => (account, Some("suspended")),
@@ -331,7 +385,7 @@ fn execute(api: &Api, command: Command, as_json: bool) -> Result<String, Failure
             };
             shown(answer, record)
         }
-        Command::Events {
+        Op::Events {
             account,
             limit,
             cursor,
@@ -597,16 +651,24 @@ mod tests {
         assert!(failure.message.starts_with("http_502 (502)"));
     }
 
+    /// The management commands under a top-level parser, as `keygate`'s.
+    #[derive(clap::Parser, Debug)]
+    struct Cli {
+        #[command(subcommand)]
+        command: Command,
+    }
+
     #[test]
     fn the_token_is_never_a_flag() {
+        use clap::Parser as _;
         let parsed =
             Cli::try_parse_from(["keygate", "keys", "list", "--account", "a", "--token", "x"]);
         assert!(parsed.is_err());
         let parsed = Cli::try_parse_from([
             "keygate",
+            "keys",
             "--url",
             "http://h/p",
-            "keys",
             "get",
             "--account",
             "a",
@@ -614,7 +676,15 @@ mod tests {
             "--json",
         ])
         .unwrap();
-        assert!(parsed.json);
-        assert!(matches!(parsed.command, Command::Keys(Keys::Get(_))));
+        match parsed.command {
+            Command::Keys {
+                api,
+                command: Keys::Get(_),
+            } => {
+                assert!(api.json);
+                assert_eq!(api.url.as_deref(), Some("http://h/p"));
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -11,7 +11,7 @@ pub(crate) fn vector_secret() -> KeySecret {
 
 /// Known-answer vectors, computed independently (Python: base62 of the
 /// big-endian random bytes, `hmac.new(secret, text, sha256).digest()[:6]`,
-/// `zlib.crc32`, `hashlib.sha256`). README lists the same vectors.
+/// `zlib.crc32`, `hashlib.sha256`). docs/key-format.md lists the same vectors.
 pub(crate) const VECTORS: &[(&str, Environment, [u8; 32], &str, &str)] = &[
     (
         "sf",

@@ -51,7 +51,7 @@ const INPUT: &str = "keygate=(\"@method\" \"@authority\" \"@path\" \"@query\" \
 nonce=\"0123456789abcdef0123456789abcdef\";keyid=\"salesforge\";alg=\"hmac-sha256\"";
 const SIGNATURE: &str = "keygate=:l9mBd3My/QvYZQ8uByxV45F94c1lJUvKcrA05WtDS/s=:";
 
-/// The README's test vector. Computed independently with Python's `hmac`
+/// The test vector in docs/origin.md. Computed independently with Python's `hmac`
 /// and `hashlib`, and verified with the npm `http-message-signatures`
 /// package.
 #[test]

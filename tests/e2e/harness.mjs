@@ -501,6 +501,26 @@ export function runtimeProblems(lines) {
     });
 }
 
+/**
+ * fetch, sent again once when the pooled keep-alive socket it went out on
+ * had been closed by wrangler dev's proxy while idle (undici: "other side
+ * closed"). That happens when the test process was busy (a long synchronous
+ * step, such as compiling the OpenAPI document's schemas on a loaded
+ * machine) for longer than the proxy's keep-alive timeout: the close was
+ * not read before the socket was reused. A server closes only idle sockets,
+ * so the request never reached it; any other failure is thrown as is.
+ */
+export async function fetchOnFreshSocket(url, init) {
+  try {
+    return await fetch(url, init);
+  } catch (e) {
+    const code = e?.cause?.code;
+    if (code !== "UND_ERR_SOCKET" && code !== "ECONNRESET") throw e;
+    console.error(`# ${init?.method ?? "GET"} ${url}: ${code} (${e.cause?.message}); sent again on a new socket`);
+    return await fetch(url, init);
+  }
+}
+
 async function adminCall(url, method, body, { token, headers = {} }) {
   const init = { method, redirect: "manual", headers: { ...headers } };
   if (token !== null && token !== undefined) init.headers.Authorization = `Bearer ${token}`;
@@ -511,7 +531,7 @@ async function adminCall(url, method, body, { token, headers = {} }) {
       init.headers["Content-Type"] = "application/json";
     }
   }
-  const res = await fetch(url, init);
+  const res = await fetchOnFreshSocket(url, init);
   const text = await res.text();
   let parsed = text;
   try { parsed = JSON.parse(text); } catch {}
