@@ -79,6 +79,7 @@ pub mod key_meta;
 pub mod leak;
 #[cfg(any(not(target_arch = "wasm32"), feature = "control"))]
 pub mod ledger;
+pub mod limits;
 pub mod log_line;
 #[cfg(any(not(target_arch = "wasm32"), feature = "control"))]
 pub mod manage;
