@@ -78,3 +78,5 @@ pub use window::Window;
 
 #[cfg(test)]
 mod pool_tests;
+#[cfg(test)]
+mod simulation_tests;
