@@ -3,7 +3,8 @@
 //!
 //! Pure: every function takes the time (Unix milliseconds) as an argument
 //! and performs no I/O. Nothing here is configurable or enforced yet: the
-//! gateway, the control Worker and the config do not use this room.
+//! gateway, the control Worker and the config do not use this room, and
+//! it is compiled natively only (tests, fuzzing), not into the Workers.
 //!
 //! # The lease protocol
 //!
