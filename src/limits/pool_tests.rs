@@ -304,3 +304,32 @@ fn the_lease_table_is_bounded() {
     assert_eq!(held.len(), MAX_LEASES);
     assert_eq!(pool.lease_count(), MAX_LEASES);
 }
+
+#[test]
+fn refills_and_forfeits_apply_in_clock_order() {
+    // Full at the cap; a refill boundary at 60 s, then the lease's forfeit
+    // at 90 s, both caught up in one call at 100 s: the refill found no
+    // room, and the forfeit does not make room after the fact.
+    let t0 = 1_000 * DAY_MS;
+    let refill = RefillSpec {
+        amount: 50,
+        every: Every::Day,
+        anchor_ms: t0 + 60_000 - DAY_MS,
+    };
+    let mut pool = Pool::credits(&credits(100, Some(100), Some(refill)), 10, t0);
+    let _evicted = lease(pool.grant(
+        Ask {
+            cost: 0,
+            prefetch: 10,
+        },
+        t0,
+    ));
+    pool.catch_up(t0 + 100_000);
+    assert_eq!(pool.totals().refilled, 0);
+    assert_eq!(pool.totals().forfeited, 10);
+    assert_eq!(pool.available(), 90);
+    // The next boundary refills up to the cap.
+    pool.catch_up(t0 + 60_000 + DAY_MS);
+    assert_eq!(pool.totals().refilled, 10);
+    assert!(identity_holds(&pool));
+}

@@ -1,7 +1,9 @@
 //! The lease protocol simulated: N isolates spend from one pool under
 //! interleaved requests, returns, evictions (leases never returned),
-//! clock lag, key rotation mid-stream, top-ups and refills across days and
-//! calendar months, randomised with proptest.
+//! clock lag, key rotation mid-stream, top-ups, and refills across days
+//! and calendar months (with jumps to a millisecond around each refill or
+//! window edge), randomised with proptest. An isolate the pool refused
+//! refuses locally until the refusal's retry time (at most a second).
 //!
 //! After every step it checks the bound stated in `mod.rs`:
 //! * one pool only: every key of the rotation chain finds the same pool;
@@ -20,6 +22,10 @@
 //! * rate limits: every window of consecutive steps admitted at most
 //!   `limit` when no isolate's clock lags, at most `limit + allowance`
 //!   when some lag by up to [`GRACE_MS`].
+//!
+//! Two fixed runs besides: a crafted one that reaches the rate bound
+//! exactly with lag (and stays at the limit without), and steady load
+//! that prints the overshoot and the round trips per 1 000 requests.
 
 use std::collections::BTreeMap;
 
@@ -47,6 +53,9 @@ enum Op {
         isolate: usize,
     },
     Advance(i64),
+    /// To the next refill boundary (credits) or step boundary (rates),
+    /// give or take a few milliseconds.
+    ToEdge(i64),
     Rotate,
     Add(u64),
 }
@@ -83,7 +92,7 @@ fn kind() -> impl Strategy<Value = Kind> {
     let credits = (
         0u64..300,
         prop::option::of(1u64..400),
-        prop::option::of(refill),
+        prop::option::weighted(0.75, refill),
     )
         .prop_map(|(initial, cap, refill)| {
             Kind::Credits(CreditSpec {
@@ -112,6 +121,7 @@ fn op(isolates: usize) -> impl Strategy<Value = Op> {
         6 => 0i64..300,
         2 => 0i64..2_000,
         2 => 0i64..(LEASE_MS + GRACE_MS + 10_000),
+        1 => 0i64..(2 * DAY_MS),
         1 => 0i64..(40 * DAY_MS),
     ];
     prop_oneof![
@@ -121,6 +131,7 @@ fn op(isolates: usize) -> impl Strategy<Value = Op> {
         2 => i.clone().prop_map(|isolate| Op::GiveBack { isolate }),
         1 => i.prop_map(|isolate| Op::Evict { isolate }),
         6 => advance.prop_map(Op::Advance),
+        2 => (-2i64..=2).prop_map(Op::ToEdge),
         1 => Just(Op::Rotate),
         1 => (0u64..100).prop_map(Op::Add),
     ]
@@ -150,42 +161,42 @@ fn scenario() -> impl Strategy<Value = Scenario> {
         })
 }
 
-/// Refill boundaries in `(from, to]`, counted independently of
-/// `calendar`: month by month with a plain table, through RFC 3339 text.
-fn reference_boundaries(refill: &RefillSpec, from: i64, to: i64) -> u64 {
+/// The refill boundaries after the anchor, in order, computed
+/// independently of `calendar`: month by month with a plain table,
+/// through RFC 3339 text.
+fn reference_boundaries(refill: &RefillSpec) -> impl Iterator<Item = i64> {
     let anchor = refill.anchor_ms;
     let text = crate::time::format_rfc3339(anchor.div_euclid(1_000));
     let year: i64 = text[0..4].parse().unwrap();
     let month: i64 = text[5..7].parse().unwrap();
     let day: i64 = text[8..10].parse().unwrap();
-    let clock = &text[10..];
+    let clock = text[10..].to_owned();
     let ms = anchor.rem_euclid(1_000);
     let leap = |y: i64| (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let length = |y: i64, m: i64| match m {
+    let length = move |y: i64, m: i64| match m {
         2 if leap(y) => 29,
         2 => 28,
         4 | 6 | 9 | 11 => 30,
         _ => 31,
     };
-    let mut count = 0;
-    for k in 1.. {
-        let at = match refill.every {
-            Every::Day => anchor + k * DAY_MS,
-            Every::Month => {
-                let index = year * 12 + month - 1 + k;
-                let (y, m) = (index / 12, index % 12 + 1);
-                let d = day.min(length(y, m));
-                parse_rfc3339(&format!("{y:04}-{m:02}-{d:02}{clock}")).unwrap() * 1_000 + ms
-            }
-        };
-        if at > to {
-            break;
+    let every = refill.every;
+    (1..).map(move |k| match every {
+        Every::Day => anchor + k * DAY_MS,
+        Every::Month => {
+            let index = year * 12 + month - 1 + k;
+            let (y, m) = (index / 12, index % 12 + 1);
+            let d = day.min(length(y, m));
+            parse_rfc3339(&format!("{y:04}-{m:02}-{d:02}{clock}")).unwrap() * 1_000 + ms
         }
-        if at > from {
-            count += 1;
-        }
-    }
-    count
+    })
+}
+
+/// How many reference boundaries lie in `(from, to]`.
+fn boundaries_between(refill: &RefillSpec, from: i64, to: i64) -> u64 {
+    reference_boundaries(refill)
+        .take_while(|at| *at <= to)
+        .filter(|at| *at > from)
+        .count() as u64
 }
 
 struct Sim {
@@ -196,11 +207,17 @@ struct Sim {
     /// Each key's lineage, as the ledger stores it; the last is current.
     keys: Vec<(String, Lineage)>,
     leases: Vec<Option<Lease>>,
+    /// Each isolate refuses locally until then (its clock) after the pool
+    /// refused it: the retry time, at most a second away.
+    refused_until: Vec<i64>,
     /// Leases of evicted isolates, never given back.
     abandoned: Vec<Lease>,
     /// Spent from leases given back after the pool forfeited them.
     spent_in_forfeited: u64,
     admitted: u64,
+    /// Requests the isolates saw, and round trips to the pool they made.
+    requests: u64,
+    round_trips: u64,
     /// Rate: admitted per step, by the ledger's clock.
     per_step: BTreeMap<i64, u64>,
 }
@@ -229,9 +246,12 @@ impl Sim {
             pools: BTreeMap::from([(key, pool)]),
             keys: vec![("key_first".into(), first)],
             leases: (0..isolates).map(|_| None).collect(),
+            refused_until: vec![i64::MIN; isolates],
             abandoned: Vec::new(),
             spent_in_forfeited: 0,
             admitted: 0,
+            requests: 0,
+            round_trips: 0,
             per_step: BTreeMap::new(),
         }
     }
@@ -279,12 +299,16 @@ impl Sim {
                 prefetch,
                 old_key,
             } => {
+                self.requests += 1;
                 let local = self.now - self.scenario.lags[isolate];
                 if let Some(lease) = &mut self.leases[isolate] {
                     if lease.spend(cost, local) == Spend::Admit {
                         self.admit(cost);
                         return;
                     }
+                }
+                if self.leases[isolate].is_none() && local < self.refused_until[isolate] {
+                    return;
                 }
                 let returned = self.leases[isolate].take();
                 let spent = returned.as_ref().map_or(0, Lease::spent);
@@ -293,12 +317,20 @@ impl Sim {
                 let returned = returned.map(Lease::give_back);
                 let known = returned.map(|r| pool.settle(r, now));
                 let grant = pool.grant(Ask { cost, prefetch }, now);
+                self.round_trips += 1;
                 if known == Some(Settled::Unknown) {
                     self.spent_in_forfeited += spent;
                 }
-                if let Grant::Admitted(lease) = grant {
-                    self.admit(cost);
-                    self.leases[isolate] = lease;
+                match grant {
+                    Grant::Admitted(lease) => {
+                        self.admit(cost);
+                        self.leases[isolate] = lease;
+                    }
+                    Grant::Refused(refusal) => {
+                        let lag = self.scenario.lags[isolate];
+                        let retry = refusal.retry_at.map_or(i64::MAX, |at| at - lag);
+                        self.refused_until[isolate] = retry.min(local + 1_000);
+                    }
                 }
             }
             Op::GiveBack { isolate } => {
@@ -312,6 +344,21 @@ impl Sim {
                 }
             }
             Op::Advance(ms) => self.now += ms,
+            Op::ToEdge(offset) => {
+                let next = match &self.scenario.kind {
+                    Kind::Credits(spec) => spec.refill.as_ref().and_then(|refill| {
+                        reference_boundaries(refill).find(|at| *at + offset > self.now)
+                    }),
+                    Kind::Rate(spec) => {
+                        let step =
+                            i64::from(spec.period_seconds) * 1_000 / spec.window.steps() as i64;
+                        Some((self.now.div_euclid(step) + 1) * step)
+                    }
+                };
+                if let Some(next) = next {
+                    self.now = self.now.max(next + offset);
+                }
+            }
             Op::Rotate => {
                 let (_, lineage) = self.keys.last().unwrap().clone();
                 let id = format!("key_rotated{}", self.keys.len());
@@ -373,7 +420,7 @@ impl Sim {
             assert!(self.admitted <= t.added + t.refilled, "overspent");
             assert!(self.admitted <= t.spent + t.forfeited + pool.outstanding());
             if let Some(refill) = &spec.refill {
-                let due = refill.amount * reference_boundaries(refill, self.created, now);
+                let due = refill.amount * boundaries_between(refill, self.created, now);
                 if spec.cap.is_none() {
                     assert_eq!(t.refilled, due, "refills on the clock");
                 } else {
@@ -381,6 +428,26 @@ impl Sim {
                 }
             }
         }
+    }
+
+    /// The most a window admitted past the limit (rate pools).
+    fn overshoot(&self) -> u64 {
+        let Kind::Rate(spec) = &self.scenario.kind else {
+            return 0;
+        };
+        let steps = spec.window.steps() as i64;
+        self.per_step
+            .keys()
+            .map(|first| {
+                let sum: u64 = self
+                    .per_step
+                    .range(*first..first + steps)
+                    .map(|(_, n)| n)
+                    .sum();
+                sum.saturating_sub(spec.count)
+            })
+            .max()
+            .unwrap_or(0)
     }
 
     fn check_windows(&self) {
@@ -439,4 +506,101 @@ fn fifty_concurrent_requests_against_ten_credits_admit_ten_when_exact() {
         })
         .count();
     assert_eq!(admitted, 10);
+}
+
+/// Steady load, measured: four isolates (in one run, two with clocks
+/// lagging by the full grace) take turns sending requests of cost 1, at
+/// 800 and at 2 000 a second, for 20 s, against 1 000 a second with a 5%
+/// allowance (50), each asking for a quarter of it (12) as its lease and
+/// refusing locally until a refusal's retry time. Prints what a window
+/// admitted past the limit and the round trips per 1 000 requests
+/// (`cargo test -p keygate --lib steady_load -- --nocapture`).
+#[test]
+fn steady_load_stays_within_the_allowance() {
+    for window in [Window::Fixed, Window::Sliding] {
+        for lags in [vec![0; 4], vec![0, 0, GRACE_MS, GRACE_MS]] {
+            for per_second in [800u64, 2_000] {
+                let spec = RateSpec {
+                    count: 1_000,
+                    period_seconds: 1,
+                    window,
+                };
+                let mut ops = Vec::new();
+                let mut sent = 0u64;
+                for ms in 1..=20_000u64 {
+                    while sent < ms * per_second / 1_000 {
+                        ops.push(Op::Request {
+                            isolate: (sent % 4) as usize,
+                            cost: 1,
+                            prefetch: 12,
+                            old_key: false,
+                        });
+                        sent += 1;
+                    }
+                    ops.push(Op::Advance(1));
+                }
+                let lagging = lags[3] > 0;
+                let mut sim = Sim::new(Scenario {
+                    kind: Kind::Rate(spec),
+                    permille: 50,
+                    lags: lags.clone(),
+                    ops: ops.clone(),
+                });
+                for op in &ops {
+                    sim.step(op);
+                }
+                sim.check();
+                sim.check_windows();
+                let overshoot = sim.overshoot();
+                println!(
+                    "{window:?}, lag {}, {per_second} a second: overshoot {overshoot} \
+                     (bound {}), {} round trips per 1 000 requests, {} of {} admitted",
+                    if lagging { "60 s" } else { "0" },
+                    if lagging { 50 } else { 0 },
+                    sim.round_trips * 1_000 / sim.requests,
+                    sim.admitted,
+                    sim.requests
+                );
+                assert!(overshoot <= if lagging { 50 } else { 0 });
+            }
+        }
+    }
+}
+
+/// The bound is tight: an isolate lagging by the grace takes a lease of
+/// the whole allowance (10) 2 ms before a fixed window ends, another
+/// isolate then fills the next window (100), and the lagging one spends
+/// its lease into it too: 110. Without lag the lease ends with its window
+/// and the late requests are refused.
+#[test]
+fn the_rate_bound_is_reached_with_lag_and_not_without() {
+    for lag in [GRACE_MS, 0] {
+        let spec = RateSpec {
+            count: 100,
+            period_seconds: 1,
+            window: Window::Fixed,
+        };
+        let request = |isolate, prefetch| Op::Request {
+            isolate,
+            cost: 1,
+            prefetch,
+            old_key: false,
+        };
+        let mut ops = vec![Op::Advance(998), request(1, 10), Op::Advance(2)];
+        ops.extend((0..100).map(|_| request(0, 0)));
+        ops.extend((0..10).map(|_| request(1, 0)));
+        let mut sim = Sim::new(Scenario {
+            kind: Kind::Rate(spec),
+            permille: 100,
+            lags: vec![0, lag],
+            ops: ops.clone(),
+        });
+        assert_eq!(START % 1_000, 0);
+        for op in &ops {
+            sim.step(op);
+            sim.check();
+        }
+        sim.check_windows();
+        assert_eq!(sim.overshoot(), if lag > 0 { 10 } else { 0 });
+    }
 }
