@@ -43,7 +43,13 @@
 //!   was charged to; and at most `limit + A` when they lag by up to
 //!   [`GRACE_MS`]: only leases open at the window's start, `A` in all,
 //!   can be spent late into it. That is the worst-case overshoot: the sum
-//!   of outstanding leases.
+//!   of outstanding leases, and it is reached (`simulation_tests.rs`). An
+//!   isolate lagging by more than the grace may spend a lease the pool
+//!   has forfeited: credits stay safe (the forfeit charged it whole), a
+//!   rate window may then pass `limit + A`.
+//! * **Round trips**: one per lease (a renewal settles and asks at once),
+//!   so about `1 000 / lease size` per 1 000 requests at a steady rate;
+//!   a lease is at most `A`, shared by the isolates that hold one.
 //! * `A = 0` is exact: no lease is granted, every request is charged at
 //!   the ledger in its own round trip.
 //! * **Refills** come exactly on the clock ([`calendar`]): each boundary
