@@ -9,7 +9,9 @@
 //! that fails is refused (`503`, as in strict mode) and the next request
 //! asks again. Concurrent requests for a key whose verdict is due are not
 //! coalesced: each asks (a Worker cannot safely await another request's
-//! I/O), and the answer asked for last is the one kept.
+//! I/O), and the answer asked for last is the one kept. An answer equal
+//! to the KV record shares that record's memory, so held verdicts add
+//! little beside the record cache unless keys changed.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -31,7 +33,7 @@ thread_local! {
 /// `calls`). A key the object does not know is `invalid_key`.
 pub(super) async fn verdict(
     env: &Env,
-    record: &KeyRecord,
+    record: &Rc<KeyRecord>,
     max_staleness_seconds: u32,
     calls: &mut u32,
 ) -> Result<Rc<KeyRecord>, Error> {
@@ -42,6 +44,7 @@ pub(super) async fn verdict(
         None => {
             *calls += 1;
             let verdict = match strict::verify(env, record).await {
+                Ok(current) if current == **record => Verdict::Current(Rc::clone(record)),
                 Ok(current) => Verdict::Current(Rc::new(current)),
                 Err(Error::InvalidKey) => Verdict::Unknown,
                 Err(error) => return Err(error),
