@@ -98,6 +98,7 @@ pub mod seam;
 pub mod secret;
 pub mod signature;
 pub mod time;
+pub mod verdict_cache;
 pub mod verify;
 #[cfg(any(not(target_arch = "wasm32"), feature = "control"))]
 pub mod webhook;

@@ -3,10 +3,10 @@
 //! it runs with the same configuration.
 //!
 //! Pure: no I/O. Invariant: the gateway's calls to an account's object are
-//! only [`EdgeCall`]s (a strict-mode verdict or a usage report), never a
-//! management operation, so the gateway carries no management code; and
-//! every call across the seam carries the caller's [`config_digest`] in
-//! [`DIGEST_HEADER`], which the control side compares with its own and
+//! only [`EdgeCall`]s (a strict- or bounded-mode verdict or a usage
+//! report), never a management operation, so the gateway carries no
+//! management code; and every call across the seam carries the caller's
+//! [`config_digest`] in [`DIGEST_HEADER`], which the control side compares with its own and
 //! refuses on a difference (`503 config_mismatch`).
 
 use serde::{Deserialize, Serialize};
@@ -42,7 +42,8 @@ pub struct EdgeCall {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
 pub enum EdgeOp {
-    /// `consistency = "strict"`: the key's current record.
+    /// `consistency = "strict"`, and `"bounded"` when the held verdict is
+    /// due: the key's current record.
     Verify {
         /// Key id.
         id: String,

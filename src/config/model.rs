@@ -132,8 +132,7 @@ impl Management {
 }
 
 /// How fresh a product's verdicts are.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Consistency {
     /// KV plus the isolate cache: changes apply within the documented bound.
     #[default]
@@ -141,7 +140,20 @@ pub enum Consistency {
     /// The account's Durable Object confirms every verdict: changes apply
     /// on the very next request.
     Strict,
+    /// The account's Durable Object's verdict for a key is held per isolate
+    /// for at most `max_staleness_seconds`: changes apply within that plus
+    /// one round trip, for at most one object call per key per isolate per
+    /// window.
+    Bounded {
+        /// How long a verdict is held: 1 to [`MAX_STALENESS_SECONDS`].
+        max_staleness_seconds: u32,
+    },
 }
+
+/// `max_staleness_seconds` when a bounded product does not say.
+pub const DEFAULT_MAX_STALENESS_SECONDS: u32 = 5;
+/// The longest `max_staleness_seconds` allowed.
+pub const MAX_STALENESS_SECONDS: u32 = 60;
 
 /// How a product's origin compares path literals.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]

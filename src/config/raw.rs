@@ -46,7 +46,8 @@ pub(super) struct RawProduct {
     pub public_paths: Vec<RawPublicPath>,
     pub default_scopes: Option<Vec<String>>,
     pub key_limit: Option<u32>,
-    pub consistency: Option<super::Consistency>,
+    pub consistency: Option<RawConsistency>,
+    pub max_staleness_seconds: Option<u32>,
     pub path_case: Option<super::PathCase>,
     pub allow_path_params: Option<bool>,
     pub origin_cache: Option<bool>,
@@ -66,6 +67,15 @@ pub(super) struct RawProduct {
     // Webhooks and leak response (see super::hooks).
     pub on_leak: Option<String>,
     pub expiry_reminders_seconds: Option<Vec<i64>>,
+}
+
+/// `consistency` as written; `bounded` takes `max_staleness_seconds`.
+#[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub(super) enum RawConsistency {
+    Edge,
+    Strict,
+    Bounded,
 }
 
 /// A public path: `"/health"`, or `{ path = "/hooks/in", methods = ["POST"] }`.

@@ -154,6 +154,61 @@ fn error_after(from: &str, to: &str) -> ConfigError {
 }
 
 #[test]
+fn bounded_consistency_takes_max_staleness_seconds() {
+    let bounded = |more: &str| {
+        Config::from_json(&DEMO_JSON.replacen(
+            r#""consistency": "strict""#,
+            &format!(r#""consistency": "bounded"{more}"#),
+            1,
+        ))
+    };
+    let staleness = |config: Config| config.product("forgeai").unwrap().consistency;
+    assert_eq!(
+        staleness(bounded("").unwrap()),
+        Consistency::Bounded {
+            max_staleness_seconds: DEFAULT_MAX_STALENESS_SECONDS
+        },
+        "default 5 s"
+    );
+    assert_eq!(DEFAULT_MAX_STALENESS_SECONDS, 5);
+    for seconds in [1, 2, 60] {
+        assert_eq!(
+            staleness(bounded(&format!(r#", "max_staleness_seconds": {seconds}"#)).unwrap()),
+            Consistency::Bounded {
+                max_staleness_seconds: seconds
+            }
+        );
+    }
+    for (more, message) in [
+        (r#", "max_staleness_seconds": 0"#, "must be 1 to 60"),
+        (r#", "max_staleness_seconds": 61"#, "must be 1 to 60"),
+        (r#", "max_staleness_seconds": -1"#, "invalid"),
+        (r#", "max_staleness_seconds": "5""#, "invalid"),
+    ] {
+        let err = bounded(more).unwrap_err();
+        assert_eq!(
+            err.field, "products[forgeai].max_staleness_seconds",
+            "{more}: {err}"
+        );
+        assert!(err.message.contains(message), "{more}: {err}");
+    }
+    // Only bounded products hold verdicts: elsewhere the field is refused.
+    for mode in [r#""consistency": "strict", "#, ""] {
+        let err = Config::from_json(&DEMO_JSON.replacen(
+            r#""consistency": "strict""#,
+            &format!(r#"{mode}"max_staleness_seconds": 5"#),
+            1,
+        ))
+        .unwrap_err();
+        assert_eq!(err.field, "products[forgeai].max_staleness_seconds");
+        assert!(
+            err.message.contains("only with consistency = \"bounded\""),
+            "{err}"
+        );
+    }
+}
+
+#[test]
 fn errors_name_the_product_and_field() {
     let cases = [
         (

@@ -4,15 +4,16 @@ use std::collections::BTreeSet;
 
 use super::model::{READ, WRITE};
 use super::raw::{
-    RawConfig, RawCredential, RawManagement, RawMethods, RawPermission, RawProduct, RawPublicPath,
-    RawRoute,
+    RawConfig, RawConsistency, RawCredential, RawManagement, RawMethods, RawPermission, RawProduct,
+    RawPublicPath, RawRoute,
 };
 use super::{
-    Config, ConfigError, Credential, Management, Methods, PathCase, PermissionRule, Product,
-    PublicPath, Route, Signing, Upstream, DEFAULT_CACHE_TTL_SECONDS, DEFAULT_KEY_LIMIT,
+    Config, ConfigError, Consistency, Credential, Management, Methods, PathCase, PermissionRule,
+    Product, PublicPath, Route, Signing, Upstream, DEFAULT_CACHE_TTL_SECONDS, DEFAULT_KEY_LIMIT,
     DEFAULT_KEY_RETENTION_DAYS, DEFAULT_KV_CACHE_TTL_SECONDS, DEFAULT_MANAGEMENT_PREFIX,
-    DEFAULT_MAX_SIGNED_BODY, KEY_RETENTION_DAYS, MAX_CACHE_TTL_SECONDS, MAX_KEY_LIMIT,
-    MAX_KV_CACHE_TTL_SECONDS, MAX_MAX_SIGNED_BODY, SIGNATURE_TTL_RANGE,
+    DEFAULT_MAX_SIGNED_BODY, DEFAULT_MAX_STALENESS_SECONDS, KEY_RETENTION_DAYS,
+    MAX_CACHE_TTL_SECONDS, MAX_KEY_LIMIT, MAX_KV_CACHE_TTL_SECONDS, MAX_MAX_SIGNED_BODY,
+    MAX_STALENESS_SECONDS, SIGNATURE_TTL_RANGE,
 };
 use crate::http::is_token;
 use crate::key::is_valid_prefix;
@@ -350,6 +351,9 @@ fn product(index: usize, raw: RawProduct) -> Result<Product, ConfigError> {
         ));
     }
 
+    let consistency = consistency(raw.consistency, raw.max_staleness_seconds)
+        .map_err(|(f, m)| ConfigError::new(at(f), m))?;
+
     let signing = signing(
         raw.sign_body,
         raw.max_signed_body,
@@ -385,7 +389,7 @@ fn product(index: usize, raw: RawProduct) -> Result<Product, ConfigError> {
         known_permissions,
         default_scopes,
         key_limit,
-        consistency: raw.consistency.unwrap_or_default(),
+        consistency,
         matching: Matching {
             case_sensitive: raw.path_case.unwrap_or_default() == PathCase::Sensitive,
             path_params: raw.allow_path_params.unwrap_or(false),
@@ -400,6 +404,33 @@ fn product(index: usize, raw: RawProduct) -> Result<Product, ConfigError> {
         portal,
         hooks,
     })
+}
+
+/// `consistency` and, for `bounded` only, `max_staleness_seconds`.
+fn consistency(
+    raw: Option<RawConsistency>,
+    max_staleness_seconds: Option<u32>,
+) -> Result<Consistency, (&'static str, String)> {
+    match raw.unwrap_or(RawConsistency::Edge) {
+        RawConsistency::Bounded => {
+            let seconds = max_staleness_seconds.unwrap_or(DEFAULT_MAX_STALENESS_SECONDS);
+            if !(1..=MAX_STALENESS_SECONDS).contains(&seconds) {
+                return Err((
+                    "max_staleness_seconds",
+                    format!("must be 1 to {MAX_STALENESS_SECONDS}"),
+                ));
+            }
+            Ok(Consistency::Bounded {
+                max_staleness_seconds: seconds,
+            })
+        }
+        _ if max_staleness_seconds.is_some() => Err((
+            "max_staleness_seconds",
+            "applies only with consistency = \"bounded\"; remove it or set that".to_owned(),
+        )),
+        RawConsistency::Edge => Ok(Consistency::Edge),
+        RawConsistency::Strict => Ok(Consistency::Strict),
+    }
 }
 
 fn signing(

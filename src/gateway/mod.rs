@@ -5,7 +5,7 @@
 //! core's decision: this file's request flow, the record [`lookup`]
 //! through the isolate caches, [`upstream`] forwarding, [`cors`] and
 //! [`websocket`] proxying, the [`strict`]-mode and usage calls to an
-//! account's object, the [`verify`] endpoint, and the [`handoff`] of
+//! account's object and the [`bounded`]-mode verdicts held from it, the [`verify`] endpoint, and the [`handoff`] of
 //! management requests to the control Worker. The platform pieces it
 //! shares with the control Worker are [`crate::runtime`]'s.
 //!
@@ -16,6 +16,7 @@
 //! storage or configuration fault refuses the request. `latency_ms` in the
 //! log follows the Workers clock, which advances across I/O only.
 
+mod bounded;
 mod cors;
 mod handoff;
 mod lookup;
@@ -43,7 +44,8 @@ struct Outcome {
     kv_reads: u32,
     /// Which check let the key through: `current`, `previous`, `untagged`.
     key_tag: Option<&'static str>,
-    /// Verdicts asked of an account's Durable Object (strict mode).
+    /// Verdicts asked of an account's Durable Object (strict mode, and
+    /// bounded mode when the held verdict is due).
     object_calls: u32,
     usage_reported: bool,
     request_id: Option<String>,
@@ -271,6 +273,26 @@ async fn gateway(
                     // directions.
                     outcome.object_calls += 1;
                     let current = strict::verify(env, &record).await?;
+                    let authorized = policy::authorize(product, key, &current, facts, now)?;
+                    outcome.usage_reported = strict::note_use(env, ctx, &current, now);
+                    authorized
+                }
+                Consistency::Bounded {
+                    max_staleness_seconds,
+                } => {
+                    // As in strict mode, a settled refusal needs no verdict.
+                    if let Some(refusal) = policy::settled_refusal(product, key, &record, now) {
+                        return Err(refusal);
+                    }
+                    // The object's verdict, held here for at most
+                    // max_staleness_seconds, decides in both directions.
+                    let current = bounded::verdict(
+                        env,
+                        &record,
+                        max_staleness_seconds,
+                        &mut outcome.object_calls,
+                    )
+                    .await?;
                     let authorized = policy::authorize(product, key, &current, facts, now)?;
                     outcome.usage_reported = strict::note_use(env, ctx, &current, now);
                     authorized

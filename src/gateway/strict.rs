@@ -1,5 +1,6 @@
 //! The gateway's calls to an account's Durable Object: the current record
-//! of a key (`consistency = "strict"`) and the reports of a key's use.
+//! of a key (`consistency = "strict"`, and `"bounded"` through
+//! [`super::bounded`]) and the reports of a key's use.
 //!
 //! Invariants: the gateway sends only [`EdgeCall`]s ([`crate::seam`]);
 //! a verdict that cannot be read is `storage_unavailable`, a differing
@@ -26,8 +27,8 @@ async fn call(env: &Env, account: &str, op: EdgeOp) -> Result<Answer, Error> {
     send(env, account, EDGE_CALL_PATH, &body, &gateway.digest).await
 }
 
-/// `consistency = "strict"`: the key's record as the account's object holds
-/// it now.
+/// `consistency = "strict"` (and a due `"bounded"` verdict): the key's
+/// record as the account's object holds it now.
 pub(super) async fn verify(env: &Env, record: &KeyRecord) -> Result<KeyRecord, Error> {
     let answer = call(
         env,

@@ -6,12 +6,14 @@
 //! products' tokens are refused alike); a malformed, foreign or forged key
 //! costs no storage read, any other at most one KV read (none while the
 //! isolate caches the record) and, for `consistency = "strict"`, one call
-//! to the account's object; the verdict comes from the edge's own policy
+//! to the account's object (for `"bounded"`, one when its held verdict is
+//! due); the verdict comes from the edge's own policy
 //! ([`crate::verify`]); a valid key's use is reported as the edge reports
 //! it. Every answer carries a request id.
 
 use worker::{web_sys, Context, Env};
 
+use super::bounded;
 use super::lookup;
 use super::strict;
 use crate::config::Consistency;
@@ -133,6 +135,20 @@ async fn run(
             }
             match strict::verify(env, &record).await {
                 Ok(current) => current,
+                Err(Error::InvalidKey) => return refused(Error::InvalidKey),
+                Err(error) => return Err(error),
+            }
+        }
+        Consistency::Bounded {
+            max_staleness_seconds,
+        } => {
+            if let Some(refusal) = crate::policy::settled_refusal(product, key, &record, now) {
+                let outcome = Err(refusal);
+                return Ok((verify::verdict(&outcome, Some(&record), now), false));
+            }
+            let mut calls = 0;
+            match bounded::verdict(env, &record, max_staleness_seconds, &mut calls).await {
+                Ok(current) => (*current).clone(),
                 Err(Error::InvalidKey) => return refused(Error::InvalidKey),
                 Err(error) => return Err(error),
             }

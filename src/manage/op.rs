@@ -93,7 +93,8 @@ pub enum Op {
         /// A POST's operation.
         then: Box<Op>,
     },
-    /// From the edge (`consistency = "strict"`): the key's current record.
+    /// From the edge (`consistency = "strict"` or `"bounded"`): the key's
+    /// current record.
     Verify {
         /// Key id.
         id: String,

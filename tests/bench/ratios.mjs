@@ -232,7 +232,11 @@ try {
       if (res.status !== 201) throw new Error(`creating a ${product} key: ${res.status}`);
       return res.body.key;
     };
-    gw.benchKeys = { sf: await create("salesforge"), st: log === "all" ? await create("strictforge") : null };
+    gw.benchKeys = {
+      sf: await create("salesforge"),
+      st: log === "all" ? await create("strictforge") : null,
+      bd: log === "all" ? await create("boundedforge") : null,
+    };
     gateways[log] = gw;
   }
   const size = await sizes(gateways.all.dir);
@@ -243,6 +247,7 @@ try {
     { name: "valid key, hot", ...kg("all"), path: "/salesforge/v1/leads", key: "sf", log: "all", status: 200 },
     { name: "public path", ...kg("all"), path: "/salesforge/health", log: "all", status: 200 },
     { name: "valid key, strict", ...kg("all"), path: "/strictforge/v1/leads", key: "st", log: "all", status: 200 },
+    { name: "valid key, bounded", ...kg("all"), path: "/boundedforge/v1/leads", key: "bd", log: "all", status: 200 },
     { name: "malformed key refused", ...kg("all"), path: "/salesforge/v1/leads", bad: true, log: "all", status: 401 },
     { name: "valid key, hot, log=refusals", ...kg("refusals"), path: "/salesforge/v1/leads", key: "sf", log: "refusals", status: 200 },
     { name: "valid key, hot, log=off", ...kg("off"), path: "/salesforge/v1/leads", key: "sf", log: "off", status: 200 },
@@ -253,6 +258,7 @@ try {
     c.headers = {};
     if (c.key === "sf") c.headers["X-Salesforge-Key"] = gw.benchKeys.sf;
     if (c.key === "st") c.headers["X-Strictforge-Key"] = gw.benchKeys.st;
+    if (c.key === "bd") c.headers["X-Boundedforge-Key"] = gw.benchKeys.bd;
     if (c.bad) c.headers["X-Salesforge-Key"] = "sf_live_bad";
     c.url = c.url + c.path;
     const res = await fetch(c.url, { headers: c.headers });
@@ -298,6 +304,7 @@ try {
     P1_valid_hot_vs_pass: ratioOf("valid key, hot", n),
     P2_refusal_vs_pass: ratioOf("malformed key refused", n),
     P3_strict_vs_edge: ratioOf("valid key, strict", n) / ratioOf("valid key, hot", n),
+    bounded_vs_edge: ratioOf("valid key, bounded", n) / ratioOf("valid key, hot", n),
   }));
 
   console.log("\nworkerd user CPU per request, relative to the bare JS pass-through (median of rounds, [min-max])\n");
@@ -314,7 +321,8 @@ try {
   const fmt = (x) => (Number.isFinite(x) ? x.toFixed(2) : "-");
   for (const g of goals) {
     console.log(
-      `  ${g.connections} connections: P1 ${fmt(g.P1_valid_hot_vs_pass)}  P2 ${fmt(g.P2_refusal_vs_pass)}  P3 ${fmt(g.P3_strict_vs_edge)}`,
+      `  ${g.connections} connections: P1 ${fmt(g.P1_valid_hot_vs_pass)}  P2 ${fmt(g.P2_refusal_vs_pass)}  P3 ${fmt(g.P3_strict_vs_edge)}` +
+        `  (bounded vs edge ${fmt(g.bounded_vs_edge)})`,
     );
   }
   const passUs = table.filter((t) => t.case === cases[0].name).map((t) => `${t.us_per_request_median.toFixed(0)} µs`);

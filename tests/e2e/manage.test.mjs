@@ -251,7 +251,7 @@ test("GET /openapi.json needs no token and serves a valid OpenAPI 3.1 document",
   assert.deepEqual(Object.keys(served.paths).sort(), Object.keys(doc.paths).sort(), "serves the document the tests use");
   // This deployment's products, and each one's permissions, as enums.
   const create = served.components.schemas.CreateKey;
-  assert.deepEqual(create.properties.product.enum, ["salesforge", "forgeai", "strictforge", "limitforge"]);
+  assert.deepEqual(create.properties.product.enum, ["salesforge", "forgeai", "strictforge", "limitforge", "boundedforge"]);
   assert.deepEqual(served.components.parameters.ProductFilter.schema.enum, create.properties.product.enum);
   const forgeai = create.allOf.find((rule) => rule.if.properties.product.const === "forgeai");
   assert.deepEqual(sorted(forgeai.then.properties.scopes.items.enum), ["execute_flows", "read", "write"]);

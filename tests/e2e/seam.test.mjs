@@ -1,7 +1,7 @@
 // Fail closed across the seam between the gateway and the control Worker.
 // When the control Worker is missing (bound, not running), unbound, failing
 // (throws), or running with another config: the gateway still serves
-// edge-mode traffic from KV, strict mode refuses with 503, and management
+// edge-mode traffic from KV, strict and bounded modes refuse with 503, and management
 // requests get a problem+json 503. And with the pair healthy, a client
 // cannot forge the gateway's config digest.
 import { after, before, test } from "node:test";
@@ -16,6 +16,7 @@ const SEAMS = ["missing", "unbound", "failing", "mismatch"];
 const keys = {
   edge: ["--product", "salesforge", "--account", "acct_seam"],
   strict: ["--product", "strictforge", "--account", "acct_seam"],
+  bounded: ["--product", "boundedforge", "--account", "acct_seam"],
 };
 let origin;
 const gateways = {};
@@ -68,6 +69,8 @@ async function request(url, init) {
 }
 const edge = (gw) => request(`${gw.url}/salesforge/v1/leads`, { headers: { "X-Salesforge-Key": gw.keys.edge } });
 const strict = (gw) => request(`${gw.url}/strictforge/v1/items`, { headers: { "X-Strictforge-Key": gw.keys.strict } });
+const bounded = (gw, key = gw.keys.bounded) =>
+  request(`${gw.url}/boundedforge/v1/items`, { headers: { "X-Boundedforge-Key": key } });
 
 for (const seam of SEAMS) {
   test(`control ${seam}: edge-mode traffic is still served from KV`, async () => {
@@ -94,6 +97,26 @@ for (const seam of SEAMS) {
     }[seam];
     assert.equal(p.body.code, expected);
     assert.ok(!origin.lines.join("").includes(gw.keys.strict));
+  });
+
+  test(`control ${seam}: bounded mode refuses with 503 when a verdict is due, nothing forwarded`, async () => {
+    const gw = gateways[seam];
+    const expected = {
+      missing: "storage_unavailable",
+      unbound: "control_unavailable",
+      failing: "storage_unavailable",
+      mismatch: "config_mismatch",
+    }[seam];
+    // A failed call holds nothing: the next request asks again and is refused again.
+    for (let i = 0; i < 2; i++) {
+      const p = await problem(await bounded(gw));
+      assert.equal(p.status, 503);
+      assert.equal(p.body.code, expected);
+    }
+    assert.ok(!origin.lines.join("").includes(gw.keys.bounded));
+    const calls = () => gw.logEntries().filter((e) => e.product === "boundedforge").map((e) => e.object_calls);
+    for (let i = 0; i < 50 && calls().length < 2; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(calls(), [1, 1], "each request asked: no failure is held");
   });
 
   test(`control ${seam}: management requests get a problem+json 503`, async () => {
@@ -138,5 +161,10 @@ test("pair: the gateway hands management requests over, and a client cannot forg
   assert.equal(res.status, 200);
   // A key only KV knows is unknown to the object: strict mode says so.
   assert.equal((await problem(await strict(gw))).body.code, "invalid_key");
+  // Bounded mode reaches the object too, and holds both verdicts.
+  const held = await gw.admin("POST", "/accounts/acct_seam/keys", { product: "boundedforge", name: "b" });
+  assert.equal(held.status, 201);
+  assert.equal((await bounded(gw, held.body.key)).status, 200);
+  assert.equal((await problem(await bounded(gw))).body.code, "invalid_key");
   assert.equal((await edge(gw)).status, 200);
 });

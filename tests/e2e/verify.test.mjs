@@ -11,8 +11,9 @@ import { forgedKey } from "./forge.mjs";
 
 const SF_TOKEN = "sf-verifier-" + randomBytes(16).toString("hex");
 const ST_TOKEN = "st-verifier-" + randomBytes(16).toString("hex");
+const BD_TOKEN = "bd-verifier-" + randomBytes(16).toString("hex");
 
-// The management test config, with a verifier for two products and
+// The management test config, with a verifier for three products and
 // salesforge forwarding two meta members.
 const template = readFileSync(join(ROOT, "tests/e2e/wrangler.manage.toml"), "utf8")
   .replace(
@@ -22,6 +23,10 @@ const template = readFileSync(join(ROOT, "tests/e2e/wrangler.manage.toml"), "utf
   .replace(
     /(id = "strictforge"[\s\S]*?consistency = "strict"\n)/,
     `$1verifier_token_secret = "STRICTFORGE_VERIFIER_TOKEN"\n`,
+  )
+  .replace(
+    /(id = "boundedforge"[\s\S]*?max_staleness_seconds = 2\n)/,
+    `$1verifier_token_secret = "BOUNDEDFORGE_VERIFIER_TOKEN"\n`,
   );
 
 let origin, gw;
@@ -29,11 +34,16 @@ let origin, gw;
 before(async () => {
   assert.match(template, /forward_meta/);
   assert.match(template, /STRICTFORGE_VERIFIER_TOKEN/);
+  assert.match(template, /BOUNDEDFORGE_VERIFIER_TOKEN/);
   origin = await startOrigin();
   gw = await startGateway({
     template,
     origin: origin.url,
-    vars: { SALESFORGE_VERIFIER_TOKEN: SF_TOKEN, STRICTFORGE_VERIFIER_TOKEN: ST_TOKEN },
+    vars: {
+      SALESFORGE_VERIFIER_TOKEN: SF_TOKEN,
+      STRICTFORGE_VERIFIER_TOKEN: ST_TOKEN,
+      BOUNDEDFORGE_VERIFIER_TOKEN: BD_TOKEN,
+    },
   });
 });
 
@@ -253,6 +263,29 @@ test("strict products: revocation and disabling show on the very next verify", a
   const revoked = await verify(body2, ST_TOKEN);
   assert.deepEqual([revoked.body.valid, revoked.body.code], [false, "revoked_key"]);
   assert.equal(revoked.body.key.status, "revoked");
+});
+
+test("bounded products: a revocation shows on verify within max_staleness_seconds (2) + 1 s", async () => {
+  const k = await create("acct_bounded_verify", { product: "boundedforge", name: "b" });
+  const body = { key: k.key, product: "boundedforge", method: "GET", path: "/x" };
+  assert.equal((await verify(body, BD_TOKEN)).body.valid, true);
+  assert.equal((await gw.admin("DELETE", `/accounts/acct_bounded_verify/keys/${k.id}`)).status, 200);
+  const revokedAt = Date.now();
+  for (;;) {
+    const answer = await verify(body, BD_TOKEN);
+    assert.equal(answer.status, 200);
+    if (!answer.body.valid) {
+      assert.equal(answer.body.code, "revoked_key");
+      assert.equal(answer.body.key.status, "revoked");
+      break;
+    }
+    assert.ok(Date.now() - revokedAt <= 3000, "still valid 3 s after the revocation");
+    await sleep(100);
+  }
+  // The object never heard of this key: unknown, and so refused.
+  const ghost = await gw.mint(["--product", "boundedforge", "--account", "acct_bounded_verify"]);
+  const unknown = await verify({ key: ghost, product: "boundedforge" }, BD_TOKEN);
+  assert.deepEqual([unknown.body.valid, unknown.body.code], [false, "invalid_key"]);
 });
 
 // Issue 18 (Info 1): the edge answers TRACE, TRACK and CONNECT with 405
