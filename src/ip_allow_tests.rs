@@ -25,7 +25,11 @@ fn ranges_are_normalised() {
         ("::ffff:0:0/96", "0.0.0.0/0"),
         ("::ffff:1.2.3.4", "1.2.3.4/32"),
     ] {
-        assert_eq!(Cidr::parse(given).unwrap().to_string(), canonical, "{given}");
+        assert_eq!(
+            Cidr::parse(given).unwrap().to_string(),
+            canonical,
+            "{given}"
+        );
         // The canonical text reads back as itself.
         assert_eq!(
             Cidr::parse(canonical).unwrap().to_string(),

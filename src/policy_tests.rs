@@ -18,6 +18,7 @@ pub(crate) fn admit_any<'a>(product: &'a Product, method: &str, path: &str) -> A
 
 fn record(product: &str, scopes: &[&str]) -> KeyRecord {
     KeyRecord {
+        allowed_ips: Default::default(),
         v: 1,
         id: "key_1".into(),
         account: "acct_1".into(),
@@ -54,8 +55,18 @@ fn decide(
     )
     .unwrap()
     .key;
-    authorize(product, &key, rec, RequestFacts { method, path }, NOW)
-        .map(|a| a.permission().map(str::to_owned))
+    authorize(
+        product,
+        &key,
+        rec,
+        RequestFacts {
+            method,
+            path,
+            client: None,
+        },
+        NOW,
+    )
+    .map(|a| a.permission().map(str::to_owned))
 }
 
 /// Name, record, method, path, expected permission or error code.
@@ -248,6 +259,7 @@ fn authorized_carries_identity_and_request() {
     .key;
     let rec = record("forgeai", &["read"]);
     let facts = RequestFacts {
+        client: None,
         method: "GET",
         path: "/api/v1/x",
     };
@@ -262,6 +274,7 @@ fn public_paths_need_no_key() {
     let config = demo_config();
     let fai = config.product("forgeai").unwrap();
     let get = |path| RequestFacts {
+        client: None,
         method: "GET",
         path,
     };
@@ -342,7 +355,11 @@ fn rules_judge_every_spelling_an_origin_routes_alike() {
 fn public_paths_admit_only_their_methods() {
     let config = demo_config();
     let mf = config.product("mailforge").unwrap();
-    let facts = |method, path| RequestFacts { method, path };
+    let facts = |method, path| RequestFacts {
+        method,
+        path,
+        client: None,
+    };
     for method in ["GET", "HEAD", "OPTIONS"] {
         assert!(
             admit_public(mf, facts(method, "/docs/a")).is_some(),
@@ -433,6 +450,7 @@ fn settled_refusals_need_no_request_and_leave_scope_to_the_object() {
 fn preflights_pass_without_a_key_only_when_the_origin_answers_cors() {
     let mut config = crate::config::tests::demo_config();
     let facts = RequestFacts {
+        client: None,
         method: "OPTIONS",
         path: "/v1/leads",
     };
@@ -450,6 +468,7 @@ fn preflights_pass_without_a_key_only_when_the_origin_answers_cors() {
     assert_eq!(admitted.method(), "OPTIONS");
     assert!(admit_preflight(product, facts, plain_options).is_none());
     let get = RequestFacts {
+        client: None,
         method: "GET",
         path: "/v1/leads",
     };

@@ -69,11 +69,19 @@ impl Drops {
 /// form; `None` when the header is missing or is not an IP address (then
 /// no `Keygate-Client-Ip` is sent).
 pub fn client_ip(headers: &[(String, String)]) -> Option<String> {
+    client_addr(headers).map(|ip| ip.to_string())
+}
+
+/// The client's address, from `CF-Connecting-IP` only (never a
+/// client-sent `X-Forwarded-For`, `X-Real-IP` or the like, whatever
+/// `trust_forwarded` says); `None` when the header is missing or is not
+/// one IP address (a zone id, a list or a port makes it none). The IP
+/// allowlists judge this address ([`crate::policy::ip_refusal`]).
+pub fn client_addr(headers: &[(String, String)]) -> Option<IpAddr> {
     headers
         .iter()
         .find(|(name, _)| name.eq_ignore_ascii_case(CONNECTING_IP))
         .and_then(|(_, value)| value.trim().parse::<IpAddr>().ok())
-        .map(|ip| ip.to_string())
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ fn body(json: &str) -> Result<VerifyRequest, Error> {
 
 fn record(product: &str, scopes: &[&str]) -> KeyRecord {
     KeyRecord {
+        allowed_ips: Default::default(),
         v: 1,
         id: "key_1".into(),
         account: "acct_1".into(),
@@ -178,13 +179,13 @@ fn judging_uses_the_edge_policy() {
     let rec = record("forgeai", &["read", "execute_flows"]);
     let post = Some(("POST".to_owned(), "/api/v1/prediction/x".to_owned()));
     let deploy = Some(("PUT".to_owned(), "/api/v1/deployments/1".to_owned()));
-    assert_eq!(judge(fai, &key, &rec, None, NOW), Ok(None));
+    assert_eq!(judge(fai, &key, &rec, None, None, NOW), Ok(None));
     assert_eq!(
-        judge(fai, &key, &rec, post.as_ref(), NOW),
+        judge(fai, &key, &rec, post.as_ref(), None, NOW),
         Ok(Some("execute_flows".into()))
     );
     assert_eq!(
-        judge(fai, &key, &rec, deploy.as_ref(), NOW)
+        judge(fai, &key, &rec, deploy.as_ref(), None, NOW)
             .unwrap_err()
             .code(),
         "insufficient_scope"
@@ -227,9 +228,12 @@ fn judging_uses_the_edge_policy() {
         ),
     ];
     for (bad, code) in table {
-        assert_eq!(judge(fai, &key, &bad, None, NOW).unwrap_err().code(), code);
         assert_eq!(
-            judge(fai, &key, &bad, post.as_ref(), NOW)
+            judge(fai, &key, &bad, None, None, NOW).unwrap_err().code(),
+            code
+        );
+        assert_eq!(
+            judge(fai, &key, &bad, post.as_ref(), None, NOW)
                 .unwrap_err()
                 .code(),
             code
@@ -240,7 +244,7 @@ fn judging_uses_the_edge_policy() {
         revoked_at: Some(NOW + 1),
         ..rec
     };
-    assert!(judge(fai, &key, &grace, None, NOW).is_ok());
+    assert!(judge(fai, &key, &grace, None, None, NOW).is_ok());
 }
 
 #[test]
@@ -301,7 +305,7 @@ fn methods_the_edge_refuses_are_refused_with_its_code() {
         let facts = request_facts(fai, Some(method), Some("/api/v1/prediction/x"))
             .unwrap()
             .unwrap();
-        let err = judge(fai, &key, &rec, Some(&facts), NOW).unwrap_err();
+        let err = judge(fai, &key, &rec, Some(&facts), None, NOW).unwrap_err();
         assert_eq!(err.code(), "method_not_allowed", "{method}");
         assert_eq!(err.status(), 405, "{method}");
         assert!(method_refusal(Some(&facts)).is_some(), "{method}");

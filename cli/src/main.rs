@@ -465,6 +465,7 @@ fn mint_for(config: &Config, options: &MintArgs) -> Result<Option<(String, KeyRe
         &secret,
     )?;
     let record = KeyRecord {
+        allowed_ips: Default::default(),
         v: RECORD_VERSION,
         id: key_id(&random::<KEY_ID_BYTES>()?),
         account: account.to_owned(),

@@ -42,6 +42,7 @@ impl Run for Memory {
 
 fn new_key(product: &str) -> NewKey {
     NewKey {
+        allowed_ips: Default::default(),
         product: product.into(),
         name: "CI".into(),
         scopes: None,
@@ -419,6 +420,7 @@ fn revocation_is_immediate_final_and_idempotent() {
     assert_eq!(again.unwrap().body, revoked);
     let err = ledger.err(
         Op::UpdateKey {
+            allowed_ips: Default::default(),
             id: id.clone(),
             name: Some("x".into()),
             scopes: None,
@@ -450,6 +452,7 @@ fn updates_check_scopes_against_the_keys_product() {
     let ledger = Memory::default();
     let id = id_of(&create(&ledger, new_key("forgeai"), 1));
     let patch = |name: Option<&str>, scopes: Option<&[&str]>| Op::UpdateKey {
+        allowed_ips: Default::default(),
         id: id.clone(),
         name: name.map(str::to_owned),
         scopes: scopes.map(|s| s.iter().map(|x| (*x).to_owned()).collect()),
@@ -610,6 +613,7 @@ fn events_page_newest_first() {
     for name in ["b", "c", "d"] {
         ledger.ok(
             Op::UpdateKey {
+                allowed_ips: Default::default(),
                 id: id.clone(),
                 name: Some(name.into()),
                 scopes: None,
@@ -785,6 +789,7 @@ fn ops_that_need_an_account_change_nothing_without_one() {
             id: "key_8Hq2Xn1Lr5Tb7Vc9Z".into(),
         },
         Op::UpdateKey {
+            allowed_ips: Default::default(),
             id: "key_8Hq2Xn1Lr5Tb7Vc9Z".into(),
             name: Some("x".into()),
             scopes: None,
@@ -848,6 +853,7 @@ fn if_match_guards_changes() {
     let tag = |ledger: &Memory| etag::of(&ledger.ok(Op::GetKey { id: id.clone() }, NOW + 1, 0));
     let first = tag(&ledger);
     let rename = |name: &str| Op::UpdateKey {
+        allowed_ips: Default::default(),
         id: id.clone(),
         name: Some(name.into()),
         scopes: None,
@@ -941,6 +947,7 @@ fn updates_move_or_remove_the_expiry_at_the_edge_too() {
     let set = |expiry: Expiry, now: i64| {
         ledger.run(
             Op::UpdateKey {
+                allowed_ips: Default::default(),
                 id: id.clone(),
                 name: None,
                 scopes: None,
@@ -995,6 +1002,7 @@ fn an_earlier_expiry_only_shortens_a_keys_life() {
     let set = |expiry: Expiry| {
         ledger.run(
             Op::UpdateKey {
+                allowed_ips: Default::default(),
                 id: id.clone(),
                 name: Some(format!("until {expiry:?}")),
                 scopes: None,
@@ -1089,6 +1097,7 @@ fn keys_turn_off_and_on_without_revocation() {
     let set = |enabled: bool, now: i64| {
         ledger.run(
             Op::UpdateKey {
+                allowed_ips: Default::default(),
                 id: id.clone(),
                 name: None,
                 scopes: None,
@@ -1146,6 +1155,7 @@ fn meta_is_kept_shown_replaced_and_removed() {
     let set = |m: serde_json::Value, now: i64| {
         ledger.run(
             Op::UpdateKey {
+                allowed_ips: Default::default(),
                 id: id.clone(),
                 name: None,
                 scopes: None,

@@ -278,6 +278,7 @@ fn update_rotate_and_status_bodies() {
     assert_eq!(
         update(br#"{"name":"b"}"#, NOW).unwrap(),
         Update {
+            allowed_ips: Default::default(),
             name: Some("b".into()),
             scopes: None,
             expires_at: None,

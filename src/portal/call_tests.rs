@@ -16,6 +16,7 @@ fn narrow() -> Scope {
 
 fn new_key(product: &str, scopes: Option<&[&str]>) -> PageNewKey {
     PageNewKey {
+        allowed_ips: Default::default(),
         product: product.into(),
         name: "k".into(),
         scopes: scopes.map(|l| l.iter().map(|s| (*s).to_owned()).collect()),
@@ -78,6 +79,7 @@ fn a_create_asks_only_for_grantable_scopes() {
 #[test]
 fn an_update_never_carries_meta_or_enabled_and_only_shortens() {
     let change = PageUpdate {
+        allowed_ips: Default::default(),
         name: Some("n".into()),
         scopes: Some(vec!["read".into()]),
         expires_at: Some(2_000_000_000),
@@ -94,6 +96,7 @@ fn an_update_never_carries_meta_or_enabled_and_only_shortens() {
     assert_eq!(
         op,
         Op::UpdateKey {
+            allowed_ips: Default::default(),
             id: "key_x".into(),
             name: Some("n".into()),
             scopes: Some(vec!["read".into()]),

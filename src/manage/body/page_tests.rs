@@ -8,7 +8,7 @@ fn create(body: &str) -> Result<PageNewKey, Error> {
 }
 
 fn update(body: &str) -> Result<PageUpdate, Error> {
-    page_update(body.as_bytes(), NOW)
+    page_update(&demo_config(), body.as_bytes(), NOW)
 }
 
 /// demo forgeai with `portal` set.
@@ -31,6 +31,7 @@ fn a_page_create_takes_its_own_fields() {
     assert_eq!(
         new,
         PageNewKey {
+            allowed_ips: Default::default(),
             product: "forgeai".into(),
             name: "ci".into(),
             scopes: Some(vec!["read".into()]),
