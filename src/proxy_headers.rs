@@ -151,6 +151,18 @@ mod tests {
         let h = headers(&[("CF-Connecting-IP", "2001:DB8:0:0::1")]);
         assert_eq!(client_ip(&h).as_deref(), Some("2001:db8::1"));
         assert_eq!(client_ip(&headers(&[("X-Real-IP", "1.2.3.4")])), None);
+        // What the allowlists judge: the same address, and only it.
+        let spoofed = headers(&[
+            ("X-Forwarded-For", "203.0.113.7"),
+            ("X-Real-IP", "203.0.113.7"),
+            ("True-Client-IP", "203.0.113.7"),
+            ("Forwarded", "for=203.0.113.7"),
+        ]);
+        assert_eq!(client_addr(&spoofed), None);
+        let h = headers(&[("CF-Connecting-IP", "fe80::1%eth0")]);
+        assert_eq!(client_addr(&h), None, "a zone id is not an address");
+        let h = headers(&[("CF-Connecting-IP", "::ffff:1.2.3.4")]);
+        assert_eq!(client_addr(&h), Some("::ffff:1.2.3.4".parse().unwrap()));
     }
 
     #[test]

@@ -319,3 +319,49 @@ fn methods_the_edge_refuses_are_refused_with_its_code() {
     assert!(method_refusal(Some(&post)).is_none());
     assert!(method_refusal(None).is_none());
 }
+
+#[test]
+fn verify_judges_the_allowlist_against_the_client_ip_given() {
+    let parsed = body(r#"{"key":"k","product":"forgeai","client_ip":"2001:DB8::7"}"#).unwrap();
+    assert_eq!(parsed.client_ip, Some("2001:db8::7".parse().unwrap()));
+    for bad in [
+        r#""1.2.3.4:80""#,
+        r#""fe80::1%eth0""#,
+        r#""1.2.3.0/24""#,
+        r#""""#,
+        "7",
+    ] {
+        let body = format!(r#"{{"key":"k","product":"forgeai","client_ip":{bad}}}"#);
+        let err = self::body(&body).unwrap_err();
+        assert_eq!(err.field(), Some("client_ip"), "{bad}");
+    }
+    let config = demo_config();
+    let fai = config.product("forgeai").unwrap();
+    let key = mint("fai", Environment::Live, &[1; 32], &test_secret())
+        .unwrap()
+        .key;
+    let mut rec = record("forgeai", &["read"]);
+    rec.allowed_ips = crate::ip_allow::AllowList::parse(&["203.0.113.0/24"]).unwrap();
+    let inside = Some("203.0.113.9".parse().unwrap());
+    let outside = Some("198.51.100.1".parse().unwrap());
+    let get = Some(("GET".to_owned(), "/x".to_owned()));
+    for facts in [None, get.as_ref()] {
+        assert!(judge(fai, &key, &rec, facts, inside, NOW).is_ok());
+        let code = |client| {
+            judge(fai, &key, &rec, facts, client, NOW)
+                .unwrap_err()
+                .code()
+        };
+        assert_eq!(code(outside), "ip_not_allowed");
+        // No client_ip given: refused, as the edge refuses a request whose
+        // address it cannot read.
+        assert_eq!(code(None), "ip_not_allowed");
+    }
+    let answer = verdict(&judge(fai, &key, &rec, None, outside, NOW), Some(&rec), NOW);
+    assert_eq!(answer["valid"], false);
+    assert_eq!(answer["code"], "ip_not_allowed");
+    assert_eq!(
+        answer["key"]["allowed_ips"],
+        serde_json::json!(["203.0.113.0/24"])
+    );
+}

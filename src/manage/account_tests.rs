@@ -1203,3 +1203,90 @@ fn meta_is_kept_shown_replaced_and_removed() {
         serde_json::json!({"plan": "pro"})
     );
 }
+
+#[test]
+fn allowed_ips_are_kept_indexed_replaced_cleared_and_rotated() {
+    let ledger = Memory::default();
+    let list = |l: &[&str]| crate::ip_allow::AllowList::parse(l).unwrap();
+    let (index, reply) = ledger.run(
+        Op::CreateKey(NewKey {
+            allowed_ips: list(&["203.0.113.0/24"]),
+            ..new_key("forgeai")
+        }),
+        NOW,
+        1,
+    );
+    let body = reply.unwrap().body;
+    let id = id_of(&body);
+    assert_eq!(body["allowed_ips"], serde_json::json!(["203.0.113.0/24"]));
+    // The list travels in the KV record: no other read at the edge.
+    assert_eq!(index[0].record.allowed_ips, list(&["203.0.113.0/24"]));
+    let set = |l: crate::ip_allow::AllowList, now: i64| {
+        ledger.run(
+            Op::UpdateKey {
+                allowed_ips: Some(l),
+                id: id.clone(),
+                name: None,
+                scopes: None,
+                expires_at: None,
+                enabled: None,
+                meta: None,
+            },
+            now,
+            0,
+        )
+    };
+    let (index, reply) = set(list(&["2001:db8::/32"]), NOW + 1);
+    assert_eq!(
+        reply.unwrap().body["allowed_ips"],
+        serde_json::json!(["2001:db8::/32"])
+    );
+    assert_eq!(index[0].record.allowed_ips, list(&["2001:db8::/32"]));
+    // The event says what changed, from and to.
+    let events = ledger.ok(
+        Op::ListEvents {
+            limit: 1,
+            before: None,
+        },
+        NOW + 1,
+        0,
+    );
+    assert_eq!(
+        events["events"][0]["data"]["allowed_ips"],
+        serde_json::json!({"from": ["203.0.113.0/24"], "to": ["2001:db8::/32"]})
+    );
+    // The same list again changes nothing and writes nothing.
+    let (index, _) = set(list(&["2001:db8::/32"]), NOW + 2);
+    assert!(index.is_empty());
+    // Rotation keeps it, on the new key's record too.
+    let (index, rotated) = ledger.run(
+        Op::RotateKey {
+            id: id.clone(),
+            grace_seconds: 60,
+        },
+        NOW + 3,
+        2,
+    );
+    let rotated = rotated.unwrap().body;
+    assert_eq!(rotated["allowed_ips"], serde_json::json!(["2001:db8::/32"]));
+    assert!(index
+        .iter()
+        .all(|w| w.record.allowed_ips == list(&["2001:db8::/32"])));
+    // [] clears it: the product's default applies again.
+    let (index, reply) = ledger.run(
+        Op::UpdateKey {
+            allowed_ips: Some(list(&[])),
+            id: id_of(&rotated),
+            name: None,
+            scopes: None,
+            expires_at: None,
+            enabled: None,
+            meta: None,
+        },
+        NOW + 4,
+        0,
+    );
+    assert_eq!(reply.unwrap().body["allowed_ips"], serde_json::json!([]));
+    assert!(index[0].record.allowed_ips.is_empty());
+    assert!(!index[0].record.to_json().contains("allowed_ips"));
+}

@@ -222,3 +222,45 @@ fn lists_are_forced_to_the_holder_and_filtered() {
     filter_events(&Scope::default(), &[], &mut all);
     assert_eq!(all["events"].as_array().unwrap().len(), 1);
 }
+
+#[test]
+fn a_page_op_carries_an_allowlist_only_when_the_operator_allows_it() {
+    let list = crate::ip_allow::AllowList::parse(&["203.0.113.0/24"]).unwrap();
+    let mut new = new_key("forgeai", None);
+    new.allowed_ips = Some(list.clone());
+    // A page op built by hand (not by the body reader) is refused too.
+    let error = create(&narrow(), new.clone()).unwrap_err();
+    assert_eq!(error.code(), "forbidden_field");
+    let change = PageUpdate {
+        name: None,
+        scopes: None,
+        expires_at: None,
+        allowed_ips: Some(list.clone()),
+    };
+    let op = PageOp::UpdateKey {
+        id: "key_1".into(),
+        change: change.clone(),
+    };
+    assert_eq!(
+        restrict(&demo_config(), &narrow(), op).unwrap_err().code(),
+        "forbidden_field"
+    );
+    let on = crate::config::Config::from_json(&crate::config::tests::DEMO_JSON.replacen(
+        r#""products""#,
+        r#""portal": {"editable_allowed_ips": true}, "products""#,
+        1,
+    ))
+    .unwrap();
+    match restrict(&on, &narrow(), PageOp::CreateKey(new)).unwrap() {
+        (Op::CreateKey(key), _) => assert_eq!(key.allowed_ips, list),
+        other => panic!("{other:?}"),
+    }
+    let op = PageOp::UpdateKey {
+        id: "key_1".into(),
+        change,
+    };
+    match restrict(&on, &narrow(), op).unwrap() {
+        (Op::UpdateKey { allowed_ips, .. }, _) => assert_eq!(allowed_ips, Some(list)),
+        other => panic!("{other:?}"),
+    }
+}
