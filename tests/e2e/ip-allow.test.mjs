@@ -10,9 +10,13 @@
 // only when the operator turns portal.editable_allowed_ips on.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ROOT, startGateway, startOrigin } from "./harness.mjs";
+import { promisify } from "node:util";
+import { ADMIN_PREFIX, ROOT, startGateway, startOrigin } from "./harness.mjs";
+
+const CLI = process.env.KEYGATE_CLI ?? join(ROOT, "target/debug/keygate");
 
 const PORTAL = "/_keygate/keys";
 const VERIFIER = "ipallow-verifier-token-" + "x".repeat(24);
@@ -217,6 +221,32 @@ describe("a product's default list", () => {
     const bad = await gw.admin("POST", "/verify", { key: k.key, product: "mailforge", client_ip: "1.2.3.4:80" }, { token: VERIFIER });
     assert.equal(bad.status, 400);
     assert.equal(bad.body.field, "client_ip");
+  });
+});
+
+describe("the CLI", () => {
+  test("keys create --allowed-ip (repeated), keys update --allowed-ip and --clear-allowed-ips", async () => {
+    const run = async (args) => {
+      const env = { ...process.env, KEYGATE_ADMIN_TOKEN: gw.adminToken };
+      delete env.KEYGATE_URL;
+      const { stdout } = await promisify(execFile)(CLI, [...args, "--url", gw.url + ADMIN_PREFIX, "--json"], { env, encoding: "utf8" });
+      return JSON.parse(stdout);
+    };
+    const created = await run(["keys", "create", "--account", "acct_ip9", "--product", "forgeai", "--name", "cli",
+      "--allowed-ip", "203.0.113.7", "--allowed-ip", "2001:db8::/32"]);
+    assert.deepEqual(created.allowed_ips, ["203.0.113.7/32", "2001:db8::/32"]);
+    forwarded(await from("2001:db8::9", created.key));
+    refusedIp(await from("203.0.113.8", created.key));
+    const moved = await run(["keys", "update", "--account", "acct_ip9", created.id, "--allowed-ip", "203.0.113.0/24"]);
+    assert.deepEqual(moved.allowed_ips, ["203.0.113.0/24"]);
+    forwarded(await from("203.0.113.8", created.key));
+    const cleared = await run(["keys", "update", "--account", "acct_ip9", created.id, "--clear-allowed-ips"]);
+    assert.deepEqual(cleared.allowed_ips, []);
+    forwarded(await from("192.0.2.8", created.key));
+    await assert.rejects(
+      run(["keys", "update", "--account", "acct_ip9", created.id, "--allowed-ip", "10.0.0.1/8"]),
+      /did you mean 10\.0\.0\.0\/8\?/,
+    );
   });
 });
 
