@@ -35,6 +35,7 @@ all_targets=(
   portal_grant
   portal_credential
   github_signature
+  limits
 )
 # Relative share of the executions: the cheap parsers get more.
 declare -A weight=(
@@ -50,6 +51,7 @@ declare -A weight=(
   [portal_grant]=5
   [portal_credential]=10
   [github_signature]=3
+  [limits]=10
 )
 
 bash scripts/fuzz-setup.sh

@@ -80,6 +80,9 @@ pub mod key_meta;
 pub mod leak;
 #[cfg(any(not(target_arch = "wasm32"), feature = "control"))]
 pub mod ledger;
+// Usage limits (issue 20): native only until a Worker enforces them.
+#[cfg(not(target_arch = "wasm32"))]
+pub mod limits;
 pub mod log_line;
 #[cfg(any(not(target_arch = "wasm32"), feature = "control"))]
 pub mod manage;

@@ -1,4 +1,5 @@
-//! RFC 3339 timestamps to and from Unix seconds.
+//! RFC 3339 timestamps to and from Unix seconds, and the civil-date
+//! arithmetic under them (days since 1970 to and from year, month, day).
 //!
 //! Pure: no clock. Invariant: [`parse_rfc3339`] accepts what
 //! [`format_rfc3339`] writes (and offsets and fractions besides), and never
@@ -6,10 +7,22 @@
 
 /// Formats Unix seconds as RFC 3339 UTC, e.g. `2026-11-23T06:40:00Z`.
 pub fn format_rfc3339(unix: i64) -> String {
-    let days = unix.div_euclid(86_400);
     let secs = unix.rem_euclid(86_400);
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
+    let (year, month, day) = civil_from_days(unix.div_euclid(86_400));
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        secs / 3_600,
+        secs % 3_600 / 60,
+        secs % 60
+    )
+}
+
+/// The proleptic Gregorian `(year, month, day)` of a count of days since
+/// 1970-01-01 (Howard Hinnant's civil_from_days); the inverse of
+/// [`days_from_civil`] (callers keep dates within a few million years of
+/// 1970; the limits clamp theirs to 1970-9999).
+pub fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days.saturating_add(719_468);
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);
     let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
@@ -18,12 +31,7 @@ pub fn format_rfc3339(unix: i64) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        secs / 3_600,
-        secs % 3_600 / 60,
-        secs % 60
-    )
+    (year, month, day)
 }
 
 /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)` into Unix seconds
@@ -83,7 +91,8 @@ pub fn parse_rfc3339(text: &str) -> Option<i64> {
     Some(days * 86_400 + hour * 3_600 + minute * 60 + second - offset * 60)
 }
 
-fn days_in_month(year: i64, month: i64) -> i64 {
+/// Days in `month` (1-12) of `year`, leap years included.
+pub fn days_in_month(year: i64, month: i64) -> i64 {
     match month {
         2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
         2 => 28,
@@ -92,8 +101,9 @@ fn days_in_month(year: i64, month: i64) -> i64 {
     }
 }
 
-/// Howard Hinnant's days_from_civil.
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard
+/// Hinnant's days_from_civil).
+pub fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     let y = if month <= 2 { year - 1 } else { year };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;
@@ -113,6 +123,16 @@ mod tests {
         assert_eq!(format_rfc3339(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(format_rfc3339(1_700_000_000), "2023-11-14T22:13:20Z");
         assert_eq!(format_rfc3339(1_795_416_000), "2026-11-23T06:40:00Z");
+    }
+
+    #[test]
+    fn civil_days_round_trip() {
+        for days in [-800_000, -1, 0, 59, 60, 11_016, 2_932_896] {
+            let (y, m, d) = civil_from_days(days);
+            assert!((1..=12).contains(&m) && d >= 1 && d <= days_in_month(y, m));
+            assert_eq!(days_from_civil(y, m, d), days);
+        }
+        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod fixture;
 mod github_signature;
 mod key;
 mod leak;
+mod limits;
 mod manage;
 mod page;
 mod path;
@@ -25,6 +26,7 @@ pub use credential::credential;
 pub use github_signature::github_signature;
 pub use key::key;
 pub use leak::leak;
+pub use limits::limits;
 pub use manage::{manage_body, manage_request};
 pub use page::{page_body, portal_grant};
 pub use path::path;
@@ -50,6 +52,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("portal_grant", portal_grant),
     ("portal_credential", portal_credential),
     ("github_signature", github_signature),
+    ("limits", limits),
 ];
 
 /// Splits `data` at NUL bytes into exactly `N` fields; missing fields are

@@ -226,3 +226,8 @@ fn smoke_portal_credential() {
 fn smoke_github_signature() {
     smoke("github_signature", target("github_signature"));
 }
+
+#[test]
+fn smoke_limits() {
+    smoke("limits", target("limits"));
+}
