@@ -261,10 +261,23 @@ function RevokeDialog({ keyView, onClose, onDone }) {
   <//>`;
 }
 
-function KeyRow({ keyView, product, multiProduct, onChanged, onRotate, onRevoke }) {
+/** The key's allowed networks as shown: its own list, else its product's. */
+function networks(keyView, product) {
+  const own = keyView.allowed_ips ?? [];
+  if (own.length > 0) return own.join(", ");
+  const byDefault = product?.allowed_ips ?? [];
+  return byDefault.length > 0 ? `${byDefault.join(", ")} (provider's default)` : "Any";
+}
+
+/** One range per line (or comma), as the API takes them. */
+const ranges = (text) => text.split(/[\s,]+/).filter((r) => r !== "");
+
+function KeyRow({ keyView, product, multiProduct, editableIps, onChanged, onRotate, onRevoke }) {
   const [editing, setEditing] = useState(false);
   const [name, setName] = useState(keyView.name);
   const [scopes, setScopes] = useState(keyView.scopes);
+  const ownIps = (keyView.allowed_ips ?? []).join("\n");
+  const [ips, setIps] = useState(ownIps);
   const [error, setError] = useState(null);
   const status = keyStatus(keyView);
   const live = isLive(keyView);
@@ -278,6 +291,9 @@ function KeyRow({ keyView, product, multiProduct, onChanged, onRotate, onRevoke 
     const body = {};
     if (name !== keyView.name) body.name = name;
     if (JSON.stringify(scopes) !== JSON.stringify(keyView.scopes)) body.scopes = scopes.filter((s) => !fixed.includes(s));
+    // Only when the provider lets this page change them (else the API
+    // refuses the member with forbidden_field).
+    if (editableIps && ips !== ownIps) body.allowed_ips = ranges(ips);
     if (Object.keys(body).length === 0) return setEditing(false);
     try {
       await api("PATCH", `/keys/${encodeURIComponent(keyView.id)}`, body);
@@ -299,8 +315,15 @@ function KeyRow({ keyView, product, multiProduct, onChanged, onRotate, onRevoke 
         ${fixed.length > 0
           ? html`<p class="muted">Also granted by your provider: ${fixed.join(", ")}. This page cannot grant these; changing the permissions here removes them.</p>`
           : null}
+        ${editableIps
+          ? html`<label for=${`ips-${keyView.id}`}>Allowed networks <span class="muted">(one CIDR range or address per line; empty: ${(product?.allowed_ips ?? []).length > 0 ? "your provider's default" : "any"})</span></label>
+              <textarea id=${`ips-${keyView.id}`} rows="3" value=${ips}
+                aria-invalid=${Object.keys(error?.fields ?? {}).some((f) => f.startsWith("allowed_ips"))}
+                onInput=${(e) => setIps(e.target.value)} placeholder="203.0.113.0/24"></textarea>
+              ${Object.keys(error?.fields ?? {}).filter((f) => f.startsWith("allowed_ips")).map((f) => html`<${FieldError} error=${error} field=${f} />`)}`
+          : null}
         <div class="actions">
-          <button type="button" class="button" onClick=${() => { setEditing(false); setName(keyView.name); setScopes(keyView.scopes); setError(null); }}>Cancel</button>
+          <button type="button" class="button" onClick=${() => { setEditing(false); setName(keyView.name); setScopes(keyView.scopes); setIps(ownIps); setError(null); }}>Cancel</button>
           <button type="submit" class="button primary">Save</button>
         </div>
       </form>
@@ -323,6 +346,7 @@ function KeyRow({ keyView, product, multiProduct, onChanged, onRotate, onRevoke 
       <div><dt>Created</dt><dd><${Time} iso=${keyView.created_at} /></dd></div>
       <div><dt>Last used</dt><dd><${Time} iso=${keyView.last_used_at} /></dd></div>
       <div><dt>Expires</dt><dd><${Time} iso=${keyView.expires_at} /></dd></div>
+      <div><dt>Allowed networks</dt><dd class="networks">${networks(keyView, product)}</dd></div>
     </dl>
     ${live
       ? html`<div class="row-actions">
@@ -417,7 +441,7 @@ function App() {
         ? html`<p class="empty">No keys yet. Create one to start calling the API.</p>`
         : html`<ul class="keys" aria-label="API keys">
             ${shown.map((k) => html`<${KeyRow} key=${k.id} keyView=${k} product=${product(k.product)}
-              multiProduct=${!single} onChanged=${load}
+              multiProduct=${!single} editableIps=${session.editable_allowed_ips === true} onChanged=${load}
               onRotate=${(v) => setDialog({ kind: "rotate", key: v })}
               onRevoke=${(v) => setDialog({ kind: "revoke", key: v })} />`)}
           </ul>`}

@@ -61,6 +61,15 @@ pub enum Error {
         /// The permission that was required.
         permission: String,
     },
+    /// The key (or its product) has an IP allowlist, and the request's
+    /// client address (`CF-Connecting-IP`) is not in it, or is unknown.
+    /// Decided after the key is found, before the permission check and
+    /// before anything is forwarded or counted. (403 `ip_not_allowed`)
+    IpNotAllowed {
+        /// The client address as the gateway read it; `None` when it was
+        /// missing or not an address.
+        client: Option<String>,
+    },
     /// The key store could not be read, or held an unreadable record; the
     /// request is not forwarded. (503 `storage_unavailable`)
     StorageUnavailable,
@@ -348,6 +357,7 @@ impl Error {
             | Error::MalformedPath { .. }
             | Error::OverrideHeader { .. } => 400,
             Error::InsufficientScope { .. }
+            | Error::IpNotAllowed { .. }
             | Error::AccountSuspended
             | Error::CsrfFailed { .. } => 403,
             Error::PageChangeLimit { .. } => 429,
@@ -383,6 +393,7 @@ impl Error {
             Error::DisabledKey => "disabled_key",
             Error::ExpiredKey { .. } => "expired_key",
             Error::InsufficientScope { .. } => "insufficient_scope",
+            Error::IpNotAllowed { .. } => "ip_not_allowed",
             Error::StorageUnavailable => "storage_unavailable",
             Error::ControlUnavailable => "control_unavailable",
             Error::ConfigMismatch => "config_mismatch",
@@ -433,6 +444,7 @@ impl Error {
             Error::DisabledKey => "API key disabled",
             Error::ExpiredKey { .. } => "API key expired",
             Error::InsufficientScope { .. } => "Permission missing",
+            Error::IpNotAllowed { .. } => "Client address not allowed",
             Error::StorageUnavailable => "Key store unavailable",
             Error::ControlUnavailable => "Control plane unavailable",
             Error::ConfigMismatch => "Configuration mismatch",
@@ -520,6 +532,20 @@ impl Error {
                 "This API key lacks the `{permission}` permission this request needs. Grant \
                  `{permission}` to the key, or use a key that has it."
             ),
+            // The allowlist itself is never shown: a leaked key's holder
+            // learns only that its own address is refused.
+            Error::IpNotAllowed { client } => match client {
+                Some(ip) => format!(
+                    "This API key may be used only from the networks its IP allowlist names, \
+                     and this request came from {ip}. Call from an allowed network, or ask \
+                     the key's owner to add {ip} (or its range) to the key's allowed_ips."
+                ),
+                None => "This API key may be used only from the networks its IP allowlist \
+                     names, and this request's client address is unknown, so it is refused. \
+                     Call from an allowed network through the gateway (a verify call sends the \
+                     client's address as client_ip)."
+                    .to_owned(),
+            },
             Error::StorageUnavailable => "The key store could not be read or written, so \
                  nothing was forwarded or changed. Retry shortly with backoff."
                 .to_owned(),

@@ -26,6 +26,10 @@ fn all() -> Vec<Error> {
         Error::InsufficientScope {
             permission: "execute_flows".into(),
         },
+        Error::IpNotAllowed {
+            client: Some("198.51.100.7".into()),
+        },
+        Error::IpNotAllowed { client: None },
         Error::StorageUnavailable,
         Error::UpstreamUnavailable {
             product: "Salesforge".into(),
@@ -127,6 +131,8 @@ fn wire_table() {
         (401, "disabled_key"),
         (401, "expired_key"),
         (403, "insufficient_scope"),
+        (403, "ip_not_allowed"),
+        (403, "ip_not_allowed"),
         (503, "storage_unavailable"),
         (502, "upstream_unavailable"),
         (500, "misconfigured"),

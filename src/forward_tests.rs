@@ -11,6 +11,7 @@ const NOW: i64 = 1_795_416_000;
 
 fn record() -> KeyRecord {
     KeyRecord {
+        allowed_ips: Default::default(),
         v: 1,
         id: "key_demo1".into(),
         account: "acct_demo".into(),
@@ -89,6 +90,7 @@ fn plan_signs_identity_and_keeps_method_path_query() {
     .unwrap()
     .key;
     let facts = RequestFacts {
+        client: None,
         method: "POST",
         path: "/v1/leads",
     };
@@ -146,6 +148,7 @@ fn public_plan_signs_product_and_request_id_only() {
     let config = demo_config();
     let product = config.product("mailforge").unwrap();
     let facts = RequestFacts {
+        client: None,
         method: "GET",
         path: "/",
     };
@@ -154,6 +157,7 @@ fn public_plan_signs_product_and_request_id_only() {
     let public = admit_public(
         sf,
         RequestFacts {
+            client: None,
             method: "GET",
             path: "/health",
         },
@@ -350,6 +354,7 @@ fn the_client_ip_is_signed_and_cannot_be_swapped() {
     let public = admit_public(
         sf,
         RequestFacts {
+            client: None,
             method: "GET",
             path: "/health",
         },
@@ -404,6 +409,7 @@ fn forwarded_meta_is_signed_and_filtered() {
         .as_object()
         .cloned();
     let facts = RequestFacts {
+        client: None,
         method: "GET",
         path: "/v1/leads",
     };

@@ -73,6 +73,7 @@ pub mod error;
 pub mod forward;
 pub mod hkdf;
 pub mod http;
+pub mod ip_allow;
 pub mod key;
 pub mod key_meta;
 #[cfg(any(not(target_arch = "wasm32"), feature = "control"))]

@@ -5,6 +5,8 @@
 //! ([`crate::forward::plan`]) requires one, so no code path can forward a
 //! request that the policy did not admit.
 
+use std::net::IpAddr;
+
 use crate::config::{default_permission, Product};
 pub use crate::http::{is_refused_method, GATEWAY_METHODS};
 use crate::key::{Environment, WellFormedKey};
@@ -18,6 +20,10 @@ pub struct RequestFacts<'a> {
     pub method: &'a str,
     /// The path as the origin sees it ([`crate::route::Routed::product_path`]).
     pub path: &'a str,
+    /// The client's address, from `CF-Connecting-IP` only
+    /// ([`crate::proxy_headers::client_ip`]); `None` when missing or not
+    /// an address (then a key with an IP allowlist is refused).
+    pub client: Option<IpAddr>,
 }
 
 /// Who a verified key speaks for.
@@ -137,6 +143,22 @@ pub fn settled_refusal(
     record.suspended.then_some(Error::AccountSuspended)
 }
 
+/// The refusal, if any, of `client` by the IP allowlist that applies to
+/// `record`: the key's own `allowed_ips` if it has one, else its
+/// product's (a key's list replaces the product's, it does not add to
+/// it). An empty list admits anyone; a non-empty one refuses a client
+/// outside it, and a missing or unreadable client address (fail closed).
+pub fn ip_refusal(product: &Product, record: &KeyRecord, client: Option<IpAddr>) -> Option<Error> {
+    let list = if record.allowed_ips.is_empty() {
+        &product.allowed_ips
+    } else {
+        &record.allowed_ips
+    };
+    (!list.admits(client)).then(|| Error::IpNotAllowed {
+        client: client.map(|ip| ip.to_string()),
+    })
+}
+
 /// Admits a CORS preflight (see [`crate::cors::is_preflight`]) without a
 /// key, for a product whose origin answers CORS itself (`cors = "origin"`);
 /// or returns `None`. Browsers never send a key on a preflight.
@@ -159,7 +181,7 @@ pub fn admit_preflight<'a>(
 /// Decides whether the key behind `record` may make this request at `now`
 /// (Unix seconds). Checks, in order: [`settled_refusal`] (product and
 /// environment, revocation, expiry, disabling, account suspension), then
-/// permission.
+/// the client address ([`ip_refusal`]), then permission.
 pub fn authorize<'a>(
     product: &'a Product,
     key: &WellFormedKey,
@@ -168,6 +190,9 @@ pub fn authorize<'a>(
     now: i64,
 ) -> Result<Authorized<'a>, Error> {
     if let Some(refusal) = settled_refusal(product, key, record, now) {
+        return Err(refusal);
+    }
+    if let Some(refusal) = ip_refusal(product, record, request.client) {
         return Err(refusal);
     }
     let permission = required_permission(product, request.method, request.path);

@@ -18,6 +18,7 @@ pub(crate) fn admit_any<'a>(product: &'a Product, method: &str, path: &str) -> A
 
 fn record(product: &str, scopes: &[&str]) -> KeyRecord {
     KeyRecord {
+        allowed_ips: Default::default(),
         v: 1,
         id: "key_1".into(),
         account: "acct_1".into(),
@@ -54,8 +55,18 @@ fn decide(
     )
     .unwrap()
     .key;
-    authorize(product, &key, rec, RequestFacts { method, path }, NOW)
-        .map(|a| a.permission().map(str::to_owned))
+    authorize(
+        product,
+        &key,
+        rec,
+        RequestFacts {
+            method,
+            path,
+            client: None,
+        },
+        NOW,
+    )
+    .map(|a| a.permission().map(str::to_owned))
 }
 
 /// Name, record, method, path, expected permission or error code.
@@ -248,6 +259,7 @@ fn authorized_carries_identity_and_request() {
     .key;
     let rec = record("forgeai", &["read"]);
     let facts = RequestFacts {
+        client: None,
         method: "GET",
         path: "/api/v1/x",
     };
@@ -262,6 +274,7 @@ fn public_paths_need_no_key() {
     let config = demo_config();
     let fai = config.product("forgeai").unwrap();
     let get = |path| RequestFacts {
+        client: None,
         method: "GET",
         path,
     };
@@ -342,7 +355,11 @@ fn rules_judge_every_spelling_an_origin_routes_alike() {
 fn public_paths_admit_only_their_methods() {
     let config = demo_config();
     let mf = config.product("mailforge").unwrap();
-    let facts = |method, path| RequestFacts { method, path };
+    let facts = |method, path| RequestFacts {
+        method,
+        path,
+        client: None,
+    };
     for method in ["GET", "HEAD", "OPTIONS"] {
         assert!(
             admit_public(mf, facts(method, "/docs/a")).is_some(),
@@ -433,6 +450,7 @@ fn settled_refusals_need_no_request_and_leave_scope_to_the_object() {
 fn preflights_pass_without_a_key_only_when_the_origin_answers_cors() {
     let mut config = crate::config::tests::demo_config();
     let facts = RequestFacts {
+        client: None,
         method: "OPTIONS",
         path: "/v1/leads",
     };
@@ -450,8 +468,165 @@ fn preflights_pass_without_a_key_only_when_the_origin_answers_cors() {
     assert_eq!(admitted.method(), "OPTIONS");
     assert!(admit_preflight(product, facts, plain_options).is_none());
     let get = RequestFacts {
+        client: None,
         method: "GET",
         path: "/v1/leads",
     };
     assert!(admit_preflight(product, get, preflight).is_none());
+}
+
+/// `decide` with a client address, on a product whose default allowlist is
+/// `product_ips` (JSON list, or none).
+fn decide_from(
+    product_ips: Option<&str>,
+    rec: &KeyRecord,
+    client: Option<&str>,
+    method: &str,
+    path: &str,
+) -> Result<Option<String>, Error> {
+    let json = match product_ips {
+        Some(list) => crate::config::tests::DEMO_JSON.replacen(
+            r#""key_limit": 3,"#,
+            &format!(r#""key_limit": 3, "allowed_ips": {list},"#),
+            1,
+        ),
+        None => crate::config::tests::DEMO_JSON.to_owned(),
+    };
+    let config = crate::config::Config::from_json(&json).unwrap();
+    let product = config.product("forgeai").unwrap();
+    let key = mint(
+        "fai",
+        Environment::Live,
+        &[7; 32],
+        &crate::key::test_secret(),
+    )
+    .unwrap()
+    .key;
+    let client = client.map(|c| c.parse().unwrap());
+    authorize(
+        product,
+        &key,
+        rec,
+        RequestFacts {
+            method,
+            path,
+            client,
+        },
+        NOW,
+    )
+    .map(|a| a.permission().map(str::to_owned))
+}
+
+fn with_ips(mut rec: KeyRecord, list: &[&str]) -> KeyRecord {
+    rec.allowed_ips = crate::ip_allow::AllowList::parse(list).unwrap();
+    rec
+}
+
+#[test]
+fn a_key_allowlist_admits_its_networks_only() {
+    let rec = with_ips(
+        record("forgeai", &["read"]),
+        &["203.0.113.0/24", "2001:db8::/32"],
+    );
+    let from = |client| decide_from(None, &rec, client, "GET", "/api/v1/flows");
+    assert_eq!(from(Some("203.0.113.9")), Ok(Some("read".into())));
+    assert_eq!(from(Some("::ffff:203.0.113.9")), Ok(Some("read".into())));
+    assert_eq!(from(Some("2001:db8:1::5")), Ok(Some("read".into())));
+    let refused = from(Some("198.51.100.7")).unwrap_err();
+    assert_eq!(refused.code(), "ip_not_allowed");
+    assert_eq!(refused.status(), 403);
+    assert!(refused.detail().contains("198.51.100.7"));
+    assert!(
+        !refused.detail().contains("203.0.113"),
+        "the list is never shown"
+    );
+    assert_eq!(
+        from(Some("2001:db9::1")).unwrap_err().code(),
+        "ip_not_allowed"
+    );
+    // Fail closed: no client address, no admission.
+    assert_eq!(from(None).unwrap_err().code(), "ip_not_allowed");
+    // Without a list, anyone (and no address) is admitted.
+    let open = record("forgeai", &["read"]);
+    assert!(decide_from(None, &open, None, "GET", "/x").is_ok());
+}
+
+#[test]
+fn the_product_default_applies_unless_the_key_has_its_own() {
+    let default = Some(r#"["10.0.0.0/8"]"#);
+    let plain = record("forgeai", &["read"]);
+    assert!(decide_from(default, &plain, Some("10.1.2.3"), "GET", "/x").is_ok());
+    assert_eq!(
+        decide_from(default, &plain, Some("192.0.2.1"), "GET", "/x")
+            .unwrap_err()
+            .code(),
+        "ip_not_allowed"
+    );
+    assert_eq!(
+        decide_from(default, &plain, None, "GET", "/x")
+            .unwrap_err()
+            .code(),
+        "ip_not_allowed"
+    );
+    // A key's own list replaces the default: it does not add to it.
+    let own = with_ips(record("forgeai", &["read"]), &["192.0.2.0/24"]);
+    assert!(decide_from(default, &own, Some("192.0.2.1"), "GET", "/x").is_ok());
+    assert_eq!(
+        decide_from(default, &own, Some("10.1.2.3"), "GET", "/x")
+            .unwrap_err()
+            .code(),
+        "ip_not_allowed"
+    );
+    // A key may be opened to every address explicitly.
+    let anywhere = with_ips(record("forgeai", &["read"]), &["::/0"]);
+    assert!(decide_from(default, &anywhere, Some("192.0.2.1"), "GET", "/x").is_ok());
+    assert!(decide_from(default, &anywhere, Some("2001:db8::1"), "GET", "/x").is_ok());
+}
+
+#[test]
+fn the_allowlist_is_judged_after_the_key_and_before_permission() {
+    let far = Some("198.51.100.7");
+    // Key refusals come first: a revoked key is revoked wherever it is used.
+    let mut revoked = with_ips(record("forgeai", &["read"]), &["10.0.0.0/8"]);
+    revoked.revoked_at = Some(NOW - 1);
+    let code = |r: Result<Option<String>, Error>| r.unwrap_err().code();
+    assert_eq!(
+        code(decide_from(None, &revoked, far, "GET", "/x")),
+        "revoked_key"
+    );
+    let mut disabled = with_ips(record("forgeai", &["read"]), &["10.0.0.0/8"]);
+    disabled.disabled = true;
+    assert_eq!(
+        code(decide_from(None, &disabled, far, "GET", "/x")),
+        "disabled_key"
+    );
+    let mut suspended = with_ips(record("forgeai", &["read"]), &["10.0.0.0/8"]);
+    suspended.suspended = true;
+    assert_eq!(
+        code(decide_from(None, &suspended, far, "GET", "/x")),
+        "account_suspended"
+    );
+    // Then the address, before the permission: a key lacking the scope,
+    // used from elsewhere, learns nothing about its scopes.
+    let narrow = with_ips(record("forgeai", &["read"]), &["10.0.0.0/8"]);
+    assert_eq!(
+        code(decide_from(
+            None,
+            &narrow,
+            far,
+            "POST",
+            "/api/v1/prediction/x"
+        )),
+        "ip_not_allowed"
+    );
+    assert_eq!(
+        code(decide_from(
+            None,
+            &narrow,
+            Some("10.0.0.1"),
+            "POST",
+            "/api/v1/prediction/x"
+        )),
+        "insufficient_scope"
+    );
 }

@@ -69,11 +69,19 @@ impl Drops {
 /// form; `None` when the header is missing or is not an IP address (then
 /// no `Keygate-Client-Ip` is sent).
 pub fn client_ip(headers: &[(String, String)]) -> Option<String> {
+    client_addr(headers).map(|ip| ip.to_string())
+}
+
+/// The client's address, from `CF-Connecting-IP` only (never a
+/// client-sent `X-Forwarded-For`, `X-Real-IP` or the like, whatever
+/// `trust_forwarded` says); `None` when the header is missing or is not
+/// one IP address (a zone id, a list or a port makes it none). The IP
+/// allowlists judge this address ([`crate::policy::ip_refusal`]).
+pub fn client_addr(headers: &[(String, String)]) -> Option<IpAddr> {
     headers
         .iter()
         .find(|(name, _)| name.eq_ignore_ascii_case(CONNECTING_IP))
         .and_then(|(_, value)| value.trim().parse::<IpAddr>().ok())
-        .map(|ip| ip.to_string())
 }
 
 #[cfg(test)]
@@ -143,6 +151,18 @@ mod tests {
         let h = headers(&[("CF-Connecting-IP", "2001:DB8:0:0::1")]);
         assert_eq!(client_ip(&h).as_deref(), Some("2001:db8::1"));
         assert_eq!(client_ip(&headers(&[("X-Real-IP", "1.2.3.4")])), None);
+        // What the allowlists judge: the same address, and only it.
+        let spoofed = headers(&[
+            ("X-Forwarded-For", "203.0.113.7"),
+            ("X-Real-IP", "203.0.113.7"),
+            ("True-Client-IP", "203.0.113.7"),
+            ("Forwarded", "for=203.0.113.7"),
+        ]);
+        assert_eq!(client_addr(&spoofed), None);
+        let h = headers(&[("CF-Connecting-IP", "fe80::1%eth0")]);
+        assert_eq!(client_addr(&h), None, "a zone id is not an address");
+        let h = headers(&[("CF-Connecting-IP", "::ffff:1.2.3.4")]);
+        assert_eq!(client_addr(&h), Some("::ffff:1.2.3.4".parse().unwrap()));
     }
 
     #[test]

@@ -1,12 +1,21 @@
 //! The stored key record: the value under a key's hash in the KV index.
 //!
 //! Versioned JSON (`"v": 1`). Invariant: [`KeyRecord::from_json`] accepts only
-//! records whose ids are safe to place in HTTP headers and whose version
-//! this build understands; anything else is treated as a storage fault, and
-//! the request fails closed.
+//! records whose ids are safe to place in HTTP headers, whose IP allowlist
+//! parses ([`crate::ip_allow`]) and whose version this build understands;
+//! anything else is treated as a storage fault, and the request fails
+//! closed.
+//!
+//! Members added since version 1 are optional and written only when set
+//! (`suspended`, `disabled`, `owner_id`, `meta`, `allowed_ips`), so every
+//! record written before them still reads, and the version stays 1. Since
+//! unknown members are refused, a build that predates a member refuses a
+//! record carrying it (a storage fault) rather than ignoring it: an older
+//! gateway can never forward a key whose allowlist it cannot read.
 
 use serde::{Deserialize, Serialize};
 
+use crate::ip_allow::AllowList;
 use crate::key::Environment;
 
 /// Schema version written by this build.
@@ -58,6 +67,11 @@ pub struct KeyRecord {
     /// the members its product's `forward_meta` lists.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub meta: Option<serde_json::Map<String, serde_json::Value>>,
+    /// The key's own IP allowlist, as canonical CIDR texts, parsed once
+    /// when the record is read (and cached with it). Empty: the product's
+    /// `allowed_ips` apply. Written only when set.
+    #[serde(default, skip_serializing_if = "AllowList::is_empty")]
+    pub allowed_ips: AllowList,
 }
 
 impl KeyRecord {
@@ -137,6 +151,7 @@ mod tests {
             disabled: false,
             owner_id: None,
             meta: None,
+            allowed_ips: AllowList::default(),
         }
     }
 
@@ -145,6 +160,22 @@ mod tests {
         let record = sample();
         assert_eq!(KeyRecord::from_json(&record.to_json()).unwrap(), record);
         assert_eq!(record.masked(), "sf_live_0000…Xa1");
+    }
+
+    #[test]
+    fn an_allowlist_travels_in_the_record_and_old_records_still_read() {
+        let mut record = sample();
+        record.allowed_ips = AllowList::parse(&["2001:DB8::/32", "203.0.113.7"]).unwrap();
+        let json = record.to_json();
+        assert!(json.contains(r#""allowed_ips":["2001:db8::/32","203.0.113.7/32"]"#));
+        assert_eq!(KeyRecord::from_json(&json).unwrap(), record);
+        // A record without the member (every record before it) has none.
+        let old = sample().to_json();
+        assert!(!old.contains("allowed_ips"));
+        assert!(KeyRecord::from_json(&old).unwrap().allowed_ips.is_empty());
+        // A stored list that does not parse is a storage fault.
+        let bad = old.replacen('{', r#"{"allowed_ips":["10.0.0.1/8"],"#, 1);
+        assert!(KeyRecord::from_json(&bad).is_err());
     }
 
     #[test]

@@ -7,9 +7,14 @@
 //! no `null`, every field checked) and never echoed; a key that is
 //! malformed, another product's or forged is judged here, before any
 //! storage read; a found key is judged by the edge's own policy
-//! ([`crate::policy`]) on the same canonical path the edge would judge;
+//! ([`crate::policy`]) on the same canonical path the edge would judge,
+//! its IP allowlist against the body's `client_ip` (none given: a key
+//! with an allowlist is refused, as the edge refuses a request without a
+//! client address);
 //! the answer never carries the key, its hash or anything the key record
 //! does not hold.
+
+use std::net::IpAddr;
 
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -28,7 +33,7 @@ pub const VERIFY_PATH: &str = "/verify";
 /// Largest body accepted, in bytes.
 pub const BODY_LIMIT: usize = 4_096;
 /// The members a verify body takes.
-const FIELDS: &str = "key, product, method, path";
+const FIELDS: &str = "key, product, method, path, client_ip";
 /// Longest `path` accepted, in bytes.
 const MAX_PATH: usize = 2_048;
 
@@ -39,6 +44,7 @@ struct Raw {
     product: String,
     method: Option<String>,
     path: Option<String>,
+    client_ip: Option<String>,
 }
 
 /// A verify request, parsed and checked (apart from the product-specific
@@ -53,11 +59,16 @@ pub struct VerifyRequest {
     pub method: Option<String>,
     /// The path to judge, as the origin sees it; `None` when not given.
     pub path: Option<String>,
+    /// The address of the client that presented the key, judged by the
+    /// key's IP allowlist; `None` when not given (then a key with an
+    /// allowlist is refused `ip_not_allowed`, as the edge refuses a
+    /// request without a client address).
+    pub client_ip: Option<IpAddr>,
 }
 
 /// Parses a verify body: `application/json` only (415), a JSON object with
-/// `key` and `product` strings and optional `method` and `path` strings,
-/// each member once, none `null`. Errors never carry the body's text.
+/// `key` and `product` strings and optional `method`, `path` and
+/// `client_ip` strings, each member once, none `null`. Errors never carry the body's text.
 pub fn parse_request(content_type: Option<&str>, body: &[u8]) -> Result<VerifyRequest, Error> {
     json_media_type(content_type)?;
     if body.len() > BODY_LIMIT {
@@ -119,11 +130,24 @@ pub fn parse_request(content_type: Option<&str>, body: &[u8]) -> Result<VerifyRe
             }
         })
         .transpose()?;
+    let client_ip = raw
+        .client_ip
+        .map(|ip| {
+            ip.parse::<IpAddr>().map_err(|_| {
+                invalid(
+                    "client_ip",
+                    "must be the client's IPv4 or IPv6 address, such as 203.0.113.7 or \
+                     2001:db8::7 (no port, no zone id)",
+                )
+            })
+        })
+        .transpose()?;
     Ok(VerifyRequest {
         key,
         product: raw.product,
         method,
         path: raw.path,
+        client_ip,
     })
 }
 
@@ -196,7 +220,8 @@ pub fn method_refusal(facts: Option<&(String, String)>) -> Option<Error> {
 }
 
 /// The refusal, if any, for `record` at `now`: the edge's policy, with
-/// permission checked only when `facts` are given (a method the edge
+/// the IP allowlist judged against `client` whether or not `facts` are
+/// given, and permission checked only when they are (a method the edge
 /// refuses everywhere is refused first, see [`method_refusal`]). Returns
 /// the permission checked.
 pub fn judge(
@@ -204,15 +229,22 @@ pub fn judge(
     key: &WellFormedKey,
     record: &KeyRecord,
     facts: Option<&(String, String)>,
+    client: Option<IpAddr>,
     now: i64,
 ) -> Result<Option<String>, Error> {
     if let Some(refusal) = method_refusal(facts) {
         return Err(refusal);
     }
     match facts {
-        None => policy::settled_refusal(product, key, record, now).map_or(Ok(None), Err),
+        None => policy::settled_refusal(product, key, record, now)
+            .or_else(|| policy::ip_refusal(product, record, client))
+            .map_or(Ok(None), Err),
         Some((method, path)) => {
-            let facts = RequestFacts { method, path };
+            let facts = RequestFacts {
+                method,
+                path,
+                client,
+            };
             let authorized = policy::authorize(product, key, record, facts, now)?;
             Ok(authorized.permission().map(str::to_owned))
         }
@@ -276,6 +308,7 @@ fn key_view(record: &KeyRecord, now: i64) -> Value {
         "revoked_at": record.revoked_at.map(format_rfc3339),
         "owner_id": record.owner_id,
         "meta": record.meta,
+        "allowed_ips": record.allowed_ips,
     })
 }
 

@@ -10,6 +10,7 @@ fn body(json: &str) -> Result<VerifyRequest, Error> {
 
 fn record(product: &str, scopes: &[&str]) -> KeyRecord {
     KeyRecord {
+        allowed_ips: Default::default(),
         v: 1,
         id: "key_1".into(),
         account: "acct_1".into(),
@@ -178,13 +179,13 @@ fn judging_uses_the_edge_policy() {
     let rec = record("forgeai", &["read", "execute_flows"]);
     let post = Some(("POST".to_owned(), "/api/v1/prediction/x".to_owned()));
     let deploy = Some(("PUT".to_owned(), "/api/v1/deployments/1".to_owned()));
-    assert_eq!(judge(fai, &key, &rec, None, NOW), Ok(None));
+    assert_eq!(judge(fai, &key, &rec, None, None, NOW), Ok(None));
     assert_eq!(
-        judge(fai, &key, &rec, post.as_ref(), NOW),
+        judge(fai, &key, &rec, post.as_ref(), None, NOW),
         Ok(Some("execute_flows".into()))
     );
     assert_eq!(
-        judge(fai, &key, &rec, deploy.as_ref(), NOW)
+        judge(fai, &key, &rec, deploy.as_ref(), None, NOW)
             .unwrap_err()
             .code(),
         "insufficient_scope"
@@ -227,9 +228,12 @@ fn judging_uses_the_edge_policy() {
         ),
     ];
     for (bad, code) in table {
-        assert_eq!(judge(fai, &key, &bad, None, NOW).unwrap_err().code(), code);
         assert_eq!(
-            judge(fai, &key, &bad, post.as_ref(), NOW)
+            judge(fai, &key, &bad, None, None, NOW).unwrap_err().code(),
+            code
+        );
+        assert_eq!(
+            judge(fai, &key, &bad, post.as_ref(), None, NOW)
                 .unwrap_err()
                 .code(),
             code
@@ -240,7 +244,7 @@ fn judging_uses_the_edge_policy() {
         revoked_at: Some(NOW + 1),
         ..rec
     };
-    assert!(judge(fai, &key, &grace, None, NOW).is_ok());
+    assert!(judge(fai, &key, &grace, None, None, NOW).is_ok());
 }
 
 #[test]
@@ -301,7 +305,7 @@ fn methods_the_edge_refuses_are_refused_with_its_code() {
         let facts = request_facts(fai, Some(method), Some("/api/v1/prediction/x"))
             .unwrap()
             .unwrap();
-        let err = judge(fai, &key, &rec, Some(&facts), NOW).unwrap_err();
+        let err = judge(fai, &key, &rec, Some(&facts), None, NOW).unwrap_err();
         assert_eq!(err.code(), "method_not_allowed", "{method}");
         assert_eq!(err.status(), 405, "{method}");
         assert!(method_refusal(Some(&facts)).is_some(), "{method}");
@@ -314,4 +318,50 @@ fn methods_the_edge_refuses_are_refused_with_its_code() {
         .unwrap();
     assert!(method_refusal(Some(&post)).is_none());
     assert!(method_refusal(None).is_none());
+}
+
+#[test]
+fn verify_judges_the_allowlist_against_the_client_ip_given() {
+    let parsed = body(r#"{"key":"k","product":"forgeai","client_ip":"2001:DB8::7"}"#).unwrap();
+    assert_eq!(parsed.client_ip, Some("2001:db8::7".parse().unwrap()));
+    for bad in [
+        r#""1.2.3.4:80""#,
+        r#""fe80::1%eth0""#,
+        r#""1.2.3.0/24""#,
+        r#""""#,
+        "7",
+    ] {
+        let body = format!(r#"{{"key":"k","product":"forgeai","client_ip":{bad}}}"#);
+        let err = self::body(&body).unwrap_err();
+        assert_eq!(err.field(), Some("client_ip"), "{bad}");
+    }
+    let config = demo_config();
+    let fai = config.product("forgeai").unwrap();
+    let key = mint("fai", Environment::Live, &[1; 32], &test_secret())
+        .unwrap()
+        .key;
+    let mut rec = record("forgeai", &["read"]);
+    rec.allowed_ips = crate::ip_allow::AllowList::parse(&["203.0.113.0/24"]).unwrap();
+    let inside = Some("203.0.113.9".parse().unwrap());
+    let outside = Some("198.51.100.1".parse().unwrap());
+    let get = Some(("GET".to_owned(), "/x".to_owned()));
+    for facts in [None, get.as_ref()] {
+        assert!(judge(fai, &key, &rec, facts, inside, NOW).is_ok());
+        let code = |client| {
+            judge(fai, &key, &rec, facts, client, NOW)
+                .unwrap_err()
+                .code()
+        };
+        assert_eq!(code(outside), "ip_not_allowed");
+        // No client_ip given: refused, as the edge refuses a request whose
+        // address it cannot read.
+        assert_eq!(code(None), "ip_not_allowed");
+    }
+    let answer = verdict(&judge(fai, &key, &rec, None, outside, NOW), Some(&rec), NOW);
+    assert_eq!(answer["valid"], false);
+    assert_eq!(answer["code"], "ip_not_allowed");
+    assert_eq!(
+        answer["key"]["allowed_ips"],
+        serde_json::json!(["203.0.113.0/24"])
+    );
 }

@@ -312,7 +312,7 @@ proptest! {
         let Ok(canonical) = canonicalize(&raw) else { return Ok(()) };
         let Ok(routed) = select(&config, "h", &canonical) else { return Ok(()) };
         let product = routed.product;
-        let facts = RequestFacts { method, path: &routed.product_path };
+        let facts = RequestFacts { method, path: &routed.product_path, client: None };
         let route = origin_route(&routed.product_path);
         for (rule_method, rule, permission) in RULES {
             let method_covered = rule_method == "*"

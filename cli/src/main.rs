@@ -161,6 +161,10 @@ struct MintArgs {
     /// Revocation time, Unix seconds.
     #[arg(long, value_name = "UNIX", allow_negative_numbers = true)]
     revoked_at: Option<i64>,
+    /// A client range the key may be used from (CIDR or address; repeat
+    /// for more, at most 100). Default: the product's allowed_ips.
+    #[arg(long = "allowed-ip", value_name = "CIDR")]
+    allowed_ips: Vec<String>,
     /// Append {key: SHA-256, value: record} to this JSON array file.
     #[arg(long, value_name = "FILE")]
     kv_bulk: Option<String>,
@@ -454,6 +458,17 @@ fn mint_for(config: &Config, options: &MintArgs) -> Result<Option<(String, KeyRe
         (None, None) => None,
     };
 
+    let allowed_ips =
+        keygate::ip_allow::AllowList::parse(&options.allowed_ips).map_err(|faults| {
+            faults
+                .iter()
+                .map(|(at, why)| match at {
+                    Some(i) => format!("--allowed-ip {:?} {why}", options.allowed_ips.get(*i)),
+                    None => format!("--allowed-ip {why}"),
+                })
+                .collect::<Vec<_>>()
+                .join("; ")
+        })?;
     let secret = std::env::var(KEY_SECRET_VAR).map_err(|_| {
         format!("set {KEY_SECRET_VAR} in the environment to the gateway's key secret")
     })?;
@@ -465,6 +480,7 @@ fn mint_for(config: &Config, options: &MintArgs) -> Result<Option<(String, KeyRe
         &secret,
     )?;
     let record = KeyRecord {
+        allowed_ips,
         v: RECORD_VERSION,
         id: key_id(&random::<KEY_ID_BYTES>()?),
         account: account.to_owned(),

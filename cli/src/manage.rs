@@ -106,6 +106,11 @@ pub enum Keys {
         /// https URL that receives the key's events.
         #[arg(long)]
         webhook_url: Option<String>,
+        /// A client range the key may be used from, as CIDR (203.0.113.0/24,
+        /// 2001:db8::/32) or one address; repeat for more (at most 100).
+        /// Default: the product's allowed_ips (any address if none).
+        #[arg(long = "allowed-ip", value_name = "CIDR")]
+        allowed_ips: Vec<String>,
     },
     /// List an account's keys.
     List {
@@ -124,7 +129,8 @@ pub enum Keys {
     },
     /// Show one key.
     Get(KeyRef),
-    /// Change a key's name, scopes, expiry, meta, or turn it off or on.
+    /// Change a key's name, scopes, expiry, meta, IP allowlist, or turn it
+    /// off or on.
     Update {
         #[command(flatten)]
         key: KeyRef,
@@ -149,6 +155,17 @@ pub enum Keys {
         /// Turn the key off: refused with disabled_key until turned on.
         #[arg(long)]
         disable: bool,
+        /// Replace the key's IP allowlist with these ranges (CIDR or one
+        /// address; repeat for more, at most 100).
+        #[arg(
+            long = "allowed-ip",
+            value_name = "CIDR",
+            conflicts_with = "clear_allowed_ips"
+        )]
+        allowed_ips: Vec<String>,
+        /// Remove the key's own IP allowlist (the product's applies again).
+        #[arg(long)]
+        clear_allowed_ips: bool,
     },
     /// Replace a key with a new one; the new key is printed once.
     Rotate {
@@ -265,6 +282,7 @@ fn execute(api: &Api, command: Op, as_json: bool) -> Result<String, Failure> {
             owner_id,
             meta,
             webhook_url,
+            allowed_ips,
         }) => {
             let mut body = Map::new();
             body.insert("product".into(), json!(product));
@@ -283,6 +301,9 @@ fn execute(api: &Api, command: Op, as_json: bool) -> Result<String, Failure> {
                 meta.as_deref().map(parse_meta).transpose()?,
             );
             put(&mut body, "webhook_url", webhook_url.map(|w| json!(w)));
+            if !allowed_ips.is_empty() {
+                body.insert("allowed_ips".into(), json!(allowed_ips));
+            }
             let created = api.call(
                 "POST",
                 &keys_path(&account, None),
@@ -319,6 +340,8 @@ fn execute(api: &Api, command: Op, as_json: bool) -> Result<String, Failure> {
             meta,
             enable,
             disable,
+            allowed_ips,
+            clear_allowed_ips,
         }) => {
             let mut body = Map::new();
             put(&mut body, "name", name.map(|n| json!(n)));
@@ -338,6 +361,9 @@ fn execute(api: &Api, command: Op, as_json: bool) -> Result<String, Failure> {
             );
             if enable || disable {
                 body.insert("enabled".into(), json!(enable));
+            }
+            if clear_allowed_ips || !allowed_ips.is_empty() {
+                body.insert("allowed_ips".into(), json!(allowed_ips));
             }
             let path = keys_path(&key.account, Some(&key.id));
             shown(api.call("PATCH", &path, Some(Value::Object(body)))?, record)

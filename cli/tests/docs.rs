@@ -359,6 +359,7 @@ fn signed_by_the_code() -> Vec<String> {
     let secret = KeySecret::new("docs-drift-test-key-secret-0123456789abcdef", None).expect("s");
     let minted = mint("sf", Environment::Live, &[7; 32], &secret).expect("mint");
     let record = KeyRecord {
+        allowed_ips: Default::default(),
         v: 1,
         id: "key_0c586b3T70e9ieZfx".into(),
         account: "acct_demo".into(),
@@ -377,6 +378,7 @@ fn signed_by_the_code() -> Vec<String> {
         meta: serde_json::json!({"plan": "pro"}).as_object().cloned(),
     };
     let facts = RequestFacts {
+        client: None,
         method: "POST",
         path: "/v1/leads",
     };

@@ -4,13 +4,16 @@
 //! (`keygate::portal::session::portal_session`, then `Scope::ceiling`).
 //!
 //! Input of `page_body`: one byte (bit 0: create or update; bit 1: `dev`;
-//! bits 2-4: the session's scope, one of [`SESSIONS`]), then the body.
+//! bits 2-4: the session's scope, one of [`SESSIONS`]; bit 5: the
+//! configuration lets page users set `allowed_ips`), then the body.
 //! Input of `portal_grant`: one byte (bit 0: `dev`), then the body.
 //! Invariants of `page_body`: parsing is deterministic; a refusal is 400,
 //! 403, 413 or 415, a 403 only `forbidden_field` (naming an operator-only
 //! member), `scope_not_grantable` or `expiry_too_late`; `unknown_field`
 //! never names a page member or an operator-only one; a body whose object
-//! names `meta`, `owner_id`, `enabled` or `environment` is never accepted;
+//! names `meta`, `owner_id`, `enabled` or `environment` is never accepted,
+//! nor one naming `allowed_ips` unless `portal.editable_allowed_ips` is on
+//! (and no accepted body or restricted op carries a list otherwise);
 //! an accepted create has scopes within the product's `portal.grantable`
 //! and an expiry within its `portal.max_expiry_days` (that expiry when none
 //! was asked); once restricted to a session, the management op carries no
@@ -29,6 +32,7 @@ use keygate::config::{Config, Product};
 use keygate::manage::op::{Expiry, Op};
 use keygate::manage::{page_create, page_update, OPERATOR_ONLY};
 use keygate::manage::{PAGE_CREATE_FIELDS, PAGE_UPDATE_FIELDS};
+use keygate::manage::{PAGE_CREATE_FIELDS_WITH_IPS, PAGE_UPDATE_FIELDS_WITH_IPS};
 use keygate::portal::call::{restrict, Need};
 use keygate::portal::op::PageOp;
 use keygate::portal::scope::Scope;
@@ -39,19 +43,35 @@ use crate::fixture::{CONFIG_JSON, NOW};
 
 /// The fixture with page settings on forgeai: it grants three of its
 /// permissions (not `write` or `manage_deployments`), for at most 30 days.
+/// Page users may not set `allowed_ips` (the default).
 pub fn config() -> &'static Config {
     static CONFIG: OnceLock<Config> = OnceLock::new();
-    CONFIG.get_or_init(|| {
-        let json = CONFIG_JSON.replacen(
-            r#""key_limit": 3,"#,
-            r#""key_limit": 3, "portal": {"grantable": ["read", "execute_flows", "view_logs"], "max_expiry_days": 30},"#,
+    CONFIG.get_or_init(|| page_config(false))
+}
+
+/// [`config`] with `portal.editable_allowed_ips = true`.
+pub fn config_editable_ips() -> &'static Config {
+    static CONFIG: OnceLock<Config> = OnceLock::new();
+    CONFIG.get_or_init(|| page_config(true))
+}
+
+fn page_config(editable_ips: bool) -> Config {
+    let mut json = CONFIG_JSON.replacen(
+        r#""key_limit": 3,"#,
+        r#""key_limit": 3, "portal": {"grantable": ["read", "execute_flows", "view_logs"], "max_expiry_days": 30},"#,
+        1,
+    );
+    if editable_ips {
+        json = json.replacen(
+            r#""cache_ttl_seconds": 5,"#,
+            r#""cache_ttl_seconds": 5, "portal": {"editable_allowed_ips": true},"#,
             1,
         );
-        match Config::from_json(&json) {
-            Ok(config) => config,
-            Err(err) => panic!("the page fuzz config is invalid: {err}"),
-        }
-    })
+    }
+    match Config::from_json(&json) {
+        Ok(config) => config,
+        Err(err) => panic!("the page fuzz config is invalid: {err}"),
+    }
 }
 
 const DAY: i64 = 86_400;
@@ -103,24 +123,29 @@ fn product(id: &str) -> &'static Product {
     }
 }
 
-/// Whether `body` is a JSON object naming an operator-only member.
-fn names_operator_field(body: &[u8]) -> bool {
+/// Whether `body` is a JSON object naming an operator-only member
+/// (`allowed_ips` too unless `editable_ips`).
+fn names_operator_field(body: &[u8], editable_ips: bool) -> bool {
     serde_json::from_slice::<serde_json::Value>(body)
         .ok()
         .and_then(|v| v.as_object().cloned())
-        .is_some_and(|members| OPERATOR_ONLY.iter().any(|f| members.contains_key(*f)))
+        .is_some_and(|members| {
+            OPERATOR_ONLY.iter().any(|f| members.contains_key(*f))
+                || (!editable_ips && members.contains_key("allowed_ips"))
+        })
 }
 
-fn check_refusal(err: &Error, fields: &str) {
+fn check_refusal(err: &Error, fields: &str, editable_ips: bool) {
     let status = err.status();
     assert!(
         matches!(status, 400 | 403 | 413 | 415),
         "page body answered {status}: {err:?}"
     );
     match err {
-        Error::ForbiddenField { field, .. } => {
-            assert!(OPERATOR_ONLY.contains(&field.as_str()), "forbade {field:?}")
-        }
+        Error::ForbiddenField { field, .. } => assert!(
+            OPERATOR_ONLY.contains(&field.as_str()) || (field == "allowed_ips" && !editable_ips),
+            "forbade {field:?}"
+        ),
         Error::UnknownField { field, .. } => {
             assert!(
                 !OPERATOR_ONLY.contains(&field.as_str()),
@@ -158,17 +183,34 @@ pub fn page_body(data: &[u8]) {
     let create = flags & 1 == 0;
     let dev = flags & 2 != 0;
     let scope = session(flags >> 2);
-    let forbidden = names_operator_field(body);
+    let editable = flags & 32 != 0;
+    let config = || {
+        if editable {
+            config_editable_ips()
+        } else {
+            self::config()
+        }
+    };
+    let (create_fields, update_fields) = if editable {
+        (PAGE_CREATE_FIELDS_WITH_IPS, PAGE_UPDATE_FIELDS_WITH_IPS)
+    } else {
+        (PAGE_CREATE_FIELDS, PAGE_UPDATE_FIELDS)
+    };
+    let forbidden = names_operator_field(body, editable);
     if create {
         let result = page_create(config(), body, NOW, dev);
         assert_eq!(result, page_create(config(), body, NOW, dev));
         let new = match result {
-            Err(err) => return check_refusal(&err, PAGE_CREATE_FIELDS),
+            Err(err) => return check_refusal(&err, create_fields, editable),
             Ok(new) => new,
         };
         assert!(
             !forbidden,
             "a body naming an operator-only field was accepted"
+        );
+        assert!(
+            editable || new.allowed_ips.is_none(),
+            "a list the page may not set"
         );
         let product = product(&new.product);
         if let Some(scopes) = &new.scopes {
@@ -179,8 +221,13 @@ pub fn page_body(data: &[u8]) {
             assert!(at > NOW && at <= NOW + days * DAY, "expires_at {at}");
         }
         match restrict(config(), &scope, PageOp::CreateKey(new.clone())) {
-            Err(err) => check_refusal(&err, PAGE_CREATE_FIELDS),
+            Err(err) => check_refusal(&err, create_fields, editable),
             Ok((Op::CreateKey(key), Need::Nothing)) => {
+                assert!(
+                    editable || key.allowed_ips.is_empty(),
+                    "a list the page may not set"
+                );
+                assert_eq!(key.allowed_ips, new.allowed_ips.clone().unwrap_or_default());
                 assert!(scope.allows_product(&key.product));
                 assert_eq!(key.owner_id, scope.owner_id, "the holder is the session's");
                 assert_eq!(key.meta, None);
@@ -195,15 +242,19 @@ pub fn page_body(data: &[u8]) {
             Ok(other) => panic!("a create restricted to {other:?}"),
         }
     } else {
-        let result = page_update(body, NOW);
-        assert_eq!(result, page_update(body, NOW));
+        let result = page_update(config(), body, NOW);
+        assert_eq!(result, page_update(config(), body, NOW));
         let change = match result {
-            Err(err) => return check_refusal(&err, PAGE_UPDATE_FIELDS),
+            Err(err) => return check_refusal(&err, update_fields, editable),
             Ok(change) => change,
         };
         assert!(
             !forbidden,
             "a body naming an operator-only field was accepted"
+        );
+        assert!(
+            editable || change.allowed_ips.is_none(),
+            "a list the page may not set"
         );
         let op = PageOp::UpdateKey {
             id: "key_AAAAAAAAAAAAAAAAA".to_owned(),
@@ -216,12 +267,14 @@ pub fn page_body(data: &[u8]) {
                     meta,
                     expires_at,
                     scopes,
+                    allowed_ips,
                     ..
                 },
                 Need::Key { scopes: asked, .. },
             )) => {
                 assert_eq!(enabled, None);
                 assert_eq!(meta, None);
+                assert_eq!(allowed_ips, change.allowed_ips, "the list asked, no other");
                 assert_eq!(scopes, asked, "the object checks the scopes it runs");
                 match expires_at {
                     None => assert!(change.expires_at.is_none()),

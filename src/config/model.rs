@@ -228,6 +228,10 @@ pub struct Product {
     /// `POST {prefix}/verify` accepts for this product. `None`: verify is
     /// off for it.
     pub verifier_token_secret: Option<String>,
+    /// The client ranges the product's keys may be used from when a key
+    /// has no `allowed_ips` of its own (`allowed_ips`); empty: anywhere. A
+    /// key's own list replaces this one, it does not add to it.
+    pub allowed_ips: crate::ip_allow::AllowList,
     /// How the product looks on the API Keys page.
     pub portal: ProductPortal,
     /// `on_leak` and `expiry_reminders_seconds`.

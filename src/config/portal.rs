@@ -27,6 +27,7 @@ pub(crate) struct RawPortal {
     public_url: Option<String>,
     changes_per_session: Option<u32>,
     changes_per_account: Option<u32>,
+    editable_allowed_ips: Option<bool>,
 }
 
 /// A product's `portal` table as written.
@@ -58,6 +59,10 @@ pub struct Portal {
     /// Most changes all page sessions of one account may make together in
     /// [`crate::portal::budget::ACCOUNT_WINDOW_SECONDS`].
     pub changes_per_account: u32,
+    /// Whether a page user may set a key's IP allowlist
+    /// (`editable_allowed_ips`); off by default: the page shows the list,
+    /// and a page body naming `allowed_ips` is `403 forbidden_field`.
+    pub editable_allowed_ips: bool,
 }
 
 /// Default of `portal.changes_per_session`.
@@ -131,6 +136,7 @@ pub(super) fn portal(
         public_url: None,
         changes_per_session: None,
         changes_per_account: None,
+        editable_allowed_ips: None,
     });
     if raw.enabled == Some(false) || (!management && raw.enabled.is_none()) {
         return Ok(None);
@@ -191,6 +197,7 @@ pub(super) fn portal(
             raw.changes_per_account,
             DEFAULT_CHANGES_PER_ACCOUNT,
         )?,
+        editable_allowed_ips: raw.editable_allowed_ips.unwrap_or(false),
     }))
 }
 

@@ -62,6 +62,8 @@ pub(super) struct RawProduct {
     // Data plane extras (see super::verify_meta).
     pub forward_meta: Option<Vec<String>>,
     pub verifier_token_secret: Option<String>,
+    // The default IP allowlist of the product's keys (see crate::ip_allow).
+    pub allowed_ips: Option<Vec<String>>,
     // The API Keys page (see super::portal).
     pub portal: Option<super::portal::RawProductPortal>,
     // Webhooks and leak response (see super::hooks).

@@ -730,3 +730,35 @@ fn grantable_permissions_and_the_page_expiry_are_validated() {
         );
     }
 }
+
+#[test]
+fn a_product_default_allowlist_is_checked_and_the_page_may_not_edit_lists_by_default() {
+    let with = |list: &str| {
+        Config::from_json(&DEMO_JSON.replacen(
+            r#""key_limit": 3,"#,
+            &format!(r#""key_limit": 3, "allowed_ips": {list},"#),
+            1,
+        ))
+    };
+    let config = with(r#"["10.0.0.0/8", "2001:DB8::/32"]"#).unwrap();
+    let fai = config.product("forgeai").unwrap();
+    assert_eq!(fai.allowed_ips.texts(), ["10.0.0.0/8", "2001:db8::/32"]);
+    assert!(config.product("salesforge").unwrap().allowed_ips.is_empty());
+    let err = with(r#"["10.0.0.1/8"]"#).unwrap_err().to_string();
+    assert!(err.contains("products[forgeai].allowed_ips[0]"), "{err}");
+    assert!(err.contains("did you mean 10.0.0.0/8?"), "{err}");
+    let err = with(r#"["10.0.0.0/8", "10.0.0.0/8"]"#)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("allowed_ips[1]"), "{err}");
+    assert!(with(r#""10.0.0.0/8""#).is_err());
+    // The page shows lists; it edits them only when the operator says so.
+    assert!(!demo_config().portal.unwrap().editable_allowed_ips);
+    let on = Config::from_json(&DEMO_JSON.replacen(
+        r#""products""#,
+        r#""portal": {"editable_allowed_ips": true}, "products""#,
+        1,
+    ))
+    .unwrap();
+    assert!(on.portal.unwrap().editable_allowed_ips);
+}

@@ -373,6 +373,15 @@ fn product(index: usize, raw: RawProduct) -> Result<Product, ConfigError> {
     let verifier_token_secret =
         super::verify_meta::verifier_token_secret(raw.verifier_token_secret)
             .map_err(|m| ConfigError::new(at("verifier_token_secret"), m))?;
+    let allowed_ips = crate::ip_allow::AllowList::parse(&raw.allowed_ips.unwrap_or_default())
+        .map_err(|f| {
+            let (index, reason) = f.into_iter().next().unwrap_or_default();
+            let field = match index {
+                Some(i) => format!("allowed_ips[{i}]"),
+                None => "allowed_ips".to_owned(),
+            };
+            ConfigError::new(at(&field), reason)
+        })?;
 
     let portal =
         super::portal::product_portal(raw.portal, name, &known_permissions, &default_scopes)
@@ -401,6 +410,7 @@ fn product(index: usize, raw: RawProduct) -> Result<Product, ConfigError> {
         trust_forwarded: raw.trust_forwarded.unwrap_or(false),
         forward_meta,
         verifier_token_secret,
+        allowed_ips,
         portal,
         hooks,
     })

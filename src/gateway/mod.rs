@@ -223,9 +223,13 @@ async fn gateway(
         }
         outcome.cors = cors_policy.response_headers(origin.as_deref());
     }
+    // The client's address from CF-Connecting-IP only, judged by the key's
+    // IP allowlist and sent signed as Keygate-Client-Ip.
+    let client = crate::proxy_headers::client_addr(&request.headers);
     let facts = RequestFacts {
         method,
         path: &routed.product_path,
+        client,
     };
     let upgrade = crate::websocket::is_upgrade(request.headers.as_slice());
     let located =
@@ -308,7 +312,7 @@ async fn gateway(
         })?;
     let request_id = respond::request_id()?;
     outcome.request_id = Some(request_id.clone());
-    let client_ip = crate::proxy_headers::client_ip(&request.headers);
+    let client_ip = client.map(|ip| ip.to_string());
     let stamp = forward::Stamp {
         now,
         request_id: &request_id,

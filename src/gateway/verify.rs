@@ -154,7 +154,14 @@ async fn run(
             }
         }
     };
-    let outcome = verify::judge(product, key, &record, facts.as_ref(), now);
+    let outcome = verify::judge(
+        product,
+        key,
+        &record,
+        facts.as_ref(),
+        request.client_ip,
+        now,
+    );
     if outcome.is_ok() {
         strict::note_use(env, ctx, &record, now);
     }

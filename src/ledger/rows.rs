@@ -106,6 +106,10 @@ pub struct KeyRow {
     /// without one ([`crate::leak::respond`]); `None` until first reported.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub leaked: Option<LeakTally>,
+    /// The key's own IP allowlist (empty: its product's applies; rows
+    /// stored before it existed have none). Kept through rotation.
+    #[serde(default, skip_serializing_if = "crate::ip_allow::AllowList::is_empty")]
+    pub allowed_ips: crate::ip_allow::AllowList,
 }
 
 /// A key's leak reports since its last `key.leaked` event: at most one
@@ -157,6 +161,7 @@ impl KeyRow {
             disabled: self.disabled,
             owner_id: self.owner_id.clone(),
             meta: self.meta.clone(),
+            allowed_ips: self.allowed_ips.clone(),
         }
     }
 }

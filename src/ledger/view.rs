@@ -33,6 +33,7 @@ pub struct KeyView {
     owner_id: Option<String>,
     enabled: bool,
     meta: Option<super::rows::Meta>,
+    allowed_ips: crate::ip_allow::AllowList,
 }
 
 impl KeyView {
@@ -56,6 +57,7 @@ impl KeyView {
             owner_id: key.owner_id.clone(),
             enabled: !key.disabled,
             meta: key.meta.clone(),
+            allowed_ips: key.allowed_ips.clone(),
         }
     }
 }

@@ -112,6 +112,7 @@ fn decide(
             expires_at,
             enabled,
             meta,
+            allowed_ips,
         } => update(
             config,
             ledger,
@@ -123,6 +124,7 @@ fn decide(
                 expires_at,
                 enabled,
                 meta,
+                allowed_ips,
             },
             now,
         ),
@@ -263,6 +265,7 @@ fn create(
         meta: new.meta,
         last_used_at: None,
         leaked: None,
+        allowed_ips: new.allowed_ips,
     };
     let body = CreatedKey::new(
         &row,
@@ -373,6 +376,7 @@ struct Changes {
     expires_at: Option<Expiry>,
     enabled: Option<bool>,
     meta: Option<super::op::Meta>,
+    allowed_ips: Option<crate::ip_allow::AllowList>,
 }
 
 fn update(
@@ -386,6 +390,7 @@ fn update(
         expires_at,
         enabled,
         meta,
+        allowed_ips,
     }: Changes,
     now: i64,
 ) -> Result<Plan, Error> {
@@ -428,6 +433,15 @@ fn update(
     if let Some(meta) = meta.filter(|m| *m != row.meta) {
         data.insert("meta".into(), json!("replaced"));
         row.meta = meta;
+    }
+    // The event names the ranges: they are the operator's, not personal
+    // data, and an audit of who widened a key's networks needs them.
+    if let Some(ips) = allowed_ips.filter(|l| *l != row.allowed_ips) {
+        data.insert(
+            "allowed_ips".into(),
+            json!({ "from": row.allowed_ips, "to": ips }),
+        );
+        row.allowed_ips = ips;
     }
     if let Some(name) = name.filter(|n| *n != row.name) {
         data.insert("name".into(), json!({ "from": row.name, "to": name }));

@@ -42,6 +42,7 @@ impl Run for Memory {
 
 fn new_key(product: &str) -> NewKey {
     NewKey {
+        allowed_ips: Default::default(),
         product: product.into(),
         name: "CI".into(),
         scopes: None,
@@ -419,6 +420,7 @@ fn revocation_is_immediate_final_and_idempotent() {
     assert_eq!(again.unwrap().body, revoked);
     let err = ledger.err(
         Op::UpdateKey {
+            allowed_ips: Default::default(),
             id: id.clone(),
             name: Some("x".into()),
             scopes: None,
@@ -450,6 +452,7 @@ fn updates_check_scopes_against_the_keys_product() {
     let ledger = Memory::default();
     let id = id_of(&create(&ledger, new_key("forgeai"), 1));
     let patch = |name: Option<&str>, scopes: Option<&[&str]>| Op::UpdateKey {
+        allowed_ips: Default::default(),
         id: id.clone(),
         name: name.map(str::to_owned),
         scopes: scopes.map(|s| s.iter().map(|x| (*x).to_owned()).collect()),
@@ -610,6 +613,7 @@ fn events_page_newest_first() {
     for name in ["b", "c", "d"] {
         ledger.ok(
             Op::UpdateKey {
+                allowed_ips: Default::default(),
                 id: id.clone(),
                 name: Some(name.into()),
                 scopes: None,
@@ -785,6 +789,7 @@ fn ops_that_need_an_account_change_nothing_without_one() {
             id: "key_8Hq2Xn1Lr5Tb7Vc9Z".into(),
         },
         Op::UpdateKey {
+            allowed_ips: Default::default(),
             id: "key_8Hq2Xn1Lr5Tb7Vc9Z".into(),
             name: Some("x".into()),
             scopes: None,
@@ -848,6 +853,7 @@ fn if_match_guards_changes() {
     let tag = |ledger: &Memory| etag::of(&ledger.ok(Op::GetKey { id: id.clone() }, NOW + 1, 0));
     let first = tag(&ledger);
     let rename = |name: &str| Op::UpdateKey {
+        allowed_ips: Default::default(),
         id: id.clone(),
         name: Some(name.into()),
         scopes: None,
@@ -941,6 +947,7 @@ fn updates_move_or_remove_the_expiry_at_the_edge_too() {
     let set = |expiry: Expiry, now: i64| {
         ledger.run(
             Op::UpdateKey {
+                allowed_ips: Default::default(),
                 id: id.clone(),
                 name: None,
                 scopes: None,
@@ -995,6 +1002,7 @@ fn an_earlier_expiry_only_shortens_a_keys_life() {
     let set = |expiry: Expiry| {
         ledger.run(
             Op::UpdateKey {
+                allowed_ips: Default::default(),
                 id: id.clone(),
                 name: Some(format!("until {expiry:?}")),
                 scopes: None,
@@ -1089,6 +1097,7 @@ fn keys_turn_off_and_on_without_revocation() {
     let set = |enabled: bool, now: i64| {
         ledger.run(
             Op::UpdateKey {
+                allowed_ips: Default::default(),
                 id: id.clone(),
                 name: None,
                 scopes: None,
@@ -1146,6 +1155,7 @@ fn meta_is_kept_shown_replaced_and_removed() {
     let set = |m: serde_json::Value, now: i64| {
         ledger.run(
             Op::UpdateKey {
+                allowed_ips: Default::default(),
                 id: id.clone(),
                 name: None,
                 scopes: None,
@@ -1192,4 +1202,91 @@ fn meta_is_kept_shown_replaced_and_removed() {
         rotated.unwrap().body["meta"],
         serde_json::json!({"plan": "pro"})
     );
+}
+
+#[test]
+fn allowed_ips_are_kept_indexed_replaced_cleared_and_rotated() {
+    let ledger = Memory::default();
+    let list = |l: &[&str]| crate::ip_allow::AllowList::parse(l).unwrap();
+    let (index, reply) = ledger.run(
+        Op::CreateKey(NewKey {
+            allowed_ips: list(&["203.0.113.0/24"]),
+            ..new_key("forgeai")
+        }),
+        NOW,
+        1,
+    );
+    let body = reply.unwrap().body;
+    let id = id_of(&body);
+    assert_eq!(body["allowed_ips"], serde_json::json!(["203.0.113.0/24"]));
+    // The list travels in the KV record: no other read at the edge.
+    assert_eq!(index[0].record.allowed_ips, list(&["203.0.113.0/24"]));
+    let set = |l: crate::ip_allow::AllowList, now: i64| {
+        ledger.run(
+            Op::UpdateKey {
+                allowed_ips: Some(l),
+                id: id.clone(),
+                name: None,
+                scopes: None,
+                expires_at: None,
+                enabled: None,
+                meta: None,
+            },
+            now,
+            0,
+        )
+    };
+    let (index, reply) = set(list(&["2001:db8::/32"]), NOW + 1);
+    assert_eq!(
+        reply.unwrap().body["allowed_ips"],
+        serde_json::json!(["2001:db8::/32"])
+    );
+    assert_eq!(index[0].record.allowed_ips, list(&["2001:db8::/32"]));
+    // The event says what changed, from and to.
+    let events = ledger.ok(
+        Op::ListEvents {
+            limit: 1,
+            before: None,
+        },
+        NOW + 1,
+        0,
+    );
+    assert_eq!(
+        events["events"][0]["data"]["allowed_ips"],
+        serde_json::json!({"from": ["203.0.113.0/24"], "to": ["2001:db8::/32"]})
+    );
+    // The same list again changes nothing and writes nothing.
+    let (index, _) = set(list(&["2001:db8::/32"]), NOW + 2);
+    assert!(index.is_empty());
+    // Rotation keeps it, on the new key's record too.
+    let (index, rotated) = ledger.run(
+        Op::RotateKey {
+            id: id.clone(),
+            grace_seconds: 60,
+        },
+        NOW + 3,
+        2,
+    );
+    let rotated = rotated.unwrap().body;
+    assert_eq!(rotated["allowed_ips"], serde_json::json!(["2001:db8::/32"]));
+    assert!(index
+        .iter()
+        .all(|w| w.record.allowed_ips == list(&["2001:db8::/32"])));
+    // [] clears it: the product's default applies again.
+    let (index, reply) = ledger.run(
+        Op::UpdateKey {
+            allowed_ips: Some(list(&[])),
+            id: id_of(&rotated),
+            name: None,
+            scopes: None,
+            expires_at: None,
+            enabled: None,
+            meta: None,
+        },
+        NOW + 4,
+        0,
+    );
+    assert_eq!(reply.unwrap().body["allowed_ips"], serde_json::json!([]));
+    assert!(index[0].record.allowed_ips.is_empty());
+    assert!(!index[0].record.to_json().contains("allowed_ips"));
 }

@@ -14,6 +14,7 @@ use serde::Deserialize;
 
 use super::op::{Expiry, Meta, NewKey, MAX_META_BYTES};
 use crate::config::{Config, Product};
+use crate::ip_allow::AllowList;
 use crate::key::Environment;
 use crate::ledger::AccountStatus;
 use crate::time::parse_rfc3339;
@@ -39,9 +40,10 @@ struct CreateBody {
     webhook_url: Option<String>,
     owner_id: Option<String>,
     meta: Option<serde_json::Value>,
+    allowed_ips: Option<Vec<String>>,
 }
 const CREATE_FIELDS: &str = "product, name, scopes, environment, expires_in_days, expires_at, \
-     webhook_url, owner_id, meta";
+     webhook_url, owner_id, meta, allowed_ips";
 
 /// Longest `owner_id`, in bytes.
 pub const MAX_OWNER_ID_BYTES: usize = 128;
@@ -57,8 +59,9 @@ struct UpdateBody {
     expires_at: Option<Option<String>>,
     enabled: Option<bool>,
     meta: Option<serde_json::Value>,
+    allowed_ips: Option<Vec<String>>,
 }
-const UPDATE_FIELDS: &str = "name, scopes, expires_in_days, expires_at, enabled, meta";
+const UPDATE_FIELDS: &str = "name, scopes, expires_in_days, expires_at, enabled, meta, allowed_ips";
 
 /// A member that is present, `null` included.
 fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
@@ -78,6 +81,8 @@ pub(super) struct Update {
     pub enabled: Option<bool>,
     /// A new `meta` object (empty: remove it).
     pub meta: Option<Meta>,
+    /// A new IP allowlist (empty: remove it, so the product's applies).
+    pub allowed_ips: Option<AllowList>,
 }
 
 #[derive(Deserialize)]
@@ -113,26 +118,35 @@ pub(super) fn create(config: &Config, body: &[u8], now: i64, dev: bool) -> Resul
         .map(|o| owner_id(&o, "owner_id").map(|()| o))
         .transpose();
     let meta = raw.meta.map(meta).transpose();
-    match (name, scopes, expires_at, webhook_url, owner_id, meta) {
-        (Ok(name), Ok(scopes), Ok(expires_at), Ok(webhook_url), Ok(owner_id), Ok(meta)) => {
-            Ok(NewKey {
-                product: product.id.clone(),
-                name,
-                scopes,
-                environment: raw.environment.unwrap_or(Environment::Live),
-                expires_at,
-                webhook_url,
-                owner_id,
-                meta: meta.filter(|m| !m.is_empty()),
-            })
-        }
-        (name, scopes, expires_at, webhook_url, owner_id, meta) => Err(all_of(vec![
+    let ips = raw.allowed_ips.as_deref().map(allowed_ips).transpose();
+    match (name, scopes, expires_at, webhook_url, owner_id, meta, ips) {
+        (
+            Ok(name),
+            Ok(scopes),
+            Ok(expires_at),
+            Ok(webhook_url),
+            Ok(owner_id),
+            Ok(meta),
+            Ok(ips),
+        ) => Ok(NewKey {
+            product: product.id.clone(),
+            name,
+            scopes,
+            environment: raw.environment.unwrap_or(Environment::Live),
+            expires_at,
+            webhook_url,
+            owner_id,
+            meta: meta.filter(|m| !m.is_empty()),
+            allowed_ips: ips.unwrap_or_default(),
+        }),
+        (name, scopes, expires_at, webhook_url, owner_id, meta, ips) => Err(all_of(vec![
             name.err(),
             scopes.err(),
             expires_at.err(),
             webhook_url.err(),
             owner_id.err(),
             meta.err(),
+            ips.err(),
         ])),
     }
 }
@@ -150,6 +164,24 @@ pub(super) fn meta(value: serde_json::Value) -> Result<Meta, Error> {
         ));
     }
     Ok(members)
+}
+
+/// An `allowed_ips` list: at most [`crate::ip_allow::MAX_RANGES`] distinct CIDR ranges or
+/// addresses ([`crate::ip_allow`]); every bad entry is reported, as
+/// `allowed_ips[i]`. Empty is a valid list: no list of the key's own.
+pub(crate) fn allowed_ips(list: &[String]) -> Result<AllowList, Error> {
+    AllowList::parse(list).map_err(|faults| {
+        all_of(
+            faults
+                .into_iter()
+                .map(|(at, reason)| {
+                    let field = at
+                        .map_or_else(|| "allowed_ips".to_owned(), |i| format!("allowed_ips[{i}]"));
+                    Some(invalid(&field, reason))
+                })
+                .collect(),
+        )
+    })
 }
 
 /// An owner id (in a body or the `owner_id` filter, named `field`): 1 to
@@ -248,11 +280,12 @@ pub(super) fn update(body: &[u8], now: i64) -> Result<Update, Error> {
         && raw.expires_at.is_none()
         && raw.enabled.is_none()
         && raw.meta.is_none()
+        && raw.allowed_ips.is_none()
     {
         return Err(invalid(
             "name",
-            "or scopes, expires_in_days, expires_at, enabled or meta must be given; nothing to \
-             change",
+            "or scopes, expires_in_days, expires_at, enabled, meta or allowed_ips must be \
+             given; nothing to change",
         ));
     }
     let name = raw.name.as_deref().map(super::name::check).transpose();
@@ -265,15 +298,22 @@ pub(super) fn update(body: &[u8], now: i64) -> Result<Update, Error> {
         (days, at) => expiry(days, at.flatten(), now).map(|e| e.map(Expiry::At)),
     };
     let meta = raw.meta.map(meta).transpose();
-    match (name, expires_at, meta) {
-        (Ok(name), Ok(expires_at), Ok(meta)) => Ok(Update {
+    let ips = raw.allowed_ips.as_deref().map(allowed_ips).transpose();
+    match (name, expires_at, meta, ips) {
+        (Ok(name), Ok(expires_at), Ok(meta), Ok(ips)) => Ok(Update {
             name,
             scopes: raw.scopes,
             expires_at,
             enabled: raw.enabled,
             meta,
+            allowed_ips: ips,
         }),
-        (name, expires_at, meta) => Err(all_of(vec![name.err(), expires_at.err(), meta.err()])),
+        (name, expires_at, meta, ips) => Err(all_of(vec![
+            name.err(),
+            expires_at.err(),
+            meta.err(),
+            ips.err(),
+        ])),
     }
 }
 

@@ -278,6 +278,7 @@ fn update_rotate_and_status_bodies() {
     assert_eq!(
         update(br#"{"name":"b"}"#, NOW).unwrap(),
         Update {
+            allowed_ips: Default::default(),
             name: Some("b".into()),
             scopes: None,
             expires_at: None,
@@ -506,4 +507,55 @@ fn meta_is_an_object_of_at_most_4_kib() {
         update(br#"{"meta":{"a":1}}"#, NOW).unwrap().meta,
         serde_json::json!({"a": 1}).as_object().cloned()
     );
+}
+
+#[test]
+fn allowed_ips_are_normalised_and_every_bad_entry_named() {
+    let new = create(
+        &demo_config(),
+        br#"{"product":"forgeai","name":"a","allowed_ips":["203.0.113.7","2001:DB8::/32"]}"#,
+        NOW,
+        false,
+    )
+    .unwrap();
+    assert_eq!(new.allowed_ips.texts(), ["203.0.113.7/32", "2001:db8::/32"]);
+    let err = create(
+        &demo_config(),
+        br#"{"product":"forgeai","name":"a","allowed_ips":["10.0.0.1/8","fe80::1%eth0","10.0.0.0/8","10.0.0.0/8"]}"#,
+        NOW,
+        false,
+    )
+    .unwrap_err();
+    let Error::InvalidFields { errors } = &err else {
+        panic!("{err:?}")
+    };
+    let fields: Vec<&str> = errors.iter().map(|(f, _)| f.as_str()).collect();
+    assert_eq!(
+        fields,
+        ["allowed_ips[0]", "allowed_ips[1]", "allowed_ips[3]"]
+    );
+    assert!(errors[0].1.contains("did you mean 10.0.0.0/8?"));
+    let many: Vec<String> = (0..101).map(|i| format!("\"10.0.{i}.0/24\"")).collect();
+    let body = format!(
+        r#"{{"product":"forgeai","name":"a","allowed_ips":[{}]}}"#,
+        many.join(",")
+    );
+    let (code, field, _) = create_err(&body);
+    assert_eq!(
+        (code, field.as_deref()),
+        ("invalid_field", Some("allowed_ips"))
+    );
+    let (code, field, _) =
+        create_err(r#"{"product":"forgeai","name":"a","allowed_ips":"1.2.3.4"}"#);
+    assert_eq!(
+        (code, field.as_deref()),
+        ("invalid_field", Some("allowed_ips"))
+    );
+    // An update may set, replace or clear ([]) the list, and nothing else.
+    let set = update(br#"{"allowed_ips":["::ffff:1.2.3.0/120"]}"#, NOW).unwrap();
+    assert_eq!(set.allowed_ips.unwrap().texts(), ["1.2.3.0/24"]);
+    let cleared = update(br#"{"allowed_ips":[]}"#, NOW).unwrap();
+    assert!(cleared.allowed_ips.unwrap().is_empty());
+    let err = update(br#"{"allowed_ips":null}"#, NOW).unwrap_err();
+    assert_eq!(err.field(), Some("allowed_ips"));
 }

@@ -84,6 +84,7 @@ fn run(store: &Memory, kv: &Kv, op: Op, now: i64, seed: u8) -> Outcome {
 
 fn create_op() -> Op {
     Op::CreateKey(NewKey {
+        allowed_ips: Default::default(),
         product: "salesforge".into(),
         name: "CI".into(),
         scopes: None,
@@ -219,6 +220,7 @@ fn a_failed_commit_takes_the_index_writes_back() {
         &store,
         &kv,
         Op::UpdateKey {
+            allowed_ips: Default::default(),
             id: id.clone(),
             name: None,
             scopes: Some(vec!["read".into()]),

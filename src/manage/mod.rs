@@ -38,8 +38,9 @@ pub use crate::ledger::{
 pub use crate::webhook::Change;
 pub use account::{plan, Entropy, Plan, Reply};
 pub use body::page::{
-    grantable_scopes, page_create, page_update, PageNewKey, PageUpdate, OPERATOR_ONLY,
-    PAGE_CREATE_FIELDS, PAGE_UPDATE_FIELDS,
+    editable_allowed_ips, grantable_scopes, page_create, page_update, PageNewKey, PageUpdate,
+    OPERATOR_ONLY, PAGE_CREATE_FIELDS, PAGE_CREATE_FIELDS_WITH_IPS, PAGE_UPDATE_FIELDS,
+    PAGE_UPDATE_FIELDS_WITH_IPS,
 };
 pub use body::{BODY_LIMIT, MAX_EXPIRY_DAYS};
 pub use execute::{execute, resync, Index, Outcome, Store};

@@ -24,6 +24,7 @@ fn token() -> AdminToken {
 
 fn new_key(product: &str, name: &str) -> NewKey {
     NewKey {
+        allowed_ips: Default::default(),
         product: product.into(),
         name: name.into(),
         scopes: None,
@@ -377,6 +378,7 @@ fn ended_keys_are_pruned_after_the_retention_and_their_events_stay() {
     // A day short of the retention: a change prunes nothing yet.
     let touch = |now| {
         let op = Op::UpdateKey {
+            allowed_ips: Default::default(),
             id: kept.clone(),
             name: Some(format!("n{now}")),
             scopes: None,

@@ -7,6 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::ip_allow::AllowList;
 use crate::key::Environment;
 use crate::ledger::AccountStatus;
 pub use crate::ledger::{KeyStatus, Meta, MAX_META_BYTES};
@@ -49,6 +50,10 @@ pub enum Op {
         enabled: Option<bool>,
         /// A new `meta` object, already checked (empty: none).
         meta: Option<Meta>,
+        /// A new IP allowlist, already checked (empty: none of its own,
+        /// so the product's applies).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        allowed_ips: Option<AllowList>,
     },
     /// Revoke a key now.
     RevokeKey {
@@ -161,6 +166,10 @@ pub struct NewKey {
     pub owner_id: Option<String>,
     /// The key's `meta` object, already checked.
     pub meta: Option<Meta>,
+    /// The key's own IP allowlist, already checked (empty: the product's
+    /// applies).
+    #[serde(default, skip_serializing_if = "AllowList::is_empty")]
+    pub allowed_ips: AllowList,
 }
 
 /// A gateway's call stands for the operation of the same name.

@@ -178,6 +178,7 @@ pub fn parse(config: &Config, req: &Incoming<'_>, now: i64, dev: bool) -> Result
                     expires_at: update.expires_at,
                     enabled: update.enabled,
                     meta: update.meta,
+                    allowed_ips: update.allowed_ips,
                 }
             }
             (Some("key"), _, Some(id)) => query.only(&[], "").map(|()| Op::RevokeKey { id })?,

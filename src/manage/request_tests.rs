@@ -84,6 +84,7 @@ fn routes_every_operation() {
     assert_eq!(
         op("PATCH", &key_path, None, r#"{"scopes":["read"]}"#),
         Op::UpdateKey {
+            allowed_ips: Default::default(),
             id: ID.into(),
             name: None,
             scopes: Some(vec!["read".into()]),

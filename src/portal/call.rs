@@ -21,6 +21,7 @@ use super::grant::SessionRow;
 use super::op::PageOp;
 use super::scope::Scope;
 use crate::config::Config;
+use crate::ip_allow::AllowList;
 use crate::key::Environment;
 use crate::manage::idempotency::Caller;
 use crate::manage::op::NewKey;
@@ -161,6 +162,7 @@ pub fn restrict(config: &Config, scope: &Scope, op: PageOp) -> Result<(Op, Need)
         )),
         PageOp::UpdateKey { id, change } => {
             let expires_at = change.expiry();
+            let allowed_ips = page_ips(config, change.allowed_ips)?;
             Ok((
                 Op::UpdateKey {
                     id: id.clone(),
@@ -169,6 +171,7 @@ pub fn restrict(config: &Config, scope: &Scope, op: PageOp) -> Result<(Op, Need)
                     expires_at,
                     enabled: None,
                     meta: None,
+                    allowed_ips,
                 },
                 Need::Key {
                     id,
@@ -266,7 +269,22 @@ fn restrict_new(config: &Config, scope: &Scope, new: PageNewKey) -> Result<NewKe
         webhook_url: new.webhook_url,
         owner_id: scope.owner_for_new_key(),
         meta: None,
+        allowed_ips: page_ips(config, new.allowed_ips)?.unwrap_or_default(),
     })
+}
+
+/// A page's IP allowlist, kept only while the operator lets page users
+/// set it (`portal.editable_allowed_ips`): the body reader refuses it
+/// otherwise, and this refuses it again, so no page op carries one the
+/// configuration does not allow.
+fn page_ips(config: &Config, list: Option<AllowList>) -> Result<Option<AllowList>, Error> {
+    match list {
+        Some(_) if !crate::manage::editable_allowed_ips(config) => Err(Error::ForbiddenField {
+            field: "allowed_ips".to_owned(),
+            allowed: crate::manage::PAGE_UPDATE_FIELDS,
+        }),
+        other => Ok(other),
+    }
 }
 
 fn out_of_scope(field: &str) -> Error {

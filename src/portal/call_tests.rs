@@ -16,6 +16,7 @@ fn narrow() -> Scope {
 
 fn new_key(product: &str, scopes: Option<&[&str]>) -> PageNewKey {
     PageNewKey {
+        allowed_ips: Default::default(),
         product: product.into(),
         name: "k".into(),
         scopes: scopes.map(|l| l.iter().map(|s| (*s).to_owned()).collect()),
@@ -78,6 +79,7 @@ fn a_create_asks_only_for_grantable_scopes() {
 #[test]
 fn an_update_never_carries_meta_or_enabled_and_only_shortens() {
     let change = PageUpdate {
+        allowed_ips: Default::default(),
         name: Some("n".into()),
         scopes: Some(vec!["read".into()]),
         expires_at: Some(2_000_000_000),
@@ -94,6 +96,7 @@ fn an_update_never_carries_meta_or_enabled_and_only_shortens() {
     assert_eq!(
         op,
         Op::UpdateKey {
+            allowed_ips: Default::default(),
             id: "key_x".into(),
             name: Some("n".into()),
             scopes: Some(vec!["read".into()]),
@@ -218,4 +221,46 @@ fn lists_are_forced_to_the_holder_and_filtered() {
     let mut all = json!({"events": [{"id": "e3"}]});
     filter_events(&Scope::default(), &[], &mut all);
     assert_eq!(all["events"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn a_page_op_carries_an_allowlist_only_when_the_operator_allows_it() {
+    let list = crate::ip_allow::AllowList::parse(&["203.0.113.0/24"]).unwrap();
+    let mut new = new_key("forgeai", None);
+    new.allowed_ips = Some(list.clone());
+    // A page op built by hand (not by the body reader) is refused too.
+    let error = create(&narrow(), new.clone()).unwrap_err();
+    assert_eq!(error.code(), "forbidden_field");
+    let change = PageUpdate {
+        name: None,
+        scopes: None,
+        expires_at: None,
+        allowed_ips: Some(list.clone()),
+    };
+    let op = PageOp::UpdateKey {
+        id: "key_1".into(),
+        change: change.clone(),
+    };
+    assert_eq!(
+        restrict(&demo_config(), &narrow(), op).unwrap_err().code(),
+        "forbidden_field"
+    );
+    let on = crate::config::Config::from_json(&crate::config::tests::DEMO_JSON.replacen(
+        r#""products""#,
+        r#""portal": {"editable_allowed_ips": true}, "products""#,
+        1,
+    ))
+    .unwrap();
+    match restrict(&on, &narrow(), PageOp::CreateKey(new)).unwrap() {
+        (Op::CreateKey(key), _) => assert_eq!(key.allowed_ips, list),
+        other => panic!("{other:?}"),
+    }
+    let op = PageOp::UpdateKey {
+        id: "key_1".into(),
+        change,
+    };
+    match restrict(&on, &narrow(), op).unwrap() {
+        (Op::UpdateKey { allowed_ips, .. }, _) => assert_eq!(allowed_ips, Some(list)),
+        other => panic!("{other:?}"),
+    }
 }

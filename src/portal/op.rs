@@ -105,7 +105,7 @@ pub fn parse(config: &Config, req: &Incoming<'_>, now: i64, dev: bool) -> Result
             let body = request::json_body(req.content_type, req.body)?;
             Ok(PageOp::UpdateKey {
                 id,
-                change: crate::manage::page_update(body, now)?,
+                change: crate::manage::page_update(config, body, now)?,
             })
         }
         _ => match request::parse(config, req, now, dev)? {

@@ -190,6 +190,7 @@ pub fn describe(
                 "default_scopes": p.default_scopes.iter()
                     .filter(|s| ceiling.contains(s)).collect::<Vec<_>>(),
                 "max_expiry_days": p.portal.max_expiry_days,
+                "allowed_ips": p.allowed_ips,
                 "key_limit": p.key_limit,
                 "key_limit_applies_to": "account",
                 "active_keys": count.shown,
@@ -203,6 +204,7 @@ pub fn describe(
         "title": title(config, scope),
         "products": products,
         "owner_id": scope.owner_id,
+        "editable_allowed_ips": crate::manage::editable_allowed_ips(config),
         "return_url": return_url,
         "expires_at": expires_at,
     })

@@ -72,6 +72,7 @@ mod tests {
 
     fn key(product: &str, owner: Option<&str>) -> KeyRow {
         KeyRow {
+            allowed_ips: Default::default(),
             id: "key_1".into(),
             hash: "00".into(),
             product: product.into(),

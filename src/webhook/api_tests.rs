@@ -134,6 +134,7 @@ fn deliveries_are_listed_per_key_and_retried() {
         run(
             &ledger,
             Op::UpdateKey {
+                allowed_ips: Default::default(),
                 id: id.clone(),
                 name: Some(format!("n{seed}")),
                 scopes: None,

@@ -52,6 +52,7 @@ pub(crate) fn run(ledger: &Memory, op: Op, seed: u8) -> Result<Reply, crate::Err
 
 pub(crate) fn new_key(webhook: bool) -> NewKey {
     NewKey {
+        allowed_ips: Default::default(),
         product: "forgeai".into(),
         name: "CI".into(),
         scopes: None,
@@ -118,6 +119,7 @@ fn each_key_event_is_enqueued_with_its_own_id() {
     run(
         &ledger,
         Op::UpdateKey {
+            allowed_ips: Default::default(),
             id: id.clone(),
             name: Some("renamed".into()),
             scopes: None,
@@ -307,6 +309,7 @@ fn a_410_disables_the_webhook_and_tells_the_other_endpoints() {
     run(
         &ledger,
         Op::UpdateKey {
+            allowed_ips: Default::default(),
             id,
             name: Some("x".into()),
             scopes: None,
@@ -554,6 +557,7 @@ fn every_delivered_event_carries_its_audit_events_data() {
     run(
         &ledger,
         Op::UpdateKey {
+            allowed_ips: Default::default(),
             id: a.clone(),
             name: Some("renamed".into()),
             scopes: None,

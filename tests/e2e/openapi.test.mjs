@@ -31,6 +31,7 @@ const keyView = (over = {}) => ({
   owner_id: null,
   enabled: true,
   meta: null,
+  allowed_ips: [],
   ...over,
 });
 const createdKey = (over = {}) => ({
@@ -335,6 +336,20 @@ test("an extra field is rejected", () => {
   rejects(
     { method: "GET", path: KEY_PATH, status: 200, contentType: JSON_TYPE, body: { ...keyView(), key: createdKey().key } },
     /additional properties \(key\)/,
+  );
+});
+
+test("every key view carries its IP allowlist, as range texts", () => {
+  ok({ method: "GET", path: KEY_PATH, status: 200, contentType: JSON_TYPE, body: keyView({ allowed_ips: ["203.0.113.0/24", "2001:db8::/32"] }) });
+  const { allowed_ips, ...without } = keyView();
+  assert.deepEqual(allowed_ips, []);
+  rejects(
+    { method: "GET", path: KEY_PATH, status: 200, contentType: JSON_TYPE, body: without },
+    /must have required property 'allowed_ips'/,
+  );
+  rejects(
+    { method: "GET", path: KEY_PATH, status: 200, contentType: JSON_TYPE, body: keyView({ allowed_ips: ["not a range"] }) },
+    /allowed_ips\/0 must match pattern/,
   );
 });
 

@@ -22,6 +22,7 @@ before(async () => {
   gw = await startGateway({ template, origin: origin.url });
   const seeded = await gw.admin("POST", "/accounts/acct_browser/keys", {
     product: "forgeai", name: "Production server", scopes: ["read", "execute_flows"],
+    allowed_ips: ["203.0.113.0/24"],
   });
   assert.equal(seeded.status, 201);
   // A link that will have expired by the last test (60 s is the least).
@@ -64,6 +65,13 @@ test("create, copy once, use, edit, rotate and revoke a key from the page", asyn
   assert.equal(new URL(page.url()).pathname, "/_keygate/keys/", "the token leaves the address bar");
   await page.getByRole("heading", { name: "API keys" }).waitFor();
   await page.locator(".key-name", { hasText: "Production server" }).waitFor();
+  // The key's IP allowlist is shown; this page may not edit it (the
+  // operator has not set portal.editable_allowed_ips).
+  const seededRow = page.locator("li.key", { hasText: "Production server" });
+  assert.equal(await seededRow.locator("dd.networks").textContent(), "203.0.113.0/24");
+  await seededRow.getByRole("button", { name: "Edit Production server" }).click();
+  assert.equal(await page.locator("li.key.editing textarea").count(), 0, "no allowlist editor");
+  await page.locator("li.key.editing").getByRole("button", { name: "Cancel" }).click();
   await shot("portal-list.png");
 
   // Create: permissions pre-checked from the product's defaults.

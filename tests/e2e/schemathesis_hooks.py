@@ -19,6 +19,12 @@ schema already accepts (so a request meant to be invalid stays invalid):
   account ids repeat (`0`), so creates would soon all be 409 and the
   stateful phase would have no key to follow its links with: a valid
   account id on `createKey` gets a fresh suffix.
+- `allowed_ips` entries must be CIDR ranges without host bits set, each
+  range once after normalisation (`1.2.3.4` and `1.2.3.4/32` are one): the
+  schema's pattern only says which characters a range has. A schema-valid
+  list (at most 100 distinct strings of the pattern) becomes as many
+  distinct valid ranges; a schema-valid `client_ip` on verify becomes a
+  valid address.
 - `lookupKey`'s `key` must be a keygate key, whose last six characters are a
   CRC32 of the rest: a schema-valid string becomes a forged key with the
   documented format and a correct checksum, which the API answers with 404
@@ -88,6 +94,18 @@ def fix_body(operation_id, body):
         value = body.get(member)
         if operation_id in ("createKey", "createWebhook") and isinstance(value, str) and value.startswith("https://"):
             body = {**body, member: "https://hooks.example.com/keygate"}
+    ips = body.get("allowed_ips")
+    if (
+        operation_id in ("createKey", "updateKey")
+        and isinstance(ips, list)
+        and len(ips) <= 100
+        and all(isinstance(r, str) and 2 <= len(r) <= 49 and CIDR.fullmatch(r) for r in ips)
+        and len(set(ips)) == len(ips)
+    ):
+        body = {**body, "allowed_ips": [f"10.{i}.0.0/16" for i in range(len(ips))]}
+    client_ip = body.get("client_ip")
+    if operation_id == "verify" and isinstance(client_ip, str) and CLIENT_IP.fullmatch(client_ip):
+        body = {**body, "client_ip": "203.0.113.7"}
     key = body.get("key")
     if operation_id == "lookupKey" and isinstance(key, str) and 1 <= len(key) <= 256:
         body = {**body, "key": forged_key()}
@@ -101,8 +119,12 @@ OPERATIONS = {
     ("PATCH", "/accounts/{account}/keys/{id}"): "updateKey",
     ("POST", "/keys/lookup"): "lookupKey",
     ("POST", "/accounts/{account}/webhooks"): "createWebhook",
+    ("POST", "/verify"): "verify",
 }
 VISIBLE = re.compile(r"[!-~]{1,255}")
+# The schema's patterns for an allowlist entry and a verify client_ip.
+CIDR = re.compile(r"[0-9A-Fa-f:.]{2,45}(/[0-9]{1,3})?")
+CLIENT_IP = re.compile(r"[0-9A-Fa-f:.]{2,45}")
 
 
 @schemathesis.hook

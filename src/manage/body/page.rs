@@ -5,7 +5,11 @@
 //! reader ([`decode`]) into a type that has no member for an operator-only
 //! field, so a [`PageNewKey`] or [`PageUpdate`] can never carry `meta`,
 //! `owner_id`, `enabled` or `environment`; naming one is
-//! `403 forbidden_field`, any other unknown member `400 unknown_field`. A
+//! `403 forbidden_field`, any other unknown member `400 unknown_field`.
+//! `allowed_ips` is the operator's too unless the configuration's
+//! `portal.editable_allowed_ips` is on: naming it is then
+//! `403 forbidden_field` as well, and only with the setting on does a
+//! page body carry a list ([`editable_allowed_ips`]). A
 //! create's scopes are permissions the product's `portal.grantable` lists,
 //! and its expiry is within the product's `portal.max_expiry_days` (the
 //! default expiry when one is set); an update can only move an expiry
@@ -13,8 +17,9 @@
 
 use serde::Deserialize;
 
-use super::{all_of, decode, expiry, invalid, scopes, webhook_url};
+use super::{all_of, allowed_ips, decode, expiry, invalid, scopes, webhook_url};
 use crate::config::{Config, Product};
+use crate::ip_allow::AllowList;
 use crate::manage::op::Expiry;
 use crate::Error;
 
@@ -31,10 +36,14 @@ struct CreateBody {
     expires_in_days: Option<i64>,
     expires_at: Option<String>,
     webhook_url: Option<String>,
+    allowed_ips: Option<Vec<String>>,
 }
 /// The members a page create takes.
 pub const PAGE_CREATE_FIELDS: &str =
     "product, name, scopes, expires_in_days, expires_at, webhook_url";
+/// The members a page create takes with `portal.editable_allowed_ips`.
+pub const PAGE_CREATE_FIELDS_WITH_IPS: &str =
+    "product, name, scopes, expires_in_days, expires_at, webhook_url, allowed_ips";
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -45,9 +54,42 @@ struct UpdateBody {
     /// `null` is read, to be refused as a lengthening.
     #[serde(default, deserialize_with = "super::present")]
     expires_at: Option<Option<String>>,
+    allowed_ips: Option<Vec<String>>,
 }
 /// The members a page update takes.
 pub const PAGE_UPDATE_FIELDS: &str = "name, scopes, expires_in_days, expires_at";
+/// The members a page update takes with `portal.editable_allowed_ips`.
+pub const PAGE_UPDATE_FIELDS_WITH_IPS: &str =
+    "name, scopes, expires_in_days, expires_at, allowed_ips";
+
+/// Whether page users may set a key's IP allowlist
+/// (`portal.editable_allowed_ips`; off by default).
+pub fn editable_allowed_ips(config: &Config) -> bool {
+    config
+        .portal
+        .as_ref()
+        .is_some_and(|p| p.editable_allowed_ips)
+}
+
+/// The page's `allowed_ips`, if the body names it: refused with
+/// `forbidden_field` unless the operator lets page users set it, else
+/// checked as the management API checks it.
+fn page_allowed_ips(
+    config: &Config,
+    raw: Option<Vec<String>>,
+    allowed: &'static str,
+) -> Result<Option<AllowList>, Error> {
+    let Some(list) = raw else {
+        return Ok(None);
+    };
+    if !editable_allowed_ips(config) {
+        return Err(Error::ForbiddenField {
+            field: "allowed_ips".to_owned(),
+            allowed,
+        });
+    }
+    allowed_ips(&list).map(Some)
+}
 
 /// A key a page session asks for. It has no holder, `meta`, environment
 /// or on/off switch: the account's object gives it the session's holder
@@ -67,6 +109,10 @@ pub struct PageNewKey {
     pub expires_at: Option<i64>,
     /// Already checked to be https to a public host (or local in dev).
     pub webhook_url: Option<String>,
+    /// The key's own IP allowlist, checked; only ever set when the
+    /// operator allows it (`portal.editable_allowed_ips`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_ips: Option<AllowList>,
 }
 
 /// What a page session asks to change on a key.
@@ -79,6 +125,10 @@ pub struct PageUpdate {
     pub scopes: Option<Vec<String>>,
     /// A new, earlier expiry (Unix seconds, in the future).
     pub expires_at: Option<i64>,
+    /// A new IP allowlist (empty: none of its own); only ever set when
+    /// the operator allows it (`portal.editable_allowed_ips`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_ips: Option<AllowList>,
 }
 
 impl PageUpdate {
@@ -101,8 +151,16 @@ fn forbid(error: Error, allowed: &'static str) -> Error {
 
 /// `POST {prefix}/api/keys`: a key the page may create.
 pub fn page_create(config: &Config, body: &[u8], now: i64, dev: bool) -> Result<PageNewKey, Error> {
-    let raw: CreateBody =
-        decode(body, PAGE_CREATE_FIELDS, &[]).map_err(|e| forbid(e, PAGE_CREATE_FIELDS))?;
+    let fields = if editable_allowed_ips(config) {
+        PAGE_CREATE_FIELDS_WITH_IPS
+    } else {
+        PAGE_CREATE_FIELDS
+    };
+    let raw: CreateBody = decode(body, fields, &[]).map_err(|e| forbid(e, fields))?;
+    let ips = page_allowed_ips(config, raw.allowed_ips, fields);
+    if let Err(forbidden @ Error::ForbiddenField { .. }) = ips {
+        return Err(forbidden);
+    }
     let product = config
         .product(&raw.product)
         .ok_or_else(|| super::unknown_product(config))?;
@@ -117,19 +175,23 @@ pub fn page_create(config: &Config, body: &[u8], now: i64, dev: bool) -> Result<
         .webhook_url
         .map(|url| webhook_url(&url, dev))
         .transpose();
-    match (name, scopes, expires_at, webhook_url) {
-        (Ok(name), Ok(scopes), Ok(expires_at), Ok(webhook_url)) => Ok(PageNewKey {
-            product: product.id.clone(),
-            name,
-            scopes,
-            expires_at,
-            webhook_url,
-        }),
-        (name, scopes, expires_at, webhook_url) => Err(page_faults(vec![
+    match (name, scopes, expires_at, webhook_url, ips) {
+        (Ok(name), Ok(scopes), Ok(expires_at), Ok(webhook_url), Ok(allowed_ips)) => {
+            Ok(PageNewKey {
+                product: product.id.clone(),
+                name,
+                scopes,
+                expires_at,
+                webhook_url,
+                allowed_ips,
+            })
+        }
+        (name, scopes, expires_at, webhook_url, ips) => Err(page_faults(vec![
             name.err(),
             scopes.err(),
             expires_at.err(),
             webhook_url.err(),
+            ips.err(),
         ])),
     }
 }
@@ -174,17 +236,26 @@ fn create_expiry(product: &Product, at: Option<i64>, now: i64) -> Result<Option<
 }
 
 /// `PATCH {prefix}/api/keys/{id}`: what the page may change.
-pub fn page_update(body: &[u8], now: i64) -> Result<PageUpdate, Error> {
-    let raw: UpdateBody = decode(body, PAGE_UPDATE_FIELDS, &["expires_at"])
-        .map_err(|e| forbid(e, PAGE_UPDATE_FIELDS))?;
-    if raw.name.is_none()
+pub fn page_update(config: &Config, body: &[u8], now: i64) -> Result<PageUpdate, Error> {
+    let fields = if editable_allowed_ips(config) {
+        PAGE_UPDATE_FIELDS_WITH_IPS
+    } else {
+        PAGE_UPDATE_FIELDS
+    };
+    let raw: UpdateBody = decode(body, fields, &["expires_at"]).map_err(|e| forbid(e, fields))?;
+    let ips = page_allowed_ips(config, raw.allowed_ips, fields);
+    if let Err(forbidden @ Error::ForbiddenField { .. }) = ips {
+        return Err(forbidden);
+    }
+    let nothing = raw.name.is_none()
         && raw.scopes.is_none()
         && raw.expires_in_days.is_none()
         && raw.expires_at.is_none()
-    {
+        && matches!(ips, Ok(None));
+    if nothing {
         return Err(invalid(
             "name",
-            "or scopes, expires_in_days or expires_at must be given; nothing to change",
+            format!("or another of {fields} must be given; nothing to change"),
         ));
     }
     let name = raw
@@ -206,16 +277,18 @@ pub fn page_update(body: &[u8], now: i64) -> Result<PageUpdate, Error> {
         )),
         other => Ok(other),
     };
-    match (name, scopes, expires_at) {
-        (Ok(name), Ok(scopes), Ok(expires_at)) => Ok(PageUpdate {
+    match (name, scopes, expires_at, ips) {
+        (Ok(name), Ok(scopes), Ok(expires_at), Ok(allowed_ips)) => Ok(PageUpdate {
             name,
             scopes,
             expires_at,
+            allowed_ips,
         }),
-        (name, scopes, expires_at) => Err(page_faults(vec![
+        (name, scopes, expires_at, ips) => Err(page_faults(vec![
             name.err(),
             scopes.err(),
             expires_at.err(),
+            ips.err(),
         ])),
     }
 }

@@ -8,7 +8,7 @@ fn create(body: &str) -> Result<PageNewKey, Error> {
 }
 
 fn update(body: &str) -> Result<PageUpdate, Error> {
-    page_update(body.as_bytes(), NOW)
+    page_update(&demo_config(), body.as_bytes(), NOW)
 }
 
 /// demo forgeai with `portal` set.
@@ -31,6 +31,7 @@ fn a_page_create_takes_its_own_fields() {
     assert_eq!(
         new,
         PageNewKey {
+            allowed_ips: Default::default(),
             product: "forgeai".into(),
             name: "ci".into(),
             scopes: Some(vec!["read".into()]),
@@ -163,4 +164,45 @@ fn a_page_update_only_shortens() {
     ] {
         assert_eq!(update(body).unwrap_err().code(), "invalid_field", "{body}");
     }
+}
+
+#[test]
+fn allowed_ips_only_when_the_operator_lets_the_page_set_them() {
+    // Off by default: the page cannot name the list, on create or update.
+    let error =
+        create(r#"{"product":"forgeai","name":"ci","allowed_ips":["0.0.0.0/0"]}"#).unwrap_err();
+    assert_eq!(error.code(), "forbidden_field");
+    assert_eq!(error.field(), Some("allowed_ips"));
+    let error = update(r#"{"allowed_ips":[]}"#).unwrap_err();
+    assert_eq!(error.code(), "forbidden_field");
+    assert_eq!(error.field(), Some("allowed_ips"));
+    // Even a bad list is forbidden first, so nothing of it is judged.
+    let error = update(r#"{"name":"x","allowed_ips":["nope"]}"#).unwrap_err();
+    assert_eq!(error.code(), "forbidden_field");
+
+    let on = Config::from_json(&DEMO_JSON.replacen(
+        r#""products""#,
+        r#""portal": {"editable_allowed_ips": true}, "products""#,
+        1,
+    ))
+    .unwrap();
+    let new = page_create(
+        &on,
+        br#"{"product":"forgeai","name":"ci","allowed_ips":["203.0.113.7"]}"#,
+        NOW,
+        false,
+    )
+    .unwrap();
+    assert_eq!(
+        new.allowed_ips.map(|l| l.texts()),
+        Some(vec!["203.0.113.7/32".to_owned()])
+    );
+    let change = page_update(&on, br#"{"allowed_ips":[]}"#, NOW).unwrap();
+    assert_eq!(change.allowed_ips.map(|l| l.is_empty()), Some(true));
+    let error = page_update(&on, br#"{"allowed_ips":["10.0.0.1/8"]}"#, NOW).unwrap_err();
+    assert_eq!(error.code(), "invalid_field");
+    assert_eq!(error.field(), Some("allowed_ips[0]"));
+    // Operator-only fields stay forbidden with the setting on.
+    let error = page_update(&on, br#"{"meta":{}}"#, NOW).unwrap_err();
+    assert_eq!(error.code(), "forbidden_field");
 }
