@@ -18,6 +18,8 @@ pub use crate::ledger::{KeyStatus, Meta, MAX_META_BYTES};
 pub enum Op {
     /// Create a key.
     CreateKey(NewKey),
+    /// Import existing keys, by their hashes ([`super::import`]).
+    ImportKeys(super::import::Import),
     /// List keys, newest first.
     ListKeys {
         /// Only keys with this status.
@@ -120,12 +122,12 @@ pub enum Op {
 
 impl Op {
     /// Whether the op is answered `account_not_found` for an account that
-    /// does not exist: every op but [`Op::CreateKey`]. An object with no
+    /// does not exist: every op but [`Op::CreateKey`] and [`Op::ImportKeys`]. An object with no
     /// tables yet answers these without creating any, so reads of unknown
     /// accounts leave no storage behind.
     pub fn needs_account(&self) -> bool {
         match self {
-            Op::CreateKey(_) => false,
+            Op::CreateKey(_) | Op::ImportKeys(_) => false,
             Op::Once { then, .. } => then.needs_account(),
             _ => true,
         }
