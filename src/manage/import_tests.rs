@@ -287,3 +287,55 @@ fn the_op_never_carries_a_key() {
     let back: Op = serde_json::from_str(&text).unwrap();
     assert_eq!(back, Op::ImportKeys(import));
 }
+
+#[test]
+fn a_foreign_key_is_imported_by_plaintext_only_where_the_product_takes_it() {
+    let config = crate::config::tests::with_legacy("sk_live_").unwrap();
+    let body = json!({ "keys": [
+        { "key": "sk_live_4eC39HqLyjWDarjtT1zdp7dc", "product": "forgeai", "name": "stripe-like", "environment": "test" },
+        { "key": "sk_live_4eC39HqLyjWDarjtT1zdp7dc", "product": "salesforge", "name": "not here" },
+        { "key": "sk_live_", "product": "forgeai", "name": "prefix alone" },
+    ] })
+    .to_string();
+    let req = Incoming {
+        method: "POST",
+        path: "/accounts/acct_1/keys/import",
+        query: None,
+        content_type: Some("application/json"),
+        if_match: None,
+        body: body.as_bytes(),
+    };
+    let Ok(Request::Import { parsed, .. }) = parse(&config, &req, NOW, false) else {
+        panic!("not an import");
+    };
+    let import = resolve(parsed, |k| admit(k, &crate::key::test_secret(), false));
+    match &import.items[0] {
+        ImportItem::Key {
+            hash,
+            display_prefix,
+            last4,
+            new,
+        } => {
+            assert_eq!(hash, &sha_hex("sk_live_4eC39HqLyjWDarjtT1zdp7dc"));
+            assert_eq!((display_prefix.as_str(), last4.as_str()), ("", ""));
+            assert_eq!(new.environment, Environment::Test);
+        }
+        other => panic!("{other:?}"),
+    }
+    for (at, says) in [
+        (1, "not a key in keygate's format"),
+        (2, "not a legacy key"),
+    ] {
+        match &import.items[at] {
+            ImportItem::Refused(why) => {
+                assert_eq!(
+                    why.field.as_deref(),
+                    Some(format!("keys[{at}].key").as_str())
+                );
+                assert!(why.detail.contains(says), "{}", why.detail);
+                assert!(!why.detail.contains("4eC39HqLyjWD"));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -14,8 +14,8 @@ use serde::Deserialize;
 use super::decode::{decode_value, decode_within, invalid};
 use super::strict;
 use super::{all_of, allowed_ips, expiry, meta, owner_id, scopes, unknown_product};
-use crate::config::Config;
-use crate::key::{parse, Environment, WellFormedKey};
+use crate::config::{Config, Product};
+use crate::key::{foreign, parse, Environment, WellFormedKey};
 use crate::manage::op::NewKey;
 use crate::secret::ApiKey;
 use crate::Error;
@@ -118,10 +118,10 @@ fn item(config: &Config, mut value: serde_json::Value, now: i64) -> Result<Item,
         (Some(_), Some(_)) => Err(invalid("sha256", "cannot be given with key; send one")),
         (None, None) => Err(invalid("key", "or sha256 is required")),
         (None, Some(hash)) => sha256(&hash).map(Source::Hash),
-        (Some(text), None) => plaintext(&text, &product.prefix, &product.id, environment),
+        (Some(text), None) => plaintext(&text, product, environment),
     };
     let environment = match &source {
-        Ok(Source::Key(key)) => key.environment(),
+        Ok(Source::Key(key)) if !key.is_foreign() => key.environment(),
         _ => environment.unwrap_or(Environment::Live),
     };
     let name = crate::manage::name::check(&raw.name);
@@ -166,26 +166,37 @@ fn item(config: &Config, mut value: serde_json::Value, now: i64) -> Result<Item,
 /// refusal never holds the key.
 fn plaintext(
     text: &str,
-    prefix: &str,
-    product: &str,
+    product: &Product,
     environment: Option<Environment>,
 ) -> Result<Source, Error> {
+    let (prefix, id) = (&product.prefix, &product.id);
     if text.trim() != text || text.is_empty() {
         return Err(invalid(
             "key",
             "must not be empty or start or end with white space",
         ));
     }
+    // The gateway reads a key with the product's legacy prefix as foreign.
+    if let Some(legacy) = product.legacy.as_ref() {
+        if text.starts_with(&legacy.prefix) {
+            return foreign(&ApiKey::new(text), legacy.prefix.len())
+                .map(Source::Key)
+                .map_err(|reason| invalid("key", format!("is not a legacy key: {reason}")));
+        }
+    }
     let key = parse(&ApiKey::new(text)).map_err(|reason| {
         invalid(
             "key",
-            format!("is not a key in keygate's format: {reason}; import it by sha256 instead"),
+            format!(
+                "is not a key in keygate's format ({reason}); a product takes keys of another \
+                 format only with `legacy` in its configuration"
+            ),
         )
     })?;
     if key.prefix() != prefix {
         return Err(invalid(
             "key",
-            format!("has another product's prefix; keys of `{product}` start with `{prefix}_`"),
+            format!("has another product's prefix; keys of `{id}` start with `{prefix}_`"),
         ));
     }
     if environment.is_some_and(|e| e != key.environment()) {
