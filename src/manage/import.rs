@@ -125,6 +125,14 @@ pub fn resolve(parsed: Parsed, admit: impl Fn(WellFormedKey) -> Option<TaggedKey
     }
 }
 
+/// The checks the Worker makes on an import body, but the keyed tag's
+/// (which needs the key secret): the whole body's fault, or each item's
+/// refusal. For the CLI's dry run.
+pub fn check(config: &Config, body: &[u8], now: i64) -> Result<Vec<Result<(), Error>>, Error> {
+    let parsed = super::body::import::import(config, body, now)?;
+    Ok(parsed.items.into_iter().map(|i| i.map(|_| ())).collect())
+}
+
 /// Decides `import` for the account `account_id` at `now`.
 pub(super) fn plan(
     config: &Config,
