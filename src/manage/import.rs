@@ -13,7 +13,6 @@
 
 use std::collections::HashMap;
 
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
@@ -29,60 +28,7 @@ use crate::webhook::{Change, Plan};
 use crate::Error;
 
 pub use super::body::import::{IMPORT_BODY_LIMIT, MAX_IMPORT_KEYS};
-
-/// An import, as the account's object receives it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Import {
-    /// In the body's order.
-    pub items: Vec<ImportItem>,
-    /// The keys do not count towards `key_limit`.
-    #[serde(default)]
-    pub ignore_key_limit: bool,
-}
-
-/// One item of an import.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
-pub enum ImportItem {
-    /// A key to add.
-    Key {
-        /// SHA-256 of the key, lowercase hex.
-        hash: String,
-        /// The display prefix (empty when imported by hash).
-        display_prefix: String,
-        /// The last four characters (empty when imported by hash).
-        last4: String,
-        /// The create members.
-        new: NewKey,
-    },
-    /// Refused by the edge.
-    Refused(Refusal),
-}
-
-/// Why an item was refused: a problem's `code`, `field` and `detail`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Refusal {
-    /// The stable problem code.
-    pub code: String,
-    /// The member at fault, as `keys[i].member`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub field: Option<String>,
-    /// What to change.
-    pub detail: String,
-}
-
-impl Refusal {
-    /// The refusal for `error`.
-    pub fn of(error: &Error) -> Refusal {
-        Refusal {
-            code: error.code().to_owned(),
-            field: error.field().map(str::to_owned),
-            detail: error.detail(),
-        }
-    }
-}
+pub use super::op::{Import, ImportItem, Refusal};
 
 /// The [`Import`] for `parsed`: each plaintext is let through by `admit`
 /// (the key secret's tag check) and becomes its hash, or is refused at
@@ -304,12 +250,6 @@ fn one(
     })
 }
 
-impl From<Error> for Refusal {
-    fn from(error: Error) -> Self {
-        Refusal::of(&error)
-    }
-}
-
 /// A key id's random bytes for the key with `hash`: SHA-256 of the call's
 /// fresh id bytes and the hash, so ids are fresh per call and distinct
 /// per key within it.
@@ -324,11 +264,6 @@ fn id_bytes(fresh: &[u8; KEY_ID_BYTES], hash: &str) -> [u8; KEY_ID_BYTES] {
         *o = d;
     }
     out
-}
-
-/// Lowercase hex of `bytes`.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    crate::key::hash::hex(bytes)
 }
 
 #[cfg(test)]

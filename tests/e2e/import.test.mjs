@@ -9,9 +9,10 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ROOT, startGateway, startOrigin } from "./harness.mjs";
+import { ADMIN_PREFIX, ROOT, startGateway, startOrigin } from "./harness.mjs";
 import { loadDocument, validateResponse } from "./openapi.mjs";
 import { forgedKey } from "./forge.mjs";
 
@@ -36,6 +37,7 @@ before(async () => {
       hashed: { unstored: fai("acct_imp_1") },
       again: { unstored: fai("acct_imp_2") },
       good: { unstored: fai("acct_imp_3") },
+      cli: { unstored: fai("acct_imp_cli") },
     },
   });
 });
@@ -108,7 +110,7 @@ test("keys imported by plaintext and by hash (hex and base64) work through the g
   const body = await importKeys("acct_imp_1", {
     keys: [
       { key: gw.keys.plain, product: "forgeai", name: "by plaintext", owner_id: "user_1" },
-      { sha256: sha256(gw.keys.hashed).toString("hex").toUpperCase(), product: "forgeai", name: "by hex", scopes: ["execute_flows"] },
+      { sha256: sha256(gw.keys.hashed).toString("hex").toUpperCase(), product: "forgeai", name: "by hex", scopes: ["read"] },
       { sha256: sha256(legacy).toString("base64"), product: "forgeai", name: "by base64" },
     ],
   });
@@ -127,7 +129,7 @@ test("keys imported by plaintext and by hash (hex and base64) work through the g
   assert.equal(plainView.owner_id, "user_1");
   const hashedView = (await api("GET", `/accounts/acct_imp_1/keys/${hashed}`)).body;
   assert.equal(hashedView.prefix, "");
-  assert.deepEqual(hashedView.scopes, ["execute_flows"]);
+  assert.deepEqual(hashedView.scopes, ["read"]);
   // Each created key has a key.created event marked imported.
   const events = (await api("GET", "/accounts/acct_imp_1/events")).body.events;
   const imported = events.filter((e) => e.type === "key.created" && e.data.imported === true);
@@ -275,11 +277,99 @@ test("the call as a whole: 1 000 keys fit, more are refused, nothing half-lands"
   assert.equal((await api("GET", "/accounts/acct_imp_8")).status, 404);
 });
 
+// --- the CLI -----------------------------------------------------------------
+
+const CLI = process.env.KEYGATE_CLI ?? join(ROOT, "target/debug/keygate");
+
+/** Runs the CLI; resolves { code, stdout, stderr }. `url`/`token` null: not given. */
+function cli(args, { url = gw.url + ADMIN_PREFIX, token = gw.adminToken } = {}) {
+  return new Promise((ok, fail) => {
+    const env = { ...process.env };
+    delete env.KEYGATE_ADMIN_TOKEN;
+    delete env.KEYGATE_URL;
+    if (token !== null) env.KEYGATE_ADMIN_TOKEN = token;
+    const full = url === null ? args : [...args, "--url", url];
+    const child = spawn(CLI, full, { env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("error", fail);
+    child.on("close", (code) => ok({ code, stdout, stderr }));
+  });
+}
+
+const file = (name, text) => {
+  const path = join(gw.dir, name);
+  writeFileSync(path, text);
+  return path;
+};
+
+test("keygate keys import --dry-run checks a CSV and a JSON Lines file and sends nothing", async () => {
+  const hex = sha256(`dry-${Math.random()}`).toString("hex");
+  const csv = file("dry.csv", [
+    "sha256,product,name,scopes,owner_id",
+    `${hex},forgeai,"Acme, Inc.",execute_flows,user_1`,
+    "not-a-digest,forgeai,bad hash,,",
+    `${hex},nowhere,bad product,,`,
+    `${hex},forgeai,same key again,,`,
+  ].join("\n") + "\n");
+  const config = join(gw.dir, "wrangler.toml");
+  const dry = await cli(["keys", "import", "--account", "acct_imp_dry", "--file", csv, "--dry-run", "--config", config], { url: null, token: null });
+  assert.equal(dry.code, 0, dry.stderr);
+  assert.match(dry.stdout, /nothing was sent/);
+  assert.match(dry.stdout, /would import 1, already present 1, refused 2/);
+  assert.match(dry.stdout, /line 3: invalid_field \(sha256\)/);
+  assert.match(dry.stdout, /line 4: invalid_field \(product\)/);
+
+  const jsonl = file("dry.jsonl", [
+    JSON.stringify({ key: gw.keys.cli, product: "forgeai", name: "plain" }),
+    "",
+    JSON.stringify({ sha256: hex, product: "forgeai", name: "" }),
+    JSON.stringify({ sha256: hex, product: "forgeai", name: "x", colour: 1 }),
+  ].join("\n"));
+  const dryJsonl = await cli(["keys", "import", "--account", "acct_imp_dry", "--file", jsonl, "--dry-run", "--config", config], { url: null, token: null });
+  assert.equal(dryJsonl.code, 0, dryJsonl.stderr);
+  assert.match(dryJsonl.stdout, /would import 1, already present 0, refused 2/);
+  assert.match(dryJsonl.stdout, /line 3: invalid_field \(name\)/);
+  assert.match(dryJsonl.stdout, /line 4: unknown_field \(colour\)/);
+  assert.ok(!(dryJsonl.stdout + dryJsonl.stderr).includes(gw.keys.cli), "the key is never printed");
+  // Nothing reached the account.
+  assert.equal((await api("GET", "/accounts/acct_imp_dry")).status, 404);
+});
+
+test("keygate keys import sends the file, shows progress, and a re-run imports nothing twice", async () => {
+  const legacy = foreignKey();
+  const jsonl = file("real.jsonl", [
+    JSON.stringify({ key: gw.keys.cli, product: "forgeai", name: "plain", owner_id: "user_7" }),
+    JSON.stringify({ sha256: sha256(legacy).toString("hex"), product: "forgeai", name: "legacy" }),
+    JSON.stringify({ key: forgedKey("fai", "live"), product: "forgeai", name: "forged" }),
+  ].join("\n") + "\n");
+  const args = ["keys", "import", "--account", "acct_imp_cli", "--file", jsonl];
+  const first = await cli(args);
+  assert.equal(first.code, 0, first.stderr);
+  assert.match(first.stderr, /imported 3\/3 rows/);
+  assert.match(first.stdout, /imported 2, already present 0, refused 1/);
+  assert.match(first.stdout, /line 3: invalid_field \(key\): .*not minted by this deployment/);
+  assert.ok(!(first.stdout + first.stderr).includes(gw.keys.cli), "the key is never printed");
+  const keys = (await api("GET", "/accounts/acct_imp_cli/keys")).body.keys;
+  assert.equal(keys.length, 2);
+  forwarded(await edge(gw.keys.cli, "/v1/cli-plain"), keys.find((k) => k.name === "plain").id);
+  forwarded(await edge(legacy, "/v1/cli-legacy"), keys.find((k) => k.name === "legacy").id);
+  const again = await cli(args);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stdout, /imported 0, already present 2, refused 1/);
+  const csv = file("real.csv", `key,product,name\n${gw.keys.cli},forgeai,plain\n`);
+  const fromCsv = await cli(["keys", "import", "--account", "acct_imp_cli", "--file", csv]);
+  assert.equal(fromCsv.code, 0, fromCsv.stderr);
+  assert.match(fromCsv.stdout, /imported 0, already present 1, refused 0/);
+});
+
 test("no plaintext key is in any log line", async () => {
   const printed = gw.lines.join("");
-  for (const name of ["plain", "hashed", "again", "good"]) {
+  for (const name of ["plain", "hashed", "again", "good", "cli"]) {
     assert.ok(!printed.includes(gw.keys[name]), `${name} is not logged`);
   }
-  assert.ok(foreignKeys.length > 10);
+  assert.ok(foreignKeys.length > 5);
   for (const key of foreignKeys) assert.ok(!printed.includes(key.slice(LEGACY.length)), "no foreign key is logged");
 });

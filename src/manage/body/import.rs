@@ -214,7 +214,7 @@ pub(crate) fn sha256(text: &str) -> Result<String, Error> {
     let bytes = if text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
         Some(text.to_ascii_lowercase())
     } else {
-        base64_32(text).map(|b| crate::manage::import::hex(&b))
+        base64_32(text).map(|b| crate::key::hash::hex(&b))
     };
     bytes.ok_or_else(|| {
         invalid(
