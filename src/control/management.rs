@@ -190,6 +190,28 @@ async fn handle(
             let import = crate::manage::import::resolve(parsed, |key| {
                 crate::key::admit(key, &state.key_secret, state.config.accept_untagged_keys)
             });
+            // The index is keyed by hash across accounts: a key another
+            // account holds is refused, never taken over (one read each,
+            // at most MAX_IMPORT_KEYS, made concurrently).
+            let store = kv::store(env)?;
+            let reads = crate::manage::import::hashes(&import)
+                .into_iter()
+                .map(|hash| {
+                    let store = &store;
+                    async move {
+                        match hash {
+                            Some(hash) => kv::get(store, hash, None)
+                                .await
+                                .map(|record| record.map(|r| r.account.clone())),
+                            None => Ok(None),
+                        }
+                    }
+                });
+            let owners = futures_util::future::join_all(reads)
+                .await
+                .into_iter()
+                .collect::<Result<Vec<_>, Error>>()?;
+            let import = crate::manage::import::held_elsewhere(import, &owners, &account);
             let op = crate::manage::Op::ImportKeys(import);
             let op = once::wrap(op, idempotency_key.as_deref(), &token, method, path, &body)?;
             let answer = call(env, &account, op, &state.digest).await?;

@@ -71,6 +71,37 @@ pub fn resolve(parsed: Parsed, admit: impl Fn(WellFormedKey) -> Option<TaggedKey
     }
 }
 
+/// The hashes of `import`'s keys, item by item (`None` for a refused
+/// item): the edge reads each one's index record before the import.
+pub fn hashes(import: &Import) -> Vec<Option<&str>> {
+    import
+        .items
+        .iter()
+        .map(|item| match item {
+            ImportItem::Key { hash, .. } => Some(hash.as_str()),
+            ImportItem::Refused(_) => None,
+        })
+        .collect()
+}
+
+/// `import` with each key whose index record (`owners`, item by item,
+/// from [`hashes`]) belongs to another account than `account` refused:
+/// the index is keyed by hash across accounts, so importing such a key
+/// would take it from the account that holds it.
+pub fn held_elsewhere(mut import: Import, owners: &[Option<String>], account: &str) -> Import {
+    for (at, (item, owner)) in import.items.iter_mut().zip(owners).enumerate() {
+        if owner.as_deref().is_some_and(|o| o != account) {
+            *item = ImportItem::Refused(Refusal::of(&Error::InvalidField {
+                field: format!("keys[{at}]"),
+                reason: "is a key of another account; import a key only into the account \
+                         that holds it"
+                    .to_owned(),
+            }));
+        }
+    }
+    import
+}
+
 /// The checks the Worker makes on an import body, but the keyed tag's
 /// (which needs the key secret): the whole body's fault, or each item's
 /// refusal. For the CLI's dry run.

@@ -339,3 +339,38 @@ fn a_foreign_key_is_imported_by_plaintext_only_where_the_product_takes_it() {
         }
     }
 }
+
+#[test]
+fn a_key_another_account_holds_is_refused_not_taken() {
+    let import = import_of(json!({ "keys": [
+        { "sha256": sha_hex("mine"), "product": "forgeai", "name": "a" },
+        { "sha256": sha_hex("theirs"), "product": "forgeai", "name": "b" },
+        { "sha256": "bad", "product": "forgeai", "name": "c" },
+        { "sha256": sha_hex("new"), "product": "forgeai", "name": "d" },
+    ] }))
+    .unwrap();
+    let hashes: Vec<Option<String>> = hashes(&import)
+        .into_iter()
+        .map(|h| h.map(str::to_owned))
+        .collect();
+    assert_eq!(hashes[1].as_deref(), Some(sha_hex("theirs").as_str()));
+    assert_eq!(hashes[2], None);
+    let owners = [
+        Some("acct_1".to_owned()),
+        Some("acct_2".to_owned()),
+        None,
+        None,
+    ];
+    let checked = held_elsewhere(import, &owners, "acct_1");
+    let ledger = Memory::default();
+    let (writes, reply) = ledger.run(Op::ImportKeys(checked), NOW, 1);
+    let body = reply.unwrap().body;
+    assert_eq!(writes.len(), 2, "{body}");
+    assert_eq!(body["results"][1]["status"], "refused");
+    assert_eq!(body["results"][1]["field"], "keys[1]");
+    assert!(body["results"][1]["detail"]
+        .as_str()
+        .unwrap()
+        .contains("another account"));
+    assert_eq!(body["results"][3]["status"], "created");
+}

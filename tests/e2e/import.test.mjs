@@ -134,6 +134,15 @@ test("keys imported by plaintext and by hash (hex and base64) work through the g
   const events = (await api("GET", "/accounts/acct_imp_1/events")).body.events;
   const imported = events.filter((e) => e.type === "key.created" && e.data.imported === true);
   assert.deepEqual(imported.map((e) => e.key_id).sort(), [plain, hashed, foreign].sort());
+  // Another account cannot take a key this one holds: refused, and the
+  // key still answers for its own account.
+  const taken = await importKeys("acct_imp_other", {
+    keys: [{ sha256: sha256(gw.keys.plain).toString("hex"), product: "forgeai", name: "not yours" }],
+  });
+  assert.deepEqual([taken.created, taken.refused], [0, 1], JSON.stringify(taken));
+  assert.equal(taken.results[0].field, "keys[0]");
+  assert.match(taken.results[0].detail, /another account/);
+  forwarded(await edge(gw.keys.plain, "/v1/imported-plain-still"), plain);
   // Revoking an imported key works as for any other.
   assert.equal((await api("DELETE", `/accounts/acct_imp_1/keys/${hashed}`)).status, 200);
 });
