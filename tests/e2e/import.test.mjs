@@ -251,11 +251,12 @@ test("a bad row gets a clear per-row error and loses nothing else", async () => 
 
 test("imported keys count towards key_limit unless the call says otherwise", async () => {
   // limitforge has key_limit = 2.
-  const keys = Array.from({ length: 3 }, (_, i) => ({ sha256: sha256(`lf-${i}-${Math.random()}`).toString("hex"), product: "limitforge", name: `k${i}` }));
-  const limited = await importKeys("acct_imp_5", { keys });
+  const three = () => Array.from({ length: 3 }, (_, i) => ({ sha256: sha256(`lf-${i}-${Math.random()}`).toString("hex"), product: "limitforge", name: `k${i}` }));
+  const limited = await importKeys("acct_imp_5", { keys: three() });
   assert.deepEqual([limited.created, limited.refused], [2, 1]);
   assert.equal(limited.results[2].code, "key_limit_reached");
-  const unlimited = await importKeys("acct_imp_6", { keys, ignore_key_limit: true });
+  // (Other keys: acct_imp_5 holds those, so another account is refused them.)
+  const unlimited = await importKeys("acct_imp_6", { keys: three(), ignore_key_limit: true });
   assert.equal(unlimited.created, 3);
 });
 
