@@ -3,11 +3,13 @@
 //! Pure, and free of storage reads by construction: it returns either a
 //! [`WellFormedKey`] of the routed product or the refusal (`missing_key`,
 //! `wrong_product`, `malformed_key`). A key of another product, or a key in
-//! another product's header, is refused here, before any lookup.
+//! another product's header, is refused here, before any lookup. A key
+//! that starts with the product's `legacy` prefix is a foreign key: it
+//! passes with no checksum or tag, so its hash lookup alone decides.
 
 use crate::config::{Config, Credential, Product};
 pub use crate::http::HeaderLookup;
-use crate::key::{parse, prefix_of, WellFormedKey};
+use crate::key::{foreign, parse, prefix_of, WellFormedKey};
 use crate::secret::ApiKey;
 use crate::Error;
 
@@ -76,6 +78,13 @@ pub fn present(
         product: product.name.clone(),
         reason,
     };
+    // A key in the product's foreign format has no checksum or tag: it
+    // goes to the hash lookup (one KV read, then the not-found cache).
+    if let Some(legacy) = product.legacy.as_ref() {
+        if key.expose().starts_with(&legacy.prefix) {
+            return foreign(&key, legacy.prefix.len()).map_err(malformed);
+        }
+    }
     let parsed = parse(&key).map_err(malformed)?;
     if parsed.prefix() != product.prefix {
         return Err(malformed("its prefix is not this product's"));

@@ -137,3 +137,61 @@ fn refusals_never_echo_the_key() {
         );
     }
 }
+
+#[test]
+fn a_legacy_prefix_lets_foreign_keys_through_to_the_hash_lookup() {
+    let config = crate::config::tests::with_legacy("sk_live_").unwrap();
+    let fai = config.product("forgeai").unwrap();
+    let with = |key: &str| {
+        let value = format!("Bearer {key}");
+        present(&config, fai, &[("Authorization", value.as_str())][..])
+    };
+    let foreign = with("sk_live_4eC39HqLyjWDarjtT1zdp7dc").unwrap();
+    assert!(foreign.is_foreign());
+    assert!(!foreign.is_tagged());
+    // Nothing of a foreign key is shown.
+    assert_eq!((foreign.display_prefix(), foreign.last4()), ("", ""));
+    assert_eq!(
+        foreign.hash(),
+        crate::key::KeyHash::of(&ApiKey::new("sk_live_4eC39HqLyjWDarjtT1zdp7dc"))
+    );
+    // Admitted without a tag: the lookup decides.
+    let admitted = crate::key::admit(foreign, &crate::key::test_secret(), false).unwrap();
+    assert_eq!(admitted.tag(), crate::key::Tag::Foreign);
+    // keygate keys of the product keep every check.
+    let fai_key = with(FAI).unwrap();
+    assert!(!fai_key.is_foreign());
+    assert_eq!(
+        code(with(&FAI.replace("Bo2D3", "Bo2D4")).map(|_| String::new())),
+        "malformed_key"
+    );
+    // Bounded: the prefix alone, a long value or a control character.
+    for bad in [
+        "sk_live_".to_owned(),
+        format!("sk_live_{}", "a".repeat(crate::key::MAX_FOREIGN_KEY_BYTES)),
+        "sk_live_a\u{7f}b".to_owned(),
+    ] {
+        assert_eq!(
+            code(with(&bad).map(|_| String::new())),
+            "malformed_key",
+            "{bad:?}"
+        );
+    }
+    // Another product, or the product without `legacy`, refuses them as
+    // before: malformed, with no lookup.
+    let sf = config.product("salesforge").unwrap();
+    let err = present(
+        &config,
+        sf,
+        &[("X-Salesforge-Key", "sk_live_4eC39HqLyjWDarjtT1zdp7dc")][..],
+    );
+    assert_eq!(code(err.map(|_| String::new())), "malformed_key");
+    let plain = demo_config();
+    let fai = plain.product("forgeai").unwrap();
+    let err = present(
+        &plain,
+        fai,
+        &[("Authorization", "Bearer sk_live_4eC39HqLyjWDarjtT1zdp7dc")][..],
+    );
+    assert_eq!(code(err.map(|_| String::new())), "malformed_key");
+}

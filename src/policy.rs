@@ -126,7 +126,9 @@ pub fn settled_refusal(
     record: &KeyRecord,
     now: i64,
 ) -> Option<Error> {
-    if record.product != product.id || record.environment != key.environment() {
+    // A foreign key has no environment of its own: its record's holds.
+    let environment_differs = !key.is_foreign() && record.environment != key.environment();
+    if record.product != product.id || environment_differs {
         return Some(Error::InvalidKey);
     }
     if record.revoked_at.is_some_and(|at| now >= at) {

@@ -94,6 +94,7 @@ fn edge_calls_refuse_management_ops_and_unknown_fields() {
 // the tests compile).
 const _: () = {
     assert!(crate::manage::BODY_LIMIT <= HANDOFF_BODY_LIMIT);
+    assert!(crate::manage::import::IMPORT_BODY_LIMIT <= HANDOFF_BODY_LIMIT);
     assert!(crate::leak::github::MAX_BODY_BYTES <= HANDOFF_BODY_LIMIT);
     assert!(crate::leak::gitlab::MAX_BODY_BYTES <= HANDOFF_BODY_LIMIT);
 };

@@ -179,6 +179,10 @@ pub enum Keys {
     Revoke(KeyRef),
     /// Find a key by its value, read from standard input (never a flag).
     Lookup,
+    /// Import existing keys from a CSV or JSON Lines file (by plaintext or
+    /// SHA-256), with progress on standard error and a summary of what was
+    /// imported, already present and refused (with the line and why).
+    Import(crate::import::ImportArgs),
 }
 
 #[derive(Args, Debug)]
@@ -229,6 +233,21 @@ impl From<String> for Failure {
 
 /// Runs a management command.
 pub fn run(command: Command) -> Result<(), Failure> {
+    // A dry run reads the file and the config only: no URL, no token.
+    if let Command::Keys {
+        command: Keys::Import(args),
+        ..
+    } = &command
+    {
+        if args.dry_run {
+            let config = crate::load_config(&crate::ConfigArg {
+                config: args.config.clone(),
+            })?;
+            let out = crate::import::dry_run(args, &config)?;
+            print!("{out}");
+            return Ok(());
+        }
+    }
     let (api, op) = match command {
         Command::Keys { api, command } => (api, Op::Keys(command)),
         Command::Accounts { api, command } => (api, Op::Accounts(command)),
@@ -377,6 +396,16 @@ fn execute(api: &Api, command: Op, as_json: bool) -> Result<String, Failure> {
             api.call("DELETE", &keys_path(&key.account, Some(&key.id)), None)?,
             record,
         ),
+        Op::Keys(Keys::Import(args)) => {
+            let path = format!("{}/import", keys_path(&args.account, None));
+            let (summary, answers) =
+                crate::import::send(&args, &|body| api.call("POST", &path, Some(body)))?;
+            if as_json {
+                pretty(&json!(answers))
+            } else {
+                crate::import::summary_text(&summary)
+            }
+        }
         Op::Keys(Keys::Lookup) => {
             let mut line = String::new();
             std::io::stdin()

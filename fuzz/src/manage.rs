@@ -70,6 +70,12 @@ pub fn manage_request(data: &[u8]) {
             assert_eq!(path.trim_start_matches('/'), "openapi.json");
         }
         Ok(Request::Lookup(_)) => assert_eq!(method, "POST"),
+        Ok(Request::Import { account, parsed }) => {
+            assert_eq!(method, "POST");
+            assert!(ids::account(&account).is_ok(), "account {account:?}");
+            let n = parsed.items.len();
+            assert!((1..=keygate::manage::import::MAX_IMPORT_KEYS).contains(&n));
+        }
         Ok(Request::Account { account, op }) => {
             // Ids arrive percent-decoded, and are checked.
             assert!(ids::account(&account).is_ok(), "account {account:?}");
@@ -105,6 +111,11 @@ const ENDPOINTS: &[(&str, &str, &[&str])] = &[
         &["grace_seconds"],
     ),
     ("PATCH", "/accounts/acct_1", &["status"]),
+    (
+        "POST",
+        "/accounts/acct_1/keys/import",
+        &["keys", "ignore_key_limit"],
+    ),
 ];
 
 /// The `manage_body` target.
@@ -149,6 +160,16 @@ pub fn manage_body(data: &[u8]) {
                 check_new_key(new, dev);
             }
             check_op(&op);
+        }
+        Ok(Request::Import { account, parsed }) if path.ends_with("/import") => {
+            assert_eq!(account, "acct_1");
+            // A refused item names its own member, under `keys[i]`.
+            for (at, item) in parsed.items.iter().enumerate() {
+                if let Err(err) = item {
+                    let field = err.field().unwrap_or_default();
+                    assert!(field.starts_with(&format!("keys[{at}]")), "{err:?}");
+                }
+            }
         }
         Ok(other) => panic!("{path} parsed as {other:?}"),
     }

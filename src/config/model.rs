@@ -232,6 +232,9 @@ pub struct Product {
     /// has no `allowed_ips` of its own (`allowed_ips`); empty: anywhere. A
     /// key's own list replaces this one, it does not add to it.
     pub allowed_ips: crate::ip_allow::AllowList,
+    /// Keys in a foreign format the product also accepts (`legacy`), found
+    /// by hash alone; `None`: keygate's format only.
+    pub legacy: Option<Legacy>,
     /// How the product looks on the API Keys page.
     pub portal: ProductPortal,
     /// `on_leak` and `expiry_reminders_seconds`.
@@ -401,3 +404,18 @@ impl Default for WebSocketConfig {
         }
     }
 }
+
+/// A product's foreign key format (`legacy = { prefix = "sk_live_" }`):
+/// keys that start with `prefix` are not keygate's (no checksum, no keyed
+/// tag), so the gateway looks them up by hash, and a forged one costs one
+/// KV read (then none while the miss is cached). New keys are still
+/// minted in keygate's format.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Legacy {
+    /// 2 to [`MAX_LEGACY_PREFIX_BYTES`] visible ASCII characters, never a
+    /// product's `<prefix>_`.
+    pub prefix: String,
+}
+
+/// Longest `legacy.prefix`, in bytes.
+pub const MAX_LEGACY_PREFIX_BYTES: usize = 32;

@@ -33,6 +33,12 @@ pub(super) struct RawManagement {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+pub(super) struct RawLegacy {
+    pub prefix: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(super) struct RawProduct {
     pub id: String,
     pub name: String,
@@ -64,6 +70,8 @@ pub(super) struct RawProduct {
     pub verifier_token_secret: Option<String>,
     // The default IP allowlist of the product's keys (see crate::ip_allow).
     pub allowed_ips: Option<Vec<String>>,
+    // Keys in a foreign format, found by hash alone (see super::Legacy).
+    pub legacy: Option<RawLegacy>,
     // The API Keys page (see super::portal).
     pub portal: Option<super::portal::RawProductPortal>,
     // Webhooks and leak response (see super::hooks).

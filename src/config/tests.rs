@@ -762,3 +762,44 @@ fn a_product_default_allowlist_is_checked_and_the_page_may_not_edit_lists_by_def
     .unwrap();
     assert!(on.portal.unwrap().editable_allowed_ips);
 }
+
+/// The demo config with forgeai taking `legacy` keys that start `prefix`.
+pub(crate) fn with_legacy(prefix: &str) -> Result<Config, ConfigError> {
+    Config::from_json(&DEMO_JSON.replacen(
+        r#""key_limit": 3,"#,
+        &format!(r#""key_limit": 3, "legacy": {{ "prefix": "{prefix}" }},"#),
+        1,
+    ))
+}
+
+#[test]
+fn a_legacy_prefix_is_checked_and_never_overlaps_a_key_prefix() {
+    let config = with_legacy("sk_live_").unwrap();
+    let legacy = config.product("forgeai").unwrap().legacy.as_ref().unwrap();
+    assert_eq!(legacy.prefix, "sk_live_");
+    assert!(config.product("salesforge").unwrap().legacy.is_none());
+    for (prefix, says) in [
+        ("s", "2 to 32 visible ASCII"),
+        ("sk live", "2 to 32 visible ASCII"),
+        (&"x".repeat(33), "2 to 32 visible ASCII"),
+        // keygate keys of salesforge start `sf_`.
+        ("sf_live_", "overlaps salesforge's key prefix"),
+        ("sf", "overlaps salesforge's key prefix"),
+        ("fai_", "overlaps forgeai's key prefix"),
+    ] {
+        let err = with_legacy(prefix).unwrap_err().to_string();
+        assert!(
+            err.contains("products[forgeai].legacy.prefix"),
+            "{prefix}: {err}"
+        );
+        assert!(err.contains(says), "{prefix}: {err}");
+    }
+    let err = Config::from_json(&DEMO_JSON.replacen(
+        r#""key_limit": 3,"#,
+        r#""key_limit": 3, "legacy": { "prefix": "sk_", "colour": 1 },"#,
+        1,
+    ))
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("colour"), "{err}");
+}

@@ -178,6 +178,7 @@ fn validate(raw: RawConfig) -> Result<Config, ConfigError> {
         }
         products.push(product);
     }
+    legacy_overlaps(&products)?;
     let management = management(raw.management)?;
     let hooks = super::hooks::deployment(raw.webhooks, raw.leaks)
         .map_err(|(f, m)| ConfigError::new(f, m))?;
@@ -383,6 +384,12 @@ fn product(index: usize, raw: RawProduct) -> Result<Product, ConfigError> {
             ConfigError::new(at(&field), reason)
         })?;
 
+    let legacy = raw
+        .legacy
+        .map(|l| legacy(l.prefix))
+        .transpose()
+        .map_err(|m| ConfigError::new(at("legacy.prefix"), m))?;
+
     let portal =
         super::portal::product_portal(raw.portal, name, &known_permissions, &default_scopes)
             .map_err(|(f, m)| ConfigError::new(at(f), m))?;
@@ -411,9 +418,62 @@ fn product(index: usize, raw: RawProduct) -> Result<Product, ConfigError> {
         forward_meta,
         verifier_token_secret,
         allowed_ips,
+        legacy,
         portal,
         hooks,
     })
+}
+
+/// A `legacy.prefix` that a keygate key could start with (`sf_…` when a
+/// product's prefix is `sf`), or that another product's legacy prefix
+/// starts with, would make one key two formats: refused.
+fn legacy_overlaps(products: &[Product]) -> Result<(), ConfigError> {
+    for product in products {
+        let Some(legacy) = &product.legacy else {
+            continue;
+        };
+        let at = format!("products[{}].legacy.prefix", product.id);
+        let overlaps = |a: &str, b: &str| a.starts_with(b) || b.starts_with(a);
+        if let Some(other) = products
+            .iter()
+            .find(|p| overlaps(&legacy.prefix, &format!("{}_", p.prefix)))
+        {
+            return Err(ConfigError::new(
+                at,
+                format!(
+                    "overlaps {}'s key prefix {:?}: keys in keygate's format start with it",
+                    other.id,
+                    format!("{}_", other.prefix)
+                ),
+            ));
+        }
+        if let Some(other) = products.iter().find(|p| {
+            p.id != product.id
+                && p.legacy
+                    .as_ref()
+                    .is_some_and(|l| overlaps(&l.prefix, &legacy.prefix))
+        }) {
+            return Err(ConfigError::new(
+                at,
+                format!(
+                    "overlaps {}'s legacy prefix; give each product its own",
+                    other.id
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A `legacy.prefix`: 2 to [`super::model::MAX_LEGACY_PREFIX_BYTES`]
+/// visible ASCII characters. Overlaps with keygate prefixes are checked
+/// across products.
+fn legacy(prefix: String) -> Result<super::model::Legacy, String> {
+    let max = super::model::MAX_LEGACY_PREFIX_BYTES;
+    if !(2..=max).contains(&prefix.len()) || !prefix.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(format!("must be 2 to {max} visible ASCII characters"));
+    }
+    Ok(super::model::Legacy { prefix })
 }
 
 /// `consistency` and, for `bounded` only, `max_staleness_seconds`.

@@ -3,7 +3,8 @@
 //!
 //! Invariants: every endpoint but the OpenAPI document needs the admin
 //! token, compared in constant time, before any id or body is looked at;
-//! no more than [`BODY_LIMIT`] bytes of a body are ever kept; the body and
+//! no more than [`crate::manage::BODY_LIMIT`] bytes of a body are ever kept (an import's
+//! [`crate::manage::import::IMPORT_BODY_LIMIT`]); the body and
 //! the token are never logged; every response carries a fresh request id
 //! ([`trace::HEADER`], and `instance` in a problem), which the log line
 //! repeats.
@@ -16,7 +17,6 @@ use super::account::call::{Call, OP_PATH};
 use super::body;
 use crate::error::PROBLEM_CONTENT_TYPE;
 use crate::manage::request::{self, Request};
-use crate::manage::BODY_LIMIT;
 use crate::manage::{etag, idempotency, lookup, once, openapi, trace};
 use crate::runtime::{accounts, clock, isolate, kv, respond};
 use crate::Error;
@@ -133,7 +133,9 @@ async fn handle(
     if !token.admits(authorization.as_deref()) {
         return Err(Error::Unauthorized);
     }
-    let body = body::read_capped(req, BODY_LIMIT).await?;
+    // An import takes more keys than any other body holds (its bound is
+    // `IMPORT_BODY_LIMIT`); every other route reads at most `BODY_LIMIT`.
+    let body = body::read_capped(req, request::body_limit(path)).await?;
     if let Some((account, session)) = super::portal_sessions::admin_route(path) {
         return super::portal_sessions::admin(
             req,
@@ -181,6 +183,39 @@ async fn handle(
             let body =
                 lookup::answer(&record.account, &answer.body).ok_or(Error::StorageUnavailable)?;
             Ok((200, body, None))
+        }
+        Request::Import { account, parsed } => {
+            // Plaintexts become hashes here, with the tag checked as the
+            // gateway checks it: the object never sees a key.
+            let import = crate::manage::import::resolve(parsed, |key| {
+                crate::key::admit(key, &state.key_secret, state.config.accept_untagged_keys)
+            });
+            // The index is keyed by hash across accounts: a key another
+            // account holds is refused, never taken over (one read each,
+            // at most MAX_IMPORT_KEYS, made concurrently).
+            let store = kv::store(env)?;
+            let reads = crate::manage::import::hashes(&import)
+                .into_iter()
+                .map(|hash| {
+                    let store = &store;
+                    async move {
+                        match hash {
+                            Some(hash) => kv::get(store, hash, None)
+                                .await
+                                .map(|record| record.map(|r| r.account.clone())),
+                            None => Ok(None),
+                        }
+                    }
+                });
+            let owners = futures_util::future::join_all(reads)
+                .await
+                .into_iter()
+                .collect::<Result<Vec<_>, Error>>()?;
+            let import = crate::manage::import::held_elsewhere(import, &owners, &account);
+            let op = crate::manage::Op::ImportKeys(import);
+            let op = once::wrap(op, idempotency_key.as_deref(), &token, method, path, &body)?;
+            let answer = call(env, &account, op, &state.digest).await?;
+            Ok((answer.status, answer.body, None))
         }
         Request::Account { account, op } => {
             let op = once::wrap(op, idempotency_key.as_deref(), &token, method, path, &body)?;

@@ -81,6 +81,7 @@ pub struct WellFormedKey {
     prefix_len: usize,
     environment: Environment,
     tagged: bool,
+    foreign: bool,
 }
 
 impl fmt::Debug for WellFormedKey {
@@ -105,12 +106,18 @@ impl WellFormedKey {
     /// The part that is safe to show: prefix, environment and the first four
     /// body characters, e.g. `fai_live_Ab12`.
     pub fn display_prefix(&self) -> &str {
+        if self.foreign {
+            return "";
+        }
         let end = self.prefix_len + 1 + self.environment.as_str().len() + 1 + 4;
         self.key.expose().get(..end).unwrap_or_default()
     }
 
     /// The last four characters, also safe to show.
     pub fn last4(&self) -> &str {
+        if self.foreign {
+            return "";
+        }
         let raw = self.key.expose();
         raw.get(raw.len().saturating_sub(4)..).unwrap_or_default()
     }
@@ -123,6 +130,13 @@ impl WellFormedKey {
     /// The key itself.
     pub fn key(&self) -> &ApiKey {
         &self.key
+    }
+
+    /// Whether the key is in a product's foreign (`legacy`) format: no
+    /// checksum, no tag, found by its hash alone. Its display prefix and
+    /// last four characters are empty (nothing of it is shown).
+    pub fn is_foreign(&self) -> bool {
+        self.foreign
     }
 
     /// Whether the key carries a tag; `false` for a legacy key.
@@ -195,6 +209,32 @@ pub fn parse(key: &ApiKey) -> Result<WellFormedKey, &'static str> {
         prefix_len: prefix.len(),
         environment,
         tagged,
+        foreign: false,
+    })
+}
+
+/// Longest foreign key, in bytes.
+pub const MAX_FOREIGN_KEY_BYTES: usize = 256;
+
+/// A key in a foreign format (a product's `legacy` prefix, `prefix_len`
+/// bytes, already matched by the caller): some character after the prefix,
+/// at most [`MAX_FOREIGN_KEY_BYTES`] bytes, all visible ASCII. It has no
+/// checksum or tag, so only its hash's lookup can tell whether it is
+/// known; its environment is the record's (reported as `live` here).
+pub fn foreign(key: &ApiKey, prefix_len: usize) -> Result<WellFormedKey, &'static str> {
+    let raw = key.expose();
+    if raw.len() <= prefix_len || raw.len() > MAX_FOREIGN_KEY_BYTES {
+        return Err("it has the wrong length for this product's legacy keys");
+    }
+    if !raw.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err("it contains characters that keys never contain");
+    }
+    Ok(WellFormedKey {
+        key: key.clone(),
+        prefix_len,
+        environment: Environment::Live,
+        tagged: false,
+        foreign: true,
     })
 }
 

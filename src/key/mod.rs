@@ -22,7 +22,10 @@ mod mint;
 mod tag;
 
 pub use checksum::checksum;
-pub use format::{is_valid_prefix, parse, prefix_of, scan_regex, Environment, WellFormedKey};
+pub use format::{
+    foreign, is_valid_prefix, parse, prefix_of, scan_regex, Environment, WellFormedKey,
+    MAX_FOREIGN_KEY_BYTES,
+};
 #[cfg(any(not(target_arch = "wasm32"), feature = "control"))]
 pub(crate) use hash::hex;
 pub use hash::KeyHash;

@@ -53,6 +53,8 @@ pub enum Tag {
     Previous,
     /// A legacy key without a tag, let through by `accept_untagged_keys`.
     Untagged,
+    /// A key in a product's foreign format (`legacy`), found by hash alone.
+    Foreign,
 }
 
 impl Tag {
@@ -62,6 +64,7 @@ impl Tag {
             Tag::Current => "current",
             Tag::Previous => "previous",
             Tag::Untagged => "untagged",
+            Tag::Foreign => "foreign",
         }
     }
 }
@@ -71,6 +74,14 @@ impl Tag {
 /// `accept_untagged` (the config's `accept_untagged_keys`) is on. `None`:
 /// answer as for an unknown key, without a storage read.
 pub fn admit(key: WellFormedKey, secret: &KeySecret, accept_untagged: bool) -> Option<TaggedKey> {
+    // A foreign key has no tag to check: its product's `legacy` prefix let
+    // it through (crate::credential), and its hash lookup decides.
+    if key.is_foreign() {
+        return Some(TaggedKey {
+            key,
+            under_previous: false,
+        });
+    }
     if key.is_tagged() {
         return verify_tag(key, secret);
     }
@@ -108,6 +119,9 @@ impl TaggedKey {
 
     /// Which check let the key through.
     pub fn tag(&self) -> Tag {
+        if self.key.is_foreign() {
+            return Tag::Foreign;
+        }
         match (self.key.is_tagged(), self.under_previous) {
             (false, _) => Tag::Untagged,
             (true, true) => Tag::Previous,

@@ -72,6 +72,9 @@ fn decide(
     if let Op::CreateKey(new) = op {
         return create(config, ledger, account_id, new, now, minter);
     }
+    if let Op::ImportKeys(import) = op {
+        return super::import::plan(config, ledger, account_id, import, now, minter.entropy);
+    }
     let account = ledger.account()?.ok_or(Error::AccountNotFound)?;
     if let Op::IfMatch { if_match, then } = op {
         let current = match then.as_ref() {
@@ -89,7 +92,9 @@ fn decide(
     }
     match op {
         // Decided above.
-        Op::CreateKey(_) | Op::IfMatch { .. } | Op::Once { .. } => Err(Error::NotFound),
+        Op::CreateKey(_) | Op::ImportKeys(_) | Op::IfMatch { .. } | Op::Once { .. } => {
+            Err(Error::NotFound)
+        }
         Op::ListKeys {
             status,
             product,

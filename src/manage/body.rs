@@ -223,7 +223,11 @@ pub(crate) fn all_of(faults: Vec<Option<Error>>) -> Error {
 }
 
 /// The expiry from `expires_in_days` or `expires_at` (not both), in range.
-fn expiry(days: Option<i64>, at: Option<String>, now: i64) -> Result<Option<i64>, Error> {
+pub(super) fn expiry(
+    days: Option<i64>,
+    at: Option<String>,
+    now: i64,
+) -> Result<Option<i64>, Error> {
     match (days, at) {
         (Some(_), Some(_)) => Err(invalid(
             "expires_at",
@@ -392,6 +396,7 @@ fn webhook_url(raw: &str, dev: bool) -> Result<String, Error> {
 }
 
 pub(crate) mod decode;
+pub(crate) mod import;
 pub(crate) mod page;
 mod strict;
 

@@ -16,6 +16,7 @@ pub mod etag;
 pub mod execute;
 mod format_chars;
 pub mod idempotency;
+pub mod import;
 pub mod listing;
 pub mod lookup;
 #[cfg(test)]

@@ -11,6 +11,7 @@ use crate::ip_allow::AllowList;
 use crate::key::Environment;
 use crate::ledger::AccountStatus;
 pub use crate::ledger::{KeyStatus, Meta, MAX_META_BYTES};
+use crate::Error;
 
 /// One operation on one account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -18,6 +19,8 @@ pub use crate::ledger::{KeyStatus, Meta, MAX_META_BYTES};
 pub enum Op {
     /// Create a key.
     CreateKey(NewKey),
+    /// Import existing keys, by their hashes ([`super::import`]).
+    ImportKeys(Import),
     /// List keys, newest first.
     ListKeys {
         /// Only keys with this status.
@@ -120,12 +123,12 @@ pub enum Op {
 
 impl Op {
     /// Whether the op is answered `account_not_found` for an account that
-    /// does not exist: every op but [`Op::CreateKey`]. An object with no
+    /// does not exist: every op but [`Op::CreateKey`] and [`Op::ImportKeys`]. An object with no
     /// tables yet answers these without creating any, so reads of unknown
     /// accounts leave no storage behind.
     pub fn needs_account(&self) -> bool {
         match self {
-            Op::CreateKey(_) => false,
+            Op::CreateKey(_) | Op::ImportKeys(_) => false,
             Op::Once { then, .. } => then.needs_account(),
             _ => true,
         }
@@ -179,5 +182,65 @@ impl From<crate::seam::EdgeOp> for Op {
             crate::seam::EdgeOp::Verify { id } => Op::Verify { id },
             crate::seam::EdgeOp::NoteUse { id, at } => Op::NoteUse { id, at },
         }
+    }
+}
+
+/// An import, as the account's object receives it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Import {
+    /// In the body's order.
+    pub items: Vec<ImportItem>,
+    /// The keys do not count towards `key_limit`.
+    #[serde(default)]
+    pub ignore_key_limit: bool,
+}
+
+/// One item of an import.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum ImportItem {
+    /// A key to add.
+    Key {
+        /// SHA-256 of the key, lowercase hex.
+        hash: String,
+        /// The display prefix (empty when imported by hash).
+        display_prefix: String,
+        /// The last four characters (empty when imported by hash).
+        last4: String,
+        /// The create members.
+        new: NewKey,
+    },
+    /// Refused by the edge.
+    Refused(Refusal),
+}
+
+/// Why an item was refused: a problem's `code`, `field` and `detail`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Refusal {
+    /// The stable problem code.
+    pub code: String,
+    /// The member at fault, as `keys[i].member`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// What to change.
+    pub detail: String,
+}
+
+impl Refusal {
+    /// The refusal for `error`.
+    pub fn of(error: &Error) -> Refusal {
+        Refusal {
+            code: error.code().to_owned(),
+            field: error.field().map(str::to_owned),
+            detail: error.detail(),
+        }
+    }
+}
+
+impl From<Error> for Refusal {
+    fn from(error: Error) -> Self {
+        Refusal::of(&error)
     }
 }

@@ -28,6 +28,14 @@ pub enum Request {
     /// `POST /keys/lookup`: the key whose value this is, already well
     /// formed (its tag is checked by the edge before any read).
     Lookup(WellFormedKey),
+    /// `POST /accounts/{account}/keys/import`: the parsed items, whose
+    /// plaintexts the edge turns into hashes ([`super::import::resolve`]).
+    Import {
+        /// The account id, checked.
+        account: String,
+        /// The items.
+        parsed: body::import::Parsed,
+    },
     /// An operation on one account.
     Account {
         /// The account id, checked.
@@ -73,8 +81,9 @@ pub fn parse(config: &Config, req: &Incoming<'_>, now: i64, dev: bool) -> Result
         if_match,
     } = *req;
     let json = || json_body(content_type, body);
-    if body.len() > BODY_LIMIT {
-        return Err(Error::BodyTooLarge { limit: BODY_LIMIT });
+    let limit = body_limit(path);
+    if body.len() > limit {
+        return Err(Error::BodyTooLarge { limit });
     }
     let segments: Vec<&str> = path.strip_prefix('/').unwrap_or(path).split('/').collect();
     if let Some(request) = hooks::parse(config, req, &segments, dev) {
@@ -91,6 +100,14 @@ pub fn parse(config: &Config, req: &Incoming<'_>, now: i64, dev: bool) -> Result
                     content_type,
                     body,
                 )?)?))
+            });
+        }
+        ["accounts", account, "keys", "import"] => {
+            return allowed(method, "POST", || {
+                let account = ids::account(account)?;
+                Query::parse(query)?.only(&[], "")?;
+                let parsed = body::import::import(config, json_body(content_type, body)?, now)?;
+                Ok(Request::Import { account, parsed })
             });
         }
         ["accounts", account] => ("GET, HEAD, PATCH", *account, None),
@@ -231,6 +248,16 @@ pub fn parse(config: &Config, req: &Incoming<'_>, now: i64, dev: bool) -> Result
         };
         Ok(Request::Account { account, op })
     })
+}
+
+/// The largest body the route at `path` takes: [`super::import::IMPORT_BODY_LIMIT`]
+/// for an import, else [`BODY_LIMIT`].
+pub fn body_limit(path: &str) -> usize {
+    let segments: Vec<&str> = path.strip_prefix('/').unwrap_or(path).split('/').collect();
+    match segments.as_slice() {
+        ["accounts", _, "keys", "import"] => super::import::IMPORT_BODY_LIMIT,
+        _ => BODY_LIMIT,
+    }
 }
 
 /// `400 unknown_parameter` for any query parameter: for operations that

@@ -550,7 +550,13 @@ export function validateResponse(doc, { method, path, status, contentType, body,
   if (typeof path !== "string" || !path.startsWith("/")) fail("path must be a string starting with /");
   if (/[?#]/.test(path)) fail("path must not contain a query string or fragment");
   const prefix = doc.servers?.[0]?.url;
-  const matches = matchersFor(doc).filter(({ regex }) => regex.test(path));
+  const all = matchersFor(doc).filter(({ regex }) => regex.test(path));
+  // A concrete path takes precedence over a templated one (OpenAPI 3.1,
+  // Paths Object): /keys/import before /keys/{id}. Keep the matches with
+  // the fewest template parameters.
+  const params = (template) => (template.match(/\{[^}]+\}/g) ?? []).length;
+  const fewest = Math.min(...all.map((m) => params(m.template)));
+  const matches = all.filter((m) => params(m.template) === fewest);
   if (matches.length === 0) {
     const hint = prefix && prefix !== "/" && path.startsWith(prefix + "/")
       ? ` (pass the path without the server prefix ${prefix})`

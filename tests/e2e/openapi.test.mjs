@@ -93,6 +93,7 @@ test("the document is a valid OpenAPI 3.1 document with the agreed shape", () =>
     "PATCH /accounts/{account} updateAccount",
     "PATCH /accounts/{account}/keys/{id} updateKey",
     "POST /accounts/{account}/keys createKey",
+    "POST /accounts/{account}/keys/import importKeys",
     "POST /accounts/{account}/keys/{id}/rotate rotateKey",
     "POST /keys/lookup lookupKey",
     "POST /verify verifyKey",

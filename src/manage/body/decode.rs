@@ -22,8 +22,18 @@ pub(crate) fn decode<T: DeserializeOwned>(
     fields: &'static str,
     nullable: &[&str],
 ) -> Result<T, Error> {
-    if body.len() > BODY_LIMIT {
-        return Err(Error::BodyTooLarge { limit: BODY_LIMIT });
+    decode_within(body, BODY_LIMIT, fields, nullable)
+}
+
+/// [`decode`] for a route whose body may be up to `limit` bytes.
+pub(crate) fn decode_within<T: DeserializeOwned>(
+    body: &[u8],
+    limit: usize,
+    fields: &'static str,
+    nullable: &[&str],
+) -> Result<T, Error> {
+    if body.len() > limit {
+        return Err(Error::BodyTooLarge { limit });
     }
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(Error::InvalidJson {
@@ -40,11 +50,25 @@ pub(crate) fn decode<T: DeserializeOwned>(
     };
     // serde_json keeps the last of repeated members; refuse them first.
     serde_json::from_slice::<strict::NoRepeats>(body).map_err(syntax)?;
-    let mut value: serde_json::Value = serde_json::from_slice(body).map_err(syntax)?;
-    let Some(members) = value.as_object_mut() else {
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(syntax)?;
+    if !value.is_object() {
         return Err(Error::InvalidJson {
             reason: "the body is JSON but not an object".to_owned(),
         });
+    }
+    decode_value(value, fields, nullable)
+}
+
+/// Decodes an already parsed (and repeat-checked) JSON object into `T`,
+/// as [`decode`] does; a value that is not an object is refused with
+/// `invalid_field` at the top level (`.`).
+pub(crate) fn decode_value<T: DeserializeOwned>(
+    mut value: serde_json::Value,
+    fields: &'static str,
+    nullable: &[&str],
+) -> Result<T, Error> {
+    let Some(members) = value.as_object_mut() else {
+        return Err(invalid(".", "must be a JSON object"));
     };
     // Optional members deserialise `null` as absent; the schema forbids
     // it, so it is refused once the members are known to be the
