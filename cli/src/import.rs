@@ -3,7 +3,7 @@
 //!
 //! Invariants: a key read from the file is never printed (a refusal names
 //! the line, the member and the server's reason, which never holds a key);
-//! the file is sent in calls of at most 1 000 keys and
+//! the file is sent in calls of at most [`MAX_IMPORT_KEYS`] (400) keys and
 //! [`MAX_CALL_BYTES`] bytes; a re-run imports nothing twice (the API is
 //! idempotent per key); `--dry-run` sends nothing.
 
@@ -244,7 +244,7 @@ fn csv_records(text: &str) -> Result<Vec<(usize, Vec<String>)>, String> {
     Ok(records)
 }
 
-/// The rows in calls of at most 1 000 keys and [`MAX_CALL_BYTES`].
+/// The rows in calls of at most [`MAX_IMPORT_KEYS`] keys and [`MAX_CALL_BYTES`].
 pub fn batches(rows: &[Row]) -> Vec<&[Row]> {
     let mut out = Vec::new();
     let (mut from, mut bytes) = (0, 0);
@@ -407,15 +407,15 @@ mod tests {
     }
 
     #[test]
-    fn batches_hold_at_most_a_thousand_keys_and_fit_the_body_limit() {
-        let rows: Vec<Row> = (0..2_500)
+    fn batches_hold_at_most_max_import_keys_and_fit_the_body_limit() {
+        let rows: Vec<Row> = (0..1_000)
             .map(|i| Row {
                 line: i + 1,
                 item: json!({ "sha256": "a".repeat(64), "product": "forgeai", "name": "n" }),
             })
             .collect();
         let sizes: Vec<usize> = batches(&rows).iter().map(|b| b.len()).collect();
-        assert_eq!(sizes, [1_000, 1_000, 500]);
+        assert_eq!(sizes, [400, 400, 200]);
         let big: Vec<Row> = (0..300)
             .map(|i| Row {
                 line: i + 1,

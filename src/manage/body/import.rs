@@ -20,12 +20,18 @@ use crate::manage::op::NewKey;
 use crate::secret::ApiKey;
 use crate::Error;
 
-/// Most keys one import takes.
-pub const MAX_IMPORT_KEYS: usize = 1_000;
+/// Most keys one import takes. Cloudflare allows a Worker invocation 1 000
+/// operations on other services (each KV read or write is one): the control
+/// Worker reads each item's KV record (400 reads and one object call) and
+/// the account's object writes each new key's index entry, and on a failed
+/// commit takes it back (at most 800 writes). 1 000 keys per call would
+/// pass that limit on Cloudflare's network (local workerd does not enforce
+/// it), so a call takes 400; the CLI splits a file into such calls.
+pub const MAX_IMPORT_KEYS: usize = 400;
 
 /// Largest import body, in bytes: the gateway's hand-off limit
-/// ([`crate::seam::HANDOFF_BODY_LIMIT`], 512 KiB). 1 000 keys of a typical
-/// size (about 300 bytes each) fit; a call with large `meta` objects
+/// ([`crate::seam::HANDOFF_BODY_LIMIT`], 512 KiB). 400 keys of a typical
+/// size (about 300 bytes each) fit with room to spare; a call with large `meta` objects
 /// takes fewer keys.
 pub const IMPORT_BODY_LIMIT: usize = 512 * 1024;
 
