@@ -321,8 +321,8 @@ fn reason(code: &str, field: Option<&str>, detail: &str) -> String {
 /// Imports every row, a call at a time, with progress on standard error.
 pub fn send(
     args: &ImportArgs,
-    call: &dyn Fn(Value) -> Result<Value, crate::manage::Failure>,
-) -> Result<(Summary, Vec<Value>), crate::manage::Failure> {
+    call: &dyn Fn(Value) -> Result<Value, crate::failure::Failure>,
+) -> Result<(Summary, Vec<Value>), crate::failure::Failure> {
     let rows = read_rows(args)?;
     let mut summary = Summary::default();
     let mut answers = Vec::new();

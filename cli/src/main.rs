@@ -39,6 +39,7 @@ use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+mod failure;
 mod import;
 mod manage;
 mod patterns;

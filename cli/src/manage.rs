@@ -10,6 +10,8 @@ use std::io::{BufRead, Write};
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
+
+pub use crate::failure::Failure;
 use serde_json::{json, Map, Value};
 
 use crate::table::{record, table, EVENT_COLUMNS, KEY_COLUMNS};
@@ -211,24 +213,6 @@ pub enum Accounts {
         /// Account id.
         account: String,
     },
-}
-
-/// A failed command: what to print, and the exit code.
-pub struct Failure {
-    pub message: String,
-    pub exit: u8,
-}
-
-impl From<&str> for Failure {
-    fn from(message: &str) -> Self {
-        Failure::from(message.to_owned())
-    }
-}
-
-impl From<String> for Failure {
-    fn from(message: String) -> Self {
-        Failure { message, exit: 2 }
-    }
 }
 
 /// Runs a management command.
