@@ -67,7 +67,11 @@ impl PublicKeys {
                 "larger than {MAX_KEY_DOCUMENT_BYTES} bytes"
             )));
         }
-        let doc: Document = serde_json::from_slice(document)
+        // JSON is UTF-8 (RFC 8259): checked over the whole document, since
+        // serde skips the members it ignores without checking them.
+        let text = std::str::from_utf8(document)
+            .map_err(|_| LeakError::BadKeyDocument("not UTF-8".into()))?;
+        let doc: Document = serde_json::from_str(text)
             .map_err(|e| LeakError::BadKeyDocument(format!("not the expected JSON: {e}")))?;
         let keys = doc
             .public_keys

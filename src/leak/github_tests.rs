@@ -184,3 +184,21 @@ fn reports_are_bounded_and_shaped() {
     .unwrap();
     assert!(matches!(run(&long_url), Err(LeakError::Malformed(m)) if m.contains("[0].url")));
 }
+
+/// Issue 25's run: a document with a byte that is not UTF-8 in a member
+/// the parser ignores was taken (serde skips ignored members unchecked).
+/// JSON is UTF-8, so the whole document is refused.
+#[test]
+fn a_key_document_that_is_not_utf8_is_refused() {
+    let good = document(&[(KEY_ID, &signer(1))]);
+    assert!(PublicKeys::parse(&good).is_ok());
+    let text = String::from_utf8(good).unwrap();
+    let bad = text.replacen("\"is_current\":true", "\"is_ckey\":\"\u{1}\"", 1);
+    let mut bytes = bad.into_bytes();
+    let at = bytes.iter().position(|&b| b == 1).unwrap();
+    bytes[at] = 0x88;
+    assert!(matches!(
+        PublicKeys::parse(&bytes),
+        Err(LeakError::BadKeyDocument(why)) if why == "not UTF-8"
+    ));
+}
