@@ -16,6 +16,7 @@ use super::etag;
 use super::idempotency::{self, Decision, Ticket};
 use super::listing;
 use super::op::{Expiry, NewKey, Op};
+use super::writable::writable_account;
 use crate::config::{Config, Product};
 use crate::key::{key_id, mint, Environment, MintedKey};
 use crate::ledger::view::{AccountView, CreatedKey, EventView, KeyView};
@@ -224,19 +225,7 @@ fn create(
     let product = config
         .product(&new.product)
         .ok_or_else(|| body::unknown_product(config))?;
-    let existing = ledger.account()?;
-    if existing
-        .as_ref()
-        .is_some_and(|a| a.status == AccountStatus::Suspended)
-    {
-        return Err(Error::AccountSuspended);
-    }
-    let account = existing.clone().unwrap_or_else(|| AccountRow {
-        id: account_id.to_owned(),
-        status: AccountStatus::Active,
-        created_at: now,
-        updated_at: now,
-    });
+    let (existing, account) = writable_account(ledger, account_id, now)?;
     let scopes = match &new.scopes {
         Some(list) => body::scopes(product, list)?,
         None => product.default_scopes.clone(),

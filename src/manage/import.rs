@@ -20,9 +20,7 @@ use super::body::import::{Item, Parsed, Source};
 use super::op::NewKey;
 use crate::config::Config;
 use crate::key::{key_id, TaggedKey, WellFormedKey, KEY_ID_BYTES};
-use crate::ledger::{
-    AccountRow, AccountStatus, Entropy, EventKind, EventRow, IndexWrite, KeyRow, Ledger,
-};
+use crate::ledger::{Entropy, EventKind, EventRow, IndexWrite, KeyRow, Ledger};
 use crate::time::format_rfc3339;
 use crate::webhook::{Change, Plan};
 use crate::Error;
@@ -119,19 +117,7 @@ pub(super) fn plan(
     now: i64,
     entropy: &Entropy,
 ) -> Result<Plan, Error> {
-    let existing = ledger.account()?;
-    if existing
-        .as_ref()
-        .is_some_and(|a| a.status == AccountStatus::Suspended)
-    {
-        return Err(Error::AccountSuspended);
-    }
-    let account = existing.clone().unwrap_or_else(|| AccountRow {
-        id: account_id.to_owned(),
-        status: AccountStatus::Active,
-        created_at: now,
-        updated_at: now,
-    });
+    let (existing, account) = super::writable::writable_account(ledger, account_id, now)?;
     let mut known: HashMap<String, String> =
         ledger.keys()?.into_iter().map(|k| (k.hash, k.id)).collect();
     let mut in_use: HashMap<String, u64> = HashMap::new();

@@ -30,6 +30,7 @@ pub mod openapi;
 pub mod request;
 pub mod retention;
 pub mod trace;
+mod writable;
 
 /// The ledger's ids and views, where they were before `src/ledger/`.
 pub use crate::ledger::{ids, view};
